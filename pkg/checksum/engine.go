@@ -1,0 +1,206 @@
+// Package checksum computes several digests of many files in one read each:
+// files are hashed in parallel, a large file feeds its digests concurrently
+// from shared buffers, special files are skipped rather than blocking, and
+// results come back in input order.
+package checksum
+
+import (
+	"context"
+	"errors"
+	"io"
+	"iter"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Result is the outcome for one input, in input order.
+type Result struct {
+	Path    string // as given on the command line or found by the walk; "-" is stdin
+	Size    int64  // bytes hashed
+	Digests Digests
+	// Err is nil on success, a *SkipError for a deliberately skipped input,
+	// or the reason the input could not be hashed.
+	Err     error
+	Elapsed time.Duration // time spent opening and hashing this input
+}
+
+// Skipped returns the skip reason, or "" when the input was not skipped.
+func (r Result) Skipped() SkipReason {
+	var s *SkipError
+	if errors.As(r.Err, &s) {
+		return s.Reason
+	}
+	return ""
+}
+
+// Progress counts work done so far; a progress display reads it while Run
+// works. All fields are updated atomically.
+type Progress struct {
+	Files atomic.Int64 // inputs finished (hashed, skipped or failed)
+	Bytes atomic.Int64 // bytes hashed
+}
+
+// Options configure a Run.
+type Options struct {
+	Algorithms []Algorithm // default Default
+	Workers    int         // default GOMAXPROCS
+	Recursive  bool        // descend into directories
+	Follow     bool        // follow symlinks found while descending
+	Stdin      io.Reader   // what "-" reads; nil means "-" is an error
+	Progress   *Progress   // optional
+}
+
+// Tuning shared by the engine and its tests. A 256 KiB buffer stays in L2
+// cache while several digests read it; files from 8 MiB up are worth the
+// hand-off to one goroutine per digest.
+const (
+	bufferSize       = 256 << 10
+	pipelineMinBytes = 8 << 20
+	// window bounds how far hashing may run ahead of the oldest unfinished
+	// input, which bounds the memory held by out-of-order results.
+	window = 1024
+)
+
+// Run hashes every input and calls emit once per result, in input order, on
+// the caller's goroutine. more tells emit whether another result is ready
+// right now, so a caller batching lookups knows when to flush. Inputs come
+// from paths, whose error (e.g. an unreadable --files-from list) ends the
+// run after the results before it. An error returned by emit stops the run.
+func Run(ctx context.Context, paths iter.Seq2[string, error], opts Options, emit func(r Result, more bool) error) error {
+	if len(opts.Algorithms) == 0 {
+		opts.Algorithms = Default
+	}
+	opts.Algorithms = Canonical(opts.Algorithms)
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	jobs := make(chan job, opts.Workers*4)
+	results := make(chan indexed, opts.Workers*4)
+	slots := make(chan struct{}, window)
+	var inputErr error
+
+	go func() {
+		defer close(jobs)
+		inputErr = enumerate(ctx, paths, opts, func(j job) bool {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return false
+			}
+			select {
+			case jobs <- j:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		})
+	}()
+
+	var wg sync.WaitGroup
+	for range opts.Workers {
+		wg.Go(func() {
+			w := newWorker(opts)
+			for j := range jobs {
+				r := w.run(j)
+				if opts.Progress != nil {
+					opts.Progress.Files.Add(1)
+					opts.Progress.Bytes.Add(r.Size)
+				}
+				results <- indexed{j.seq, r}
+			}
+		})
+	}
+	go func() { wg.Wait(); close(results) }()
+
+	// Reorder: hold results that finished early until their turn comes.
+	pending := make(map[int]Result)
+	next := 0
+	var emitErr error
+	for ir := range results {
+		pending[ir.seq] = ir.r
+		for {
+			r, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			<-slots
+			if emitErr != nil {
+				continue // drain so the workers can finish
+			}
+			_, more := pending[next]
+			more = more || len(results) > 0
+			if err := emit(r, more); err != nil {
+				emitErr = err
+				cancel()
+			}
+		}
+	}
+	if emitErr != nil {
+		return emitErr
+	}
+	if inputErr != nil {
+		return inputErr
+	}
+	return ctx.Err()
+}
+
+type indexed struct {
+	seq int
+	r   Result
+}
+
+// job is one input to hash, or an input already settled by the walk (a skip
+// or an error found while enumerating) that only needs to keep its place.
+type job struct {
+	seq     int
+	path    string
+	stdin   bool
+	settled error
+}
+
+type worker struct {
+	set         *hasherSet
+	buf         []byte
+	chunk       int
+	pipelineMin int64
+	stdin       io.Reader
+}
+
+func newWorker(opts Options) *worker {
+	return &worker{
+		set:         newHasherSet(opts.Algorithms),
+		buf:         make([]byte, bufferSize),
+		chunk:       bufferSize,
+		pipelineMin: pipelineMinBytes,
+		stdin:       opts.Stdin,
+	}
+}
+
+func (w *worker) run(j job) Result {
+	r := Result{Path: j.path}
+	if j.settled != nil {
+		r.Err = j.settled
+		return r
+	}
+	start := time.Now()
+	if j.stdin {
+		n, err := w.hashSequential(w.stdin)
+		r.Size = n
+		if err != nil {
+			r.Err = err
+		} else {
+			r.Digests = w.set.sums()
+		}
+	} else {
+		r.Size, r.Digests, r.Err = w.hashFile(j.path)
+	}
+	r.Elapsed = time.Since(start)
+	return r
+}

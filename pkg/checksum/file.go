@@ -1,0 +1,186 @@
+package checksum
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+// ErrChanged reports a file whose size, mtime or ctime moved while it was
+// read: its digests describe no version of the file that ever existed.
+var ErrChanged = errors.New("file changed while it was read")
+
+// SkipReason says why an input was deliberately not hashed. Skips are not
+// errors: a FIFO in a tree is expected; reading it would block forever.
+type SkipReason string
+
+// The reasons an input is skipped.
+const (
+	SkipFIFO    SkipReason = "named pipe"
+	SkipDevice  SkipReason = "device"
+	SkipSocket  SkipReason = "socket"
+	SkipSymlink SkipReason = "symlink not followed (use --follow)"
+	SkipLoop    SkipReason = "symlink loop"
+	SkipOther   SkipReason = "not a regular file"
+)
+
+// skipReasonFor classifies a non-regular, non-directory mode.
+func skipReasonFor(m fs.FileMode) SkipReason {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return SkipFIFO
+	case m&fs.ModeDevice != 0, m&fs.ModeCharDevice != 0:
+		return SkipDevice
+	case m&fs.ModeSocket != 0:
+		return SkipSocket
+	case m&fs.ModeSymlink != 0:
+		return SkipSymlink
+	}
+	return SkipOther
+}
+
+// SkipError is returned for an input that was not hashed on purpose.
+type SkipError struct{ Reason SkipReason }
+
+func (e *SkipError) Error() string { return "skipped: " + string(e.Reason) }
+
+// hashFile hashes one regular file with the worker's buffer and hashers.
+// The mode seen by the walk is only a hint: the file is opened without
+// blocking and checked again, so a file swapped for a FIFO between walk and
+// open is skipped instead of hanging the run.
+func (w *worker) hashFile(path string) (size int64, d Digests, err error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer f.Close()
+	before, err := f.Stat()
+	if err != nil {
+		return 0, nil, err
+	}
+	if !before.Mode().IsRegular() {
+		if before.IsDir() {
+			return 0, nil, errIsDir
+		}
+		return 0, nil, &SkipError{skipReasonFor(before.Mode())}
+	}
+	var n int64
+	if before.Size() >= w.pipelineMin && len(w.set.algs) > 1 {
+		n, d, err = hashPipelined(f, w.set.algs, w.chunk)
+	} else {
+		n, err = w.hashSequential(f)
+		if err == nil {
+			d = w.set.sums()
+		}
+	}
+	if err != nil {
+		return n, nil, fmt.Errorf("read: %w", err)
+	}
+	if testHookAfterRead != nil {
+		testHookAfterRead(path)
+	}
+	after, err := f.Stat()
+	if err != nil {
+		return n, nil, err
+	}
+	if identityOf(before) != identityOf(after) || n != after.Size() {
+		return n, nil, ErrChanged
+	}
+	return n, d, nil
+}
+
+// testHookAfterRead lets a test change a file between the read and the
+// second stat, which no timing-based test could do reliably.
+var testHookAfterRead func(path string)
+
+var errIsDir = errors.New("is a directory (use -r to check what it holds)")
+
+// hashSequential feeds every hasher from the worker's buffer on the
+// worker's own goroutine: for small files a hand-off costs more than it saves.
+func (w *worker) hashSequential(r io.Reader) (int64, error) {
+	w.set.reset()
+	var n int64
+	for {
+		k, err := r.Read(w.buf)
+		if k > 0 {
+			w.set.write(w.buf[:k])
+			n += int64(k)
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+// hashPipelined reads r once and feeds each algorithm on its own goroutine
+// from a small ring of shared buffers, so one large file keeps every core
+// busy: the slowest digest, not the sum of all of them, sets the pace.
+func hashPipelined(r io.Reader, algs []Algorithm, chunk int) (int64, Digests, error) {
+	const slots = 8
+	ring := make([][]byte, slots)
+	for i := range ring {
+		ring[i] = make([]byte, chunk)
+	}
+	work := make([]chan []byte, len(algs))
+	acks := make([]chan struct{}, len(algs))
+	sums := make([][]byte, len(algs))
+	done := make(chan int, len(algs))
+	for i, a := range algs {
+		work[i] = make(chan []byte, slots)
+		acks[i] = make(chan struct{}, slots)
+		go func() {
+			h := a.New()
+			for b := range work[i] {
+				h.Write(b)
+				acks[i] <- struct{}{}
+			}
+			sums[i] = h.Sum(nil)
+			done <- i
+		}()
+	}
+	finish := func() {
+		for i := range work {
+			close(work[i])
+		}
+		for range algs {
+			<-done
+		}
+	}
+	var n int64
+	for seq := 0; ; seq++ {
+		if seq >= slots {
+			// The slot about to be reused held piece seq-slots; every
+			// hasher acknowledges pieces in order, so one ack each frees it.
+			for i := range acks {
+				<-acks[i]
+			}
+		}
+		buf := ring[seq%slots]
+		k, err := io.ReadFull(r, buf)
+		if k > 0 {
+			n += int64(k)
+			for i := range work {
+				work[i] <- buf[:k]
+			}
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			finish()
+			return n, nil, err
+		}
+	}
+	finish()
+	d := make(Digests, len(algs))
+	for i, a := range algs {
+		d[a] = sums[i]
+	}
+	return n, d, nil
+}
