@@ -191,7 +191,7 @@ func (w *worker) run(j job) Result {
 	}
 	start := time.Now()
 	if j.stdin {
-		n, err := w.hashSequential(w.stdin)
+		n, err := w.hashSequential(w.stdin, 0)
 		r.Size = n
 		if err != nil {
 			r.Err = err

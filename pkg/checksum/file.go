@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"syscall"
 )
 
 // ErrChanged reports a file whose size, mtime or ctime moved while it was
@@ -52,7 +50,7 @@ func (e *SkipError) Error() string { return "skipped: " + string(e.Reason) }
 // blocking and checked again, so a file swapped for a FIFO between walk and
 // open is skipped instead of hanging the run.
 func (w *worker) hashFile(path string) (size int64, d Digests, err error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	f, err := openRaw(path)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -71,7 +69,7 @@ func (w *worker) hashFile(path string) (size int64, d Digests, err error) {
 	if before.Size() >= w.pipelineMin && len(w.set.algs) > 1 {
 		n, d, err = hashPipelined(f, w.set.algs, w.chunk)
 	} else {
-		n, err = w.hashSequential(f)
+		n, err = w.hashSequential(f, before.Size())
 		if err == nil {
 			d = w.set.sums()
 		}
@@ -98,12 +96,20 @@ var testHookAfterRead func(path string)
 
 var errIsDir = errors.New("is a directory (use -r to check what it holds)")
 
+// fileReader is an open file as hashing needs it.
+type fileReader interface {
+	io.ReadCloser
+	Stat() (fs.FileInfo, error)
+}
+
 // hashSequential feeds every hasher from the worker's buffer on the
 // worker's own goroutine: for small files a hand-off costs more than it saves.
-func (w *worker) hashSequential(r io.Reader) (int64, error) {
+// With a known size it stops after that many bytes instead of paying a read
+// just to see EOF: the second stat catches a file that grew.
+func (w *worker) hashSequential(r io.Reader, size int64) (int64, error) {
 	w.set.reset()
 	var n int64
-	for {
+	for size <= 0 || n < size {
 		k, err := r.Read(w.buf)
 		if k > 0 {
 			w.set.write(w.buf[:k])
@@ -116,6 +122,7 @@ func (w *worker) hashSequential(r io.Reader) (int64, error) {
 			return n, err
 		}
 	}
+	return n, nil
 }
 
 // hashPipelined reads r once and feeds each algorithm on its own goroutine
