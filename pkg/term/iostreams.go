@@ -1,0 +1,120 @@
+// Package term is the one place that knows about the terminal: which
+// streams are terminals, whether colour is on, how things are styled, and
+// the progress line. Other packages write plain data; commands render it
+// through here.
+package term
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+	xterm "golang.org/x/term"
+)
+
+// IOStreams are a command's standard streams and what is known about them.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+
+	stdinTTY, stdoutTTY, stderrTTY bool
+	noColor                        bool // NO_COLOR set or TERM=dumb
+	styles                         *Styles
+}
+
+// System returns the process's streams with their terminal state detected.
+func System() *IOStreams {
+	isTTY := func(f *os.File) bool { return xterm.IsTerminal(int(f.Fd())) }
+	return &IOStreams{
+		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
+		stdinTTY:  isTTY(os.Stdin),
+		stdoutTTY: isTTY(os.Stdout),
+		stderrTTY: isTTY(os.Stderr),
+		// https://no-color.org: any non-empty value disables colour.
+		noColor: os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb",
+	}
+}
+
+// Test returns streams backed by buffers; no stream is a terminal until a
+// Set*TTY call says so.
+func Test() (ios *IOStreams, in, out, errOut *bytes.Buffer) {
+	in, out, errOut = &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
+	return &IOStreams{In: in, Out: out, ErrOut: errOut}, in, out, errOut
+}
+
+// SetStdinTTY, SetStdoutTTY and SetStderrTTY override detection (tests).
+func (s *IOStreams) SetStdinTTY(v bool)  { s.stdinTTY = v }
+func (s *IOStreams) SetStdoutTTY(v bool) { s.stdoutTTY = v; s.styles = nil }
+func (s *IOStreams) SetStderrTTY(v bool) { s.stderrTTY = v }
+
+// IsStdinTTY reports whether standard input is a terminal.
+func (s *IOStreams) IsStdinTTY() bool { return s.stdinTTY }
+
+// IsStdoutTTY reports whether standard output is a terminal.
+func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
+
+// IsStderrTTY reports whether standard error is a terminal; progress is
+// shown only then.
+func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
+
+// ColorEnabled reports whether stdout gets colour: only on a terminal, and
+// never with NO_COLOR or TERM=dumb.
+func (s *IOStreams) ColorEnabled() bool { return s.stdoutTTY && !s.noColor }
+
+// Styles returns the styles bound to stdout's capabilities.
+func (s *IOStreams) Styles() *Styles {
+	if s.styles == nil {
+		r := lipgloss.NewRenderer(s.Out)
+		if !s.ColorEnabled() {
+			r.SetColorProfile(termenv.Ascii)
+		}
+		s.styles = newStyles(r)
+	}
+	return s.styles
+}
+
+// Errorf prints a diagnostic in the form every ksn message takes:
+// "ksn: <what went wrong>: <why>".
+func (s *IOStreams) Errorf(format string, args ...any) {
+	fmt.Fprintf(s.ErrOut, "ksn: %s\n", fmt.Sprintf(format, args...))
+}
+
+// Warnf prints a warning: something was not done, the run went on.
+func (s *IOStreams) Warnf(format string, args ...any) {
+	fmt.Fprintf(s.ErrOut, "ksn: warning: %s\n", fmt.Sprintf(format, args...))
+}
+
+// Hint prints the line that follows a diagnostic and names the fix.
+func (s *IOStreams) Hint(text string) {
+	if text != "" {
+		fmt.Fprintf(s.ErrOut, "ksn: hint: %s\n", text)
+	}
+}
+
+// SafeText makes untrusted text (file names, feed fields) safe to print on a
+// terminal: control characters, which could move the cursor or rewrite the
+// screen, are shown escaped. Ordinary text, including non-ASCII, is kept.
+func SafeText(s string) string {
+	clean := true
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\uFFFD' {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	q := fmt.Sprintf("%+q", s)
+	// Keep the escapes but drop the quotes %q adds, unless the name itself
+	// would then be ambiguous with one that really contains quotes.
+	if !strings.ContainsRune(s, '"') {
+		q = q[1 : len(q)-1]
+	}
+	return q
+}
