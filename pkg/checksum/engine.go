@@ -200,6 +200,9 @@ func (w *worker) run(j job) Result {
 		}
 	} else {
 		r.Size, r.Digests, r.Err = w.hashFile(j.path)
+		if r.Err != nil && r.Skipped() == "" {
+			r.Err = describe(r.Err)
+		}
 	}
 	r.Elapsed = time.Since(start)
 	return r

@@ -33,7 +33,8 @@ type Store interface {
 	Close() error
 }
 
-// Importer receives the indicators of one import.
+// Importer receives the indicators of one import. The context given to
+// BeginImport governs the whole import.
 type Importer interface {
 	Add(ind reputation.FileIndicator) error
 	// Commit makes the import visible and says what changed.
@@ -45,6 +46,6 @@ type Importer interface {
 // ImportStats counts what an import did to the database.
 type ImportStats struct {
 	Added     int // indicators the source did not have before
-	Updated   int // indicators whose verdict, name or size changed
+	Updated   int // indicators whose verdict, name, category, size or first-seen date changed
 	Unchanged int // indicators already present exactly as given
 }

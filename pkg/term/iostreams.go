@@ -73,7 +73,7 @@ func (s *IOStreams) Styles() *Styles {
 		if !s.ColorEnabled() {
 			r.SetColorProfile(termenv.Ascii)
 		}
-		s.styles = newStyles(r)
+		s.styles = newStyles(r, s.ColorEnabled())
 	}
 	return s.styles
 }

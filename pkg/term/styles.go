@@ -10,6 +10,7 @@ import (
 // well with colour stripped: badges are words, not colours.
 type Styles struct {
 	r       *lipgloss.Renderer
+	colour  bool
 	badges  map[string]lipgloss.Style
 	Dim     lipgloss.Style
 	Bold    lipgloss.Style
@@ -21,12 +22,13 @@ type Styles struct {
 // BadgeWidth is the width of a verdict badge, so paths line up after it.
 const BadgeWidth = 10
 
-func newStyles(r *lipgloss.Renderer) *Styles {
+func newStyles(r *lipgloss.Renderer, colour bool) *Styles {
 	badge := func(fg, bg string) lipgloss.Style {
 		return r.NewStyle().Bold(true).Foreground(lipgloss.Color(fg)).Background(lipgloss.Color(bg))
 	}
 	return &Styles{
-		r: r,
+		r:      r,
+		colour: colour,
 		badges: map[string]lipgloss.Style{
 			"malicious":  badge("15", "160"),
 			"suspicious": badge("0", "214"),
@@ -51,11 +53,14 @@ func (s *Styles) Badge(word string) string {
 		st = s.r.NewStyle().Bold(true)
 	}
 	label := strings.ToUpper(word)
-	// Pad outside the coloured area on the right so the badge has a
-	// margin of one space in colour and aligns the columns that follow.
-	text := st.Render(" " + label + " ")
-	if pad := BadgeWidth + 2 - len(label) - 2; pad > 0 {
-		text += strings.Repeat(" ", pad)
+	pad := ""
+	if n := BadgeWidth - len(label); n > 0 {
+		pad = strings.Repeat(" ", n)
 	}
-	return text
+	if !s.colour {
+		return label + pad + " "
+	}
+	// In colour the badge is a block with a space either side of the word;
+	// the padding stays outside it so the columns after it line up.
+	return st.Render(" "+label+" ") + pad
 }

@@ -1,0 +1,50 @@
+// Command ksn checks the reputation of files and links.
+package main
+
+//go:generate go run ../gendocs -out ../..
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/signal"
+	"runtime/debug"
+
+	"github.com/ksnproject/ksn/pkg/cli"
+	"github.com/ksnproject/ksn/pkg/exitcode"
+	"github.com/ksnproject/ksn/pkg/term"
+)
+
+func main() { os.Exit(run()) }
+
+// run is main without the exit, so the script tests can run ksn in-process.
+func run() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	f := &cli.Factory{
+		IO:        term.System(),
+		Env:       os.Getenv,
+		OpenStore: cli.DefaultOpenStore,
+		Version:   version(),
+	}
+	err := cli.NewRootCmd(f).ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	var e *exitcode.Error
+	if !errors.As(err, &e) || !e.Silent {
+		f.IO.Errorf("%v", err)
+		if errors.As(err, &e) {
+			f.IO.Hint(e.Hint)
+		}
+	}
+	return int(exitcode.Of(err))
+}
+
+// version is the module version when built with `go install`, else "dev".
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}

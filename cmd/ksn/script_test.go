@@ -1,0 +1,111 @@
+//go:build linux
+
+package main
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/sys/unix"
+)
+
+// TestMain lets the script tests run this binary as `ksn`.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"ksn": func() {
+			dropFilePermissionOverride()
+			os.Exit(run())
+		},
+	})
+}
+
+// TestScripts runs every testdata/script/*.txtar: each is a shell session
+// against the real binary, with its own KSN_HOME.
+func TestScripts(t *testing.T) {
+	repo, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join(repo, "testdata", "script"),
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("KSN_HOME", filepath.Join(env.WorkDir, ".ksn"))
+			env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
+			env.Setenv("REPO", repo)
+			env.Setenv("CI", os.Getenv("CI"))
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exits":  cmdExits,
+			"mkfifo": cmdMkfifo,
+		},
+	})
+}
+
+// cmdExits runs a command and asserts its exact exit status, which plain
+// `exec` cannot: `exits 1 ksn check eicar.com`. Its output is kept for the
+// stdout/stderr assertions that follow.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits <code> <command> [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exits: bad code %q", args[0])
+	}
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		got = ee.ExitCode()
+	case err != nil:
+		ts.Fatalf("exits: %v", err)
+	}
+	if got != want {
+		ts.Logf("stdout:\n%s\nstderr:\n%s", ts.ReadFile("stdout"), ts.ReadFile("stderr"))
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
+}
+
+func cmdMkfifo(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: mkfifo <path>")
+	}
+	ts.Check(syscall.Mkfifo(ts.MkAbs(args[0]), 0o644))
+}
+
+// dropFilePermissionOverride makes `ksn` obey file permissions when the
+// tests run as root (as CI does), so "permission denied" can be tested for
+// real. With KSN_TEST_OBEY_PERMISSIONS=1 it removes CAP_DAC_OVERRIDE and
+// CAP_DAC_READ_SEARCH from the bounding set of this thread and re-executes
+// from that same thread: the new image starts without them.
+func dropFilePermissionOverride() {
+	if os.Getenv("KSN_TEST_OBEY_PERMISSIONS") != "1" || os.Geteuid() != 0 {
+		return
+	}
+	runtime.LockOSThread()
+	for _, c := range []uintptr{unix.CAP_DAC_OVERRIDE, unix.CAP_DAC_READ_SEARCH} {
+		if err := unix.Prctl(unix.PR_CAPBSET_DROP, c, 0, 0, 0); err != nil {
+			panic("dropping capability: " + err.Error())
+		}
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "KSN_TEST_OBEY_PERMISSIONS=") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "KSN_TEST_OBEY_PERMISSIONS=done")
+	panic(syscall.Exec("/proc/self/exe", os.Args, env))
+}

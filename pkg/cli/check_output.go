@@ -1,0 +1,217 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/exitcode"
+	"github.com/ksnproject/ksn/pkg/reputation"
+	"github.com/ksnproject/ksn/pkg/term"
+)
+
+// reporter prints results as they come and decides the exit code at the end.
+type reporter struct {
+	opts   *CheckOptions
+	out    *bufio.Writer
+	styles *term.Styles
+
+	verdicts map[reputation.Verdict]int
+	skipped  int
+	failed   int
+	threats  int
+	bytes    int64
+	files    int
+}
+
+func newReporter(opts *CheckOptions) *reporter {
+	return &reporter{
+		opts:     opts,
+		out:      bufio.NewWriterSize(opts.IO.Out, 64<<10),
+		styles:   opts.IO.Styles(),
+		verdicts: map[reputation.Verdict]int{},
+	}
+}
+
+func (r *reporter) add(c checked) error {
+	r.files++
+	switch c.status() {
+	case "skipped":
+		r.skipped++
+	case "error":
+		r.failed++
+	default:
+		r.bytes += c.Size
+		r.verdicts[c.Reputation.Verdict]++
+		if c.Reputation.Verdict.Severity() >= r.opts.FailOn.Severity() {
+			r.threats++
+		}
+	}
+	var err error
+	switch {
+	case r.opts.JSON:
+		err = r.json(c)
+	case r.opts.Format != "":
+		err = r.sumLine(c)
+	default:
+		r.human(c)
+	}
+	if err != nil {
+		return err
+	}
+	// Flush per batch boundary is the caller's rhythm; flushing here when
+	// the buffer is mostly full keeps memory flat on huge runs.
+	if r.out.Available() < 4<<10 {
+		return r.out.Flush()
+	}
+	return nil
+}
+
+func (r *reporter) human(c checked) {
+	s := r.styles
+	path := term.SafeText(c.Path)
+	switch c.status() {
+	case "skipped":
+		fmt.Fprintf(r.out, "%s%s  %s\n", s.Badge("skipped"), path, s.Dim.Render(string(c.Skipped())))
+	case "error":
+		fmt.Fprintf(r.out, "%s%s  %s\n", s.Badge("error"), path, s.Dim.Render(c.Err.Error()))
+	default:
+		rep := c.Reputation
+		line := s.Badge(string(rep.Verdict)) + path
+		if rep.ThreatName != "" {
+			line += "  " + s.Bold.Render(term.SafeText(rep.ThreatName))
+		}
+		if len(rep.Sources) > 0 {
+			line += "  " + s.Dim.Render("("+strings.Join(rep.Sources, ", ")+")")
+		}
+		fmt.Fprintln(r.out, line)
+	}
+}
+
+// jsonResult is the documented NDJSON schema of `ksn check --json` (see
+// README, "JSON output"). Fields are only ever added, never renamed.
+type jsonResult struct {
+	Path      string            `json:"path"`
+	Status    string            `json:"status"` // ok, skipped, error
+	Size      *int64            `json:"size,omitempty"`
+	Digests   map[string]string `json:"digests,omitempty"`
+	Verdict   string            `json:"verdict,omitempty"`
+	Threat    string            `json:"threat,omitempty"`
+	Category  string            `json:"category,omitempty"`
+	Sources   []string          `json:"sources,omitempty"`
+	FirstSeen *time.Time        `json:"first_seen,omitempty"`
+	LastSeen  *time.Time        `json:"last_seen,omitempty"`
+	Reason    string            `json:"reason,omitempty"` // why it was skipped
+	Error     string            `json:"error,omitempty"`
+	ElapsedMS float64           `json:"elapsed_ms"`
+}
+
+func (r *reporter) json(c checked) error {
+	j := jsonResult{Path: c.Path, Status: c.status(), ElapsedMS: float64(c.Elapsed.Microseconds()) / 1000}
+	switch j.Status {
+	case "skipped":
+		j.Reason = string(c.Skipped())
+	case "error":
+		j.Error = c.Err.Error()
+	default:
+		size := c.Size
+		j.Size = &size
+		j.Digests = map[string]string{}
+		for a := range c.Digests {
+			j.Digests[string(a)] = c.Digests.Hex(a)
+		}
+		rep := c.Reputation
+		j.Verdict, j.Threat, j.Category, j.Sources = string(rep.Verdict), rep.ThreatName, rep.Category, rep.Sources
+		if !rep.FirstSeen.IsZero() {
+			t := rep.FirstSeen.UTC()
+			j.FirstSeen = &t
+		}
+		if !rep.LastSeen.IsZero() {
+			t := rep.LastSeen.UTC()
+			j.LastSeen = &t
+		}
+	}
+	b, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	_, err = r.out.Write(b)
+	return err
+}
+
+// sumLine prints a line that sha256sum -c or b3sum -c accepts. Those tools
+// escape a name holding a backslash or a newline and mark the line with a
+// leading backslash; ksn does the same so every name round-trips.
+func (r *reporter) sumLine(c checked) error {
+	if c.Err != nil {
+		what := "could not be read"
+		if c.Skipped() != "" {
+			what = "skipped"
+		}
+		reason := c.Err.Error()
+		if s := c.Skipped(); s != "" {
+			reason = string(s)
+		}
+		r.opts.IO.Errorf("%s: %s: %s", term.SafeText(c.Path), what, reason)
+		return nil
+	}
+	if c.Reputation.Verdict.Severity() >= r.opts.FailOn.Severity() {
+		r.opts.IO.Warnf("%s: %s %s", term.SafeText(c.Path), c.Reputation.Verdict, term.SafeText(c.Reputation.ThreatName))
+	}
+	name, prefix := c.Path, ""
+	if strings.ContainsAny(name, "\\\n") {
+		name = strings.NewReplacer("\\", "\\\\", "\n", "\\n").Replace(name)
+		prefix = "\\"
+	}
+	_, err := fmt.Fprintf(r.out, "%s%s  %s\n", prefix, c.Digests.Hex(sumFormats[r.opts.Format]), name)
+	return err
+}
+
+func (r *reporter) finish(elapsed time.Duration) error {
+	if !r.opts.JSON && r.opts.Format == "" {
+		r.summary(elapsed)
+	}
+	if err := r.out.Flush(); err != nil {
+		return err
+	}
+	switch {
+	case r.threats > 0:
+		return exitcode.Silent(exitcode.Threat)
+	case r.failed > 0:
+		noun := "inputs"
+		if r.failed == 1 {
+			noun = "input"
+		}
+		return exitcode.New(exitcode.Usage, "%d %s could not be checked", r.failed, noun)
+	}
+	return nil
+}
+
+func (r *reporter) summary(elapsed time.Duration) {
+	s := r.styles
+	noun := "files"
+	if r.files == 1 {
+		noun = "file"
+	}
+	parts := []string{fmt.Sprintf("%d %s", r.files, noun)}
+	for _, v := range reputation.Verdicts {
+		if n := r.verdicts[v]; n > 0 || v == reputation.Malicious {
+			text := fmt.Sprintf("%d %s", n, v)
+			if v == reputation.Malicious && n > 0 {
+				text = s.Bad.Render(text)
+			}
+			parts = append(parts, text)
+		}
+	}
+	if r.skipped > 0 {
+		parts = append(parts, fmt.Sprintf("%d skipped", r.skipped))
+	}
+	if r.failed > 0 {
+		parts = append(parts, fmt.Sprintf("%d unreadable", r.failed))
+	}
+	fmt.Fprintf(r.out, "%s · %s in %s (%s)\n", strings.Join(parts, ", "), term.Bytes(r.bytes),
+		term.Duration(elapsed), term.Rate(r.bytes, elapsed))
+}

@@ -1,0 +1,212 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/checksum"
+	"github.com/ksnproject/ksn/pkg/reputation"
+)
+
+// lookupChunk is how many digests of one algorithm one lookup statement
+// carries. The statement always has exactly this many digest parameters
+// (a short chunk is padded with empty digests, which match nothing), so it
+// is prepared once.
+const lookupChunk = 500
+
+var lookupSQL = `SELECT digest, source, size, verdict, threat_name, category, first_seen, added_at, last_seen
+FROM file_indicators
+WHERE algorithm = ? AND digest IN (` + placeholders(lookupChunk) + `)`
+
+// algorithmsSQL asks, for each known algorithm, whether one indicator is
+// keyed by it: one search of the primary key per algorithm, however large
+// the table, and always exact (nothing to maintain on import or delete).
+var algorithmsSQL = func() string {
+	var parts []string
+	for _, a := range checksum.All {
+		// The names are compile-time constants of package checksum.
+		parts = append(parts, fmt.Sprintf(
+			"SELECT '%s' WHERE EXISTS (SELECT 1 FROM file_indicators WHERE algorithm = '%s')", a, a))
+	}
+	return strings.Join(parts, " UNION ALL ")
+}()
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+type digestKey struct {
+	alg    checksum.Algorithm
+	digest string
+}
+
+// LookupFiles returns one result per query, in query order, merging with
+// reputation.Merge every indicator that matches any of a query's digests.
+// A digest whose length does not fit its algorithm matches nothing; an
+// unknown algorithm is an error. All lookups of one call see the same
+// snapshot of the database.
+func (s *SQLite) LookupFiles(ctx context.Context, files []FileDigests) ([]reputation.Result, error) {
+	results := make([]reputation.Result, len(files))
+	for i := range results {
+		results[i].Verdict = reputation.Unknown
+	}
+
+	// The distinct digests to look up, per algorithm.
+	byAlg := make(map[checksum.Algorithm][][]byte)
+	seen := make(map[digestKey]struct{}, 2*len(files))
+	for _, f := range files {
+		for alg, d := range f {
+			if !alg.Valid() {
+				return nil, fmt.Errorf("lookup files: unknown digest algorithm %q", alg)
+			}
+			if len(d) != alg.Size() {
+				continue
+			}
+			k := digestKey{alg, string(d)}
+			if _, ok := seen[k]; ok {
+				continue
+			}
+			seen[k] = struct{}{}
+			byAlg[alg] = append(byAlg[alg], d)
+		}
+	}
+	if len(seen) == 0 {
+		return results, nil
+	}
+
+	found, err := s.lookupDigests(ctx, byAlg)
+	if err != nil {
+		return nil, fmt.Errorf("lookup files: %w", err)
+	}
+	if len(found) == 0 {
+		return results, nil
+	}
+
+	var inds []reputation.Sourced
+	for i, f := range files {
+		inds = inds[:0]
+		for alg, d := range f {
+			inds = append(inds, found[digestKey{alg, string(d)}]...)
+		}
+		if len(inds) > 0 {
+			results[i] = reputation.Merge(inds)
+		}
+	}
+	return results, nil
+}
+
+// lookupDigests returns the indicators of every digest in byAlg that the
+// database knows.
+func (s *SQLite) lookupDigests(ctx context.Context, byAlg map[checksum.Algorithm][][]byte) (map[digestKey][]reputation.Sourced, error) {
+	// One read transaction, so that an import committing meanwhile is seen
+	// by all of the chunks or by none.
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	stmt := tx.StmtContext(ctx, s.lookup)
+	defer stmt.Close()
+
+	found := make(map[digestKey][]reputation.Sourced)
+	args := make([]any, 1+lookupChunk)
+	empty := []byte{}
+	for _, alg := range checksum.All {
+		digests := byAlg[alg]
+		// In key order, SQLite builds the IN list's ephemeral index by
+		// appending, and the probes walk the primary key left to right.
+		slices.SortFunc(digests, bytes.Compare)
+		for len(digests) > 0 {
+			n := min(len(digests), lookupChunk)
+			args[0] = string(alg)
+			for i := range lookupChunk {
+				if i < n {
+					args[1+i] = digests[i]
+				} else {
+					args[1+i] = empty
+				}
+			}
+			digests = digests[n:]
+			if err := scanIndicators(ctx, stmt, args, alg, found); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return found, nil
+}
+
+func scanIndicators(ctx context.Context, stmt *sql.Stmt, args []any, alg checksum.Algorithm, found map[digestKey][]reputation.Sourced) error {
+	rows, err := stmt.QueryContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			digest               []byte
+			r                    reputation.Sourced
+			verdict              string
+			firstSeen            sql.NullInt64
+			addedAt, lastSeen    int64
+			threatName, category string
+			source               string
+			size                 int64
+		)
+		if err := rows.Scan(&digest, &source, &size, &verdict, &threatName, &category, &firstSeen, &addedAt, &lastSeen); err != nil {
+			return err
+		}
+		r.Source = source
+		r.Algorithm = alg
+		r.Digest = digest
+		r.Size = size
+		r.Verdict = reputation.Verdict(verdict)
+		r.ThreatName = threatName
+		r.Category = category
+		// First seen as the source states it, else when this database
+		// first recorded the indicator.
+		if firstSeen.Valid {
+			r.FirstSeen = unixTime(firstSeen.Int64)
+		} else {
+			r.FirstSeen = unixTime(addedAt)
+		}
+		r.LastSeen = unixTime(lastSeen)
+		k := digestKey{alg, string(digest)}
+		found[k] = append(found[k], r)
+	}
+	return rows.Err()
+}
+
+// unixTime converts stored Unix seconds to a UTC time; 0 is the zero time.
+func unixTime(sec int64) time.Time {
+	if sec == 0 {
+		return time.Time{}
+	}
+	return time.Unix(sec, 0).UTC()
+}
+
+// Algorithms lists, in canonical order, the algorithms that at least one
+// indicator is keyed by.
+func (s *SQLite) Algorithms(ctx context.Context) ([]checksum.Algorithm, error) {
+	rows, err := s.algs.QueryContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list digest algorithms: %w", err)
+	}
+	defer rows.Close()
+	var algs []checksum.Algorithm
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			return nil, fmt.Errorf("list digest algorithms: %w", err)
+		}
+		algs = append(algs, checksum.Algorithm(a))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list digest algorithms: %w", err)
+	}
+	return checksum.Canonical(algs), nil
+}
