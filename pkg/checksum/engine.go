@@ -54,9 +54,11 @@ type Options struct {
 
 // Tuning shared by the engine and its tests. A 256 KiB buffer stays in L2
 // cache while several digests read it; files from 8 MiB up are worth the
-// hand-off to one goroutine per digest.
+// hand-off to one goroutine per digest, in 1 MiB pieces so that hand-offs
+// stay rare.
 const (
 	bufferSize       = 256 << 10
+	pipelineChunk    = 1 << 20
 	pipelineMinBytes = 8 << 20
 	// window bounds how far hashing may run ahead of the oldest unfinished
 	// input, which bounds the memory held by out-of-order results.
@@ -177,7 +179,7 @@ func newWorker(opts Options) *worker {
 	return &worker{
 		set:         newHasherSet(opts.Algorithms),
 		buf:         make([]byte, bufferSize),
-		chunk:       bufferSize,
+		chunk:       pipelineChunk,
 		pipelineMin: pipelineMinBytes,
 		stdin:       opts.Stdin,
 	}
