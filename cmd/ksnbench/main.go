@@ -333,6 +333,9 @@ func benchSet(o *options, r *runner, ksn, dir string, set *inputSet) (setReport,
 		var line []string
 		for j := range timed {
 			c := timed[(i+j)%len(timed)]
+			// Finish this process's garbage collection now, so that it
+			// does not take a core from the next contender mid-run.
+			runtime.GC()
 			s, err := c.run()
 			if err != nil {
 				return setReport{}, fmt.Errorf("%s: %w", c.name, err)
