@@ -6,7 +6,9 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -43,6 +45,13 @@ func TestScripts(t *testing.T) {
 			env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
 			env.Setenv("REPO", repo)
 			env.Setenv("CI", os.Getenv("CI"))
+			// What must never appear in a record: this machine's and this
+			// user's names (checked against the outbox).
+			host, _ := os.Hostname()
+			env.Setenv("THISHOST", regexp.QuoteMeta(host))
+			if u, err := user.Current(); err == nil {
+				env.Setenv("THISUSER", regexp.QuoteMeta(u.Username))
+			}
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

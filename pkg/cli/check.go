@@ -24,6 +24,8 @@ import (
 type CheckOptions struct {
 	IO        *term.IOStreams
 	OpenStore func(ctx context.Context) (store.Store, error)
+	// Consent says whether records go to the outbox; nil collects nothing.
+	Consent func(ctx context.Context) (*consent, error)
 
 	Inputs     []string
 	Recursive  bool
@@ -35,6 +37,7 @@ type CheckOptions struct {
 	Format     string // "", "sha256sum" or "b3sum"
 	FailOn     reputation.Verdict
 	Workers    int
+	Version    string // ksn's version, for the system record
 }
 
 // Output formats that other tools can verify with -c.
@@ -101,6 +104,8 @@ local database holds indicators for (for example MD5 after importing a ClamAV
 				}
 				return f.OpenStore(ctx, paths.DatabaseFile())
 			}
+			opts.Consent = func(ctx context.Context) (*consent, error) { return loadConsent(ctx, f) }
+			opts.Version = f.Version
 			if runF != nil {
 				return runF(opts)
 			}
@@ -169,6 +174,12 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	}
 	defer closeInputs()
 
+	col, err := newCollector(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer col.close()
+
 	rep := newReporter(opts)
 	var stdin io.Reader = opts.IO.In
 	if opts.FilesFrom == "-" {
@@ -189,7 +200,7 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	results := make(chan checked, lookupBatch)
 	reported := make(chan error, 1)
 	go func() {
-		reported <- reportBatches(ctx, db, rep, results, stopProgress)
+		reported <- reportBatches(ctx, db, rep, col, results, stopProgress)
 	}()
 	runErr := checksum.Run(ctx, inputs, checksum.Options{
 		Algorithms: algs, Workers: opts.Workers, Recursive: opts.Recursive, Follow: opts.Follow,
@@ -215,7 +226,7 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 
 // reportBatches looks up and prints results in input order until results is
 // closed. It keeps draining after an error so the hashing side never blocks.
-func reportBatches(ctx context.Context, db store.Store, rep *reporter, results <-chan checked, stopProgress func()) error {
+func reportBatches(ctx context.Context, db store.Store, rep *reporter, col *collector, results <-chan checked, stopProgress func()) error {
 	var batch []checked
 	var failed error
 	flush := func() {
@@ -228,6 +239,7 @@ func reportBatches(ctx context.Context, db store.Store, rep *reporter, results <
 						break
 					}
 				}
+				col.add(batch)
 			}
 		}
 		batch = batch[:0]

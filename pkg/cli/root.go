@@ -32,6 +32,12 @@ from the start, and (when you choose to participate) a ksn reputation server.
 	root.AddCommand(
 		NewCmdCheck(f, nil),
 		NewCmdFeed(f),
+		NewCmdStatus(f),
+		NewCmdOptin(f),
+		NewCmdOptout(f),
+		NewCmdStatement(f),
+		NewCmdQueue(f),
+		NewCmdConfig(f),
 		newExitCodesTopic(),
 	)
 	return root

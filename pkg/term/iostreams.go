@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
@@ -25,6 +26,8 @@ type IOStreams struct {
 	stdinTTY, stdoutTTY, stderrTTY bool
 	noColor                        bool // NO_COLOR set or TERM=dumb
 	styles                         *Styles
+	height                         func() int // terminal rows, 0 when unknown
+	pager                          string     // command that pages long text
 }
 
 // System returns the process's streams with their terminal state detected.
@@ -37,6 +40,14 @@ func System() *IOStreams {
 		stderrTTY: isTTY(os.Stderr),
 		// https://no-color.org: any non-empty value disables colour.
 		noColor: os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb",
+		height: func() int {
+			_, h, err := xterm.GetSize(int(os.Stdout.Fd()))
+			if err != nil {
+				return 0
+			}
+			return h
+		},
+		pager: os.Getenv("PAGER"),
 	}
 }
 
@@ -76,6 +87,36 @@ func (s *IOStreams) Styles() *Styles {
 		s.styles = newStyles(r, s.ColorEnabled())
 	}
 	return s.styles
+}
+
+// Page shows text, through a pager when stdout is a terminal and the text
+// is taller than it: $PAGER, else "less -FRX". Without a terminal, or when
+// the pager cannot start, the text is written as it is.
+func (s *IOStreams) Page(text string) error {
+	rows := 0
+	if s.stdoutTTY && s.height != nil {
+		rows = s.height()
+	}
+	if rows == 0 || strings.Count(text, "\n") < rows-2 {
+		_, err := io.WriteString(s.Out, text)
+		return err
+	}
+	pager := s.pager
+	if pager == "" {
+		pager = "less -FRX"
+	}
+	args := strings.Fields(pager)
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdin = strings.NewReader(text)
+	cmd.Stdout, cmd.Stderr = s.Out, s.ErrOut
+	if err := cmd.Run(); err != nil {
+		if _, ok := err.(*exec.ExitError); ok {
+			return nil // the user quit the pager
+		}
+		_, err := io.WriteString(s.Out, text)
+		return err
+	}
+	return nil
 }
 
 // Errorf prints a diagnostic in the form every ksn message takes:

@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"context"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/participation"
+	"github.com/ksnproject/ksn/pkg/term"
+)
+
+// collector keeps, in the local outbox, what a participant's check would
+// submit: one record per hashed file and, at most daily, one system record.
+// Nothing here touches the network. A failure to collect is a warning: it
+// must never cost the user their verdicts.
+type collector struct {
+	ctx     context.Context
+	io      *term.IOStreams
+	consent *consent
+	active  bool
+	version string
+}
+
+func newCollector(ctx context.Context, opts *CheckOptions) (*collector, error) {
+	col := &collector{ctx: ctx, io: opts.IO, version: opts.Version}
+	if opts.Consent == nil {
+		return col, nil
+	}
+	c, err := opts.Consent(ctx)
+	if err != nil {
+		return nil, err
+	}
+	col.consent = c
+	if c.store == nil {
+		opts.IO.Warnf("participation state unavailable (%v): not participating, nothing is collected", c.openErr)
+		return col, nil
+	}
+	col.active = c.collects()
+	if c.settings.String("endpoint") != "" && !c.status.Participating {
+		opts.IO.Errorf("notice: local verdicts only: %s (ksn status tells more)", describeState(c.status))
+	}
+	return col, nil
+}
+
+func (col *collector) add(batch []checked) {
+	if !col.active {
+		return
+	}
+	now := time.Now().UTC()
+	recs := make([]participation.Record, 0, len(batch))
+	for _, c := range batch {
+		if c.Err != nil {
+			continue
+		}
+		digests := make(map[string]string, len(c.Digests))
+		for a := range c.Digests {
+			digests[string(a)] = c.Digests.Hex(a)
+		}
+		r, err := participation.NewRecord(participation.KindFile, participation.FileObservation{
+			Digests: digests, Size: c.Size, Verdict: string(c.Reputation.Verdict),
+			HashMS: float64(c.Elapsed.Microseconds()) / 1000,
+		}, now)
+		if err != nil {
+			col.fail(err)
+			return
+		}
+		recs = append(recs, r)
+	}
+	if len(recs) == 0 {
+		return
+	}
+	if _, err := col.consent.store.Append(col.ctx, recs, col.consent.limits()); err != nil {
+		col.fail(err)
+	}
+}
+
+func (col *collector) fail(err error) {
+	col.io.Warnf("could not keep this run's records in the local outbox: %v", err)
+	col.active = false
+}
+
+// close adds the daily system record and releases the state database.
+func (col *collector) close() {
+	if col.consent == nil {
+		return
+	}
+	defer col.consent.close()
+	if !col.active {
+		return
+	}
+	r, err := participation.NewRecord(participation.KindSystem, participation.CurrentSystem(col.version), time.Now().UTC())
+	if err == nil {
+		_, err = col.consent.store.AppendSystemRecord(col.ctx, r, col.consent.limits())
+	}
+	if err != nil {
+		col.fail(err)
+	}
+}

@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/ksnproject/ksn/pkg/config"
+	"github.com/spf13/cobra"
+)
+
+// NewCmdConfig builds `ksn config` and its subcommands.
+func NewCmdConfig(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "Show and change settings (endpoint, timeouts, cache, proxy, outbox)",
+		Long: `Settings live in config.toml in ksn's config directory. Every key can be
+overridden by an environment variable: KSN_ and the key in upper case with
+dots as underscores (outbox.max_records is KSN_OUTBOX_MAX_RECORDS).
+Participation is not a setting: only 'ksn optin' can start it.`,
+	}
+	keys := func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var names []string
+		for _, k := range config.Keys {
+			names = append(names, k.Name+"\t"+k.Help)
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	}
+	get := &cobra.Command{
+		Use:               "get <key>",
+		Short:             "Print a setting's effective value",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: keys,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := loadSettings(f)
+			if err != nil {
+				return err
+			}
+			v, err := s.Get(args[0])
+			if err != nil {
+				return usageError("'ksn config list' shows every key", "%v", err)
+			}
+			fmt.Fprintln(f.IO.Out, v.Value)
+			return nil
+		},
+	}
+	set := &cobra.Command{
+		Use:               "set <key> <value>",
+		Short:             "Change a setting in the config file",
+		Args:              cobra.ExactArgs(2),
+		ValidArgsFunction: keys,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			paths, err := f.Paths()
+			if err != nil {
+				return err
+			}
+			if err := config.SetSetting(paths, args[0], args[1]); err != nil {
+				return usageError("'ksn config list' shows every key and its default", "%v", err)
+			}
+			s, err := loadSettings(f)
+			if err != nil {
+				return err
+			}
+			v, _ := s.Get(args[0])
+			fmt.Fprintf(f.IO.Out, "%s = %s\n", v.Key.Name, v.Value)
+			if v.Source != "file" {
+				f.IO.Warnf("%s is overridden by %s", v.Key.Name, v.Source)
+			}
+			return nil
+		},
+	}
+	unset := &cobra.Command{
+		Use:               "unset <key>",
+		Short:             "Remove a setting from the config file (back to its default)",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: keys,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			paths, err := f.Paths()
+			if err != nil {
+				return err
+			}
+			if err := config.UnsetSetting(paths, args[0]); err != nil {
+				return usageError("'ksn config list' shows every key", "%v", err)
+			}
+			return nil
+		},
+	}
+	var asJSON bool
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "Print every setting, its value and where the value comes from",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := loadSettings(f)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				type item struct {
+					Key     string `json:"key"`
+					Value   string `json:"value"`
+					Source  string `json:"source"`
+					Default string `json:"default"`
+				}
+				var items []item
+				for _, v := range s.List() {
+					items = append(items, item{v.Key.Name, v.Value, v.Source, v.Key.Default})
+				}
+				b, err := json.Marshal(items)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(f.IO.Out, "%s\n", b)
+				return nil
+			}
+			for _, v := range s.List() {
+				fmt.Fprintf(f.IO.Out, "%-20s %-28s %s\n", v.Key.Name, fmt.Sprintf("%q", v.Value), f.IO.Styles().Dim.Render(v.Source))
+			}
+			return nil
+		},
+	}
+	list.Flags().BoolVar(&asJSON, "json", false, "print the settings as a JSON array")
+	cmd.AddCommand(get, set, unset, list)
+	return cmd
+}
+
+func loadSettings(f *Factory) (*config.Settings, error) {
+	paths, err := f.Paths()
+	if err != nil {
+		return nil, err
+	}
+	s, err := config.LoadSettings(paths, f.Env)
+	if err != nil {
+		return nil, usageError("fix the value with 'ksn config set', or unset the variable", "configuration: %v", err)
+	}
+	return s, nil
+}

@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/config"
+	"github.com/ksnproject/ksn/pkg/participation"
+)
+
+// consent is what a participation-aware command knows: the statement in
+// force, the stored decisions and what they add up to with the environment.
+type consent struct {
+	store     *participation.Store // nil when the state directory is unavailable
+	openErr   error                // why store is nil
+	statement participation.Statement
+	status    participation.Status
+	settings  *config.Settings
+	paths     config.Paths
+}
+
+// loadConsent never fails on an unusable state directory: that degrades to
+// "not participating" (the status says why), never to sending.
+func loadConsent(ctx context.Context, f *Factory) (*consent, error) {
+	paths, err := f.Paths()
+	if err != nil {
+		return nil, err
+	}
+	settings, err := config.LoadSettings(paths, f.Env)
+	if err != nil {
+		return nil, usageError("fix the value with 'ksn config set' or unset the variable", "configuration: %v", err)
+	}
+	c := &consent{statement: participation.Builtin(), settings: settings, paths: paths}
+	c.store, c.openErr = participation.Open(ctx, paths.State)
+	if c.openErr != nil {
+		c.store = nil
+		c.status = participation.Unavailable(c.openErr)
+		return c, nil
+	}
+	latest, err := c.store.Latest(ctx)
+	if err != nil {
+		c.store.Close()
+		c.store, c.openErr = nil, err
+		c.status = participation.Unavailable(err)
+		return c, nil
+	}
+	c.status = participation.Evaluate(latest, f.Env, c.statement)
+	return c, nil
+}
+
+func (c *consent) close() {
+	if c.store != nil {
+		c.store.Close()
+	}
+}
+
+// limits are the outbox bounds from the settings.
+func (c *consent) limits() participation.Limits {
+	return participation.Limits{
+		MaxRecords: c.settings.Int("outbox.max_records"),
+		MaxAge:     c.settings.Duration("outbox.max_age"),
+	}
+}
+
+// collects reports whether records are kept in the outbox now. Everything a
+// participant would send is kept while they do not participate; an explicit
+// pause (DO_NOT_TRACK, KSN_PARTICIPATION=off) collects nothing, and neither
+// does the basic level, which sends lookups only.
+func (c *consent) collects() bool {
+	if c.store == nil {
+		return false
+	}
+	switch c.status.Reason {
+	case "do-not-track", "participation-off":
+		return false
+	}
+	return !(c.status.Participating && c.status.Level == participation.Basic)
+}
+
+// describeState is one human line for the participation state.
+func describeState(st participation.Status) string {
+	switch {
+	case st.Participating:
+		return fmt.Sprintf("participating (%s level)", st.Level)
+	case st.Reason == "never-asked":
+		return "not participating: never asked"
+	case st.Reason == "declined":
+		return "not participating: declined"
+	case st.Reason == "do-not-track":
+		return "paused: DO_NOT_TRACK is set"
+	case st.Reason == "participation-off":
+		return "paused: KSN_PARTICIPATION=off"
+	case st.Reason == "statement-changed":
+		return "paused: the statement changed since you accepted it"
+	case st.Reason == "state-unavailable":
+		return "not participating: the state directory cannot be used"
+	}
+	return "not participating: " + st.Reason
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// plural writes a count with its noun: "1 record", "3 records".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

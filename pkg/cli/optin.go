@@ -1,0 +1,222 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/exitcode"
+	"github.com/ksnproject/ksn/pkg/participation"
+	"github.com/spf13/cobra"
+)
+
+// acceptWithoutPin is the value --accept takes when given without "=sha256".
+const acceptWithoutPin = "statement-in-force"
+
+// OptinOptions are `ksn optin`'s flags.
+type OptinOptions struct {
+	Accept string // "", acceptWithoutPin, or a SHA-256 the statement must have
+	Level  participation.Level
+}
+
+// NewCmdOptin builds `ksn optin`.
+func NewCmdOptin(f *Factory) *cobra.Command {
+	opts := &OptinOptions{}
+	var level string
+	cmd := &cobra.Command{
+		Use:   "optin",
+		Short: "Read the participation statement and choose to participate",
+		Long: `Show the participation statement and ask whether you accept it. Only an
+explicit "yes" accepts; anything else declines. Every decision is recorded,
+append-only, with the statement's id and SHA-256 (see 'ksn status').
+
+Without a terminal, ksn cannot ask: pass --accept to accept the statement in
+force, or --accept=<sha256> to accept it only if it is exactly the text you
+reviewed ('ksn statement' prints its SHA-256). Nothing in the environment can
+accept for you.
+
+As soon as you participate, the records collected on this machine while you
+did not are sent (records older than outbox.max_age are dropped instead).
+At the basic level only lookups are made and nothing collected is sent.`,
+		Example: `  ksn optin
+  ksn optin --level basic
+  ksn optin --accept=$(ksn statement --json | jq -r .sha256)`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			l, err := participation.ParseLevel(level)
+			if err != nil {
+				return usageError("use --level basic or --level extended", "--level: %v", err)
+			}
+			opts.Level = l
+			return runOptin(cmd.Context(), f, opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Accept, "accept", "", "accept without being asked; with `=SHA256`, only that exact statement")
+	cmd.Flags().Lookup("accept").NoOptDefVal = acceptWithoutPin
+	cmd.Flags().StringVar(&level, "level", string(participation.Extended), "basic (lookups only) or extended (lookups and statistics)")
+	_ = cmd.RegisterFlagCompletionFunc("level", cobra.FixedCompletions([]string{"basic", "extended"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+func runOptin(ctx context.Context, f *Factory, opts *OptinOptions) error {
+	ctx = orBackground(ctx)
+	c, err := loadConsent(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	if c.store == nil {
+		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot record your decision: %v", c.openErr),
+			Hint: "make ksn's state directory writable, or set KSN_HOME to a directory you own"}
+	}
+	st := c.statement
+	stats, err := c.store.Stats(ctx)
+	if err != nil {
+		return err
+	}
+
+	via := participation.ViaFlag
+	switch {
+	case opts.Accept == acceptWithoutPin:
+	case opts.Accept != "":
+		if !strings.EqualFold(strings.TrimSpace(opts.Accept), st.SHA256) {
+			return usageError("read the statement with 'ksn statement' and pin its SHA-256",
+				"the statement in force (%s) has SHA-256 %s, not %s: nothing was accepted", st.ID, st.SHA256, opts.Accept)
+		}
+	case f.IO.IsStdinTTY() && f.IO.IsStdoutTTY():
+		via = participation.ViaTerminal
+		if err := printStatement(f.IO, st, false); err != nil {
+			return err
+		}
+		fmt.Fprintf(f.IO.Out, "\n%s\n", backlogSentence(stats, opts.Level))
+		fmt.Fprintf(f.IO.Out, "Participate at the %s level under statement %s? Type \"yes\" to accept: ", opts.Level, st.ID)
+		answer, _ := bufio.NewReader(f.IO.In).ReadString('\n')
+		if a := strings.ToLower(strings.TrimSpace(answer)); a != "yes" && a != "y" {
+			d, err := c.store.Record(ctx, participation.Decision{
+				At: time.Now().UTC(), Accepted: false, StatementID: st.ID, StatementSHA256: st.SHA256,
+				Via: via, Version: f.Version,
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(f.IO.Out, "Declined at %s. Nothing is sent; ksn keeps working with local verdicts.\n", formatTime(d.At))
+			return nil
+		}
+	default:
+		return usageError("read it with 'ksn statement', then run 'ksn optin --accept' (or --accept=<sha256> to pin the text)",
+			"ksn optin needs a terminal to show the statement and ask; without one, pass --accept")
+	}
+
+	d, err := c.store.Record(ctx, participation.Decision{
+		At: time.Now().UTC(), Accepted: true, Level: opts.Level, StatementID: st.ID, StatementSHA256: st.SHA256,
+		Via: via, Version: f.Version,
+	})
+	if err != nil {
+		return err
+	}
+	// A backlog of years ago is not what the user agreed to send today.
+	stale, err := c.store.DropOlderThan(ctx, time.Now().Add(-c.limits().MaxAge))
+	if err != nil {
+		return err
+	}
+	if stats, err = c.store.Stats(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.Out, "Participating at the %s level since %s (statement %s).\n", d.Level, formatTime(d.At), st.ID)
+	if stale > 0 {
+		fmt.Fprintf(f.IO.Out, "%d records older than %s were dropped, not sent.\n", stale, c.settings.String("outbox.max_age"))
+	}
+	fmt.Fprintln(f.IO.Out, afterOptinSentence(stats, opts.Level, c.settings.String("endpoint")))
+	if now := participation.Evaluate(&d, f.Env, st); !now.Participating {
+		f.IO.Warnf("%s: nothing is sent while it is set", describeState(now))
+	}
+	return nil
+}
+
+func backlogSentence(stats participation.OutboxStats, level participation.Level) string {
+	switch {
+	case stats.Records == 0:
+		return "No records were collected on this machine before; nothing is waiting to be sent."
+	case level == participation.Basic:
+		return fmt.Sprintf("%d records collected on this machine stay local: the basic level sends lookups only.", stats.Records)
+	}
+	return fmt.Sprintf("If you accept, the %d records collected on this machine since %s will be sent.", stats.Records, formatTime(stats.Oldest))
+}
+
+func afterOptinSentence(stats participation.OutboxStats, level participation.Level, endpoint string) string {
+	switch {
+	case stats.Records == 0:
+		return "Nothing is waiting to be sent."
+	case level == participation.Basic:
+		return fmt.Sprintf("%d collected records stay local (basic level); 'ksn queue clear' deletes them.", stats.Records)
+	case endpoint == "":
+		return fmt.Sprintf("%d records wait in the outbox and will be sent once an endpoint is set ('ksn config set endpoint URL').", stats.Records)
+	}
+	return fmt.Sprintf("%d records wait in the outbox to be sent to %s.", stats.Records, endpoint)
+}
+
+// NewCmdOptout builds `ksn optout`.
+func NewCmdOptout(f *Factory) *cobra.Command {
+	var purge bool
+	cmd := &cobra.Command{
+		Use:   "optout",
+		Short: "Stop participating, at once (works offline)",
+		Long: `Stop participating. It takes effect immediately, asks nothing, needs no
+network and writes nothing but the decision. With --purge the records
+collected locally are deleted too.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runOptout(orBackground(cmd.Context()), f, purge)
+		},
+	}
+	cmd.Flags().BoolVar(&purge, "purge", false, "also delete the local outbox")
+	return cmd
+}
+
+func runOptout(ctx context.Context, f *Factory, purge bool) error {
+	c, err := loadConsent(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	if c.store == nil {
+		// Nothing can be recorded, and nothing can be sent either: an
+		// unusable state directory already means not participating.
+		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot record your decision: %v", c.openErr),
+			Hint: "nothing is sent while the state directory is unusable; fix it and run 'ksn optout' again"}
+	}
+	st := c.statement
+	d, err := c.store.Record(ctx, participation.Decision{
+		At: time.Now().UTC(), Accepted: false, StatementID: st.ID, StatementSHA256: st.SHA256,
+		Via: participation.ViaFlag, Version: f.Version,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.Out, "Not participating since %s: nothing is sent.\n", formatTime(d.At))
+	if purge {
+		n, err := c.store.Clear(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(f.IO.Out, "Deleted %s from the local outbox.\n", plural(n, "record"))
+		return nil
+	}
+	stats, err := c.store.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	if stats.Records > 0 {
+		fmt.Fprintf(f.IO.Out, "%d records stay in the local outbox ('ksn queue' shows them, 'ksn optout --purge' or 'ksn queue clear' deletes them).\n", stats.Records)
+	}
+	return nil
+}
+
+func orBackground(ctx context.Context) context.Context {
+	if ctx == nil {
+		return context.Background()
+	}
+	return ctx
+}

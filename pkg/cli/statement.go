@@ -1,0 +1,42 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/ksnproject/ksn/pkg/participation"
+	"github.com/ksnproject/ksn/pkg/term"
+	"github.com/spf13/cobra"
+)
+
+// NewCmdStatement builds `ksn statement`.
+func NewCmdStatement(f *Factory) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "statement",
+		Short: "Print the participation statement in force, with its id and SHA-256",
+		Long: `Print the statement that 'ksn optin' asks you to accept: what participating
+means, what is collected and what never is. Its SHA-256 can be pinned in
+provisioning scripts with 'ksn optin --accept=<sha256>'.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return printStatement(f.IO, participation.Builtin(), asJSON)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print id, sha256, source and text as JSON")
+	return cmd
+}
+
+func printStatement(ios *term.IOStreams, st participation.Statement, asJSON bool) error {
+	if asJSON {
+		b, err := json.Marshal(map[string]string{"id": st.ID, "sha256": st.SHA256, "source": st.Source, "text": st.Text})
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(ios.Out, "%s\n", b)
+		return err
+	}
+	s := ios.Styles()
+	header := fmt.Sprintf("%s\n%s\n\n", s.Heading.Render("Statement "+st.ID+" ("+st.Source+")"), s.Dim.Render("sha256 "+st.SHA256))
+	return ios.Page(header + st.Text)
+}

@@ -1,0 +1,182 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/exitcode"
+	"github.com/ksnproject/ksn/pkg/participation"
+	"github.com/spf13/cobra"
+)
+
+// NewCmdStatus builds `ksn status`.
+func NewCmdStatus(f *Factory) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Whether the network can be used, and if not, why and what to do",
+		Long: `Show participation, the statement accepted, where decisions are recorded,
+the local outbox, the endpoint, and the state of the connection. When the
+network cannot be used, the reason comes with the command that fixes it and
+the exit code says which reason (see 'ksn help exit-codes').`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runStatus(orBackground(cmd.Context()), f, asJSON)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as one JSON object (schema in the README)")
+	return cmd
+}
+
+// statusJSON is the documented schema of `ksn status --json`.
+type statusJSON struct {
+	Participation struct {
+		State         string        `json:"state"`
+		Level         string        `json:"level,omitempty"`
+		Participating bool          `json:"participating"`
+		Reason        string        `json:"reason,omitempty"`
+		DecidedBy     string        `json:"decided_by"`
+		StateFile     string        `json:"state_file"`
+		Decision      *decisionJSON `json:"decision"`
+	} `json:"participation"`
+	Statement struct {
+		ID       string     `json:"id"`
+		SHA256   string     `json:"sha256"`
+		Source   string     `json:"source"`
+		Accepted bool       `json:"accepted"`
+		Since    *time.Time `json:"accepted_at"`
+	} `json:"statement"`
+	Outbox     queueJSON `json:"outbox"`
+	Endpoint   string    `json:"endpoint"`
+	Connection struct {
+		Connected bool   `json:"connected"`
+		Reason    string `json:"reason,omitempty"`
+		Detail    string `json:"detail,omitempty"`
+		Hint      string `json:"hint,omitempty"`
+		ExitCode  int    `json:"exit_code"`
+	} `json:"connection"`
+}
+
+type decisionJSON struct {
+	Seq             int64     `json:"seq"`
+	At              time.Time `json:"at"`
+	Accepted        bool      `json:"accepted"`
+	Level           string    `json:"level,omitempty"`
+	StatementID     string    `json:"statement_id"`
+	StatementSHA256 string    `json:"statement_sha256"`
+	Via             string    `json:"via"`
+	Version         string    `json:"ksn_version"`
+}
+
+// connectionReason is the first reason available without the network.
+func connectionReason(c *consent) (reason, detail, hint string, code exitcode.Code) {
+	st := c.status
+	switch {
+	case st.Reason == "statement-changed":
+		return "statement-changed", "the statement in force is " + c.statement.ID + ", you accepted " + st.Decision.StatementID,
+			"read the new statement and accept it: ksn optin", exitcode.NotParticipate
+	case st.Reason == "do-not-track":
+		return "not-participating", "paused by DO_NOT_TRACK", "unset DO_NOT_TRACK to resume", exitcode.NotParticipate
+	case st.Reason == "participation-off":
+		return "not-participating", "paused by KSN_PARTICIPATION=off", "unset KSN_PARTICIPATION to resume", exitcode.NotParticipate
+	case st.Reason == "state-unavailable":
+		return "not-participating", "the state directory cannot be used: " + c.openErr.Error(),
+			"make " + c.paths.State + " writable, or set KSN_HOME to a directory you own", exitcode.NotParticipate
+	case !st.Participating:
+		return "not-participating", st.Reason, "read the statement and choose: ksn optin", exitcode.NotParticipate
+	case c.settings.String("endpoint") == "":
+		return "offline", "no-endpoint", "set the reputation server: ksn config set endpoint https://ksn.example.org", exitcode.Offline
+	}
+	return "offline", "not-checked", "this ksn cannot reach a network yet", exitcode.Offline
+}
+
+func runStatus(ctx context.Context, f *Factory, asJSON bool) error {
+	c, err := loadConsent(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	var stats participation.OutboxStats
+	if c.store != nil {
+		if stats, err = c.store.Stats(ctx); err != nil {
+			return err
+		}
+	}
+	var s statusJSON
+	st := c.status
+	s.Participation.State, s.Participation.Level = string(st.State), string(st.Level)
+	s.Participation.Participating, s.Participation.Reason, s.Participation.DecidedBy = st.Participating, st.Reason, st.DecidedBy
+	if c.store != nil {
+		s.Participation.StateFile = c.store.Path()
+	}
+	if d := st.Decision; d != nil {
+		s.Participation.Decision = &decisionJSON{Seq: d.Seq, At: d.At.UTC(), Accepted: d.Accepted, Level: string(d.Level),
+			StatementID: d.StatementID, StatementSHA256: d.StatementSHA256, Via: string(d.Via), Version: d.Version}
+		if d.Accepted && d.StatementID == c.statement.ID {
+			s.Statement.Accepted = true
+			at := d.At.UTC()
+			s.Statement.Since = &at
+		}
+	}
+	s.Statement.ID, s.Statement.SHA256, s.Statement.Source = c.statement.ID, c.statement.SHA256, c.statement.Source
+	s.Outbox = queueSummary(c, stats)
+	s.Endpoint = c.settings.String("endpoint")
+	reason, detail, hint, code := connectionReason(c)
+	s.Connection.Connected = code == exitcode.OK
+	s.Connection.Reason, s.Connection.Detail, s.Connection.Hint, s.Connection.ExitCode = reason, detail, hint, int(code)
+
+	if asJSON {
+		b, err := json.Marshal(s)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(f.IO.Out, "%s\n", b)
+	} else {
+		printStatus(f, c, &s)
+	}
+	if code == exitcode.OK {
+		return nil
+	}
+	if asJSON {
+		return exitcode.Silent(code)
+	}
+	return &exitcode.Error{Code: code, Err: fmt.Errorf("%s: %s", reason, detail), Hint: hint}
+}
+
+func printStatus(f *Factory, c *consent, s *statusJSON) {
+	sty := f.IO.Styles()
+	row := func(label, value string) { fmt.Fprintf(f.IO.Out, "%-14s %s\n", sty.Bold.Render(label), value) }
+	state := describeState(c.status)
+	if c.status.DecidedBy != "" && c.status.DecidedBy != "decision" {
+		state += " (decided by " + c.status.DecidedBy + ")"
+	}
+	row("Participation", state)
+	stmt := s.Statement.ID + " (" + s.Statement.Source + "), "
+	if s.Statement.Since != nil {
+		stmt += "accepted " + formatTime(*s.Statement.Since)
+	} else if d := c.status.Decision; d != nil && d.Accepted {
+		stmt += "you accepted " + d.StatementID + " on " + formatTime(d.At)
+	} else {
+		stmt += "not accepted"
+	}
+	row("Statement", stmt)
+	if s.Participation.StateFile != "" {
+		row("Decisions", s.Participation.StateFile)
+	}
+	row("Outbox", fmt.Sprintf("%d records, %d dropped when full, %d too old", s.Outbox.Records, s.Outbox.DroppedFull, s.Outbox.DroppedAge))
+	endpoint := s.Endpoint
+	if endpoint == "" {
+		endpoint = "none"
+	}
+	row("Endpoint", endpoint)
+	conn := s.Connection.Reason
+	if s.Connection.Detail != "" {
+		conn += " (" + s.Connection.Detail + ")"
+	}
+	if s.Connection.Connected {
+		conn = sty.Good.Render("connected")
+	}
+	row("Connection", conn)
+}

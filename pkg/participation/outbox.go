@@ -1,0 +1,534 @@
+package participation
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Kind is what an outbox record describes.
+type Kind string
+
+// The kinds of records.
+const (
+	KindFile   Kind = "file"   // a checked file: FileObservation
+	KindURL    Kind = "url"    // a checked link, sanitised
+	KindSystem Kind = "system" // the machine: SystemInfo, at most once a day
+)
+
+func (k Kind) valid() bool { return k == KindFile || k == KindURL || k == KindSystem }
+
+// Record is one entry of the outbox: exactly what would be sent, held on
+// this machine until the user participates.
+type Record struct {
+	// ID is 32 lower-case hex chars, 128 random bits: the server ignores
+	// an ID it has seen, so a retried batch never counts twice. It is not
+	// derived from anything on this machine.
+	ID   string
+	Kind Kind
+	// CreatedAt is when the record was made, UTC.
+	CreatedAt time.Time
+	// Body is exactly what would be sent: a compact JSON object.
+	Body json.RawMessage
+}
+
+// NewRecord makes a record of kind from body, marshalled to compact JSON,
+// with a fresh random ID and CreatedAt now (in UTC; the current time when
+// now is zero). body must marshal to a JSON object.
+func NewRecord(kind Kind, body any, now time.Time) (Record, error) {
+	if !kind.valid() {
+		return Record{}, fmt.Errorf("new record: unknown kind %q", kind)
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return Record{}, fmt.Errorf("new record: %w", err)
+	}
+	if !isObject(b) {
+		return Record{}, errors.New("new record: the body is not a JSON object")
+	}
+	if now.IsZero() {
+		now = time.Now()
+	}
+	var id [16]byte
+	rand.Read(id[:]) // never fails (it crashes the program instead)
+	return Record{ID: hex.EncodeToString(id[:]), Kind: kind, CreatedAt: now.UTC(), Body: b}, nil
+}
+
+// isObject reports whether b, valid JSON or not, begins like an object:
+// json.Marshal output has no leading white space.
+func isObject(b []byte) bool { return len(b) >= 2 && b[0] == '{' }
+
+func (r *Record) validate() error {
+	if !isLowerHex(r.ID, 32) {
+		return fmt.Errorf("record id %q: want 32 lower-case hex digits", r.ID)
+	}
+	if !r.Kind.valid() {
+		return fmt.Errorf("record %s: unknown kind %q", r.ID, r.Kind)
+	}
+	if r.CreatedAt.IsZero() {
+		return fmt.Errorf("record %s: no creation time", r.ID)
+	}
+	if r.CreatedAt.Before(minTime) || r.CreatedAt.After(maxTime) {
+		return fmt.Errorf("record %s: creation time %v out of range", r.ID, r.CreatedAt)
+	}
+	if !isObject(r.Body) || !json.Valid(r.Body) {
+		return fmt.Errorf("record %s: the body is not a JSON object", r.ID)
+	}
+	return nil
+}
+
+// Limits bound the outbox, which would otherwise grow for as long as the
+// user does not participate.
+type Limits struct {
+	// MaxRecords is the most records kept; <= 0 means unbounded.
+	MaxRecords int
+	// MaxAge is the age beyond which a record is dropped instead of sent;
+	// <= 0 means no limit.
+	MaxAge time.Duration
+}
+
+// OutboxStats describes the outbox, for `ksn queue` and the opt-in prompt.
+type OutboxStats struct {
+	Records int
+	// Bytes is the sum of the bodies' sizes.
+	Bytes int64
+	// Oldest and Newest are the creation times of the oldest and newest
+	// records; zero when the outbox is empty.
+	Oldest time.Time
+	Newest time.Time
+	// DroppedFull counts records ever evicted because the outbox was full,
+	// DroppedAge those ever dropped as too old; Clear keeps both, so the
+	// user can always see what was lost without their action.
+	DroppedFull int64
+	DroppedAge  int64
+}
+
+// Meta keys (table meta).
+const (
+	metaDroppedFull    = "dropped_full"
+	metaDroppedAge     = "dropped_age"
+	metaLastSystemTime = "last_system_record_at"
+)
+
+// systemInterval is how often a system record is due.
+const systemInterval = 24 * time.Hour
+
+// Append adds recs to the outbox in one transaction, then applies lim: the
+// records older than lim.MaxAge are dropped (counted in DroppedAge), and
+// when the outbox holds more than lim.MaxRecords the oldest records go
+// (counted in DroppedFull) — the newest are the ones worth sending. A
+// record whose ID is already in the outbox is ignored (neither an error nor
+// a duplicate). It returns how many records this call dropped, by either
+// limit. Nothing is appended when a record is invalid.
+func (s *Store) Append(ctx context.Context, recs []Record, lim Limits) (evicted int, err error) {
+	if err := validateRecords(recs); err != nil {
+		return 0, fmt.Errorf("append to outbox: %w", err)
+	}
+	if len(recs) == 0 {
+		return 0, nil
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := insertRecords(ctx, tx, recs); err != nil {
+			return err
+		}
+		evicted, err = s.applyLimits(ctx, tx, lim)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("append to outbox: %w", err)
+	}
+	return evicted, nil
+}
+
+// validateRecords validates recs, on every CPU when there are many (a
+// check of 20,000 files appends 20,000 records at once, and checking their
+// JSON is a fifth of the work), and returns the error of the first invalid
+// record.
+func validateRecords(recs []Record) error {
+	const perWorker = 2048
+	workers := min(runtime.GOMAXPROCS(0), (len(recs)+perWorker-1)/perWorker)
+	if workers <= 1 {
+		for i := range recs {
+			if err := recs[i].validate(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := len(recs)*w/workers, len(recs)*(w+1)/workers
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				if err := recs[i].validate(); err != nil {
+					errs[w] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertChunk is how many records one multi-row INSERT writes: per-statement
+// overhead (database/sql, the driver, the VDBE program start) is paid once
+// per chunk rather than once per record, which makes an append of 20,000
+// records several times faster. 4 parameters a record stay far below
+// SQLite's limit of 32,766.
+const insertChunk = 128
+
+// insertSQL inserts n records; a record whose id is already present is
+// skipped.
+func insertSQL(n int) string {
+	return `INSERT INTO outbox (id, kind, created_at, body) VALUES ` +
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?),", n), ",") +
+		` ON CONFLICT (id) DO NOTHING`
+}
+
+// kindArgs are the kinds as bound parameters, boxed once rather than once
+// per record.
+var kindArgs = map[Kind]any{KindFile: string(KindFile), KindURL: string(KindURL), KindSystem: string(KindSystem)}
+
+// insertRecords inserts validated records in chunks of insertChunk with one
+// prepared statement, and the remainder with one more.
+func insertRecords(ctx context.Context, tx *sql.Tx, recs []Record) error {
+	n := min(len(recs), insertChunk)
+	// The ids are decoded into one buffer, reused by every chunk (the
+	// driver copies bound values), and boxed once.
+	ids := make([]byte, 16*n)
+	idArgs := make([]any, n)
+	for i := range idArgs {
+		idArgs[i] = ids[16*i : 16*i+16]
+	}
+	args := make([]any, 0, 4*n)
+	exec := func(st *sql.Stmt, chunk []Record) error {
+		args = args[:0]
+		for i := range chunk {
+			r := &chunk[i]
+			if _, err := hex.Decode(ids[16*i:16*i+16], []byte(r.ID)); err != nil {
+				return err
+			}
+			args = append(args, idArgs[i], kindArgs[r.Kind], r.CreatedAt.UnixNano(), []byte(r.Body))
+		}
+		_, err := st.ExecContext(ctx, args...)
+		return err
+	}
+	if len(recs) >= insertChunk {
+		st, err := tx.PrepareContext(ctx, insertSQL(insertChunk))
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for len(recs) >= insertChunk {
+			if err := exec(st, recs[:insertChunk]); err != nil {
+				return err
+			}
+			recs = recs[insertChunk:]
+		}
+	}
+	if len(recs) > 0 {
+		st, err := tx.PrepareContext(ctx, insertSQL(len(recs)))
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		return exec(st, recs)
+	}
+	return nil
+}
+
+// applyLimits drops what lim does not allow, counting it, and returns how
+// many records it dropped.
+func (s *Store) applyLimits(ctx context.Context, tx *sql.Tx, lim Limits) (int, error) {
+	dropped := 0
+	if lim.MaxAge > 0 {
+		n, err := dropOlderThan(ctx, tx, s.now().Add(-lim.MaxAge))
+		if err != nil {
+			return 0, err
+		}
+		dropped += n
+	}
+	if lim.MaxRecords > 0 {
+		var count int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM outbox`).Scan(&count); err != nil {
+			return 0, err
+		}
+		if excess := count - lim.MaxRecords; excess > 0 {
+			res, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE seq IN
+				(SELECT seq FROM outbox ORDER BY created_at, seq LIMIT ?)`, excess)
+			if err != nil {
+				return 0, err
+			}
+			n, err := addCount(ctx, tx, metaDroppedFull, res)
+			if err != nil {
+				return 0, err
+			}
+			dropped += n
+		}
+	}
+	return dropped, nil
+}
+
+// The times an outbox record can have: those whose Unix nanoseconds fit
+// in an int64 (the years 1678 to 2262).
+var (
+	minTime = time.Unix(0, math.MinInt64).UTC()
+	maxTime = time.Unix(0, math.MaxInt64).UTC()
+)
+
+// unixNano is t.UnixNano, clamped to the times a record can have (Go
+// leaves UnixNano undefined beyond them), for cutoffs that may be anything.
+func unixNano(t time.Time) int64 {
+	switch {
+	case t.Before(minTime):
+		return math.MinInt64
+	case t.After(maxTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// dropOlderThan deletes the records created before cutoff and counts them
+// in dropped_age.
+func dropOlderThan(ctx context.Context, tx *sql.Tx, cutoff time.Time) (int, error) {
+	res, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE created_at < ?`, unixNano(cutoff))
+	if err != nil {
+		return 0, err
+	}
+	return addCount(ctx, tx, metaDroppedAge, res)
+}
+
+// addCount adds the rows res affected to the counter key.
+func addCount(ctx context.Context, tx *sql.Tx, key string, res sql.Result) (int, error) {
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return int(n), err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = value + ? WHERE key = ?`, n, key); err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
+
+// inTx runs fn in a write transaction (BEGIN IMMEDIATE, see dsn) and
+// commits it when fn succeeds.
+func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Stats describes the outbox, from one consistent snapshot.
+func (s *Store) Stats(ctx context.Context) (OutboxStats, error) {
+	var st OutboxStats
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return st, fmt.Errorf("outbox stats: %w", err)
+	}
+	defer tx.Rollback()
+	var oldest, newest sql.NullInt64
+	err = tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(length(body)), 0), min(created_at), max(created_at)
+		FROM outbox`).Scan(&st.Records, &st.Bytes, &oldest, &newest)
+	if err != nil {
+		return OutboxStats{}, fmt.Errorf("outbox stats: %w", err)
+	}
+	if oldest.Valid {
+		st.Oldest, st.Newest = fromUnixNano(oldest.Int64), fromUnixNano(newest.Int64)
+	}
+	err = tx.QueryRowContext(ctx, `SELECT
+		(SELECT value FROM meta WHERE key = ?), (SELECT value FROM meta WHERE key = ?)`,
+		metaDroppedFull, metaDroppedAge).Scan(&st.DroppedFull, &st.DroppedAge)
+	if err != nil {
+		return OutboxStats{}, fmt.Errorf("outbox stats: %w", err)
+	}
+	return st, nil
+}
+
+// Records calls fn with each record, oldest first, reading them one at a
+// time (an outbox may be larger than is sensible to hold in memory). It
+// stops at the first error fn returns and returns that error unchanged.
+// fn sees one snapshot: records appended meanwhile are not visited.
+func (s *Store) Records(ctx context.Context, fn func(Record) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, created_at, body FROM outbox ORDER BY created_at, seq`)
+	if err != nil {
+		return fmt.Errorf("read outbox: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id, body []byte
+			kind     string
+			created  int64
+		)
+		if err := rows.Scan(&id, &kind, &created, &body); err != nil {
+			return fmt.Errorf("read outbox: %w", err)
+		}
+		r := Record{ID: hex.EncodeToString(id), Kind: Kind(kind), CreatedAt: fromUnixNano(created), Body: body}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read outbox: %w", err)
+	}
+	return nil
+}
+
+// Clear deletes every record (`ksn queue clear`, `ksn optout --purge`) and
+// returns how many there were. The dropped counters are kept: they count
+// what was lost without the user asking.
+func (s *Store) Clear(ctx context.Context) (int, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM outbox`)
+	if err != nil {
+		return 0, fmt.Errorf("clear outbox: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("clear outbox: %w", err)
+	}
+	return int(n), nil
+}
+
+// DropOlderThan deletes the records created before cutoff, which are too
+// old to be worth sending, counts them in DroppedAge, and returns how many
+// there were.
+func (s *Store) DropOlderThan(ctx context.Context, cutoff time.Time) (int, error) {
+	var n int
+	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
+		n, err = dropOlderThan(ctx, tx, cutoff)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("drop old records: %w", err)
+	}
+	return n, nil
+}
+
+// Delete removes the records with the given IDs, once they were delivered.
+// IDs not in the outbox are ignored: a record may have been delivered by
+// another process, or dropped, meanwhile.
+func (s *Store) Delete(ctx context.Context, ids []string) error {
+	for _, id := range ids {
+		if !isLowerHex(id, 32) {
+			return fmt.Errorf("delete from outbox: record id %q: want 32 lower-case hex digits", id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `DELETE FROM outbox WHERE id = ?`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		var b [16]byte
+		for _, id := range ids {
+			hex.Decode(b[:], []byte(id)) // checked above
+			if _, err := st.ExecContext(ctx, b[:]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete from outbox: %w", err)
+	}
+	return nil
+}
+
+// SystemRecordDue reports whether a system record should be appended at
+// now: true when none was appended in the 24 hours around now. (A last
+// time far in the future, from a clock that was set back, counts as long
+// ago, so a wrong clock cannot silence the record for ever.)
+func (s *Store) SystemRecordDue(ctx context.Context, now time.Time) (bool, error) {
+	last, err := lastSystemRecord(ctx, s.db)
+	if err != nil {
+		return false, fmt.Errorf("system record due: %w", err)
+	}
+	return systemDue(last, now), nil
+}
+
+// AppendSystemRecord appends r (of kind "system") when a system record is
+// due at r.CreatedAt, applying lim as Append does, and remembers
+// r.CreatedAt as the time of the last system record. The check and the
+// append are one transaction, so of several processes trying at once
+// exactly one appends. It reports whether r was appended.
+func (s *Store) AppendSystemRecord(ctx context.Context, r Record, lim Limits) (bool, error) {
+	if r.Kind != KindSystem {
+		return false, fmt.Errorf("append system record: kind %q, want %q", r.Kind, KindSystem)
+	}
+	if err := r.validate(); err != nil {
+		return false, fmt.Errorf("append system record: %w", err)
+	}
+	appended := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		last, err := lastSystemRecord(ctx, tx)
+		if err != nil || !systemDue(last, r.CreatedAt) {
+			return err
+		}
+		if err := insertRecords(ctx, tx, []Record{r}); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = ?`,
+			r.CreatedAt.UnixNano(), metaLastSystemTime); err != nil {
+			return err
+		}
+		if _, err := s.applyLimits(ctx, tx, lim); err != nil {
+			return err
+		}
+		appended = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("append system record: %w", err)
+	}
+	return appended, nil
+}
+
+type queryRower interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// lastSystemRecord returns when the last system record was appended; zero
+// when never.
+func lastSystemRecord(ctx context.Context, q queryRower) (time.Time, error) {
+	var ns int64
+	if err := q.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, metaLastSystemTime).Scan(&ns); err != nil {
+		return time.Time{}, err
+	}
+	if ns == 0 {
+		return time.Time{}, nil
+	}
+	return fromUnixNano(ns), nil
+}
+
+func systemDue(last, now time.Time) bool {
+	if last.IsZero() {
+		return true
+	}
+	d := now.Sub(last)
+	return d >= systemInterval || d <= -systemInterval
+}
