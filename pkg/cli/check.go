@@ -262,6 +262,7 @@ func reportBatches(ctx context.Context, db store.Store, rep *reporter, col *coll
 			}
 		case <-linger.C:
 			flush()
+			col.flush()
 		}
 	}
 }

@@ -18,7 +18,16 @@ type collector struct {
 	consent *consent
 	active  bool
 	version string
+	pending []participation.Record
+	// writing is the append in flight, on its own goroutine so that the
+	// reporter, and through it the hashing workers, never wait for SQLite.
+	writing chan error
 }
+
+// appendEvery bounds the records held in memory before they are written:
+// few large appends cost far less than one per lookup batch, and the bound
+// keeps a million-file run from holding every record.
+const appendEvery = 4096
 
 func newCollector(ctx context.Context, opts *CheckOptions) (*collector, error) {
 	col := &collector{ctx: ctx, io: opts.IO, version: opts.Version}
@@ -46,7 +55,6 @@ func (col *collector) add(batch []checked) {
 		return
 	}
 	now := time.Now().UTC()
-	recs := make([]participation.Record, 0, len(batch))
 	for _, c := range batch {
 		if c.Err != nil {
 			continue
@@ -63,14 +71,39 @@ func (col *collector) add(batch []checked) {
 			col.fail(err)
 			return
 		}
-		recs = append(recs, r)
+		col.pending = append(col.pending, r)
 	}
-	if len(recs) == 0 {
+	if len(col.pending) >= appendEvery {
+		col.flush()
+	}
+}
+
+// flush writes the records held so far. The reporter also calls it when
+// results stop coming for a while, so a run that waits (on a slow disk, on a
+// --files-from pipe) has its records on disk, not only in memory.
+func (col *collector) flush() {
+	col.wait()
+	if !col.active || len(col.pending) == 0 {
 		return
 	}
-	if _, err := col.consent.store.Append(col.ctx, recs, col.consent.limits()); err != nil {
+	recs := col.pending
+	col.pending = nil
+	col.writing = make(chan error, 1)
+	go func() {
+		_, err := col.consent.store.Append(col.ctx, recs, col.consent.limits())
+		col.writing <- err
+	}()
+}
+
+// wait finishes the append in flight, if any.
+func (col *collector) wait() {
+	if col.writing == nil {
+		return
+	}
+	if err := <-col.writing; err != nil {
 		col.fail(err)
 	}
+	col.writing = nil
 }
 
 func (col *collector) fail(err error) {
@@ -84,6 +117,8 @@ func (col *collector) close() {
 		return
 	}
 	defer col.consent.close()
+	col.flush()
+	col.wait()
 	if !col.active {
 		return
 	}
