@@ -38,6 +38,7 @@ from the start, and (when you choose to participate) a ksn reputation server.
 		NewCmdStatement(f),
 		NewCmdQueue(f),
 		NewCmdConfig(f),
+		NewCmdLicense(f),
 		newExitCodesTopic(),
 	)
 	return root
