@@ -4,6 +4,7 @@ package main
 
 import (
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -12,8 +13,11 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"golang.org/x/sys/unix"
@@ -55,8 +59,12 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits":  cmdExits,
-			"mkfifo": cmdMkfifo,
+			"exits":         cmdExits,
+			"mkfifo":        cmdMkfifo,
+			"listen-silent": cmdListenSilent,
+			"connections":   cmdConnections,
+			"closed-port":   cmdClosedPort,
+			"waitserve":     cmdWaitServe,
 		},
 	})
 }
@@ -117,4 +125,98 @@ func dropFilePermissionOverride() {
 	}
 	env = append(env, "KSN_TEST_OBEY_PERMISSIONS=done")
 	panic(syscall.Exec("/proc/self/exe", os.Args, env))
+}
+
+// silentListeners are the listeners of listen-silent, by script and name.
+var silentListeners sync.Map // "WORK|NAME" -> *silentListener
+
+type silentListener struct {
+	ln       net.Listener
+	accepted atomic.Int64
+}
+
+// cmdListenSilent starts a loopback listener that accepts connections and
+// never answers (a hung server, and a counter of who connects):
+// `listen-silent NAME` sets $NAME to its host:port.
+func cmdListenSilent(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: listen-silent NAME")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	l := &silentListener{ln: ln}
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			l.accepted.Add(1)
+			mu.Lock()
+			held = append(held, c) // kept open, never written to
+			mu.Unlock()
+		}
+	}()
+	ts.Defer(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range held {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	silentListeners.Store(ts.Getenv("WORK")+"|"+args[0], l)
+	ts.Setenv(args[0], ln.Addr().String())
+}
+
+// cmdConnections asserts how many connections a listen-silent listener
+// accepted: `connections NAME 0` proves that nothing reached it.
+func cmdConnections(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: connections NAME COUNT")
+	}
+	v, ok := silentListeners.Load(ts.Getenv("WORK") + "|" + args[0])
+	if !ok {
+		ts.Fatalf("no listener %s", args[0])
+	}
+	want, err := strconv.ParseInt(args[1], 10, 64)
+	ts.Check(err)
+	if got := v.(*silentListener).accepted.Load(); got != want {
+		ts.Fatalf("listener %s accepted %d connections, want %d", args[0], got, want)
+	}
+}
+
+// cmdClosedPort sets $NAME to a loopback host:port where nothing listens.
+func cmdClosedPort(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: closed-port NAME")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	addr := ln.Addr().String()
+	ts.Check(ln.Close())
+	ts.Setenv(args[0], addr)
+}
+
+// cmdWaitServe waits for `ksn serve --addr-file FILE` to write its URL and
+// sets $VAR to it: `waitserve addr.txt ENDPOINT`.
+func cmdWaitServe(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitserve FILE VAR")
+	}
+	path := ts.MkAbs(args[0])
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, err := os.ReadFile(path)
+		if err == nil && strings.HasSuffix(string(b), "\n") {
+			ts.Setenv(args[1], strings.TrimSpace(string(b)))
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("ksn serve did not write %s within 20 s", args[0])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

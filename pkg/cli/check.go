@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/checksum"
+	"github.com/ksnproject/ksn/pkg/client"
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/reputation"
 	"github.com/ksnproject/ksn/pkg/store"
@@ -26,6 +27,8 @@ type CheckOptions struct {
 	OpenStore func(ctx context.Context) (store.Store, error)
 	// Consent says whether records go to the outbox; nil collects nothing.
 	Consent func(ctx context.Context) (*consent, error)
+	// NewClient builds the network client; nil means local verdicts only.
+	NewClient func(*consent) (*client.Client, error)
 
 	Inputs     []string
 	Recursive  bool
@@ -105,6 +108,7 @@ local database holds indicators for (for example MD5 after importing a ClamAV
 				return f.OpenStore(ctx, paths.DatabaseFile())
 			}
 			opts.Consent = func(ctx context.Context) (*consent, error) { return loadConsent(ctx, f) }
+			opts.NewClient = func(c *consent) (*client.Client, error) { return newClient(f, c) }
 			opts.Version = f.Version
 			if runF != nil {
 				return runF(opts)
@@ -179,6 +183,7 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 		return err
 	}
 	defer col.close()
+	net := openNetwork(ctx, opts, col.consent)
 
 	rep := newReporter(opts)
 	var stdin io.Reader = opts.IO.In
@@ -200,7 +205,7 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	results := make(chan checked, lookupBatch)
 	reported := make(chan error, 1)
 	go func() {
-		reported <- reportBatches(ctx, db, rep, col, results, stopProgress)
+		reported <- reportBatches(ctx, db, net, rep, col, results, stopProgress)
 	}()
 	runErr := checksum.Run(ctx, inputs, checksum.Options{
 		Algorithms: algs, Workers: opts.Workers, Recursive: opts.Recursive, Follow: opts.Follow,
@@ -221,18 +226,25 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 		}
 		return &exitcode.Error{Code: exitcode.Usage, Err: runErr}
 	}
-	return rep.finish(time.Since(start))
+	col.flush()
+	col.wait()
+	net.deliver(ctx, col)
+	if err := rep.finish(time.Since(start)); err != nil || net.err == nil {
+		return err
+	}
+	return net.failure()
 }
 
 // reportBatches looks up and prints results in input order until results is
 // closed. It keeps draining after an error so the hashing side never blocks.
-func reportBatches(ctx context.Context, db store.Store, rep *reporter, col *collector, results <-chan checked, stopProgress func()) error {
+func reportBatches(ctx context.Context, db store.Store, net *network, rep *reporter, col *collector, results <-chan checked, stopProgress func()) error {
 	var batch []checked
 	var failed error
 	flush := func() {
 		if failed == nil && len(batch) > 0 {
 			failed = lookup(ctx, db, batch)
 			if failed == nil {
+				net.lookup(ctx, batch)
 				stopProgress() // the progress line never interleaves with results
 				for _, c := range batch {
 					if failed = rep.add(c); failed != nil {

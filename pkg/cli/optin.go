@@ -128,7 +128,26 @@ func runOptin(ctx context.Context, f *Factory, opts *OptinOptions) error {
 	if stale > 0 {
 		fmt.Fprintf(f.IO.Out, "%d records older than %s were dropped, not sent.\n", stale, c.settings.String("outbox.max_age"))
 	}
-	fmt.Fprintln(f.IO.Out, afterOptinSentence(stats, opts.Level, c.settings.String("endpoint")))
+	endpoint := c.settings.String("endpoint")
+	if now := participation.Evaluate(&d, f.Env, st); now.Participating && endpoint != "" && opts.Level == participation.Extended && stats.Records > 0 {
+		// "As soon as you begin to participate, all the previously
+		// obtained data will be sent."
+		cl, err := newClient(f, c)
+		if err == nil {
+			var sent int
+			sent, err = deliverOutbox(ctx, cl, c.store)
+			if sent > 0 {
+				fmt.Fprintf(f.IO.Out, "Sent %s to %s.\n", plural(sent, "collected record"), endpoint)
+			}
+		}
+		if err != nil {
+			f.IO.Warnf("the collected records could not be sent yet (%v); they stay in the outbox and go with the next check", err)
+		}
+		if stats, err = c.store.Stats(ctx); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(f.IO.Out, afterOptinSentence(stats, opts.Level, endpoint))
 	if now := participation.Evaluate(&d, f.Env, st); !now.Participating {
 		f.IO.Warnf("%s: nothing is sent while it is set", describeState(now))
 	}

@@ -41,6 +41,8 @@ from the start, and (when you choose to participate) a ksn reputation server.
 		NewCmdLicense(f),
 		newExitCodesTopic(),
 	)
+	// The reputation server and its administration.
+	root.AddCommand(NewCmdServe(f, nil), NewCmdAdmin(f))
 	return root
 }
 

@@ -3,9 +3,11 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/ksnproject/ksn/pkg/client"
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/participation"
 	"github.com/spf13/cobra"
@@ -48,8 +50,9 @@ type statusJSON struct {
 		Accepted bool       `json:"accepted"`
 		Since    *time.Time `json:"accepted_at"`
 	} `json:"statement"`
-	Outbox     queueJSON `json:"outbox"`
-	Endpoint   string    `json:"endpoint"`
+	Outbox     queueJSON    `json:"outbox"`
+	Endpoint   string       `json:"endpoint"`
+	License    *licenseJSON `json:"license,omitempty"` // as the server reports it
 	Connection struct {
 		Connected bool   `json:"connected"`
 		Reason    string `json:"reason,omitempty"`
@@ -57,6 +60,12 @@ type statusJSON struct {
 		Hint      string `json:"hint,omitempty"`
 		ExitCode  int    `json:"exit_code"`
 	} `json:"connection"`
+}
+
+type licenseJSON struct {
+	State     string     `json:"state"`
+	Label     string     `json:"label,omitempty"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
 type decisionJSON struct {
@@ -89,7 +98,52 @@ func connectionReason(c *consent) (reason, detail, hint string, code exitcode.Co
 	case c.settings.String("endpoint") == "":
 		return "offline", "no-endpoint", "set the reputation server: ksn config set endpoint https://ksn.example.org", exitcode.Offline
 	}
-	return "offline", "not-checked", "this ksn cannot reach a network yet", exitcode.Offline
+	return "", "", "", exitcode.OK // ask the network
+}
+
+// probeNetwork asks the endpoint for its status: one request, made only
+// while participating. It settles the reasons only the server can give.
+func probeNetwork(ctx context.Context, f *Factory, c *consent, s *statusJSON) (reason, detail, hint string, code exitcode.Code) {
+	cl, err := newClient(f, c)
+	if err != nil { // a configuration mistake, not a network failure
+		return "configuration", err.Error(), "fix it with ksn config set, or ksn license activate <key>", exitcode.Usage
+	}
+	st, err := cl.Status(ctx)
+	var ce *client.Error
+	if errors.As(err, &ce) {
+		return string(ce.Reason), ce.Detail + messageSuffix(ce.Message), ce.Hint(), ce.ExitCode()
+	}
+	if err != nil {
+		return "offline", err.Error(), "", exitcode.Offline
+	}
+	s.License = &licenseJSON{State: st.License.State, Label: st.License.Label, ExpiresAt: st.License.ExpiresAt}
+	if d := c.status.Decision; d != nil && st.Statement.ID != d.StatementID {
+		return "statement-changed", "the server's statement is " + st.Statement.ID + ", you accepted " + d.StatementID,
+			"read the new statement and accept it: ksn optin", exitcode.NotParticipate
+	}
+	return "", "", "", exitcode.OK
+}
+
+func messageSuffix(m string) string {
+	if m == "" {
+		return ""
+	}
+	return ": " + m
+}
+
+// newClient builds the API client from the settings and the license key.
+func newClient(f *Factory, c *consent) (*client.Client, error) {
+	key, _, err := licenseKey(c.paths, f.Env)
+	if err != nil {
+		return nil, err
+	}
+	return client.New(client.Options{
+		Endpoint:   c.settings.String("endpoint"),
+		LicenseKey: key,
+		Timeout:    c.settings.Duration("timeout"),
+		Proxy:      c.settings.String("proxy"),
+		UserAgent:  "ksn/" + f.Version,
+	})
 }
 
 func runStatus(ctx context.Context, f *Factory, asJSON bool) error {
@@ -124,7 +178,10 @@ func runStatus(ctx context.Context, f *Factory, asJSON bool) error {
 	s.Outbox = queueSummary(c, stats)
 	s.Endpoint = c.settings.String("endpoint")
 	reason, detail, hint, code := connectionReason(c)
-	s.Connection.Connected = code == exitcode.OK
+	if reason == "" {
+		reason, detail, hint, code = probeNetwork(ctx, f, c, &s)
+	}
+	s.Connection.Connected = code == exitcode.OK && reason == ""
 	s.Connection.Reason, s.Connection.Detail, s.Connection.Hint, s.Connection.ExitCode = reason, detail, hint, int(code)
 
 	if asJSON {
@@ -177,6 +234,13 @@ func printStatus(f *Factory, c *consent, s *statusJSON) {
 	}
 	if s.Connection.Connected {
 		conn = sty.Good.Render("connected")
+	}
+	if s.License != nil {
+		lic := s.License.State
+		if s.License.ExpiresAt != nil {
+			lic += ", expires " + formatTime(*s.License.ExpiresAt)
+		}
+		row("License", lic)
 	}
 	row("Connection", conn)
 }

@@ -69,4 +69,5 @@ type Result struct {
 	Sources    []string // the sources that contributed, e.g. "baseline", "malwarebazaar"
 	FirstSeen  time.Time
 	LastSeen   time.Time
+	Prevalence int // distinct participants that reported it (network only)
 }

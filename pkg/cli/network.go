@@ -1,0 +1,175 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ksnproject/ksn/pkg/api"
+	"github.com/ksnproject/ksn/pkg/client"
+	"github.com/ksnproject/ksn/pkg/exitcode"
+	"github.com/ksnproject/ksn/pkg/participation"
+	"github.com/ksnproject/ksn/pkg/reputation"
+)
+
+// errChunkFull stops a Records walk once a batch is gathered.
+var errChunkFull = errors.New("chunk full")
+
+// deliverOutbox sends the outbox in batches and deletes each batch once the
+// server has accepted it. Delivery is at least once: a crash between the
+// send and the delete resends the batch next time, and the server ignores
+// the ids it has seen, so nothing is lost or counted twice.
+func deliverOutbox(ctx context.Context, cl *client.Client, store *participation.Store) (sent int, err error) {
+	for {
+		var batch []api.Record
+		err := store.Records(ctx, func(r participation.Record) error {
+			batch = append(batch, api.Record{ID: r.ID, Kind: string(r.Kind), CreatedAt: r.CreatedAt.UTC(), Body: r.Body})
+			if len(batch) == api.MaxBatch {
+				return errChunkFull
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errChunkFull) {
+			return sent, err
+		}
+		if len(batch) == 0 {
+			return sent, nil
+		}
+		if _, err := cl.Submit(ctx, batch); err != nil {
+			return sent, err
+		}
+		ids := make([]string, len(batch))
+		for i, r := range batch {
+			ids[i] = r.ID
+		}
+		if err := store.Delete(ctx, ids); err != nil {
+			return sent, err
+		}
+		sent += len(batch)
+	}
+}
+
+// networkVerdicts asks the network about every hashed file of the batch
+// whose local verdict is not an operator's override, and lets the network's
+// answer win over feeds (DESIGN §2).
+func networkVerdicts(ctx context.Context, cl *client.Client, batch []checked) error {
+	var items []api.FileQuery
+	var idx []int
+	for i, c := range batch {
+		if c.Err != nil || hasSource(c.Reputation, reputation.OverrideSource) {
+			continue
+		}
+		q := api.FileQuery{Digests: map[string]string{}, Size: c.Size}
+		for a := range c.Digests {
+			q.Digests[string(a)] = c.Digests.Hex(a)
+		}
+		items = append(items, q)
+		idx = append(idx, i)
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	res, err := cl.LookupFiles(ctx, items)
+	if err != nil {
+		return err
+	}
+	for j, i := range idx {
+		batch[i].Reputation = mergeNetwork(batch[i].Reputation, res[j])
+	}
+	return nil
+}
+
+// mergeNetwork layers a network result over a local one: a network verdict
+// other than unknown replaces the local verdict; sources accumulate.
+func mergeNetwork(local reputation.Result, net api.FileResult) reputation.Result {
+	v, err := reputation.ParseVerdict(net.Verdict)
+	if err != nil || v == reputation.Unknown {
+		return local
+	}
+	out := local
+	out.Verdict, out.ThreatName, out.Category = v, net.Threat, net.Category
+	out.Sources = append(append([]string{}, local.Sources...), "network")
+	if net.FirstSeen != nil && (out.FirstSeen.IsZero() || net.FirstSeen.Before(out.FirstSeen)) {
+		out.FirstSeen = *net.FirstSeen
+	}
+	if net.LastSeen != nil && net.LastSeen.After(out.LastSeen) {
+		out.LastSeen = *net.LastSeen
+	}
+	out.Prevalence = net.Prevalence
+	return out
+}
+
+func hasSource(r reputation.Result, source string) bool {
+	for _, s := range r.Sources {
+		if s == source {
+			return true
+		}
+	}
+	return false
+}
+
+// network is a check's use of the reputation network: present only while
+// the user participates with an endpoint set. Its first failure ends its
+// use for the run; local verdicts stand and the exit code tells why.
+type network struct {
+	cl         *client.Client
+	sendOutbox bool // send the outbox after the run (extended level)
+	err        error
+	hint       string
+}
+
+// openNetwork asks the endpoint for its status once (license, statement)
+// before any lookup. Nothing is opened unless the user participates.
+func openNetwork(ctx context.Context, opts *CheckOptions, c *consent) *network {
+	n := &network{}
+	if c == nil || opts.NewClient == nil || !c.status.Participating || c.settings.String("endpoint") == "" {
+		return n
+	}
+	cl, err := opts.NewClient(c)
+	if err != nil {
+		n.err = err
+		return n
+	}
+	st, err := cl.Status(ctx)
+	if err != nil {
+		n.err = err
+		return n
+	}
+	if d := c.status.Decision; d != nil && st.Statement.ID != d.StatementID {
+		n.err = exitcode.New(exitcode.NotParticipate, "statement-changed: the server's statement is %s, you accepted %s", st.Statement.ID, d.StatementID).
+			WithHint("read the new statement and accept it: ksn optin")
+		return n
+	}
+	n.cl = cl
+	n.sendOutbox = c.status.Level == participation.Extended
+	return n
+}
+
+func (n *network) lookup(ctx context.Context, batch []checked) {
+	if n == nil || n.cl == nil || n.err != nil {
+		return
+	}
+	n.err = networkVerdicts(ctx, n.cl, batch)
+}
+
+// deliver sends the outbox once the run's records are in it.
+func (n *network) deliver(ctx context.Context, col *collector) {
+	if n.cl == nil || n.err != nil || !n.sendOutbox || col.consent == nil || col.consent.store == nil {
+		return
+	}
+	_, n.err = deliverOutbox(ctx, n.cl, col.consent.store)
+}
+
+// failure is the error a check ends with when the network failed: its
+// exit code (3..7) and the command that fixes it.
+func (n *network) failure() error {
+	var ce *client.Error
+	var ec *exitcode.Error
+	switch {
+	case errors.As(n.err, &ce):
+		return &exitcode.Error{Code: ce.ExitCode(), Err: fmt.Errorf("network verdicts unavailable, local verdicts stand: %w", ce), Hint: ce.Hint()}
+	case errors.As(n.err, &ec):
+		return ec
+	}
+	return &exitcode.Error{Code: exitcode.Offline, Err: fmt.Errorf("network verdicts unavailable, local verdicts stand: %w", n.err)}
+}

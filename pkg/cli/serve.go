@@ -1,0 +1,280 @@
+package cli
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/exitcode"
+	"github.com/ksnproject/ksn/pkg/participation"
+	"github.com/ksnproject/ksn/pkg/server"
+	"github.com/ksnproject/ksn/pkg/store"
+	"github.com/ksnproject/ksn/pkg/term"
+	"github.com/spf13/cobra"
+)
+
+// DefaultListen is where `ksn serve` listens unless told otherwise:
+// loopback, so that a server started to try things out is not reachable
+// from the network (DESIGN §6: safe defaults).
+const DefaultListen = "127.0.0.1:7415"
+
+// shutdownGrace is how long a stopping server lets requests in flight
+// finish before it closes their connections.
+const shutdownGrace = 10 * time.Second
+
+// ServeOptions are `ksn serve`'s flags and dependencies.
+type ServeOptions struct {
+	IO            *term.IOStreams
+	Listen        string
+	DB            string // the server database; resolved by the command when empty
+	TLSCert       string
+	TLSKey        string
+	Rate          float64
+	Burst         int
+	StatementFile string
+	LogJSON       bool
+	AddrFile      string // where to write the URL once listening (scripts, tests)
+	// Logger, when set, replaces the text (or JSON) logger on IO.ErrOut;
+	// tests use it.
+	Logger *slog.Logger
+}
+
+// NewCmdServe builds `ksn serve`.
+func NewCmdServe(f *Factory, runF func(*ServeOptions) error) *cobra.Command {
+	opts := &ServeOptions{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the reputation server that participating clients talk to",
+		Long: `Run ksn's reputation server: the HTTP API of /v1 (lookups, submissions,
+the statement, status), /healthz and Prometheus /metrics.
+
+The server keeps its own SQLite database (default: server.db in ksn's data
+directory): licenses, submissions, operator settings and the reputation
+indicators it answers with. Load feeds into it with
+'ksn feed import --db <server database> FILE...', manage licenses, verdict
+overrides and restrictions with 'ksn admin' (both work while the server runs).
+
+It listens on loopback unless --listen says otherwise; give it a certificate
+(--tls-cert, --tls-key) before exposing it. Once it listens it prints one line
+"ksn serve: listening on URL (database PATH)" to standard error, then one log
+line per request (license id, endpoint, status, duration; never keys, bodies
+or client addresses). SIGINT or SIGTERM stop it gracefully.
+
+--statement FILE serves that text as the participation statement and
+stores it in the database, so a restart without the flag keeps serving it
+(a changed statement pauses every participant until they accept it again).
+Without a stored statement the one built into ksn is served.`,
+		Example: `  ksn serve
+  ksn serve --listen 0.0.0.0:7415 --tls-cert cert.pem --tls-key key.pem
+  ksn serve --listen 127.0.0.1:0 --db /tmp/test.db   # any free port; the line says which`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if (opts.TLSCert == "") != (opts.TLSKey == "") {
+				return usageError("give both --tls-cert and --tls-key, or neither", "--tls-cert and --tls-key go together")
+			}
+			if opts.Rate < 0 || opts.Burst < 0 {
+				return usageError("", "--rate and --burst must be positive")
+			}
+			if opts.DB == "" {
+				p, err := serverDBPath(f)
+				if err != nil {
+					return err
+				}
+				opts.DB = p
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runServe(orBackground(cmd.Context()), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Listen, "listen", DefaultListen, "`ADDRESS` to listen on (host:port; port 0 picks a free one)")
+	fl.StringVar(&opts.DB, "db", "", "server database `PATH` (default: server.db in the data directory)")
+	fl.StringVar(&opts.TLSCert, "tls-cert", "", "TLS certificate `FILE` (PEM); serve HTTPS")
+	fl.StringVar(&opts.TLSKey, "tls-key", "", "TLS private key `FILE` (PEM)")
+	fl.Float64Var(&opts.Rate, "rate", server.DefaultRate, "items (digests, records) per second each license may send")
+	fl.IntVar(&opts.Burst, "burst", server.DefaultBurst, "items a license may send at once")
+	fl.StringVar(&opts.StatementFile, "statement", "", "serve the participation statement in `FILE` (and keep it)")
+	fl.BoolVar(&opts.LogJSON, "log-json", false, "log as JSON lines instead of text")
+	fl.StringVar(&opts.AddrFile, "addr-file", "", "once listening, write the server's URL and a newline to `FILE` (for scripts using --listen host:0)")
+	return cmd
+}
+
+// serverDBPath is the default server database, <data dir>/server.db.
+func serverDBPath(f *Factory) (string, error) {
+	paths, err := f.Paths()
+	if err != nil {
+		return "", &exitcode.Error{Code: exitcode.Usage, Err: err}
+	}
+	return filepath.Join(paths.Data, store.DefaultServerFileName), nil
+}
+
+func runServe(ctx context.Context, opts *ServeOptions) error {
+	// SIGTERM is how service managers and containers stop a server; the
+	// command's context already ends on SIGINT.
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
+	defer stop()
+
+	var tlsCfg *tls.Config
+	if opts.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(opts.TLSCert, opts.TLSKey)
+		if err != nil {
+			return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot load the TLS certificate: %w", err)}
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+
+	db, err := store.OpenSQLite(ctx, opts.DB)
+	if err != nil {
+		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the server database: %w", err)}
+	}
+	defer db.Close()
+
+	st, err := serverStatement(ctx, db, opts.StatementFile)
+	if err != nil {
+		return err
+	}
+
+	logger := opts.Logger
+	if logger == nil {
+		logger = newServerLogger(opts.IO.ErrOut, opts.LogJSON)
+	}
+	handler := server.New(server.Config{
+		Store:     db,
+		Statement: st,
+		Rate:      opts.Rate,
+		Burst:     opts.Burst,
+		Logger:    logger,
+	})
+
+	ln, err := net.Listen("tcp", opts.Listen)
+	if err != nil {
+		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot listen on %s: %w", opts.Listen, err)}
+	}
+	scheme := "http"
+	if tlsCfg != nil {
+		scheme = "https"
+		ln = tls.NewListener(ln, tlsCfg)
+	} else if !isLoopback(ln.Addr()) {
+		opts.IO.Warnf("listening on %s without TLS: license keys and submissions cross the network in clear; give --tls-cert and --tls-key", ln.Addr())
+	}
+
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		// Above the server's own request timeout (server.DefaultRequestTimeout),
+		// so that a slow handler gets a problem answer rather than a cut
+		// connection.
+		ReadTimeout:    time.Minute,
+		WriteTimeout:   time.Minute,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+		// The server's own logger, so that the http package's complaints
+		// (TLS handshakes, ...) do not go to the global log unformatted,
+		// with client addresses removed: they name the client
+		// ("TLS handshake error from 192.0.2.1:5678"), and DESIGN §3
+		// promises that participants' addresses are not collected.
+		ErrorLog: log.New(addrRedactor{logger}, "", 0),
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "ksn serve: listening on %s://%s (database %s)\n", scheme, ln.Addr(), db.Path())
+	if opts.AddrFile != "" {
+		// Written whole, then renamed: a reader polling for the file never
+		// sees half a URL.
+		tmp := opts.AddrFile + ".tmp"
+		err := os.WriteFile(tmp, []byte(fmt.Sprintf("%s://%s\n", scheme, ln.Addr())), 0o644)
+		if err == nil {
+			err = os.Rename(tmp, opts.AddrFile)
+		}
+		if err != nil {
+			ln.Close()
+			return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("--addr-file: %w", err)}
+		}
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return &exitcode.Error{Code: exitcode.ServiceError, Err: fmt.Errorf("server stopped: %w", err)}
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return &exitcode.Error{Code: exitcode.ServiceError, Err: fmt.Errorf("shutdown: %w", err)}
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return &exitcode.Error{Code: exitcode.ServiceError, Err: fmt.Errorf("server stopped: %w", err)}
+	}
+	return nil
+}
+
+// serverStatement decides the statement to serve: the file given (which
+// is then stored), else the one stored, else the built-in one.
+func serverStatement(ctx context.Context, db *store.SQLite, file string) (participation.Statement, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return participation.Statement{}, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("--statement: %w", err)}
+		}
+		if len(b) == 0 {
+			return participation.Statement{}, usageError("", "--statement: %s is empty", file)
+		}
+		if err := db.SetStatement(ctx, string(b)); err != nil {
+			return participation.Statement{}, err
+		}
+		return participation.NewStatement("", string(b), "server"), nil
+	}
+	text, ok, err := db.Statement(ctx)
+	if err != nil {
+		return participation.Statement{}, err
+	}
+	if ok {
+		return participation.NewStatement("", text, "server"), nil
+	}
+	return participation.Builtin(), nil
+}
+
+func newServerLogger(w io.Writer, asJSON bool) *slog.Logger {
+	if asJSON {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// clientAddr matches an IPv4 or bracketed IPv6 address with a port, as
+// net/http prints a connection's remote address.
+var clientAddr = regexp.MustCompile(`\b\d{1,3}(?:\.\d{1,3}){3}:\d+\b|\[[0-9A-Fa-f:.%a-zA-Z]+\]:\d+`)
+
+// addrRedactor is the writer behind http.Server.ErrorLog: it removes client
+// addresses and passes the message to the server's logger.
+type addrRedactor struct{ log *slog.Logger }
+
+func (a addrRedactor) Write(p []byte) (int, error) {
+	msg := clientAddr.ReplaceAllString(strings.TrimRight(string(p), "\n"), "[client]")
+	a.log.Warn(msg)
+	return len(p), nil
+}
+
+// isLoopback reports whether addr is a loopback address, where traffic
+// never leaves the machine. An unspecified address (0.0.0.0, ::) is not.
+func isLoopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}

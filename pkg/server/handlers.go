@@ -1,0 +1,252 @@
+package server
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/api"
+	"github.com/ksnproject/ksn/pkg/checksum"
+	"github.com/ksnproject/ksn/pkg/reputation"
+	"github.com/ksnproject/ksn/pkg/store"
+)
+
+// maxKindLen bounds a record's kind, which is stored with every record.
+const maxKindLen = 64
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = io.WriteString(w, "ok\n")
+}
+
+// handleStatement needs no license: a user reads the statement before
+// deciding to participate, and may not have a key yet.
+func (s *Server) handleStatement(w http.ResponseWriter, r *http.Request) {
+	st := s.cfg.Statement
+	writeJSON(w, http.StatusOK, api.Statement{ID: st.ID, SHA256: st.SHA256, Text: st.Text})
+}
+
+func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request, lic store.License) {
+	if !s.charge(w, r, lic, 1) {
+		return
+	}
+	fr := "available"
+	if ok, _ := s.restricted(r); ok {
+		fr = "restricted"
+	}
+	writeJSON(w, http.StatusOK, api.Status{
+		License:        api.License{State: lic.State(s.now()), Label: lic.Label, ExpiresAt: lic.ExpiresAt},
+		Statement:      api.StatementRef{ID: s.cfg.Statement.ID, SHA256: s.cfg.Statement.SHA256},
+		Limits:         s.limits(),
+		FileReputation: fr,
+	})
+}
+
+func (s *Server) handleLookupFiles(w http.ResponseWriter, r *http.Request, lic store.License) {
+	// Restricted before anything is charged: the client is told to come
+	// back later, and must not find its bucket empty when it does.
+	if ok, left := s.restricted(r); ok {
+		writeProblem(w, r, problem{Status: http.StatusServiceUnavailable, Type: api.ProblemRestricted,
+			Detail: "file reputation is temporarily restricted by the operator", RetryAfter: retrySeconds(left)})
+		return
+	}
+	var req api.FileLookupRequest
+	if !s.decode(w, r, lic, &req) {
+		return
+	}
+	n := len(req.Items)
+	info(r).items = n
+	if n > api.MaxBatch {
+		writeProblem(w, r, problem{Status: http.StatusRequestEntityTooLarge, Type: api.ProblemTooLarge,
+			Detail: fmt.Sprintf("%d items; a request may carry at most %d", n, api.MaxBatch)})
+		return
+	}
+	if !s.charge(w, r, lic, n) {
+		return
+	}
+	files := make([]store.FileDigests, n)
+	for i, it := range req.Items {
+		fd, err := parseDigests(it.Digests)
+		if err != nil {
+			writeProblem(w, r, problem{Status: http.StatusBadRequest, Type: api.ProblemBadRequest,
+				Detail: fmt.Sprintf("items[%d]: %v", i, err)})
+			return
+		}
+		files[i] = fd
+	}
+	results, err := s.cfg.Store.LookupFiles(r.Context(), files)
+	if err != nil {
+		s.storeFailed(w, r, err)
+		return
+	}
+	if len(results) != n { // a Store bug; never send results out of step
+		s.storeFailed(w, r, fmt.Errorf("store returned %d results for %d queries", len(results), n))
+		return
+	}
+	resp := api.FileLookupResponse{Results: make([]api.FileResult, n)}
+	for i, res := range results {
+		resp.Results[i] = fileResult(res)
+		s.metrics.lookupItems.WithLabelValues(resp.Results[i].Verdict).Inc()
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// parseDigests checks one lookup item: at least one digest, every one of a
+// known algorithm, in hex of the algorithm's length.
+func parseDigests(in map[string]string) (store.FileDigests, error) {
+	if len(in) == 0 {
+		return nil, errors.New("no digests")
+	}
+	out := make(store.FileDigests, len(in))
+	for name, h := range in {
+		alg := checksum.Algorithm(name)
+		if !alg.Valid() {
+			return nil, fmt.Errorf("unknown digest algorithm %q (known: blake3, sha256, sha1, md5)", truncate(name))
+		}
+		b, err := hex.DecodeString(h)
+		if err != nil || len(b) != alg.Size() {
+			return nil, fmt.Errorf("%s digest is not %d hex characters", alg, 2*alg.Size())
+		}
+		out[alg] = b
+	}
+	return out, nil
+}
+
+func fileResult(res reputation.Result) api.FileResult {
+	fr := api.FileResult{
+		Verdict:  string(res.Verdict),
+		Threat:   res.ThreatName,
+		Category: res.Category,
+		Sources:  res.Sources,
+	}
+	if fr.Verdict == "" {
+		fr.Verdict = string(reputation.Unknown)
+	}
+	fr.FirstSeen = optTime(res.FirstSeen)
+	fr.LastSeen = optTime(res.LastSeen)
+	return fr
+}
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+// handleLookupURLs answers 501 until the store holds URL indicators: an
+// honest "not here" that a client reports as a service error, rather than
+// a 404 that looks like a wrong endpoint.
+func (s *Server) handleLookupURLs(w http.ResponseWriter, r *http.Request, lic store.License) {
+	writeProblem(w, r, problem{Status: http.StatusNotImplemented, Type: problemNotImplemented,
+		Detail: "this server does not answer URL lookups yet"})
+}
+
+func (s *Server) handleSubmissions(w http.ResponseWriter, r *http.Request, lic store.License) {
+	var batch api.SubmissionBatch
+	if !s.decode(w, r, lic, &batch) {
+		return
+	}
+	n := len(batch.Records)
+	info(r).items = n
+	if n > api.MaxBatch {
+		writeProblem(w, r, problem{Status: http.StatusRequestEntityTooLarge, Type: api.ProblemTooLarge,
+			Detail: fmt.Sprintf("%d records; a request may carry at most %d", n, api.MaxBatch)})
+		return
+	}
+	if !s.charge(w, r, lic, n) {
+		return
+	}
+	for i, rec := range batch.Records {
+		if err := validRecord(rec); err != nil {
+			writeProblem(w, r, problem{Status: http.StatusBadRequest, Type: api.ProblemBadRequest,
+				Detail: fmt.Sprintf("records[%d]: %v", i, err)})
+			return
+		}
+	}
+	accepted, dups, err := s.cfg.Store.StoreSubmissions(r.Context(), batch.Records)
+	if err != nil {
+		s.storeFailed(w, r, err)
+		return
+	}
+	s.metrics.submissions.WithLabelValues("accepted").Add(float64(accepted))
+	s.metrics.submissions.WithLabelValues("duplicate").Add(float64(dups))
+	writeJSON(w, http.StatusAccepted, api.SubmissionResult{Accepted: accepted, Duplicates: dups})
+}
+
+// validRecord checks what the server relies on: an id it can deduplicate
+// by, a kind, a creation time and a body that is a JSON object.
+func validRecord(rec api.Record) error {
+	if _, err := store.ParseRecordID(rec.ID); err != nil {
+		return fmt.Errorf("id is not 32 lower-case hex characters")
+	}
+	if rec.Kind == "" || len(rec.Kind) > maxKindLen {
+		return fmt.Errorf("kind must be 1 to %d characters", maxKindLen)
+	}
+	for _, c := range rec.Kind {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return errors.New("kind may hold only a-z, 0-9, '-', '_' and '.'")
+		}
+	}
+	if rec.CreatedAt.IsZero() {
+		return errors.New("created_at is missing")
+	}
+	body := bytes.TrimSpace(rec.Body)
+	if len(body) == 0 || body[0] != '{' {
+		return errors.New("body must be a JSON object")
+	}
+	return nil
+}
+
+// decode reads the request body as one JSON document into v. A body over
+// the limit is 413, malformed JSON 400 with the decoder's message; both
+// cost the license one item, so that garbage is not a free way around the
+// rate limit.
+func (s *Server) decode(w http.ResponseWriter, r *http.Request, lic store.License, v any) bool {
+	dec := json.NewDecoder(r.Body)
+	err := dec.Decode(v)
+	if err == nil {
+		// One document only: trailing data is a client bug worth reporting.
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = errors.New("data after the JSON document")
+		}
+	}
+	if err == nil {
+		return true
+	}
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		writeProblem(w, r, problem{Status: http.StatusRequestEntityTooLarge, Type: api.ProblemTooLarge,
+			Detail: fmt.Sprintf("the body is larger than %d bytes", tooLarge.Limit)})
+		return false
+	}
+	if r.Context().Err() != nil {
+		s.storeFailed(w, r, r.Context().Err())
+		return false
+	}
+	if !s.charge(w, r, lic, 1) {
+		return false
+	}
+	if errors.Is(err, io.EOF) {
+		err = errors.New("empty body")
+	}
+	writeProblem(w, r, problem{Status: http.StatusBadRequest, Type: api.ProblemBadRequest,
+		Detail: "malformed JSON: " + truncate(err.Error())})
+	return false
+}
+
+// truncate bounds client-controlled text echoed in a problem.
+func truncate(s string) string {
+	const n = 200
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}

@@ -1,0 +1,306 @@
+// Package server is ksn's reputation server: the /v1 HTTP API of DESIGN §6
+// (wire types in pkg/api) over a reputation database (pkg/store). It
+// authenticates license keys, limits each license's rate, honours the
+// operator's file-reputation switch, and logs and counts requests without
+// recording who sent what: no keys, no bodies, no client addresses.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/api"
+	"github.com/ksnproject/ksn/pkg/participation"
+	"github.com/ksnproject/ksn/pkg/store"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
+)
+
+// Defaults for the zero fields of Config.
+const (
+	// DefaultRate is a license's sustained rate in items (digests or
+	// records) per second. A team's own server protects itself from a
+	// runaway client, not from its users: a check of a 20,000-file tree
+	// should pass without a pause.
+	DefaultRate = 2000
+	// DefaultBurst lets twenty full batches (api.MaxBatch items) through at
+	// once, so a status call and a large check never collide with the limit.
+	DefaultBurst = 20 * api.MaxBatch
+	// DefaultMaxBodyBytes bounds a request body: a full lookup batch is about
+	// 200 KiB, a full submission batch of file records about 1 MiB.
+	DefaultMaxBodyBytes = 4 << 20
+	// DefaultRequestTimeout bounds the work on one request.
+	DefaultRequestTimeout = 30 * time.Second
+	// DefaultCacheTTL is how long clients may cache a verdict.
+	DefaultCacheTTL = time.Hour
+	// restrictionCheckEvery is how stale the file-reputation switch may be:
+	// reading it on every lookup would add a query per request.
+	restrictionCheckEvery = time.Second
+)
+
+// Config configures a Server. Only Store is required.
+type Config struct {
+	// Store is the reputation database; *store.SQLite in production.
+	Store store.ServerStore
+	// Statement is served by GET /v1/statement and named by /v1/status;
+	// the zero value means the statement built into the binary.
+	Statement participation.Statement
+	// Rate is each license's sustained rate in items per second, Burst the
+	// most items it may spend at once (its token bucket's size).
+	Rate  float64
+	Burst int
+	// MaxBodyBytes bounds a request body (413 beyond it).
+	MaxBodyBytes int64
+	// RequestTimeout bounds the handling of one request.
+	RequestTimeout time.Duration
+	// CacheTTL is announced to clients in /v1/status.
+	CacheTTL time.Duration
+	// Logger receives one record per request; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock of licenses, rate limits and the restriction
+	// switch; tests inject one. Nil means time.Now.
+	Now func() time.Time
+	// Registry receives the server's metrics and is what /metrics serves;
+	// nil means a new registry of the server's own (with the Go runtime and
+	// process collectors).
+	Registry *prometheus.Registry
+}
+
+// Server is the HTTP handler of the API. Create it with New.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	metrics *metrics
+	handler http.Handler
+
+	mu       sync.Mutex
+	limiters map[int64]*rate.Limiter // per license id
+
+	restrMu      sync.Mutex
+	restrUntil   time.Time // from the store
+	restrChecked time.Time // when it was read; zero: never
+	restrReading bool      // a request is reading it now
+}
+
+// New returns the server's handler for cfg, with defaults for its zero
+// fields. It panics without a Store: that is a programming error.
+func New(cfg Config) *Server {
+	if cfg.Store == nil {
+		panic("server.New: Config.Store is nil")
+	}
+	if cfg.Statement.ID == "" {
+		cfg.Statement = participation.Builtin()
+	}
+	if cfg.Rate <= 0 {
+		cfg.Rate = DefaultRate
+	}
+	if cfg.Burst <= 0 {
+		cfg.Burst = DefaultBurst
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = DefaultCacheTTL
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		cfg:      cfg,
+		log:      log,
+		now:      cfg.Now,
+		limiters: make(map[int64]*rate.Limiter),
+	}
+	s.metrics = newMetrics(cfg.Registry)
+	s.handler = s.routes()
+	return s
+}
+
+// ServeHTTP serves one request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Limits are what /v1/status announces.
+func (s *Server) limits() api.Limits {
+	return api.Limits{
+		MaxBatch:        api.MaxBatch,
+		MaxBodyBytes:    s.cfg.MaxBodyBytes,
+		ItemsPerSecond:  s.cfg.Rate,
+		Burst:           s.cfg.Burst,
+		CacheTTLSeconds: int(s.cfg.CacheTTL / time.Second),
+	}
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	handle := func(method, path string, h http.HandlerFunc) {
+		mux.HandleFunc(method+" "+path, h)
+		// Any other method on a known path: a problem document, not the
+		// mux's plain-text 405.
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", method)
+			writeProblem(w, r, problem{Status: http.StatusMethodNotAllowed, Type: problemMethodNotAllowed,
+				Detail: fmt.Sprintf("%s takes %s", path, method)})
+		})
+	}
+	handle(http.MethodGet, api.PathHealth, s.handleHealth)
+	handle(http.MethodGet, api.PathMetrics, s.metrics.handler().ServeHTTP)
+	handle(http.MethodGet, api.PathStatement, s.handleStatement)
+	handle(http.MethodGet, api.PathStatus, s.authed(s.handleStatus))
+	handle(http.MethodPost, api.PathLookupFiles, s.authed(s.handleLookupFiles))
+	handle(http.MethodPost, api.PathSubmissions, s.authed(s.handleSubmissions))
+	handle(http.MethodPost, api.PathLookupURLs, s.authed(s.handleLookupURLs))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, problem{Status: http.StatusNotFound, Type: problemNotFound, Detail: "no such endpoint"})
+	})
+	return s.observe(s.recoverPanics(s.limitRequest(mux)))
+}
+
+// reqInfo is what handlers tell the logging middleware about a request.
+type reqInfo struct {
+	licenseID int64
+	items     int
+}
+
+type reqInfoKey struct{}
+
+func info(r *http.Request) *reqInfo {
+	if ri, ok := r.Context().Value(reqInfoKey{}).(*reqInfo); ok {
+		return ri
+	}
+	return &reqInfo{} // not under observe (direct handler tests)
+}
+
+// statusWriter remembers the status code for logs and metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// observe logs and counts every request. The log record names the license
+// by id and never carries the key, a body or the client's address: DESIGN
+// §3 promises that participants' addresses are not collected.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ri := &reqInfo{}
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, ri)))
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		d := time.Since(start)
+		ep := endpoint(r.URL.Path)
+		s.metrics.observe(ep, sw.status, d)
+		attrs := []slog.Attr{
+			slog.String("method", r.Method),
+			slog.String("endpoint", ep),
+			slog.Int("status", sw.status),
+			slog.Duration("duration", d),
+		}
+		if ri.licenseID != 0 {
+			attrs = append(attrs, slog.Int64("license", ri.licenseID))
+		}
+		if ri.items != 0 {
+			attrs = append(attrs, slog.Int("items", ri.items))
+		}
+		// Errors are what an operator must look at: the server failing.
+		// A 503 (restricted, timed out) is the service working as told.
+		level := slog.LevelInfo
+		switch {
+		case sw.status >= 500 && sw.status != http.StatusServiceUnavailable:
+			level = slog.LevelError
+		case sw.status >= 500:
+			level = slog.LevelWarn
+		}
+		s.log.LogAttrs(r.Context(), level, "request", attrs...)
+	})
+}
+
+// endpoint names a path for logs and metric labels. Unknown paths share
+// one name, so that a scanner probing random URLs can neither grow the
+// metrics without bound nor write what it likes into the logs.
+func endpoint(path string) string {
+	switch path {
+	case api.PathStatus, api.PathStatement, api.PathLookupFiles, api.PathLookupURLs,
+		api.PathSubmissions, api.PathHealth, api.PathMetrics:
+		return path
+	}
+	return "other"
+}
+
+// recoverPanics turns a panic in a handler into 500 internal, logged with
+// its stack, so one bad request does not take the connection's goroutine
+// down silently.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("panic", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+			writeProblem(w, r, problem{Status: http.StatusInternalServerError, Type: api.ProblemInternal})
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitRequest bounds every request's body and duration.
+func (s *Server) limitRequest(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// storeFailed answers a database error: 503 when the request ran out of
+// time (the client may retry), else 500. The error is logged, not sent:
+// it may name files and tables.
+func (s *Server) storeFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(r.Context().Err(), context.DeadlineExceeded) {
+		s.log.Warn("request timed out", slog.String("endpoint", endpoint(r.URL.Path)), slog.Any("error", err))
+		writeProblem(w, r, problem{Status: http.StatusServiceUnavailable, Type: api.ProblemInternal,
+			Detail: "the request took too long; try again", RetryAfter: 1})
+		return
+	}
+	s.log.Error("database", slog.String("endpoint", endpoint(r.URL.Path)), slog.Any("error", err))
+	writeProblem(w, r, problem{Status: http.StatusInternalServerError, Type: api.ProblemInternal})
+}

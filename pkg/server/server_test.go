@@ -1,0 +1,583 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/api"
+	"github.com/ksnproject/ksn/pkg/participation"
+	"github.com/ksnproject/ksn/pkg/reputation"
+	"github.com/ksnproject/ksn/pkg/store"
+)
+
+const (
+	eicarSHA256  = "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"
+	emptyBLAKE3  = "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
+	unknownSHA25 = "1111111111111111111111111111111111111111111111111111111111111111"
+)
+
+// clock is a settable clock for rate limits, expiry and the restriction.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// syncBuffer is a bytes.Buffer the handler's logger and the test share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
+
+type fixture struct {
+	t     *testing.T
+	db    *store.SQLite
+	srv   *Server
+	clock *clock
+	key   string
+	lic   store.License
+	logs  *syncBuffer
+}
+
+func newFixture(t *testing.T, mod func(*Config)) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "server.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	key, lic, err := db.CreateLicense(ctx, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx := &fixture{t: t, db: db, key: key, lic: lic, logs: &syncBuffer{},
+		clock: &clock{t: time.Now().Add(time.Hour)}}
+	cfg := Config{
+		Store:  db,
+		Logger: slog.New(slog.NewTextHandler(fx.logs, nil)),
+		Now:    fx.clock.Now,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	fx.srv = New(cfg)
+	return fx
+}
+
+// do sends a request to the handler; body may be a string or a value to
+// marshal. key "" sends no Authorization header.
+func (fx *fixture) do(method, path, key string, body any) *httptest.ResponseRecorder {
+	fx.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			fx.t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	w := httptest.NewRecorder()
+	fx.srv.ServeHTTP(w, req)
+	return w
+}
+
+// problemOf checks that w is a problem document of the given status and
+// type and returns it.
+func problemOf(t *testing.T, w *httptest.ResponseRecorder, status int, typ string) api.Problem {
+	t.Helper()
+	if w.Code != status {
+		t.Fatalf("status %d, want %d; body %s", w.Code, status, w.Body)
+	}
+	if ct := w.Header().Get("Content-Type"); ct != api.ProblemContentType {
+		t.Errorf("Content-Type %q, want %q", ct, api.ProblemContentType)
+	}
+	var p api.Problem
+	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
+		t.Fatalf("problem body %q: %v", w.Body, err)
+	}
+	if p.Type != typ || p.Status != status {
+		t.Errorf("problem %+v, want type %s status %d", p, typ, status)
+	}
+	return p
+}
+
+func decodeJSON[T any](t *testing.T, w *httptest.ResponseRecorder, status int) T {
+	t.Helper()
+	if w.Code != status {
+		t.Fatalf("status %d, want %d; body %s", w.Code, status, w.Body)
+	}
+	var v T
+	if err := json.Unmarshal(w.Body.Bytes(), &v); err != nil {
+		t.Fatalf("body %q: %v", w.Body, err)
+	}
+	return v
+}
+
+func lookup(digests ...map[string]string) api.FileLookupRequest {
+	var req api.FileLookupRequest
+	for _, d := range digests {
+		req.Items = append(req.Items, api.FileQuery{Digests: d})
+	}
+	return req
+}
+
+func TestHealthAndStatementNeedNoKey(t *testing.T) {
+	fx := newFixture(t, nil)
+	if w := fx.do("GET", api.PathHealth, "", nil); w.Code != 200 || w.Body.String() != "ok\n" {
+		t.Errorf("healthz: %d %q", w.Code, w.Body)
+	}
+	st := decodeJSON[api.Statement](t, fx.do("GET", api.PathStatement, "", nil), 200)
+	b := participation.Builtin()
+	if st.ID != b.ID || st.SHA256 != b.SHA256 || st.Text != b.Text {
+		t.Errorf("statement %+v, want the built-in one", st)
+	}
+}
+
+func TestCustomStatement(t *testing.T) {
+	want := participation.NewStatement("", "custom\n", "server")
+	fx := newFixture(t, func(c *Config) { c.Statement = want })
+	st := decodeJSON[api.Statement](t, fx.do("GET", api.PathStatement, "", nil), 200)
+	if st.ID != want.ID || st.Text != "custom\n" {
+		t.Errorf("statement %+v", st)
+	}
+	status := decodeJSON[api.Status](t, fx.do("GET", api.PathStatus, fx.key, nil), 200)
+	if status.Statement.ID != want.ID || status.Statement.SHA256 != want.SHA256 {
+		t.Errorf("status names statement %+v, want %s", status.Statement, want.ID)
+	}
+}
+
+func TestAuth(t *testing.T) {
+	fx := newFixture(t, nil)
+	ctx := context.Background()
+
+	w := fx.do("GET", api.PathStatus, "", nil)
+	problemOf(t, w, 401, api.ProblemNotActivated)
+	if !strings.HasPrefix(w.Header().Get("WWW-Authenticate"), "Bearer") {
+		t.Errorf("401 without WWW-Authenticate: Bearer")
+	}
+	problemOf(t, fx.do("GET", api.PathStatus, "ksn_nosuchkey", nil), 401, api.ProblemNotActivated)
+	req := httptest.NewRequest("GET", api.PathStatus, nil)
+	req.Header.Set("Authorization", "Basic "+fx.key)
+	w = httptest.NewRecorder()
+	fx.srv.ServeHTTP(w, req)
+	problemOf(t, w, 401, api.ProblemNotActivated)
+
+	st := decodeJSON[api.Status](t, fx.do("GET", api.PathStatus, fx.key, nil), 200)
+	if st.License.State != "valid" || st.License.Label != "test" || st.FileReputation != "available" ||
+		st.Limits.MaxBatch != api.MaxBatch || st.Limits.Burst != DefaultBurst || st.Limits.ItemsPerSecond != DefaultRate ||
+		st.Limits.MaxBodyBytes != DefaultMaxBodyBytes || st.Limits.CacheTTLSeconds != 3600 {
+		t.Errorf("status %+v", st)
+	}
+
+	// Expired: the server's clock passes the expiry.
+	exp := fx.clock.Now().Add(time.Hour)
+	expKey, _, err := fx.db.CreateLicense(ctx, "short", &exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decodeJSON[api.Status](t, fx.do("GET", api.PathStatus, expKey, nil), 200)
+	fx.clock.Add(2 * time.Hour)
+	problemOf(t, fx.do("POST", api.PathLookupFiles, expKey, lookup(map[string]string{"sha256": eicarSHA256})), 403, api.ProblemLicenseExpired)
+
+	// Denylisted, even when also expired.
+	if _, err := fx.db.RevokeLicense(ctx, expKey); err != nil {
+		t.Fatal(err)
+	}
+	problemOf(t, fx.do("GET", api.PathStatus, expKey, nil), 403, api.ProblemLicenseDenylisted)
+	if _, err := fx.db.RevokeLicense(ctx, fx.key); err != nil {
+		t.Fatal(err)
+	}
+	problemOf(t, fx.do("POST", api.PathSubmissions, fx.key, api.SubmissionBatch{}), 403, api.ProblemLicenseDenylisted)
+
+	if logs := fx.logs.String(); strings.Contains(logs, fx.key) || strings.Contains(logs, expKey) {
+		t.Errorf("a key is in the logs:\n%s", logs)
+	}
+}
+
+func TestLookupFiles(t *testing.T) {
+	fx := newFixture(t, nil)
+	req := lookup(
+		map[string]string{"sha256": unknownSHA25},
+		map[string]string{"sha256": eicarSHA256},
+		map[string]string{"blake3": emptyBLAKE3, "sha256": unknownSHA25},
+		map[string]string{"sha256": eicarSHA256},
+	)
+	resp := decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, req), 200)
+	var got []string
+	for _, r := range resp.Results {
+		got = append(got, r.Verdict)
+	}
+	if want := "unknown malicious clean malicious"; strings.Join(got, " ") != want {
+		t.Fatalf("verdicts %v, want %s", got, want)
+	}
+	m := resp.Results[1]
+	if m.Threat != "EICAR-Test-File" || m.Category != "test" || len(m.Sources) != 1 || m.Sources[0] != "baseline" || m.FirstSeen == nil {
+		t.Errorf("EICAR result %+v", m)
+	}
+
+	// An override wins, and the server sees it at once.
+	if err := fx.db.SetOverride(context.Background(), reputation.FileIndicator{
+		Algorithm: "sha256", Digest: mustHex(t, unknownSHA25), Size: -1, Verdict: reputation.Suspicious, ThreatName: "Local.PUA",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	resp = decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, req), 200)
+	if r := resp.Results[0]; r.Verdict != "suspicious" || r.Threat != "Local.PUA" {
+		t.Errorf("overridden result %+v", r)
+	}
+
+	empty := decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, api.FileLookupRequest{}), 200)
+	if len(empty.Results) != 0 {
+		t.Errorf("empty batch: %+v", empty)
+	}
+}
+
+func mustHex(t *testing.T, s string) []byte {
+	t.Helper()
+	var b []byte
+	if _, err := fmt.Sscanf(s, "%x", &b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestLookupFilesBadInput(t *testing.T) {
+	fx := newFixture(t, func(c *Config) { c.MaxBodyBytes = 64 << 10 })
+	for name, body := range map[string]any{
+		"malformed JSON": `{"items": [`,
+		"empty body":     ``,
+		"trailing data":  `{"items": []} {}`,
+		"wrong type":     `{"items": {}}`,
+		"no digests":     lookup(map[string]string{}),
+		"short digest":   lookup(map[string]string{"sha256": "abcd"}),
+		"not hex":        lookup(map[string]string{"sha256": strings.Repeat("z", 64)}),
+		"unknown alg":    lookup(map[string]string{"sha3": eicarSHA256}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := problemOf(t, fx.do("POST", api.PathLookupFiles, fx.key, body), 400, api.ProblemBadRequest)
+			if p.Detail == "" {
+				t.Error("400 without a message")
+			}
+		})
+	}
+	t.Run("too many items", func(t *testing.T) {
+		items := make([]map[string]string, api.MaxBatch+1)
+		for i := range items {
+			items[i] = map[string]string{"md5": "00000000000000000000000000000000"}
+		}
+		fx := newFixture(t, nil)
+		problemOf(t, fx.do("POST", api.PathLookupFiles, fx.key, lookup(items...)), 413, api.ProblemTooLarge)
+	})
+	t.Run("body too large", func(t *testing.T) {
+		big := `{"items": [` + strings.Repeat(" ", 64<<10) + `]}`
+		problemOf(t, fx.do("POST", api.PathLookupFiles, fx.key, big), 413, api.ProblemTooLarge)
+	})
+}
+
+func TestRateLimit(t *testing.T) {
+	fx := newFixture(t, func(c *Config) { c.Rate = 2; c.Burst = 10 })
+	one := lookup(map[string]string{"sha256": eicarSHA256})
+	var ten []map[string]string
+	for range 10 {
+		ten = append(ten, map[string]string{"sha256": eicarSHA256})
+	}
+
+	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, lookup(ten...)), 200)
+	w := fx.do("POST", api.PathLookupFiles, fx.key, one)
+	p := problemOf(t, w, 429, api.ProblemRateLimited)
+	if w.Header().Get("Retry-After") != "1" || p.RetryAfter != 1 {
+		t.Errorf("Retry-After %q, retry_after %d; want 1 (one item at 2/s, rounded up)", w.Header().Get("Retry-After"), p.RetryAfter)
+	}
+	// Refused requests take nothing: after half a second one item passes.
+	fx.clock.Add(500 * time.Millisecond)
+	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, one), 200)
+
+	// A batch bigger than the burst costs the burst: refused while the
+	// bucket is low, answered once it is full again.
+	var twenty []map[string]string
+	for range 20 {
+		twenty = append(twenty, map[string]string{"sha256": eicarSHA256})
+	}
+	w = fx.do("POST", api.PathLookupFiles, fx.key, lookup(twenty...))
+	p = problemOf(t, w, 429, api.ProblemRateLimited)
+	if p.RetryAfter != 5 {
+		t.Errorf("retry_after %d, want 5 (10 items at 2/s)", p.RetryAfter)
+	}
+	fx.clock.Add(5 * time.Second)
+	resp := decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, lookup(twenty...)), 200)
+	if len(resp.Results) != 20 {
+		t.Errorf("%d results, want 20", len(resp.Results))
+	}
+
+	// Licenses have buckets of their own.
+	other, _, err := fx.db.CreateLicense(context.Background(), "other", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, other, lookup(ten...)), 200)
+	problemOf(t, fx.do("GET", api.PathStatus, fx.key, nil), 429, api.ProblemRateLimited)
+}
+
+func TestRestricted(t *testing.T) {
+	fx := newFixture(t, nil)
+	ctx := context.Background()
+	req := lookup(map[string]string{"sha256": eicarSHA256})
+	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, req), 200)
+
+	if err := fx.db.SetRestriction(ctx, fx.clock.Now().Add(10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	// The switch is read at most once a second.
+	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, req), 200)
+	fx.clock.Add(time.Second)
+	w := fx.do("POST", api.PathLookupFiles, fx.key, req)
+	p := problemOf(t, w, 503, api.ProblemRestricted)
+	if p.RetryAfter < 599 || p.RetryAfter > 600 || w.Header().Get("Retry-After") == "" {
+		t.Errorf("retry_after %d (header %q), want about 600", p.RetryAfter, w.Header().Get("Retry-After"))
+	}
+	st := decodeJSON[api.Status](t, fx.do("GET", api.PathStatus, fx.key, nil), 200)
+	if st.FileReputation != "restricted" {
+		t.Errorf("status file_reputation %q, want restricted", st.FileReputation)
+	}
+	// Submissions go on while lookups are restricted.
+	decodeJSON[api.SubmissionResult](t, fx.do("POST", api.PathSubmissions, fx.key, api.SubmissionBatch{}), 202)
+
+	if err := fx.db.SetRestriction(ctx, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	fx.clock.Add(time.Second)
+	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, req), 200)
+
+	// A restriction ends by itself.
+	if err := fx.db.SetRestriction(ctx, fx.clock.Now().Add(5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	fx.clock.Add(time.Second)
+	problemOf(t, fx.do("POST", api.PathLookupFiles, fx.key, req), 503, api.ProblemRestricted)
+	fx.clock.Add(6 * time.Second)
+	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, req), 200)
+}
+
+func rec(id string) api.Record {
+	return api.Record{ID: id, Kind: "file", CreatedAt: time.Unix(1700000000, 0).UTC(), Body: json.RawMessage(`{"verdict":"clean"}`)}
+}
+
+func TestSubmissions(t *testing.T) {
+	fx := newFixture(t, nil)
+	a, b, c := strings.Repeat("a", 32), strings.Repeat("b", 32), strings.Repeat("c", 32)
+	res := decodeJSON[api.SubmissionResult](t, fx.do("POST", api.PathSubmissions, fx.key, api.SubmissionBatch{Records: []api.Record{rec(a), rec(b)}}), 202)
+	if res != (api.SubmissionResult{Accepted: 2}) {
+		t.Errorf("first batch %+v", res)
+	}
+	// The same batch again (a retry after a lost answer), plus a new record.
+	res = decodeJSON[api.SubmissionResult](t, fx.do("POST", api.PathSubmissions, fx.key, api.SubmissionBatch{Records: []api.Record{rec(a), rec(b), rec(c)}}), 202)
+	if res != (api.SubmissionResult{Accepted: 1, Duplicates: 2}) {
+		t.Errorf("resent batch %+v", res)
+	}
+
+	bad := func(mod func(*api.Record)) api.SubmissionBatch {
+		r := rec(strings.Repeat("d", 32))
+		mod(&r)
+		return api.SubmissionBatch{Records: []api.Record{rec(strings.Repeat("e", 32)), r}}
+	}
+	for name, batch := range map[string]api.SubmissionBatch{
+		"upper-case id": bad(func(r *api.Record) { r.ID = strings.ToUpper(r.ID) }),
+		"short id":      bad(func(r *api.Record) { r.ID = "abc" }),
+		"no kind":       bad(func(r *api.Record) { r.Kind = "" }),
+		"odd kind":      bad(func(r *api.Record) { r.Kind = "File Record" }),
+		"array body":    bad(func(r *api.Record) { r.Body = json.RawMessage(`[1]`) }),
+		"string body":   bad(func(r *api.Record) { r.Body = json.RawMessage(`"x"`) }),
+		"no created_at": bad(func(r *api.Record) { r.CreatedAt = time.Time{} }),
+		"missing body":  bad(func(r *api.Record) { r.Body = nil }),
+	} {
+		t.Run(name, func(t *testing.T) {
+			problemOf(t, fx.do("POST", api.PathSubmissions, fx.key, batch), 400, api.ProblemBadRequest)
+		})
+	}
+	problemOf(t, fx.do("POST", api.PathSubmissions, fx.key, `{"records": [{"id": 1}]}`), 400, api.ProblemBadRequest)
+	var n int
+	if err := fx.db.DB().QueryRow(`SELECT count(*) FROM submissions`).Scan(&n); err != nil || n != 3 {
+		t.Errorf("%d records stored (%v), want 3: a refused batch stores nothing", n, err)
+	}
+
+	many := make([]api.Record, api.MaxBatch+1)
+	for i := range many {
+		many[i] = rec(fmt.Sprintf("%032x", i))
+	}
+	problemOf(t, fx.do("POST", api.PathSubmissions, fx.key, api.SubmissionBatch{Records: many}), 413, api.ProblemTooLarge)
+}
+
+// failingStore fails or panics on demand.
+type failingStore struct {
+	store.ServerStore
+	lookupErr error
+	panics    bool
+}
+
+func (f *failingStore) LookupFiles(ctx context.Context, files []store.FileDigests) ([]reputation.Result, error) {
+	if f.panics {
+		panic("boom")
+	}
+	if f.lookupErr != nil {
+		return nil, f.lookupErr
+	}
+	return f.ServerStore.LookupFiles(ctx, files)
+}
+
+func TestInternalErrors(t *testing.T) {
+	fs := &failingStore{}
+	fx := newFixture(t, func(c *Config) { fs.ServerStore = c.Store; c.Store = fs })
+	req := lookup(map[string]string{"sha256": eicarSHA256})
+
+	fs.panics = true
+	p := problemOf(t, fx.do("POST", api.PathLookupFiles, fx.key, req), 500, api.ProblemInternal)
+	if strings.Contains(p.Detail, "boom") {
+		t.Errorf("panic value sent to the client: %+v", p)
+	}
+	if !strings.Contains(fx.logs.String(), "boom") {
+		t.Errorf("panic not logged:\n%s", fx.logs)
+	}
+
+	fs.panics = false
+	fs.lookupErr = errors.New("disk on fire at /srv/secret/path")
+	p = problemOf(t, fx.do("POST", api.PathLookupFiles, fx.key, req), 500, api.ProblemInternal)
+	if strings.Contains(p.Detail, "secret") {
+		t.Errorf("store error sent to the client: %+v", p)
+	}
+
+	fs.lookupErr = fmt.Errorf("lookup: %w", context.DeadlineExceeded)
+	w := fx.do("POST", api.PathLookupFiles, fx.key, req)
+	problemOf(t, w, 503, api.ProblemInternal)
+	if w.Header().Get("Retry-After") == "" {
+		t.Error("timeout without Retry-After")
+	}
+}
+
+func TestNotFoundAndMethod(t *testing.T) {
+	fx := newFixture(t, nil)
+	problemOf(t, fx.do("GET", "/v1/nothing", fx.key, nil), 404, problemNotFound)
+	w := fx.do("GET", api.PathLookupFiles, fx.key, nil)
+	problemOf(t, w, 405, problemMethodNotAllowed)
+	if w.Header().Get("Allow") != "POST" {
+		t.Errorf("Allow %q, want POST", w.Header().Get("Allow"))
+	}
+}
+
+func TestMetricsAndLogs(t *testing.T) {
+	fx := newFixture(t, nil)
+	fx.do("POST", api.PathLookupFiles, fx.key, lookup(map[string]string{"sha256": eicarSHA256}, map[string]string{"sha256": unknownSHA25}))
+	fx.do("POST", api.PathSubmissions, fx.key, api.SubmissionBatch{Records: []api.Record{rec(strings.Repeat("a", 32))}})
+	fx.do("POST", api.PathSubmissions, fx.key, api.SubmissionBatch{Records: []api.Record{rec(strings.Repeat("a", 32))}})
+	fx.do("GET", api.PathStatus, "", nil)
+	fx.do("GET", "/wp-admin/"+fx.key, "", nil)
+
+	w := fx.do("GET", api.PathMetrics, "", nil)
+	if w.Code != 200 {
+		t.Fatalf("metrics: %d", w.Code)
+	}
+	body := w.Body.String()
+	for _, want := range []string{
+		`ksn_http_requests_total{code="200",endpoint="/v1/lookup/files"} 1`,
+		`ksn_http_requests_total{code="202",endpoint="/v1/submissions"} 2`,
+		`ksn_http_requests_total{code="401",endpoint="/v1/status"} 1`,
+		`ksn_http_requests_total{code="404",endpoint="other"} 1`,
+		`ksn_lookup_file_items_total{verdict="malicious"} 1`,
+		`ksn_lookup_file_items_total{verdict="unknown"} 1`,
+		`ksn_submission_records_total{result="accepted"} 1`,
+		`ksn_submission_records_total{result="duplicate"} 1`,
+		`ksn_http_request_duration_seconds_bucket{endpoint="/v1/lookup/files"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+
+	logs := fx.logs.String()
+	if strings.Contains(logs, fx.key) || strings.Contains(logs, "192.0.2.1") || strings.Contains(logs, "verdict") {
+		t.Errorf("logs carry a key, an address or a body:\n%s", logs)
+	}
+	if !strings.Contains(logs, fmt.Sprintf("license=%d", fx.lic.ID)) || !strings.Contains(logs, "status=202") {
+		t.Errorf("logs lack the license id or the status:\n%s", logs)
+	}
+}
+
+func TestLookupURLsNotImplemented(t *testing.T) {
+	fx := newFixture(t, nil)
+	problemOf(t, fx.do("POST", api.PathLookupURLs, "", `{}`), 401, api.ProblemNotActivated)
+	problemOf(t, fx.do("POST", api.PathLookupURLs, fx.key, `{}`), 501, problemNotImplemented)
+}
+
+// TestConcurrent runs lookups, submissions and status calls of several
+// licenses at once (for the race detector), while the operator flips the
+// restriction switch.
+func TestConcurrent(t *testing.T) {
+	fx := newFixture(t, func(c *Config) { c.Now = nil; c.Rate = 1e6; c.Burst = 1e6 })
+	keys := []string{fx.key}
+	for range 3 {
+		k, _, err := fx.db.CreateLicense(context.Background(), "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k)
+	}
+	var wg sync.WaitGroup
+	for i, k := range keys {
+		wg.Go(func() {
+			for j := range 20 {
+				w := fx.do("POST", api.PathLookupFiles, k, lookup(map[string]string{"sha256": eicarSHA256}))
+				if w.Code != 200 && w.Code != 503 {
+					t.Errorf("lookup: %d %s", w.Code, w.Body)
+				}
+				w = fx.do("POST", api.PathSubmissions, k, api.SubmissionBatch{Records: []api.Record{rec(fmt.Sprintf("%016x%016x", i, j))}})
+				if w.Code != 202 {
+					t.Errorf("submission: %d %s", w.Code, w.Body)
+				}
+				fx.do("GET", api.PathStatus, k, nil)
+			}
+		})
+	}
+	wg.Go(func() {
+		for range 5 {
+			_ = fx.db.SetRestriction(context.Background(), time.Now().Add(time.Minute))
+			_ = fx.db.SetRestriction(context.Background(), time.Time{})
+		}
+	})
+	wg.Wait()
+	var n int
+	if err := fx.db.DB().QueryRow(`SELECT count(*) FROM submissions`).Scan(&n); err != nil || n != 80 {
+		t.Errorf("%d submissions stored (%v), want 80", n, err)
+	}
+}

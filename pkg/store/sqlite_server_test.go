@@ -1,0 +1,190 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/api"
+)
+
+func TestLicenseLifecycle(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	s.now = func() time.Time { return now }
+
+	exp := now.Add(90 * 24 * time.Hour)
+	key, l, err := s.CreateLicense(ctx, "team a", &exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(key, LicenseKeyPrefix) || len(key) != len(LicenseKeyPrefix)+32 {
+		t.Errorf("key %q: want %s + 32 characters", key, LicenseKeyPrefix)
+	}
+	if l.ID <= 0 || l.Label != "team a" || !l.CreatedAt.Equal(now) || l.ExpiresAt == nil || !l.ExpiresAt.Equal(exp) {
+		t.Errorf("created license = %+v", l)
+	}
+	key2, _, err := s.CreateLicense(ctx, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key2 == key {
+		t.Fatal("two licenses got the same key")
+	}
+
+	// The key itself is nowhere in the database.
+	var n int
+	if err := s.DB().QueryRow(`SELECT count(*) FROM licenses WHERE CAST(key_sha256 AS TEXT) LIKE ?`, "%"+key[4:]+"%").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Error("the key is stored in clear")
+	}
+
+	got, err := s.LicenseByKey(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != l.ID || got.State(now) != LicenseValid {
+		t.Errorf("LicenseByKey = %+v, state %s", got, got.State(now))
+	}
+	if got.State(exp) != LicenseExpired {
+		t.Errorf("state at expiry = %s, want expired", got.State(exp))
+	}
+	if _, err := s.LicenseByKey(ctx, "ksn_unknown"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown key: err = %v, want ErrNotFound", err)
+	}
+
+	// Extend by id, then by key; nil removes the expiry.
+	later := exp.Add(30 * 24 * time.Hour)
+	if got, err = s.ExtendLicense(ctx, strconv.FormatInt(l.ID, 10), &later); err != nil || !got.ExpiresAt.Equal(later) {
+		t.Fatalf("ExtendLicense by id = %+v, %v", got, err)
+	}
+	if got, err = s.ExtendLicense(ctx, key, nil); err != nil || got.ExpiresAt != nil {
+		t.Fatalf("ExtendLicense by key to never = %+v, %v", got, err)
+	}
+
+	// Revocation is final and keeps its first time.
+	if got, err = s.RevokeLicense(ctx, key); err != nil || got.State(now) != LicenseDenylisted {
+		t.Fatalf("RevokeLicense = %+v, %v", got, err)
+	}
+	first := *got.RevokedAt
+	s.now = func() time.Time { return now.Add(time.Hour) }
+	if got, err = s.RevokeLicense(ctx, strconv.FormatInt(l.ID, 10)); err != nil || !got.RevokedAt.Equal(first) {
+		t.Fatalf("second RevokeLicense = %+v, %v; want revoked_at kept at %v", got, err, first)
+	}
+	if got, err = s.ExtendLicense(ctx, key, &later); err != nil || got.State(now) != LicenseDenylisted {
+		t.Fatalf("extend after revoke = %+v, %v; want still denylisted", got, err)
+	}
+
+	for _, bad := range []string{"999", "ksn_nothere"} {
+		if _, err := s.RevokeLicense(ctx, bad); !errors.Is(err, ErrNotFound) {
+			t.Errorf("RevokeLicense(%q): err = %v, want ErrNotFound", bad, err)
+		}
+	}
+	if _, err := s.RevokeLicense(ctx, "abc"); !errors.Is(err, ErrBadLicenseRef) {
+		t.Errorf("RevokeLicense(abc): err = %v, want a usage error", err)
+	}
+	_, err = s.RevokeLicense(ctx, "ksn_secretsecret")
+	if err == nil || strings.Contains(err.Error(), "secretsecret") {
+		t.Errorf("error %v shows the key", err)
+	}
+
+	ls, err := s.ListLicenses(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ls) != 2 || ls[0].ID != l.ID || ls[1].ExpiresAt != nil {
+		t.Errorf("ListLicenses = %+v", ls)
+	}
+}
+
+func record(id, kind string) api.Record {
+	return api.Record{ID: id, Kind: kind, CreatedAt: time.Unix(1700000000, 0).UTC(), Body: json.RawMessage(`{"a":1}`)}
+}
+
+func TestStoreSubmissionsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	a := strings.Repeat("a", 32)
+	b := strings.Repeat("b", 32)
+	c := strings.Repeat("c", 32)
+
+	acc, dup, err := s.StoreSubmissions(ctx, []api.Record{record(a, "file"), record(b, "file"), record(a, "file")})
+	if err != nil || acc != 2 || dup != 1 {
+		t.Fatalf("first batch: accepted %d, duplicates %d, err %v; want 2, 1", acc, dup, err)
+	}
+	acc, dup, err = s.StoreSubmissions(ctx, []api.Record{record(b, "file"), record(c, "system")})
+	if err != nil || acc != 1 || dup != 1 {
+		t.Fatalf("second batch: accepted %d, duplicates %d, err %v; want 1, 1", acc, dup, err)
+	}
+	var n int
+	if err := s.DB().QueryRow(`SELECT count(*) FROM submissions`).Scan(&n); err != nil || n != 3 {
+		t.Fatalf("%d rows (%v), want 3", n, err)
+	}
+
+	for _, bad := range []string{"", strings.Repeat("A", 32), strings.Repeat("g", 32), strings.Repeat("a", 31)} {
+		if _, _, err := s.StoreSubmissions(ctx, []api.Record{record(strings.Repeat("d", 32), "file"), record(bad, "file")}); err == nil {
+			t.Errorf("id %q accepted", bad)
+		}
+	}
+	if err := s.DB().QueryRow(`SELECT count(*) FROM submissions`).Scan(&n); err != nil || n != 3 {
+		t.Fatalf("a refused batch stored something: %d rows (%v), want 3", n, err)
+	}
+}
+
+func TestServerSettings(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+
+	if until, err := s.Restriction(ctx); err != nil || !until.IsZero() {
+		t.Fatalf("fresh Restriction = %v, %v", until, err)
+	}
+	until := time.Date(2026, 11, 23, 12, 10, 0, 500, time.UTC)
+	if err := s.SetRestriction(ctx, until); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Restriction(ctx)
+	if err != nil || got.Before(until) || got.Sub(until) > time.Second {
+		t.Fatalf("Restriction = %v, %v; want %v rounded up", got, err, until)
+	}
+	if err := s.SetRestriction(ctx, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Restriction(ctx); err != nil || !got.IsZero() {
+		t.Fatalf("Restriction after off = %v, %v", got, err)
+	}
+
+	if _, ok, err := s.Statement(ctx); ok || err != nil {
+		t.Fatalf("fresh Statement: ok %v, err %v", ok, err)
+	}
+	if err := s.SetStatement(ctx, "be nice\n"); err != nil {
+		t.Fatal(err)
+	}
+	if text, ok, err := s.Statement(ctx); !ok || err != nil || text != "be nice\n" {
+		t.Fatalf("Statement = %q, %v, %v", text, ok, err)
+	}
+}
+
+func TestStats(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	if _, _, err := s.CreateLicense(ctx, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.StoreSubmissions(ctx, []api.Record{record(strings.Repeat("a", 32), "file")}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Licenses != 1 || st.Submissions != 1 || st.Indicators["baseline"] != 4 || !st.RestrictedUntil.IsZero() {
+		t.Errorf("Stats = %+v", st)
+	}
+}
