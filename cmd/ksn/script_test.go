@@ -4,7 +4,10 @@ package main
 
 import (
 	"errors"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/user"
@@ -65,6 +68,7 @@ func TestScripts(t *testing.T) {
 			"connections":   cmdConnections,
 			"closed-port":   cmdClosedPort,
 			"waitserve":     cmdWaitServe,
+			"serve-500":     cmdServe500,
 		},
 	})
 }
@@ -219,4 +223,19 @@ func cmdWaitServe(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// cmdServe500 starts a loopback HTTP server that answers every request
+// with 500 and a problem document: `serve-500 NAME` sets $NAME to host:port.
+func cmdServe500(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: serve-500 NAME")
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, `{"type":"internal","title":"Internal Server Error","status":500}`)
+	}))
+	ts.Defer(srv.Close)
+	ts.Setenv(args[0], strings.TrimPrefix(srv.URL, "http://"))
 }
