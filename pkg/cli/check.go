@@ -41,6 +41,7 @@ type CheckOptions struct {
 	FailOn     reputation.Verdict
 	Workers    int
 	Version    string // ksn's version, for the system record
+	NoCache    bool   // --no-cache or KSN_NO_CACHE: ask the network every time
 }
 
 // Output formats that other tools can verify with -c.
@@ -110,6 +111,9 @@ local database holds indicators for (for example MD5 after importing a ClamAV
 			opts.Consent = func(ctx context.Context) (*consent, error) { return loadConsent(ctx, f) }
 			opts.NewClient = func(c *consent) (*client.Client, error) { return newClient(f, c) }
 			opts.Version = f.Version
+			if v := f.Env("KSN_NO_CACHE"); v != "" && v != "0" {
+				opts.NoCache = true
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -126,6 +130,7 @@ local database holds indicators for (for example MD5 after importing a ClamAV
 	fl.StringVar(&opts.Format, "format", "", "print checksum lines for `sha256sum|b3sum` -c instead of verdicts")
 	fl.StringVar(&failOn, "fail-on", "malicious", "exit 1 when an object is at least this bad: malicious or suspicious")
 	fl.IntVar(&opts.Workers, "workers", 0, "files hashed at once (default: the number of CPUs)")
+	fl.BoolVar(&opts.NoCache, "no-cache", false, "ask the network even about files it answered recently (also KSN_NO_CACHE=1)")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"sha256sum", "b3sum"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"malicious", "suspicious"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("hash", cobra.FixedCompletions([]string{"blake3", "sha256", "sha1", "md5"}, cobra.ShellCompDirectiveNoFileComp))
@@ -183,7 +188,7 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 		return err
 	}
 	defer col.close()
-	net := openNetwork(ctx, opts, col.consent)
+	net := openNetwork(ctx, opts, col.consent, db)
 
 	rep := newReporter(opts)
 	var stdin io.Reader = opts.IO.In

@@ -87,7 +87,7 @@ func TestCheckFlags(t *testing.T) {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
 			ios, _, _, _ := term.Test()
 			var got *CheckOptions
-			cmd := NewCmdCheck(&Factory{IO: ios}, func(o *CheckOptions) error { got = o; return nil })
+			cmd := NewCmdCheck(&Factory{IO: ios, Env: func(string) string { return "" }}, func(o *CheckOptions) error { got = o; return nil })
 			cmd.SetArgs(c.args)
 			cmd.SetOut(&bytes.Buffer{})
 			cmd.SetErr(&bytes.Buffer{})

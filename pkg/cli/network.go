@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ksnproject/ksn/pkg/api"
+	"github.com/ksnproject/ksn/pkg/checksum"
 	"github.com/ksnproject/ksn/pkg/client"
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/participation"
 	"github.com/ksnproject/ksn/pkg/reputation"
+	"github.com/ksnproject/ksn/pkg/store"
 )
 
 // errChunkFull stops a Records walk once a batch is gathered.
@@ -49,32 +52,69 @@ func deliverOutbox(ctx context.Context, cl *client.Client, store *participation.
 	}
 }
 
+// verdictCache keeps network answers for a while (the local database
+// implements it), so a file checked again soon costs no request.
+type verdictCache interface {
+	CachedVerdicts(ctx context.Context, sha256s [][]byte, now time.Time) (map[string]api.FileResult, error)
+	CacheVerdicts(ctx context.Context, results map[string]api.FileResult, now time.Time, ttl time.Duration) error
+}
+
 // networkVerdicts asks the network about every hashed file of the batch
 // whose local verdict is not an operator's override, and lets the network's
-// answer win over feeds (DESIGN §2).
-func networkVerdicts(ctx context.Context, cl *client.Client, batch []checked) error {
-	var items []api.FileQuery
-	var idx []int
+// answer win over feeds (DESIGN §2). Answers younger than ttl come from
+// cache when there is one.
+func networkVerdicts(ctx context.Context, cl *client.Client, cache verdictCache, ttl time.Duration, batch []checked) error {
+	var want []int
 	for i, c := range batch {
-		if c.Err != nil || hasSource(c.Reputation, reputation.OverrideSource) {
-			continue
+		if c.Err == nil && !hasSource(c.Reputation, reputation.OverrideSource) {
+			want = append(want, i)
 		}
+	}
+	now := time.Now()
+	if cache != nil && ttl > 0 {
+		keys := make([][]byte, 0, len(want))
+		for _, i := range want {
+			keys = append(keys, batch[i].Digests[checksum.SHA256])
+		}
+		hits, err := cache.CachedVerdicts(ctx, keys, now)
+		if err != nil {
+			return err
+		}
+		rest := want[:0]
+		for _, i := range want {
+			if r, ok := hits[string(batch[i].Digests[checksum.SHA256])]; ok {
+				batch[i].Reputation = mergeNetwork(batch[i].Reputation, r)
+			} else {
+				rest = append(rest, i)
+			}
+		}
+		want = rest
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	items := make([]api.FileQuery, len(want))
+	for j, i := range want {
+		c := batch[i]
 		q := api.FileQuery{Digests: map[string]string{}, Size: c.Size}
 		for a := range c.Digests {
 			q.Digests[string(a)] = c.Digests.Hex(a)
 		}
-		items = append(items, q)
-		idx = append(idx, i)
-	}
-	if len(items) == 0 {
-		return nil
+		items[j] = q
 	}
 	res, err := cl.LookupFiles(ctx, items)
 	if err != nil {
 		return err
 	}
-	for j, i := range idx {
+	fresh := make(map[string]api.FileResult, len(want))
+	for j, i := range want {
 		batch[i].Reputation = mergeNetwork(batch[i].Reputation, res[j])
+		if d := batch[i].Digests[checksum.SHA256]; d != nil {
+			fresh[string(d)] = res[j]
+		}
+	}
+	if cache != nil && ttl > 0 {
+		return cache.CacheVerdicts(ctx, fresh, now, ttl)
 	}
 	return nil
 }
@@ -113,6 +153,8 @@ func hasSource(r reputation.Result, source string) bool {
 // use for the run; local verdicts stand and the exit code tells why.
 type network struct {
 	cl         *client.Client
+	cache      verdictCache // nil: every lookup asks the server
+	ttl        time.Duration
 	sendOutbox bool // send the outbox after the run (extended level)
 	err        error
 	hint       string
@@ -120,7 +162,7 @@ type network struct {
 
 // openNetwork asks the endpoint for its status once (license, statement)
 // before any lookup. Nothing is opened unless the user participates.
-func openNetwork(ctx context.Context, opts *CheckOptions, c *consent) *network {
+func openNetwork(ctx context.Context, opts *CheckOptions, c *consent, db store.Store) *network {
 	n := &network{}
 	if c == nil || opts.NewClient == nil || !c.status.Participating || c.settings.String("endpoint") == "" {
 		return n
@@ -141,6 +183,14 @@ func openNetwork(ctx context.Context, opts *CheckOptions, c *consent) *network {
 		return n
 	}
 	n.cl = cl
+	// The shorter of the user's and the server's cache lifetimes.
+	n.ttl = c.settings.Duration("cache.ttl")
+	if server := time.Duration(st.Limits.CacheTTLSeconds) * time.Second; server < n.ttl {
+		n.ttl = server
+	}
+	if vc, ok := db.(verdictCache); ok && !opts.NoCache {
+		n.cache = vc
+	}
 	n.sendOutbox = c.status.Level == participation.Extended
 	return n
 }
@@ -149,7 +199,7 @@ func (n *network) lookup(ctx context.Context, batch []checked) {
 	if n == nil || n.cl == nil || n.err != nil {
 		return
 	}
-	n.err = networkVerdicts(ctx, n.cl, batch)
+	n.err = networkVerdicts(ctx, n.cl, n.cache, n.ttl, batch)
 }
 
 // deliver sends the outbox once the run's records are in it.
