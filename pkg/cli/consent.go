@@ -2,7 +2,10 @@ package cli
 
 import (
 	"context"
+
 	"fmt"
+	"github.com/ksnproject/ksn/pkg/api"
+	"github.com/ksnproject/ksn/pkg/client"
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/config"
@@ -45,8 +48,36 @@ func loadConsent(ctx context.Context, f *Factory) (*consent, error) {
 		c.status = participation.Unavailable(err)
 		return c, nil
 	}
+	if endpoint := settings.String("endpoint"); endpoint != "" && latest != nil && latest.Accepted {
+		// With an endpoint, the statement in force is the server's, and
+		// only the server can say whether it changed: status and check ask
+		// it. Offline, the accepted statement stands.
+		c.statement = participation.Statement{ID: latest.StatementID, SHA256: latest.StatementSHA256, Source: endpoint}
+	}
 	c.status = participation.Evaluate(latest, f.Env, c.statement)
 	return c, nil
+}
+
+// statementInForce is the statement a user is asked to accept: the
+// endpoint's when one is configured and answers, else the built-in one
+// (DESIGN §3). Fetching it is the only request made before participating,
+// and only `ksn optin` and `ksn statement`, which the user runs to read it,
+// make it; the request carries no data and no license key.
+func statementInForce(ctx context.Context, f *Factory, c *consent) participation.Statement {
+	endpoint := c.settings.String("endpoint")
+	if endpoint == "" {
+		return participation.Builtin()
+	}
+	cl, err := client.New(client.Options{Endpoint: endpoint, Timeout: c.settings.Duration("timeout"),
+		Proxy: c.settings.String("proxy"), UserAgent: "ksn/" + f.Version})
+	if err == nil {
+		var st api.Statement
+		if st, err = cl.Statement(ctx); err == nil {
+			return participation.NewStatement(st.ID, st.Text, endpoint)
+		}
+	}
+	f.IO.Warnf("the statement of %s could not be fetched (%v); this is the statement built into ksn", endpoint, err)
+	return participation.Builtin()
 }
 
 func (c *consent) close() {

@@ -71,7 +71,7 @@ func runOptin(ctx context.Context, f *Factory, opts *OptinOptions) error {
 		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot record your decision: %v", c.openErr),
 			Hint: "make ksn's state directory writable, or set KSN_HOME to a directory you own"}
 	}
-	st := c.statement
+	st := statementInForce(ctx, f, c)
 	stats, err := c.store.Stats(ctx)
 	if err != nil {
 		return err

@@ -17,10 +17,19 @@ func NewCmdStatement(f *Factory) *cobra.Command {
 		Short: "Print the participation statement in force, with its id and SHA-256",
 		Long: `Print the statement that 'ksn optin' asks you to accept: what participating
 means, what is collected and what never is. Its SHA-256 can be pinned in
-provisioning scripts with 'ksn optin --accept=<sha256>'.`,
+provisioning scripts with 'ksn optin --accept=<sha256>'. With an endpoint
+configured, it is the server's statement (fetched without a license key or
+any data); otherwise, or when the server cannot be reached, the one built
+into ksn.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return printStatement(f.IO, participation.Builtin(), asJSON)
+			ctx := orBackground(cmd.Context())
+			c, err := loadConsent(ctx, f)
+			if err != nil {
+				return err
+			}
+			defer c.close()
+			return printStatement(f.IO, statementInForce(ctx, f, c), asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print id, sha256, source and text as JSON")
