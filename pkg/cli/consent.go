@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"strings"
 
 	"fmt"
 	"github.com/ksnproject/ksn/pkg/api"
@@ -52,7 +53,7 @@ func loadConsent(ctx context.Context, f *Factory) (*consent, error) {
 		// With an endpoint, the statement in force is the server's, and
 		// only the server can say whether it changed: status and check ask
 		// it. Offline, the accepted statement stands.
-		c.statement = participation.Statement{ID: latest.StatementID, SHA256: latest.StatementSHA256, Source: endpoint}
+		c.statement = participation.Statement{ID: latest.StatementID, SHA256: latest.StatementSHA256, Source: "not checked with the server"}
 	}
 	c.status = participation.Evaluate(latest, f.Env, c.statement)
 	return c, nil
@@ -66,6 +67,11 @@ func loadConsent(ctx context.Context, f *Factory) (*consent, error) {
 func statementInForce(ctx context.Context, f *Factory, c *consent) participation.Statement {
 	endpoint := c.settings.String("endpoint")
 	if endpoint == "" {
+		return participation.Builtin()
+	}
+	if r := c.status.Reason; r == "do-not-track" || r == "participation-off" {
+		// A pause means no request at all, not even for the statement.
+		f.IO.Warnf("%s: the endpoint is not asked for its statement; this is the one built into ksn", describeState(c.status))
 		return participation.Builtin()
 	}
 	cl, err := client.New(client.Options{Endpoint: endpoint, Timeout: c.settings.Duration("timeout"),
@@ -143,4 +149,11 @@ func plural(n int, noun string) string {
 		return fmt.Sprintf("%d %s", n, noun)
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// statementMatches reports whether the server's statement is the one the
+// decision accepted: same id and same text (an id can stay while the text
+// changes).
+func statementMatches(ref api.StatementRef, d *participation.Decision) bool {
+	return d != nil && ref.ID == d.StatementID && strings.EqualFold(ref.SHA256, d.StatementSHA256)
 }

@@ -177,7 +177,7 @@ func openNetwork(ctx context.Context, opts *CheckOptions, c *consent, db store.S
 		n.err = err
 		return n
 	}
-	if d := c.status.Decision; d != nil && st.Statement.ID != d.StatementID {
+	if d := c.status.Decision; !statementMatches(st.Statement, d) {
 		n.err = exitcode.New(exitcode.NotParticipate, "statement-changed: the server's statement is %s, you accepted %s", st.Statement.ID, d.StatementID).
 			WithHint("read the new statement and accept it: ksn optin")
 		return n

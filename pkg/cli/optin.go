@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ksnproject/ksn/pkg/api"
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/participation"
 	"github.com/spf13/cobra"
@@ -71,6 +72,12 @@ func runOptin(ctx context.Context, f *Factory, opts *OptinOptions) error {
 		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot record your decision: %v", c.openErr),
 			Hint: "make ksn's state directory writable, or set KSN_HOME to a directory you own"}
 	}
+	// Decide how consent can be given before fetching anything: a run that
+	// cannot ask and has no --accept stops here, having contacted nobody.
+	if opts.Accept == "" && !(f.IO.IsStdinTTY() && f.IO.IsStdoutTTY()) {
+		return usageError("read it with 'ksn statement', then run 'ksn optin --accept' (or --accept=<sha256> to pin the text)",
+			"ksn optin needs a terminal to show the statement and ask; without one, pass --accept")
+	}
 	st := statementInForce(ctx, f, c)
 	stats, err := c.store.Stats(ctx)
 	if err != nil {
@@ -85,7 +92,7 @@ func runOptin(ctx context.Context, f *Factory, opts *OptinOptions) error {
 			return usageError("read the statement with 'ksn statement' and pin its SHA-256",
 				"the statement in force (%s) has SHA-256 %s, not %s: nothing was accepted", st.ID, st.SHA256, opts.Accept)
 		}
-	case f.IO.IsStdinTTY() && f.IO.IsStdoutTTY():
+	default: // a terminal, checked above
 		via = participation.ViaTerminal
 		if err := printStatement(f.IO, st, false); err != nil {
 			return err
@@ -93,7 +100,7 @@ func runOptin(ctx context.Context, f *Factory, opts *OptinOptions) error {
 		fmt.Fprintf(f.IO.Out, "\n%s\n", backlogSentence(stats, opts.Level))
 		fmt.Fprintf(f.IO.Out, "Participate at the %s level under statement %s? Type \"yes\" to accept: ", opts.Level, st.ID)
 		answer, _ := bufio.NewReader(f.IO.In).ReadString('\n')
-		if a := strings.ToLower(strings.TrimSpace(answer)); a != "yes" && a != "y" {
+		if a := strings.ToLower(strings.TrimSpace(answer)); a != "yes" {
 			d, err := c.store.Record(ctx, participation.Decision{
 				At: time.Now().UTC(), Accepted: false, StatementID: st.ID, StatementSHA256: st.SHA256,
 				Via: via, Version: f.Version,
@@ -104,9 +111,6 @@ func runOptin(ctx context.Context, f *Factory, opts *OptinOptions) error {
 			fmt.Fprintf(f.IO.Out, "Declined at %s. Nothing is sent; ksn keeps working with local verdicts.\n", formatTime(d.At))
 			return nil
 		}
-	default:
-		return usageError("read it with 'ksn statement', then run 'ksn optin --accept' (or --accept=<sha256> to pin the text)",
-			"ksn optin needs a terminal to show the statement and ask; without one, pass --accept")
 	}
 
 	d, err := c.store.Record(ctx, participation.Decision{
@@ -117,9 +121,11 @@ func runOptin(ctx context.Context, f *Factory, opts *OptinOptions) error {
 		return err
 	}
 	// A backlog of years ago is not what the user agreed to send today.
-	stale, err := c.store.DropOlderThan(ctx, time.Now().Add(-c.limits().MaxAge))
-	if err != nil {
-		return err
+	var stale int
+	if maxAge := c.limits().MaxAge; maxAge > 0 {
+		if stale, err = c.store.DropOlderThan(ctx, time.Now().Add(-maxAge)); err != nil {
+			return err
+		}
 	}
 	if stats, err = c.store.Stats(ctx); err != nil {
 		return err
@@ -129,10 +135,18 @@ func runOptin(ctx context.Context, f *Factory, opts *OptinOptions) error {
 		fmt.Fprintf(f.IO.Out, "%d records older than %s were dropped, not sent.\n", stale, c.settings.String("outbox.max_age"))
 	}
 	endpoint := c.settings.String("endpoint")
-	if now := participation.Evaluate(&d, f.Env, st); now.Participating && endpoint != "" && opts.Level == participation.Extended && stats.Records > 0 {
-		// "As soon as you begin to participate, all the previously
-		// obtained data will be sent."
+	// "As soon as you begin to participate, all the previously obtained
+	// data will be sent" — to the server whose statement was accepted, and
+	// only once that server confirms it is still the statement in force.
+	if now := participation.Evaluate(&d, f.Env, st); now.Participating && endpoint != "" && st.Source == endpoint &&
+		opts.Level == participation.Extended && stats.Records > 0 {
 		cl, err := newClient(f, c)
+		if err == nil {
+			var status api.Status
+			if status, err = cl.Status(ctx); err == nil && !statementMatches(status.Statement, &d) {
+				err = fmt.Errorf("the server's statement changed while you read it (now %s)", status.Statement.ID)
+			}
+		}
 		if err == nil {
 			var sent int
 			sent, err = deliverOutbox(ctx, cl, c.store)

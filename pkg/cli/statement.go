@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/ksnproject/ksn/pkg/participation"
 	"github.com/ksnproject/ksn/pkg/term"
@@ -46,6 +47,17 @@ func printStatement(ios *term.IOStreams, st participation.Statement, asJSON bool
 		return err
 	}
 	s := ios.Styles()
-	header := fmt.Sprintf("%s\n%s\n\n", s.Heading.Render("Statement "+st.ID+" ("+st.Source+")"), s.Dim.Render("sha256 "+st.SHA256))
-	return ios.Page(header + st.Text)
+	header := fmt.Sprintf("%s\n%s\n\n", s.Heading.Render("Statement "+term.SafeText(st.ID)+" ("+term.SafeText(st.Source)+")"), s.Dim.Render("sha256 "+st.SHA256))
+	// A server's text could hide a clause with escape sequences or carriage
+	// returns; what is accepted must be what was shown, so every control
+	// character but the line breaks and tabs is shown escaped.
+	lines := strings.Split(st.Text, "\n")
+	for i, l := range lines {
+		parts := strings.Split(l, "\t")
+		for j, p := range parts {
+			parts[j] = term.SafeText(p)
+		}
+		lines[i] = strings.Join(parts, "\t")
+	}
+	return ios.Page(header + strings.Join(lines, "\n"))
 }

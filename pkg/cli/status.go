@@ -117,7 +117,12 @@ func probeNetwork(ctx context.Context, f *Factory, c *consent, s *statusJSON) (r
 		return "offline", err.Error(), "", exitcode.Offline
 	}
 	s.License = &licenseJSON{State: st.License.State, Label: st.License.Label, ExpiresAt: st.License.ExpiresAt}
-	if d := c.status.Decision; d != nil && st.Statement.ID != d.StatementID {
+	s.Statement.ID, s.Statement.SHA256, s.Statement.Source = st.Statement.ID, st.Statement.SHA256, c.settings.String("endpoint")
+	s.Statement.Accepted = statementMatches(st.Statement, c.status.Decision)
+	if !s.Statement.Accepted {
+		s.Statement.Since = nil
+	}
+	if d := c.status.Decision; !statementMatches(st.Statement, d) {
 		return "statement-changed", "the server's statement is " + st.Statement.ID + ", you accepted " + d.StatementID,
 			"read the new statement and accept it: ksn optin", exitcode.NotParticipate
 	}
