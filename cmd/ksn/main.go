@@ -21,6 +21,9 @@ func main() { os.Exit(run()) }
 func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	// The first Ctrl-C asks for a clean stop; once it has, signals are
+	// the default again, so a second one ends ksn even if it is stuck.
+	context.AfterFunc(ctx, stop)
 	f := &cli.Factory{
 		IO:        term.System(),
 		Env:       os.Getenv,

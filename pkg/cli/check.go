@@ -195,13 +195,13 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	if opts.FilesFrom == "-" {
 		stdin = nil // it holds the list of paths
 	}
-	progress := &checksum.Progress{}
+	counts := &checksum.Progress{}
 	start := time.Now()
-	stopProgress := opts.IO.StartProgress(term.ProgressDelay, func() string {
-		n, b := progress.Files.Load(), progress.Bytes.Load()
+	progress := opts.IO.StartProgress(term.ProgressDelay, func() string {
+		n, b := counts.Files.Load(), counts.Bytes.Load()
 		return fmt.Sprintf("checking: %d files, %s, %s", n, term.Bytes(b), term.Rate(b, time.Since(start)))
 	})
-	defer stopProgress()
+	defer progress.Stop()
 
 	// Results flow to a second goroutine that looks them up in batches:
 	// one query per result would cost more than hashing a small file. A
@@ -210,11 +210,11 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	results := make(chan checked, lookupBatch)
 	reported := make(chan error, 1)
 	go func() {
-		reported <- reportBatches(ctx, db, net, rep, col, results, stopProgress)
+		reported <- reportBatches(ctx, db, net, rep, col, results, progress)
 	}()
 	runErr := checksum.Run(ctx, inputs, checksum.Options{
 		Algorithms: algs, Workers: opts.Workers, Recursive: opts.Recursive, Follow: opts.Follow,
-		Stdin: stdin, Progress: progress,
+		Stdin: stdin, Progress: counts,
 	}, func(r checksum.Result, _ bool) error {
 		results <- checked{Result: r}
 		return nil
@@ -223,8 +223,14 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	if err := <-reported; runErr == nil {
 		runErr = err
 	}
-	stopProgress()
+	progress.Stop()
 	if runErr != nil {
+		// What was found is still reported, and a threat still decides
+		// the exit code (1 before 2).
+		if err := rep.finish(time.Since(start)); exitcode.Of(err) == exitcode.Threat {
+			opts.IO.Errorf("%v", runErr)
+			return err
+		}
 		var ec *exitcode.Error
 		if errors.As(runErr, &ec) {
 			return ec
@@ -242,7 +248,7 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 
 // reportBatches looks up and prints results in input order until results is
 // closed. It keeps draining after an error so the hashing side never blocks.
-func reportBatches(ctx context.Context, db store.Store, net *network, rep *reporter, col *collector, results <-chan checked, stopProgress func()) error {
+func reportBatches(ctx context.Context, db store.Store, net *network, rep *reporter, col *collector, results <-chan checked, progress *term.Progress) error {
 	var batch []checked
 	var failed error
 	flush := func() {
@@ -250,12 +256,16 @@ func reportBatches(ctx context.Context, db store.Store, net *network, rep *repor
 			failed = lookup(ctx, db, batch)
 			if failed == nil {
 				net.lookup(ctx, batch)
-				stopProgress() // the progress line never interleaves with results
-				for _, c := range batch {
-					if failed = rep.add(c); failed != nil {
-						break
+				// Printed around the progress line, and flushed: a line
+				// is on the screen as soon as its lookup is done.
+				progress.Around(func() {
+					for _, c := range batch {
+						if failed = rep.add(c); failed != nil {
+							return
+						}
 					}
-				}
+					failed = rep.out.Flush()
+				})
 				col.add(batch)
 			}
 		}

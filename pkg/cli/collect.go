@@ -36,7 +36,10 @@ func newCollector(ctx context.Context, opts *CheckOptions) (*collector, error) {
 	}
 	c, err := opts.Consent(ctx)
 	if err != nil {
-		return nil, err
+		// A bad setting must not cost the user their local verdicts: the
+		// run goes on, not participating, and says why.
+		opts.IO.Warnf("%v: checking with local verdicts only, nothing is collected or sent", err)
+		return col, nil
 	}
 	col.consent = c
 	if c.store == nil {

@@ -134,14 +134,14 @@ func importOne(ctx context.Context, opts *FeedImportOptions, db store.Store, pat
 
 	var count atomic.Int64
 	start := time.Now()
-	stop := opts.IO.StartProgress(term.ProgressDelay, func() string {
+	progress := opts.IO.StartProgress(term.ProgressDelay, func() string {
 		return fmt.Sprintf("importing %s: %d indicators", filepath.Base(path), count.Load())
 	})
 	sum, err := feeds.Parse(rc, format, func(ind reputation.FileIndicator) error {
 		count.Add(1)
 		return imp.Add(ind)
 	})
-	stop()
+	progress.Stop()
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

@@ -76,10 +76,8 @@ func networkVerdicts(ctx context.Context, cl *client.Client, cache verdictCache,
 		for _, i := range want {
 			keys = append(keys, batch[i].Digests[checksum.SHA256])
 		}
-		hits, err := cache.CachedVerdicts(ctx, keys, now)
-		if err != nil {
-			return err
-		}
+		// The cache only saves requests: when it fails, ask the server.
+		hits, _ := cache.CachedVerdicts(ctx, keys, now)
 		rest := want[:0]
 		for _, i := range want {
 			if r, ok := hits[string(batch[i].Digests[checksum.SHA256])]; ok {
@@ -114,7 +112,7 @@ func networkVerdicts(ctx context.Context, cl *client.Client, cache verdictCache,
 		}
 	}
 	if cache != nil && ttl > 0 {
-		return cache.CacheVerdicts(ctx, fresh, now, ttl)
+		_ = cache.CacheVerdicts(ctx, fresh, now, ttl) // a busy database only costs a later request
 	}
 	return nil
 }
@@ -168,8 +166,9 @@ func openNetwork(ctx context.Context, opts *CheckOptions, c *consent, db store.S
 		return n
 	}
 	cl, err := opts.NewClient(c)
-	if err != nil {
-		n.err = err
+	if err != nil { // a configuration mistake, not a network failure
+		n.err = &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("network verdicts unavailable, local verdicts stand: %w", err),
+			Hint: "fix it with ksn config set, or ksn license activate <key>"}
 		return n
 	}
 	st, err := cl.Status(ctx)

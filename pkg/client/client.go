@@ -251,7 +251,7 @@ func (c *Client) Submit(ctx context.Context, recs []api.Record) (api.SubmissionR
 		batch := recs[start:min(start+size, len(recs))]
 		var res api.SubmissionResult
 		err := c.do(ctx, http.MethodPost, api.PathSubmissions, api.SubmissionBatch{Records: batch}, &res, func() error {
-			if res.Accepted < 0 || res.Duplicates < 0 || res.Accepted+res.Duplicates > len(batch) {
+			if res.Accepted < 0 || res.Duplicates < 0 || res.Accepted+res.Duplicates != len(batch) {
 				return fmt.Errorf("%d accepted and %d duplicates for %d records", res.Accepted, res.Duplicates, len(batch))
 			}
 			return nil

@@ -10,38 +10,76 @@ import (
 // line that flashes for a fast run is noise.
 const ProgressDelay = time.Second
 
+// Progress is a progress line on stderr.
+type Progress struct {
+	mu      sync.Mutex // held while drawing, and while output goes around the line
+	shown   bool
+	done    chan struct{}
+	wg      sync.WaitGroup
+	once    sync.Once
+	errOut  interface{ Write([]byte) (int, error) }
+	enabled bool
+}
+
 // StartProgress redraws the line render returns on stderr every 200 ms,
 // starting after delay, and only when stderr is a terminal (never in a pipe
-// or a log). The returned stop clears the line and must be called before
-// anything else is written to stderr.
-func (s *IOStreams) StartProgress(delay time.Duration, render func() string) (stop func()) {
-	if !s.stderrTTY {
-		return func() {}
+// or a log). Output meant for the terminal while it runs goes through
+// Around, so that results and the progress line never mix.
+func (s *IOStreams) StartProgress(delay time.Duration, render func() string) *Progress {
+	p := &Progress{done: make(chan struct{}), errOut: s.ErrOut, enabled: s.stderrTTY}
+	if !p.enabled {
+		return p
 	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
+	p.wg.Go(func() {
 		timer := time.NewTimer(delay)
 		defer timer.Stop()
 		select {
-		case <-done:
+		case <-p.done:
 			return
 		case <-timer.C:
 		}
 		tick := time.NewTicker(200 * time.Millisecond)
 		defer tick.Stop()
 		for {
-			fmt.Fprintf(s.ErrOut, "\r%s\x1b[K", render())
+			p.mu.Lock()
+			fmt.Fprintf(p.errOut, "\r%s\x1b[K", render())
+			p.shown = true
+			p.mu.Unlock()
 			select {
-			case <-done:
-				fmt.Fprint(s.ErrOut, "\r\x1b[K")
+			case <-p.done:
 				return
 			case <-tick.C:
 			}
 		}
 	})
-	var once sync.Once
-	return func() { once.Do(func() { close(done); wg.Wait() }) }
+	return p
+}
+
+// Around runs fn with the progress line cleared; the next tick draws it
+// again below whatever fn printed.
+func (p *Progress) Around(fn func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clear()
+	fn()
+}
+
+func (p *Progress) clear() {
+	if p.shown {
+		fmt.Fprint(p.errOut, "\r\x1b[K")
+		p.shown = false
+	}
+}
+
+// Stop removes the line for good. It is safe to call more than once.
+func (p *Progress) Stop() {
+	p.once.Do(func() {
+		close(p.done)
+		p.wg.Wait()
+		p.mu.Lock()
+		p.clear()
+		p.mu.Unlock()
+	})
 }
 
 // Bytes formats a byte count with binary units ("1.5 MiB").

@@ -64,21 +64,28 @@ func TestProgressOnlyOnTerminal(t *testing.T) {
 	ios, _, _, _ := Test()
 	errOut := &lockedBuffer{}
 	ios.ErrOut = errOut
-	stop := ios.StartProgress(0, func() string { return "working" })
+	p := ios.StartProgress(0, func() string { return "working" })
 	time.Sleep(50 * time.Millisecond)
-	stop()
+	p.Stop()
 	if errOut.Len() != 0 {
 		t.Fatalf("progress written to a non-terminal: %q", errOut.String())
 	}
 	ios.SetStderrTTY(true)
-	stop = ios.StartProgress(0, func() string { return "working" })
+	p = ios.StartProgress(0, func() string { return "working" })
 	deadline := time.Now().Add(5 * time.Second)
 	for !strings.Contains(errOut.String(), "working") && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	stop()
-	if !strings.Contains(errOut.String(), "working") || !strings.HasSuffix(errOut.String(), "\r\x1b[K") {
-		t.Fatalf("progress on a terminal = %q: want the line, then cleared", errOut.String())
+	// Output around the line finds it cleared first.
+	p.Around(func() { errOut.Write([]byte("RESULT")) })
+	if !strings.Contains(errOut.String(), "\r\x1b[KRESULT") {
+		t.Errorf("output around the progress line did not clear it first: %q", errOut.String())
+	}
+	p.Stop()
+	out := errOut.String()
+	last := strings.LastIndex(out, "working")
+	if last < 0 || !strings.Contains(out[last:], "\r\x1b[K") {
+		t.Fatalf("progress on a terminal = %q: want the line, and cleared after its last drawing", out)
 	}
 }
 
