@@ -31,6 +31,7 @@ func TestOptinPromptOnATerminal(t *testing.T) {
 	}{
 		{"yes", `"state":"participating"`, "Participating at the extended level"},
 		{"YES", `"state":"participating"`, "Participating at the extended level"},
+		{"y", `"state":"declined"`, "Declined at"}, // only the whole word accepts
 		{"no", `"state":"declined"`, "Declined at"},
 		{"", `"state":"declined"`, "Declined at"},
 		{"sure, why not", `"state":"declined"`, "Declined at"},

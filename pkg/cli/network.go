@@ -15,6 +15,12 @@ import (
 	"github.com/ksnproject/ksn/pkg/store"
 )
 
+// outbox is the part of the participation store that delivery uses.
+type outbox interface {
+	Records(ctx context.Context, fn func(participation.Record) error) error
+	Delete(ctx context.Context, ids []string) error
+}
+
 // errChunkFull stops a Records walk once a batch is gathered.
 var errChunkFull = errors.New("chunk full")
 
@@ -22,7 +28,7 @@ var errChunkFull = errors.New("chunk full")
 // server has accepted it. Delivery is at least once: a crash between the
 // send and the delete resends the batch next time, and the server ignores
 // the ids it has seen, so nothing is lost or counted twice.
-func deliverOutbox(ctx context.Context, cl *client.Client, store *participation.Store) (sent int, err error) {
+func deliverOutbox(ctx context.Context, cl *client.Client, store outbox) (sent int, err error) {
 	for {
 		var batch []api.Record
 		err := store.Records(ctx, func(r participation.Record) error {
