@@ -66,7 +66,7 @@ func (col *collector) add(batch []checked) {
 		for a := range c.Digests {
 			digests[string(a)] = c.Digests.Hex(a)
 		}
-		r, err := participation.NewRecord(participation.KindFile, participation.FileObservation{
+		r, err := participation.NewFileRecord(participation.FileObservation{
 			Digests: digests, Size: c.Size, Verdict: string(c.Reputation.Verdict),
 			HashMS: float64(c.Elapsed.Microseconds()) / 1000,
 		}, now)

@@ -14,7 +14,10 @@
 //     SHA-256, so that a changed text is noticed.
 //   - Store (Open): participation.db, with the decisions (Store.Record, Latest,
 //     Decisions; the table refuses UPDATE and DELETE) and the outbox
-//     (Append, Records, Stats, Clear, DropOlderThan, Delete).
+//     (Append, Records, Stats, Clear, DropOlderThan, Delete), stored a few
+//     thousand records per row (outbox_chunks.go), oldest first. Append
+//     does not look for duplicate record IDs: they are 128 random bits,
+//     and the server ignores an ID it has seen.
 //   - Evaluate: the effective participation from the latest decision, the
 //     environment (which can only narrow it) and the statement in force;
 //     Unavailable when the state cannot be read.

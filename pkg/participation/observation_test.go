@@ -3,6 +3,7 @@ package participation
 import (
 	"encoding/json"
 	"testing"
+	"time"
 )
 
 // TestFileObservationJSON holds the hand-written encoder to what
@@ -30,5 +31,21 @@ func TestFileObservationJSON(t *testing.T) {
 		if string(got) != string(want) {
 			t.Errorf("got  %s\nwant %s", got, want)
 		}
+	}
+}
+
+func TestNewFileRecordMatchesNewRecord(t *testing.T) {
+	o := FileObservation{Digests: map[string]string{"sha256": "ab", "blake3": "cd"}, Size: 3, Verdict: "unknown", HashMS: 0.25}
+	now := time.Unix(1_800_000_000, 0)
+	a, err := NewFileRecord(o, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewRecord(KindFile, o, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(a.Body) != string(b.Body) || a.Kind != b.Kind || !a.CreatedAt.Equal(b.CreatedAt) || a.ID == b.ID || len(a.ID) != 32 {
+		t.Fatalf("NewFileRecord %+v, NewRecord %+v", a, b)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 )
@@ -55,12 +54,17 @@ func NewRecord(kind Kind, body any, now time.Time) (Record, error) {
 	if !isObject(b) {
 		return Record{}, errors.New("new record: the body is not a JSON object")
 	}
+	return newRecord(kind, b, now), nil
+}
+
+// newRecord wraps an encoded body with a fresh random id.
+func newRecord(kind Kind, body []byte, now time.Time) Record {
 	if now.IsZero() {
 		now = time.Now()
 	}
 	var id [16]byte
 	rand.Read(id[:]) // never fails (it crashes the program instead)
-	return Record{ID: hex.EncodeToString(id[:]), Kind: kind, CreatedAt: now.UTC(), Body: b}, nil
+	return Record{ID: hex.EncodeToString(id[:]), Kind: kind, CreatedAt: now.UTC(), Body: body}
 }
 
 // isObject reports whether b, valid JSON or not, begins like an object:
@@ -80,7 +84,9 @@ func (r *Record) validate() error {
 	if r.CreatedAt.Before(minTime) || r.CreatedAt.After(maxTime) {
 		return fmt.Errorf("record %s: creation time %v out of range", r.ID, r.CreatedAt)
 	}
-	if !isObject(r.Body) || !json.Valid(r.Body) {
+	// jsonValid is json.Valid, faster; json.Valid has the last word on a
+	// body it refuses.
+	if !isObject(r.Body) || !(jsonValid(r.Body) || json.Valid(r.Body)) {
 		return fmt.Errorf("record %s: the body is not a JSON object", r.ID)
 	}
 	return nil
@@ -125,33 +131,71 @@ const systemInterval = 24 * time.Hour
 // Append adds recs to the outbox in one transaction, then applies lim: the
 // records older than lim.MaxAge are dropped (counted in DroppedAge), and
 // when the outbox holds more than lim.MaxRecords the oldest records go
-// (counted in DroppedFull) — the newest are the ones worth sending. A
-// record whose ID is already in the outbox is ignored (neither an error nor
-// a duplicate). It returns how many records this call dropped, by either
-// limit. Nothing is appended when a record is invalid.
+// (counted in DroppedFull) — the newest are the ones worth sending. IDs
+// are not checked for duplicates: they are 128 random bits, and the server
+// ignores an ID it has seen. It returns how many records this call
+// dropped, by either limit. Nothing is appended when a record is invalid.
 func (s *Store) Append(ctx context.Context, recs []Record, lim Limits) (evicted int, err error) {
-	if err := validateRecords(recs); err != nil {
-		return 0, fmt.Errorf("append to outbox: %w", err)
-	}
-	if len(recs) == 0 {
-		return 0, nil
-	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := insertRecords(ctx, tx, recs); err != nil {
+	if len(recs) <= overlapValidation {
+		if err := validateRecords(recs); err != nil {
+			return 0, fmt.Errorf("append to outbox: %w", err)
+		}
+		if len(recs) == 0 {
+			return 0, nil
+		}
+		err = s.inTx(ctx, func(tx *sql.Tx) error {
+			if err := insertRecords(ctx, tx, recs); err != nil {
+				return err
+			}
+			evicted, err = s.applyLimits(ctx, tx, lim)
 			return err
+		})
+		if err != nil {
+			return 0, fmt.Errorf("append to outbox: %w", err)
+		}
+		return evicted, nil
+	}
+
+	// Many records: validate them while they are framed and written, and
+	// commit only once all are known valid (an invalid one rolls the
+	// transaction back: nothing is appended). Framing tolerates invalid
+	// records; what it makes of them is never committed.
+	var invalid error
+	validated := make(chan struct{})
+	go func() {
+		defer close(validated)
+		invalid = validateRecords(recs)
+	}()
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		ierr := insertRecords(ctx, tx, recs)
+		<-validated
+		if invalid != nil {
+			return invalid
+		}
+		if ierr != nil {
+			return ierr
 		}
 		evicted, err = s.applyLimits(ctx, tx, lim)
 		return err
 	})
+	<-validated // also when the transaction could not begin
+	if invalid != nil {
+		return 0, fmt.Errorf("append to outbox: %w", invalid)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("append to outbox: %w", err)
 	}
 	return evicted, nil
 }
 
+// overlapValidation is the number of records above which Append validates
+// them concurrently with writing them (validating 20,000 records' JSON
+// costs about as much as storing them).
+const overlapValidation = 2048
+
 // validateRecords validates recs, on every CPU when there are many (a
 // check of 20,000 files appends 20,000 records at once, and checking their
-// JSON is a fifth of the work), and returns the error of the first invalid
+// JSON costs about as much as storing them), and returns the error of the first invalid
 // record.
 func validateRecords(recs []Record) error {
 	const perWorker = 2048
@@ -186,73 +230,6 @@ func validateRecords(recs []Record) error {
 	return nil
 }
 
-// insertChunk is how many records one multi-row INSERT writes: per-statement
-// overhead (database/sql, the driver, the VDBE program start) is paid once
-// per chunk rather than once per record, which makes an append of 20,000
-// records several times faster. 4 parameters a record stay far below
-// SQLite's limit of 32,766.
-const insertChunk = 128
-
-// insertSQL inserts n records; a record whose id is already present is
-// skipped.
-func insertSQL(n int) string {
-	return `INSERT INTO outbox (id, kind, created_at, body) VALUES ` +
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?),", n), ",") +
-		` ON CONFLICT (id) DO NOTHING`
-}
-
-// kindArgs are the kinds as bound parameters, boxed once rather than once
-// per record.
-var kindArgs = map[Kind]any{KindFile: string(KindFile), KindURL: string(KindURL), KindSystem: string(KindSystem)}
-
-// insertRecords inserts validated records in chunks of insertChunk with one
-// prepared statement, and the remainder with one more.
-func insertRecords(ctx context.Context, tx *sql.Tx, recs []Record) error {
-	n := min(len(recs), insertChunk)
-	// The ids are decoded into one buffer, reused by every chunk (the
-	// driver copies bound values), and boxed once.
-	ids := make([]byte, 16*n)
-	idArgs := make([]any, n)
-	for i := range idArgs {
-		idArgs[i] = ids[16*i : 16*i+16]
-	}
-	args := make([]any, 0, 4*n)
-	exec := func(st *sql.Stmt, chunk []Record) error {
-		args = args[:0]
-		for i := range chunk {
-			r := &chunk[i]
-			if _, err := hex.Decode(ids[16*i:16*i+16], []byte(r.ID)); err != nil {
-				return err
-			}
-			args = append(args, idArgs[i], kindArgs[r.Kind], r.CreatedAt.UnixNano(), []byte(r.Body))
-		}
-		_, err := st.ExecContext(ctx, args...)
-		return err
-	}
-	if len(recs) >= insertChunk {
-		st, err := tx.PrepareContext(ctx, insertSQL(insertChunk))
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		for len(recs) >= insertChunk {
-			if err := exec(st, recs[:insertChunk]); err != nil {
-				return err
-			}
-			recs = recs[insertChunk:]
-		}
-	}
-	if len(recs) > 0 {
-		st, err := tx.PrepareContext(ctx, insertSQL(len(recs)))
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		return exec(st, recs)
-	}
-	return nil
-}
-
 // applyLimits drops what lim does not allow, counting it, and returns how
 // many records it dropped.
 func (s *Store) applyLimits(ctx context.Context, tx *sql.Tx, lim Limits) (int, error) {
@@ -266,17 +243,15 @@ func (s *Store) applyLimits(ctx context.Context, tx *sql.Tx, lim Limits) (int, e
 	}
 	if lim.MaxRecords > 0 {
 		var count int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM outbox`).Scan(&count); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(sum(records), 0) FROM outbox_chunks`).Scan(&count); err != nil {
 			return 0, err
 		}
 		if excess := count - lim.MaxRecords; excess > 0 {
-			res, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE seq IN
-				(SELECT seq FROM outbox ORDER BY created_at, seq LIMIT ?)`, excess)
+			n, err := evictOldest(ctx, tx, excess)
 			if err != nil {
 				return 0, err
 			}
-			n, err := addCount(ctx, tx, metaDroppedFull, res)
-			if err != nil {
+			if err := addCount(ctx, tx, metaDroppedFull, n); err != nil {
 				return 0, err
 			}
 			dropped += n
@@ -307,23 +282,20 @@ func unixNano(t time.Time) int64 {
 // dropOlderThan deletes the records created before cutoff and counts them
 // in dropped_age.
 func dropOlderThan(ctx context.Context, tx *sql.Tx, cutoff time.Time) (int, error) {
-	res, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE created_at < ?`, unixNano(cutoff))
+	n, err := deleteOlder(ctx, tx, unixNano(cutoff))
 	if err != nil {
 		return 0, err
 	}
-	return addCount(ctx, tx, metaDroppedAge, res)
+	return n, addCount(ctx, tx, metaDroppedAge, n)
 }
 
-// addCount adds the rows res affected to the counter key.
-func addCount(ctx context.Context, tx *sql.Tx, key string, res sql.Result) (int, error) {
-	n, err := res.RowsAffected()
-	if err != nil || n == 0 {
-		return int(n), err
+// addCount adds n to the counter key.
+func addCount(ctx context.Context, tx *sql.Tx, key string, n int) error {
+	if n == 0 {
+		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = value + ? WHERE key = ?`, n, key); err != nil {
-		return 0, err
-	}
-	return int(n), nil
+	_, err := tx.ExecContext(ctx, `UPDATE meta SET value = value + ? WHERE key = ?`, n, key)
+	return err
 }
 
 // inTx runs fn in a write transaction (BEGIN IMMEDIATE, see dsn) and
@@ -349,8 +321,8 @@ func (s *Store) Stats(ctx context.Context) (OutboxStats, error) {
 	}
 	defer tx.Rollback()
 	var oldest, newest sql.NullInt64
-	err = tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(length(body)), 0), min(created_at), max(created_at)
-		FROM outbox`).Scan(&st.Records, &st.Bytes, &oldest, &newest)
+	err = tx.QueryRowContext(ctx, `SELECT coalesce(sum(records), 0), coalesce(sum(bytes), 0), min(created_min), max(created_max)
+		FROM outbox_chunks`).Scan(&st.Records, &st.Bytes, &oldest, &newest)
 	if err != nil {
 		return OutboxStats{}, fmt.Errorf("outbox stats: %w", err)
 	}
@@ -371,23 +343,27 @@ func (s *Store) Stats(ctx context.Context) (OutboxStats, error) {
 // stops at the first error fn returns and returns that error unchanged.
 // fn sees one snapshot: records appended meanwhile are not visited.
 func (s *Store) Records(ctx context.Context, fn func(Record) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, created_at, body FROM outbox ORDER BY created_at, seq`)
+	// The chunks are in order (see outbox_chunks.go); one is decoded at a
+	// time.
+	rows, err := s.db.QueryContext(ctx, `SELECT data FROM outbox_chunks ORDER BY seq`)
 	if err != nil {
 		return fmt.Errorf("read outbox: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var (
-			id, body []byte
-			kind     string
-			created  int64
-		)
-		if err := rows.Scan(&id, &kind, &created, &body); err != nil {
+		var data []byte // a copy, which the records' bodies share
+		if err := rows.Scan(&data); err != nil {
 			return fmt.Errorf("read outbox: %w", err)
 		}
-		r := Record{ID: hex.EncodeToString(id), Kind: Kind(kind), CreatedAt: fromUnixNano(created), Body: body}
-		if err := fn(r); err != nil {
-			return err
+		for len(data) > 0 {
+			f, rest, err := parseRecord(data)
+			if err != nil {
+				return fmt.Errorf("read outbox: %w", err)
+			}
+			data = rest
+			if err := fn(f.record()); err != nil {
+				return err
+			}
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -400,15 +376,18 @@ func (s *Store) Records(ctx context.Context, fn func(Record) error) error {
 // returns how many there were. The dropped counters are kept: they count
 // what was lost without the user asking.
 func (s *Store) Clear(ctx context.Context) (int, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM outbox`)
+	var n int
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(sum(records), 0) FROM outbox_chunks`).Scan(&n); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM outbox_chunks`)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("clear outbox: %w", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("clear outbox: %w", err)
-	}
-	return int(n), nil
+	return n, nil
 }
 
 // DropOlderThan deletes the records created before cutoff, which are too
@@ -429,6 +408,10 @@ func (s *Store) DropOlderThan(ctx context.Context, cutoff time.Time) (int, error
 // Delete removes the records with the given IDs, once they were delivered.
 // IDs not in the outbox are ignored: a record may have been delivered by
 // another process, or dropped, meanwhile.
+// It walks the outbox oldest first until it has found every ID, taking all
+// the records of an ID in the chunks it reads (a duplicate ID, which
+// Append does not refuse, may survive further on; sent again, the server
+// ignores it).
 func (s *Store) Delete(ctx context.Context, ids []string) error {
 	for _, id := range ids {
 		if !isLowerHex(id, 32) {
@@ -438,21 +421,13 @@ func (s *Store) Delete(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, `DELETE FROM outbox WHERE id = ?`)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
+	want := make(map[[16]byte]bool, len(ids))
+	for _, id := range ids {
 		var b [16]byte
-		for _, id := range ids {
-			hex.Decode(b[:], []byte(id)) // checked above
-			if _, err := st.ExecContext(ctx, b[:]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+		hex.Decode(b[:], []byte(id)) // checked above
+		want[b] = true
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return deleteIDs(ctx, tx, want) })
 	if err != nil {
 		return fmt.Errorf("delete from outbox: %w", err)
 	}
