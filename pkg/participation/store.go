@@ -7,35 +7,25 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
-	"github.com/pressly/goose/v3"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	"github.com/ksnproject/ksn/pkg/sqlitedb"
 )
 
 // fileName is the name of the participation database in ksn's state
 // directory.
 const fileName = "participation.db"
 
-// The opening of the database follows pkg/store (OpenSQLite): the same DSN
-// settings, WAL switch and race-tolerant goose migrations. Its helpers are
-// unexported there, so this file has small equivalents of them rather than
-// a dependency on the reputation database's internals.
+// The opening of the database follows pkg/store (OpenSQLite): both use
+// pkg/sqlitedb for the WAL switch, the check of the file and the
+// race-tolerant goose migrations.
 const (
 	// busyTimeout is how long a statement waits for a lock another
 	// connection holds (another ksn appending to the outbox, a migration
 	// in another process) before failing with "database is locked".
-	busyTimeout = 10 * time.Second
-
-	// migrateBudget bounds how long Open keeps retrying migrations that
-	// lose a race with another process applying them.
-	migrateBudget = time.Minute
+	busyTimeout = sqlitedb.BusyTimeout
 
 	// applicationID is PRAGMA application_id of a participation database
 	// ("ksnp"), set by the first migration.
@@ -113,15 +103,9 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) Close() error { return s.db.Close() }
 
 // dsn returns the modernc.org/sqlite data source name for the file at the
-// absolute path abs, with the same per-connection settings as pkg/store.
+// absolute path abs: per-connection settings only (see sqlitedb.DSN).
 func dsn(abs string) string {
-	p := filepath.ToSlash(abs)
-	if !strings.HasPrefix(p, "/") {
-		p = "/" + p // Windows: file:///C:/...
-	}
-	// The file: URI form keeps any '?', '#' or '%' in the path.
-	u := url.URL{Scheme: "file", Path: p}
-	return u.String() + "?" + strings.Join([]string{
+	return sqlitedb.DSN(abs, []string{
 		// busy_timeout first: the PRAGMAs after it may need a lock.
 		fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeout.Milliseconds()),
 		// In WAL mode NORMAL loses no committed transaction when a process
@@ -141,172 +125,36 @@ func dsn(abs string) string {
 		// under busy_timeout, instead of failing with SQLITE_BUSY when they
 		// try to upgrade a read snapshot another writer has made stale.
 		"_txlock=immediate",
-	}, "&")
+	})
 }
 
+// errNotParticipationDB reports a file that is not a participation
+// database: not SQLite, corrupt, another application's database, or ksn's
+// reputation database put in the wrong place.
+var errNotParticipationDB = errors.New("not a ksn participation database")
+
+// init checks, switches to WAL and migrates the database the sqlitedb way,
+// which see for why opening concurrently is safe.
 func (s *Store) init(ctx context.Context) error {
 	if err := s.db.PingContext(ctx); err != nil {
 		return err
 	}
-	if err := s.checkApplication(ctx); err != nil {
+	if err := sqlitedb.CheckApplication(ctx, s.db, applicationID, errNotParticipationDB); err != nil {
 		return fmt.Errorf("check file: %w", err)
 	}
-	if err := s.enableWAL(ctx); err != nil {
+	if err := sqlitedb.EnableWAL(ctx, s.db); err != nil {
 		return fmt.Errorf("enable WAL: %w", err)
 	}
-	return migrate(ctx, s.db)
-}
-
-// checkApplication refuses a SQLite database that belongs to another
-// application (or is ksn's reputation database put in the wrong place):
-// one with a foreign application_id, or without ours but with tables of its
-// own. A fresh file, or one whose first migration another process is
-// applying right now, passes.
-func (s *Store) checkApplication(ctx context.Context) error {
-	// Both reads from one snapshot: another process may commit the first
-	// migration (application_id and tables at once) between two reads.
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var id int64
-	if err := tx.QueryRowContext(ctx, "PRAGMA application_id").Scan(&id); err != nil {
-		return err
-	}
-	if id == applicationID {
-		return nil
-	}
-	if id != 0 {
-		return fmt.Errorf("not a ksn participation database: SQLite database of another application (application_id %#x)", id)
-	}
-	var n int
-	err = tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master
-		WHERE name NOT IN ('goose_db_version', 'sqlite_sequence') AND name NOT LIKE 'sqlite_autoindex_%'`).Scan(&n)
-	if err != nil {
-		return err
-	}
-	if n > 0 {
-		return errors.New("not a ksn participation database: SQLite database with tables of another application")
-	}
-	return nil
-}
-
-// enableWAL switches the file to WAL mode, which is persistent: a no-op but
-// on a fresh file. The switch needs an exclusive lock and SQLite fails at
-// once with SQLITE_BUSY, without waiting under busy_timeout, when other
-// processes opening the same fresh file read it meanwhile; so retry.
-func (s *Store) enableWAL(ctx context.Context) error {
-	deadline := time.Now().Add(busyTimeout)
-	for {
-		var mode string
-		err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode)
-		if err == nil || !isBusy(err) || time.Now().After(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Duration(5+rand.IntN(20)) * time.Millisecond):
-		}
-	}
-}
-
-// migrate applies the embedded migrations with goose, tolerating processes
-// that race to apply them (goose has no lock for SQLite), exactly as
-// pkg/store does: every migration's transaction begins with BEGIN
-// IMMEDIATE, the unique index goose_db_version_once makes a second
-// application of a migration fail and roll back as a whole, and the loser
-// retries with a fresh provider, which sees the migration applied.
-func migrate(ctx context.Context, db *sql.DB) error {
 	fsys, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		return err
 	}
-	deadline := time.Now().Add(migrateBudget)
-	for attempt := 1; ; attempt++ {
-		// A new provider each attempt: a provider remembers that it
-		// checked the version table, even when that check failed.
-		p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys,
-			goose.WithDisableGlobalRegistry(true),
-			goose.WithLogger(goose.NopLogger()),
-		)
-		if err != nil {
-			return fmt.Errorf("migrations: %w", err)
-		}
-		err = upIfPending(ctx, p)
-		if err == nil {
-			return nil
-		}
-		if !migrationRace(err) || time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("migrate schema: %w", err)
-		}
-		d := time.Duration(attempt*10+rand.IntN(20)) * time.Millisecond
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("migrate schema: %w", ctx.Err())
-		case <-time.After(min(d, 500*time.Millisecond)):
-		}
-	}
-}
-
-func upIfPending(ctx context.Context, p *goose.Provider) error {
-	pending, err := p.HasPending(ctx)
-	if err != nil || !pending {
-		return err
-	}
-	_, err = p.Up(ctx)
-	return err
-}
-
-// migrationRace reports whether err is what losing a race to apply a
-// migration looks like.
-func migrationRace(err error) bool {
-	if isBusy(err) {
-		return true
-	}
-	if code, ok := sqliteCode(err); ok &&
-		(code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
-		return true
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "already exists") ||
-		strings.Contains(msg, "UNIQUE constraint failed: goose_db_version") ||
-		strings.Contains(msg, "database is locked")
-}
-
-func isBusy(err error) bool {
-	code, ok := sqliteCode(err)
-	return ok && (code&0xff == sqlite3.SQLITE_BUSY || code&0xff == sqlite3.SQLITE_LOCKED)
-}
-
-func sqliteCode(err error) (int, bool) {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		return se.Code(), true
-	}
-	return 0, false
+	return sqlitedb.Migrate(ctx, s.db, fsys)
 }
 
 // explain turns the SQLite errors a user can meet when opening the
 // database into words.
-func explain(err error) error {
-	code, ok := sqliteCode(err)
-	if !ok {
-		return err
-	}
-	switch code & 0xff {
-	case sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT:
-		return fmt.Errorf("not a ksn participation database: the file is not SQLite or is corrupt (%v)", err)
-	case sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM:
-		return fmt.Errorf("cannot write the database or its directory (SQLite keeps -wal and -shm files next to it): %w", err)
-	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-		return fmt.Errorf("the database is locked by another process: %w", err)
-	case sqlite3.SQLITE_FULL:
-		return fmt.Errorf("disk full: %w", err)
-	}
-	return err
-}
+func explain(err error) error { return sqlitedb.Explain(err, errNotParticipationDB) }
 
 // fromUnixNano converts outbox times (Unix nanoseconds), fromUnix decision
 // times (Unix seconds).
