@@ -31,6 +31,9 @@ type Status struct {
 	// FileReputation is "available", or "restricted" while the operator
 	// has switched file lookups off service-wide.
 	FileReputation string `json:"file_reputation"`
+	// RestrictedSeconds is, while restricted, how long the restriction
+	// still lasts (what a file lookup's Retry-After would say).
+	RestrictedSeconds int `json:"restricted_seconds,omitempty"`
 }
 
 // License describes the caller's license as the server sees it.

@@ -2,13 +2,13 @@ package cli
 
 import (
 	"context"
-	"strings"
-
+	"errors"
 	"fmt"
-	"github.com/ksnproject/ksn/pkg/api"
-	"github.com/ksnproject/ksn/pkg/client"
+	"strings"
 	"time"
 
+	"github.com/ksnproject/ksn/pkg/api"
+	"github.com/ksnproject/ksn/pkg/client"
 	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/participation"
 )
@@ -84,6 +84,37 @@ func statementInForce(ctx context.Context, f *Factory, c *consent) participation
 	}
 	f.IO.Warnf("the statement of %s could not be fetched (%v); this is the statement built into ksn", endpoint, err)
 	return participation.Builtin()
+}
+
+// errWithdrawn ends network use when participation ended while a command
+// ran: a `ksn optout` in another terminal, say.
+var errWithdrawn = errors.New("participation was withdrawn while ksn ran: nothing more is sent")
+
+// stillParticipating re-reads the latest decision just before something is
+// sent, so that a `ksn optout` run while this command works takes effect
+// at its next request, not when it ends.
+func (c *consent) stillParticipating(ctx context.Context) error {
+	if c.store == nil || !c.status.Participating {
+		return errWithdrawn
+	}
+	return stillAccepted(ctx, c.store, c.status.Decision)
+}
+
+// stillAccepted reports errWithdrawn unless the acceptance d is still the
+// latest decision. Any newer decision stops sending: a new acceptance is
+// for the command that recorded it to act on.
+func stillAccepted(ctx context.Context, store *participation.Store, d *participation.Decision) error {
+	if d == nil || !d.Accepted {
+		return errWithdrawn
+	}
+	latest, err := store.Latest(ctx)
+	if err != nil {
+		return fmt.Errorf("participation state unreadable, nothing more is sent: %w", err)
+	}
+	if latest == nil || latest.Seq != d.Seq || !latest.Accepted {
+		return errWithdrawn
+	}
+	return nil
 }
 
 func (c *consent) close() {

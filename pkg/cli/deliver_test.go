@@ -3,10 +3,16 @@ package cli
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ksnproject/ksn/pkg/checksum"
+	"github.com/ksnproject/ksn/pkg/term"
 
 	"github.com/ksnproject/ksn/pkg/client"
 	"github.com/ksnproject/ksn/pkg/participation"
@@ -72,7 +78,7 @@ func TestDeliveryAtLeastOnceNeverTwice(t *testing.T) {
 	}
 
 	box := &crashingOutbox{Store: ps, crashes: 1}
-	sent, err := deliverOutbox(ctx, cl, box)
+	sent, err := deliverOutbox(ctx, cl, box, nil)
 	if !errors.Is(err, errCrash) || sent != 0 {
 		t.Fatalf("first delivery: sent %d, err %v; want the crash after the first batch", sent, err)
 	}
@@ -80,7 +86,7 @@ func TestDeliveryAtLeastOnceNeverTwice(t *testing.T) {
 	if stats.Submissions != 1000 {
 		t.Fatalf("server holds %d after the crash, want the 1000 of the first batch", stats.Submissions)
 	}
-	sent, err = deliverOutbox(ctx, cl, box)
+	sent, err = deliverOutbox(ctx, cl, box, nil)
 	if err != nil || sent != n {
 		t.Fatalf("second delivery: sent %d, err %v", sent, err)
 	}
@@ -89,5 +95,81 @@ func TestDeliveryAtLeastOnceNeverTwice(t *testing.T) {
 	}
 	if st, _ := ps.Stats(ctx); st.Records != 0 {
 		t.Fatalf("outbox still holds %d records", st.Records)
+	}
+}
+
+// TestOptoutStopsARunningCheck records an opt-out, as `ksn optout` in
+// another terminal would, while a check participates: the check's next
+// lookup and its delivery must not reach the server at all.
+func TestOptoutStopsARunningCheck(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := store.OpenSQLite(ctx, filepath.Join(dir, "server.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	key, _, err := db.CreateLicense(ctx, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var requests atomic.Int64
+	h := server.New(server.Config{Store: db})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+
+	ps, err := participation.Open(ctx, filepath.Join(dir, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ps.Close()
+	st := participation.Builtin()
+	accepted, err := ps.Record(ctx, participation.Decision{Accepted: true, Level: participation.Extended,
+		StatementID: st.ID, StatementSHA256: st.SHA256, Via: participation.ViaFlag, Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := participation.NewRecord(participation.KindFile, map[string]int{"i": 1}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ps.Append(ctx, []participation.Record{rec}, participation.Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	c := &consent{store: ps, statement: st, status: participation.Evaluate(&accepted, func(string) string { return "" }, st)}
+	if !c.status.Participating {
+		t.Fatalf("status %+v, want participating", c.status)
+	}
+	cl, err := client.New(client.Options{Endpoint: srv.URL, LicenseKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ios, _, _, errOut := term.Test()
+	n := &network{cl: cl, consent: c, io: ios, sendOutbox: true}
+	batch := []checked{{Result: checksum.Result{Path: "a", Size: 1, Digests: checksum.Digests{checksum.SHA256: make([]byte, 32)}}}}
+
+	n.lookup(ctx, batch)
+	if n.err != nil || requests.Load() != 1 {
+		t.Fatalf("while participating: err %v, %d requests; want one lookup", n.err, requests.Load())
+	}
+	if _, err := ps.Record(ctx, participation.Decision{Accepted: false, Via: participation.ViaFlag, Version: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	n.lookup(ctx, batch)
+	n.deliver(ctx, &collector{consent: c})
+	if got := requests.Load(); got != 1 {
+		t.Fatalf("the server got %d requests after the opt-out, want none", got-1)
+	}
+	if n.err != nil {
+		t.Fatalf("network error %v: an opt-out is not a failure", n.err)
+	}
+	if !strings.Contains(errOut.String(), "participation was withdrawn") {
+		t.Fatalf("stderr %q does not say why the network was left", errOut.String())
+	}
+	if s, _ := ps.Stats(ctx); s.Records != 1 {
+		t.Fatalf("outbox holds %d records, want the 1 that was not sent", s.Records)
 	}
 }

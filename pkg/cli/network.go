@@ -13,6 +13,7 @@ import (
 	"github.com/ksnproject/ksn/pkg/participation"
 	"github.com/ksnproject/ksn/pkg/reputation"
 	"github.com/ksnproject/ksn/pkg/store"
+	"github.com/ksnproject/ksn/pkg/term"
 )
 
 // outbox is the part of the participation store that delivery uses.
@@ -27,9 +28,15 @@ var errChunkFull = errors.New("chunk full")
 // deliverOutbox sends the outbox in batches and deletes each batch once the
 // server has accepted it. Delivery is at least once: a crash between the
 // send and the delete resends the batch next time, and the server ignores
-// the ids it has seen, so nothing is lost or counted twice.
-func deliverOutbox(ctx context.Context, cl *client.Client, store outbox) (sent int, err error) {
+// the ids it has seen, so nothing is lost or counted twice. permit, when
+// not nil, is asked before every batch and stops delivery with its error.
+func deliverOutbox(ctx context.Context, cl *client.Client, store outbox, permit func(context.Context) error) (sent int, err error) {
 	for {
+		if permit != nil {
+			if err := permit(ctx); err != nil {
+				return sent, err
+			}
+		}
 		var batch []api.Record
 		err := store.Records(ctx, func(r participation.Record) error {
 			batch = append(batch, api.Record{ID: r.ID, Kind: string(r.Kind), CreatedAt: r.CreatedAt.UTC(), Body: r.Body})
@@ -157,6 +164,8 @@ func hasSource(r reputation.Result, source string) bool {
 // use for the run; local verdicts stand and the exit code tells why.
 type network struct {
 	cl         *client.Client
+	consent    *consent
+	io         *term.IOStreams
 	cache      verdictCache // nil: every lookup asks the server
 	ttl        time.Duration
 	sendOutbox bool // send the outbox after the run (extended level)
@@ -187,7 +196,7 @@ func openNetwork(ctx context.Context, opts *CheckOptions, c *consent, db store.S
 			WithHint("read the new statement and accept it: ksn optin")
 		return n
 	}
-	n.cl = cl
+	n.cl, n.consent, n.io = cl, c, opts.IO
 	// The shorter of the user's and the server's cache lifetimes.
 	n.ttl = c.settings.Duration("cache.ttl")
 	if server := time.Duration(st.Limits.CacheTTLSeconds) * time.Second; server < n.ttl {
@@ -201,18 +210,42 @@ func openNetwork(ctx context.Context, opts *CheckOptions, c *consent, db store.S
 }
 
 func (n *network) lookup(ctx context.Context, batch []checked) {
-	if n == nil || n.cl == nil || n.err != nil {
+	if !n.permitted(ctx) {
 		return
 	}
 	n.err = networkVerdicts(ctx, n.cl, n.cache, n.ttl, batch)
 }
 
+// permitted reports whether the network may be used now. When the user
+// stopped participating since the run began, network use ends quietly but
+// for a notice: local verdicts stand, as they do for anyone who does not
+// participate, and the exit code does not change.
+func (n *network) permitted(ctx context.Context) bool {
+	if n == nil || n.cl == nil || n.err != nil {
+		return false
+	}
+	if err := n.consent.stillParticipating(ctx); err != nil {
+		n.io.Warnf("%v; local verdicts stand", err)
+		n.cl = nil
+		return false
+	}
+	return true
+}
+
 // deliver sends the outbox once the run's records are in it.
 func (n *network) deliver(ctx context.Context, col *collector) {
-	if n.cl == nil || n.err != nil || !n.sendOutbox || col.consent == nil || col.consent.store == nil {
+	if !n.sendOutbox || col.consent == nil || col.consent.store == nil || !n.permitted(ctx) {
 		return
 	}
-	_, n.err = deliverOutbox(ctx, n.cl, col.consent.store)
+	_, n.err = deliverOutbox(ctx, n.cl, col.consent.store, func(ctx context.Context) error {
+		if !n.permitted(ctx) {
+			return errWithdrawn
+		}
+		return nil
+	})
+	if errors.Is(n.err, errWithdrawn) {
+		n.err = nil
+	}
 }
 
 // failure is the error a check ends with when the network failed: its

@@ -149,7 +149,9 @@ func runOptin(ctx context.Context, f *Factory, opts *OptinOptions) error {
 		}
 		if err == nil {
 			var sent int
-			sent, err = deliverOutbox(ctx, cl, c.store)
+			sent, err = deliverOutbox(ctx, cl, c.store, func(ctx context.Context) error {
+				return stillAccepted(ctx, c.store, &d)
+			})
 			if sent > 0 {
 				fmt.Fprintf(f.IO.Out, "Sent %s to %s.\n", plural(sent, "collected record"), endpoint)
 			}

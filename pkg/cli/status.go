@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/client"
@@ -125,6 +126,13 @@ func probeNetwork(ctx context.Context, f *Factory, c *consent, s *statusJSON) (r
 	if d := c.status.Decision; !statementMatches(st.Statement, d) {
 		return "statement-changed", "the server's statement is " + st.Statement.ID + ", you accepted " + d.StatementID,
 			"read the new statement and accept it: ksn optin", exitcode.NotParticipate
+	}
+	if st.FileReputation == "restricted" {
+		// The server answers, but it would refuse every file lookup: for
+		// the user that is a wait, like a rate limit.
+		e := &client.Error{Reason: client.ReasonRateLimited, Detail: client.DetailRestricted, Status: 503,
+			RetryAfter: time.Duration(st.RestrictedSeconds) * time.Second}
+		return string(e.Reason), e.Detail + ": " + strings.TrimPrefix(e.Error(), "rate-limited: "), e.Hint(), e.ExitCode()
 	}
 	return "", "", "", exitcode.OK
 }

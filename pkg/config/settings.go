@@ -650,6 +650,13 @@ func parseURL(k Key, s string) (parsed, error) {
 	if u.Opaque != "" || u.Host == "" || u.Hostname() == "" {
 		return bad("has no host (e.g. https://ksn.example.org)")
 	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return bad("has port " + p + "; a port is a number from 1 to 65535")
+		}
+	} else if strings.HasSuffix(u.Host, ":") {
+		return bad("has an empty port after ':'")
+	}
 	if u.RawQuery != "" || u.ForceQuery {
 		return bad("has a query (?...); give the server's base URL only")
 	}

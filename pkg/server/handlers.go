@@ -36,15 +36,16 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request, lic store.
 	if !s.charge(w, r, lic, 1) {
 		return
 	}
-	fr := "available"
-	if ok, _ := s.restricted(r); ok {
-		fr = "restricted"
+	fr, wait := "available", 0
+	if ok, left := s.restricted(r); ok {
+		fr, wait = "restricted", retrySeconds(left)
 	}
 	writeJSON(w, http.StatusOK, api.Status{
-		License:        api.License{State: lic.State(s.now()), Label: lic.Label, ExpiresAt: lic.ExpiresAt},
-		Statement:      api.StatementRef{ID: s.cfg.Statement.ID, SHA256: s.cfg.Statement.SHA256},
-		Limits:         s.limits(),
-		FileReputation: fr,
+		License:           api.License{State: lic.State(s.now()), Label: lic.Label, ExpiresAt: lic.ExpiresAt},
+		Statement:         api.StatementRef{ID: s.cfg.Statement.ID, SHA256: s.cfg.Statement.SHA256},
+		Limits:            s.limits(),
+		FileReputation:    fr,
+		RestrictedSeconds: wait,
 	})
 }
 
