@@ -183,13 +183,6 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	}
 	defer closeInputs()
 
-	col, err := newCollector(ctx, opts)
-	if err != nil {
-		return err
-	}
-	defer col.close()
-	net := openNetwork(ctx, opts, col.consent, db)
-
 	rep := newReporter(opts)
 	var stdin io.Reader = opts.IO.In
 	if opts.FilesFrom == "-" {
@@ -209,7 +202,16 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	// a slow file never holds back the lines of the files before it.
 	results := make(chan checked, lookupBatch)
 	reported := make(chan error, 1)
+	var (
+		col *collector
+		net *network
+	)
 	go func() {
+		// The participation state and the network's status are read
+		// while the first files hash: on a fresh install, creating the
+		// state database takes as long as hashing a few hundred files.
+		col = newCollector(ctx, opts)
+		net = openNetwork(ctx, opts, col.consent, db)
 		reported <- reportBatches(ctx, db, net, rep, col, results, progress)
 	}()
 	runErr := checksum.Run(ctx, inputs, checksum.Options{
@@ -223,6 +225,7 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	if err := <-reported; runErr == nil {
 		runErr = err
 	}
+	defer col.close()
 	progress.Stop()
 	if runErr != nil {
 		// What was found is still reported, and a threat still decides

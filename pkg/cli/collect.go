@@ -29,28 +29,28 @@ type collector struct {
 // keeps a million-file run from holding every record.
 const appendEvery = 4096
 
-func newCollector(ctx context.Context, opts *CheckOptions) (*collector, error) {
+func newCollector(ctx context.Context, opts *CheckOptions) *collector {
 	col := &collector{ctx: ctx, io: opts.IO, version: opts.Version}
 	if opts.Consent == nil {
-		return col, nil
+		return col
 	}
 	c, err := opts.Consent(ctx)
 	if err != nil {
 		// A bad setting must not cost the user their local verdicts: the
 		// run goes on, not participating, and says why.
 		opts.IO.Warnf("%v: checking with local verdicts only, nothing is collected or sent", err)
-		return col, nil
+		return col
 	}
 	col.consent = c
 	if c.store == nil {
 		opts.IO.Warnf("participation state unavailable (%v): not participating, nothing is collected", c.openErr)
-		return col, nil
+		return col
 	}
 	col.active = c.collects()
 	if c.settings.String("endpoint") != "" && !c.status.Participating {
 		opts.IO.Errorf("notice: local verdicts only: %s (ksn status tells more)", describeState(c.status))
 	}
-	return col, nil
+	return col
 }
 
 func (col *collector) add(batch []checked) {

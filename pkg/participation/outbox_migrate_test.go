@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"io/fs"
 	"path/filepath"
-	"reflect"
 	"testing"
 	"time"
 
@@ -87,7 +86,7 @@ func TestMigrateOutboxToChunks(t *testing.T) {
 		t.Fatalf("%d records after the migration, want %d", len(got), len(want))
 	}
 	for i := range want {
-		if !reflect.DeepEqual(got[i], want[i]) {
+		if !sameRecord(got[i], want[i]) {
 			t.Fatalf("record %d = %+v, want %+v", i, got[i], want[i])
 		}
 	}
