@@ -1,0 +1,204 @@
+package urlcanon
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestExpressions(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		// The three examples of the documentation, in its order.
+		{"http://a.b.c/1/2.html?param=1", []string{
+			"a.b.c/1/2.html?param=1",
+			"a.b.c/1/2.html",
+			"a.b.c/",
+			"a.b.c/1/",
+			"b.c/1/2.html?param=1",
+			"b.c/1/2.html",
+			"b.c/",
+			"b.c/1/",
+		}},
+		{"http://a.b.c.d.e.f.g/1.html", []string{
+			"a.b.c.d.e.f.g/1.html",
+			"a.b.c.d.e.f.g/",
+			// b.c.d.e.f.g is skipped: only the last five components.
+			"c.d.e.f.g/1.html",
+			"c.d.e.f.g/",
+			"d.e.f.g/1.html",
+			"d.e.f.g/",
+			"e.f.g/1.html",
+			"e.f.g/",
+			"f.g/1.html",
+			"f.g/",
+		}},
+		{"http://1.2.3.4/1/", []string{
+			"1.2.3.4/1/",
+			"1.2.3.4/",
+		}},
+
+		// More.
+		{"http://google.com/", []string{"google.com/"}},
+		{"http://localhost/a", []string{"localhost/a", "localhost/"}},
+		{"http://www.google.com/q?", []string{
+			"www.google.com/q?", "www.google.com/q", "www.google.com/",
+			"google.com/q?", "google.com/q", "google.com/",
+		}},
+		{"http://h.com/?x=1", []string{"h.com/?x=1", "h.com/"}},
+		{"http://b.c.d.e.f.g/", []string{
+			"b.c.d.e.f.g/", "c.d.e.f.g/", "d.e.f.g/", "e.f.g/", "f.g/",
+		}},
+		// The path prefixes stop at four, "/" included.
+		{"http://h.com/1/2/3/4/5/6.html?a=b", []string{
+			"h.com/1/2/3/4/5/6.html?a=b",
+			"h.com/1/2/3/4/5/6.html",
+			"h.com/",
+			"h.com/1/",
+			"h.com/1/2/",
+			"h.com/1/2/3/",
+		}},
+		// A prefix equal to the exact path is not repeated.
+		{"http://h.com/1/2/", []string{"h.com/1/2/", "h.com/", "h.com/1/"}},
+		{"http://[2001:db8::1]/a/b", []string{"[2001:db8::1]/a/b", "[2001:db8::1]/", "[2001:db8::1]/a/"}},
+		{"http://3279880203/blah", []string{"195.127.0.11/blah", "195.127.0.11/"}},
+		// Expressions use the escaped host and path.
+		{"http:// www.leadingspace.com/a b", []string{
+			"%20www.leadingspace.com/a%20b", "%20www.leadingspace.com/", "leadingspace.com/a%20b", "leadingspace.com/",
+		}},
+		// Userinfo and port are not part of any expression.
+		{"http://u:p@www.example.com:8080/x", []string{
+			"www.example.com/x", "www.example.com/", "example.com/x", "example.com/",
+		}},
+	}
+	for _, tc := range tests {
+		c, err := Canonicalize(tc.in)
+		if err != nil {
+			t.Fatalf("Canonicalize(%q): %v", tc.in, err)
+		}
+		if got := c.Expressions(); !slices.Equal(got, tc.want) {
+			t.Errorf("Expressions(%q):\n got  %q\n want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestExpressionsLimit(t *testing.T) {
+	c, err := Canonicalize("http://a.b.c.d.e.f.g.h.i/1/2/3/4/5/6/7.html?q=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exprs := c.Expressions()
+	if len(exprs) != MaxExpressions {
+		t.Fatalf("got %d expressions, want the maximum %d: %q", len(exprs), MaxExpressions, exprs)
+	}
+	seen := map[string]bool{}
+	for _, e := range exprs {
+		if seen[e] {
+			t.Errorf("expression %q repeated", e)
+		}
+		seen[e] = true
+	}
+}
+
+func TestHostIsIP(t *testing.T) {
+	for in, want := range map[string]bool{
+		"http://1.2.3.4/":          true,
+		"http://3279880203/":       true,
+		"http://[::1]/":            true,
+		"http://1.2.3.4.5/":        false,
+		"http://example.com/":      false,
+		"http://256.1.1.1/":        false,
+		"http://[::ffff:1.2.3.4]/": true,
+	} {
+		c, err := Canonicalize(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.HostIsIP(); got != want {
+			t.Errorf("HostIsIP(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+// TestHash uses the documentation's FIPS 180-2 vectors.
+func TestHash(t *testing.T) {
+	tests := []struct{ in, full, prefix string }{
+		{"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "ba7816bf"},
+		{"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1", "248d6a61"},
+		{strings.Repeat("a", 1000000), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0", "cdc76e5c"},
+	}
+	for _, tc := range tests {
+		h := Hash(tc.in)
+		if h.String() != tc.full {
+			t.Errorf("Hash(%.10q) = %s, want %s", tc.in, h, tc.full)
+		}
+		if p := h.Prefix(); p.String() != tc.prefix {
+			t.Errorf("Hash(%.10q).Prefix() = %s, want %s", tc.in, p, tc.prefix)
+		}
+		// FullHash is a [32]byte and can be used as one.
+		var raw [32]byte = Hash(tc.in)
+		if hex.EncodeToString(raw[:]) != tc.full {
+			t.Errorf("Hash(%.10q) as [32]byte differs", tc.in)
+		}
+	}
+}
+
+func TestLookup(t *testing.T) {
+	c, err := Canonicalize("http://a.b.c/1/2.html?param=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := c.Lookup()
+	exprs := c.Expressions()
+	if len(l.Entries) != len(exprs) {
+		t.Fatalf("%d entries for %d expressions", len(l.Entries), len(exprs))
+	}
+	for i, e := range l.Entries {
+		if e.Expression != exprs[i] {
+			t.Errorf("entry %d is %q, expression %q", i, e.Expression, exprs[i])
+		}
+		if e.Full != sha256.Sum256([]byte(e.Expression)) {
+			t.Errorf("entry %q: wrong full hash", e.Expression)
+		}
+		if [4]byte(e.Full[:4]) != e.Prefix {
+			t.Errorf("entry %q: prefix %s is not the first 4 bytes of %s", e.Expression, e.Prefix, e.Full)
+		}
+	}
+	if len(l.Prefixes) != len(exprs) {
+		t.Errorf("%d distinct prefixes for %d distinct expressions", len(l.Prefixes), len(exprs))
+	}
+	// a.b.c/1/2.html?param=1 hashes to this; the prefix sent is its start.
+	if got := l.Prefixes[0]; got != Hash("a.b.c/1/2.html?param=1").Prefix() {
+		t.Errorf("first prefix %s", got)
+	}
+}
+
+func TestLookupDeduplicatesPrefixesInOrder(t *testing.T) {
+	// Real 4-byte collisions are rare, so the hash is faked: "a" and "c"
+	// share a prefix and differ in the last byte.
+	fake := func(e string) FullHash {
+		var h FullHash
+		switch e {
+		case "a", "c":
+			h[0], h[31] = 1, e[0]
+		case "b":
+			h[0] = 2
+		}
+		return h
+	}
+	l := lookupOf([]string{"a", "b", "c", "b"}, fake)
+	if len(l.Entries) != 4 {
+		t.Fatalf("%d entries, want one per expression", len(l.Entries))
+	}
+	if l.Entries[0].Full == l.Entries[2].Full {
+		t.Errorf("entries a and c should keep their distinct full hashes")
+	}
+	want := []Prefix{{1, 0, 0, 0}, {2, 0, 0, 0}}
+	if !slices.Equal(l.Prefixes, want) {
+		t.Errorf("prefixes %v, want %v", l.Prefixes, want)
+	}
+}
