@@ -81,6 +81,9 @@ func Detect(name string, head []byte) (Format, error) {
 			if mbComment(line) {
 				return MalwareBazaar, nil
 			}
+			if urlhausComment(line) {
+				return URLhaus, nil
+			}
 			continue
 		}
 		dataLines++
@@ -91,14 +94,14 @@ func Detect(name string, head []byte) (Format, error) {
 			}
 			continue
 		}
-		if ext == ".csv" && f != MalwareBazaar {
+		if ext == ".csv" && f != MalwareBazaar && f != URLhaus {
 			break
 		}
 		return f, nil
 	}
 	switch {
 	case ext == ".csv":
-		return fail("it is named .csv but is not a MalwareBazaar export (no column header naming sha256_hash, no 14-field quoted rows); URL feeds such as URLhaus are not file feeds")
+		return fail("it is named .csv but is not a MalwareBazaar export (no column header naming sha256_hash, no 14-field quoted rows) nor a URLhaus dump (no id,dateadded,url header, no 9-field quoted rows)")
 	case dataLines == 0:
 		return fail("it holds only comments and blank lines")
 	}
@@ -114,13 +117,22 @@ func mbComment(line string) bool {
 		strings.Contains(body, "sha256_hash") && strings.Contains(body, "first_seen_utc")
 }
 
+// urlhausComment recognises the URLhaus dump's header block: its banner
+// ("abuse.ch URLhaus Database Dump (CSV ...)") and its column list.
+func urlhausComment(line string) bool {
+	body := strings.ToLower(line)
+	return strings.Contains(body, "urlhaus") && strings.Contains(body, "(csv") ||
+		strings.Contains(body, "id,dateadded,url,url_status")
+}
+
 // sniffer recognises formats line by line by asking the parsers themselves,
 // so a detected format always parses the line that decided it.
 type sniffer struct {
 	mb *mbParser
+	uh *urlhausParser
 }
 
-func newSniffer() sniffer { return sniffer{mb: newMalwareBazaarParser()} }
+func newSniffer() sniffer { return sniffer{mb: newMalwareBazaarParser(), uh: newURLhausParser()} }
 
 // sniffLine says which format one non-comment line belongs to, if any.
 func (sn sniffer) sniffLine(line string) (Format, bool) {
@@ -138,7 +150,34 @@ func (sn sniffer) sniffLine(line string) (Format, bool) {
 	if _, ok, err := (knownGoodParser{}).parseLine(line); ok && err == nil {
 		return KnownGood, true
 	}
+	if _, ok, err := sn.uh.parseLine(line); ok && err == nil {
+		return URLhaus, true
+	}
+	if looksLikeLink(firstToken(line)) {
+		if _, ok, err := (urlListParser{}).parseLine(line); ok && err == nil {
+			return URLList, true
+		}
+	}
 	return "", false
+}
+
+// looksLikeLink accepts what a list of links starts its lines with: a URL
+// with a scheme, or a host name with at least one dot. Anything that parses
+// as a URL would be too lenient: "deadbeef" is a valid host name.
+func looksLikeLink(tok string) bool {
+	if strings.Contains(tok, "://") {
+		return true
+	}
+	host, _, _ := strings.Cut(tok, "/")
+	if !strings.Contains(strings.Trim(host, "."), ".") {
+		return false
+	}
+	for _, c := range host {
+		if !(c == '.' || c == '-' || c == ':' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c > 0x7f) {
+			return false
+		}
+	}
+	return true
 }
 
 // displayName keeps an error readable and safe to print whatever the name

@@ -28,11 +28,13 @@ const (
 	ClamAVHDB     Format = "clamav-hdb"
 	ClamAVHSB     Format = "clamav-hsb"
 	KnownGood     Format = "known-good"
+	URLhaus       Format = "urlhaus"  // links: see ParseURLs
+	URLList       Format = "url-list" // links: see ParseURLs
 )
 
 // Formats lists the concrete formats, in the order help texts and error
 // messages show them.
-var Formats = []Format{MalwareBazaar, ClamAVHDB, ClamAVHSB, KnownGood}
+var Formats = []Format{MalwareBazaar, ClamAVHDB, ClamAVHSB, KnownGood, URLhaus, URLList}
 
 // formatList is the human list used in errors that ask for --format.
 func formatList() string {
@@ -55,7 +57,7 @@ func ParseFormat(s string) (Format, error) {
 
 func isConcrete(f Format) bool {
 	switch f {
-	case MalwareBazaar, ClamAVHDB, ClamAVHSB, KnownGood:
+	case MalwareBazaar, ClamAVHDB, ClamAVHSB, KnownGood, URLhaus, URLList:
 		return true
 	}
 	return false
@@ -135,11 +137,21 @@ func newLineParser(f Format) (lineParser, error) {
 // the indicators emit accepted, so after an emit error it excludes the one
 // that failed. The Summary is valid whatever the error.
 func Parse(r io.Reader, f Format, emit func(reputation.FileIndicator) error) (Summary, error) {
-	sum := Summary{Format: f}
+	if IsURLFormat(f) {
+		return Summary{Format: f}, fmt.Errorf("feeds: %s lists links; read it with ParseURLs", f)
+	}
 	p, err := newLineParser(f)
 	if err != nil {
-		return sum, err
+		return Summary{Format: f}, err
 	}
+	return parseLines(r, f, p.parseLine, emit)
+}
+
+// parseLines is the loop of Parse and ParseURLs: it reads lines with
+// bounded memory, hands each to parse, counts what is malformed and emits
+// the rest.
+func parseLines[T any](r io.Reader, f Format, parse func(string) (T, bool, error), emit func(T) error) (Summary, error) {
+	sum := Summary{Format: f}
 	lr := newLineReader(r)
 	for {
 		raw, tooLong, err := lr.next()
@@ -157,7 +169,7 @@ func Parse(r io.Reader, f Format, emit func(reputation.FileIndicator) error) (Su
 		if sum.Lines == 1 {
 			raw = bytes.TrimPrefix(raw, utf8BOM)
 		}
-		ind, ok, err := p.parseLine(strings.TrimSpace(string(raw)))
+		ind, ok, err := parse(strings.TrimSpace(string(raw)))
 		if err != nil {
 			sum.reject(sum.Lines, err)
 			continue

@@ -205,7 +205,13 @@ func TestLineReaderMemoryIsBounded(t *testing.T) {
 
 func TestParseEmptyInput(t *testing.T) {
 	for _, f := range Formats {
-		sum, err := Parse(strings.NewReader(""), f, nil)
+		var sum Summary
+		var err error
+		if IsURLFormat(f) {
+			sum, err = ParseURLs(strings.NewReader(""), f, nil)
+		} else {
+			sum, err = Parse(strings.NewReader(""), f, nil)
+		}
 		if err != nil || sum.Format != f || sum.Lines != 0 || sum.Indicators != 0 || sum.Malformed != 0 || sum.Errors != nil {
 			t.Errorf("%s: %+v, %v", f, sum, err)
 		}
