@@ -97,7 +97,14 @@ type FileResult struct {
 // random ids; the server ignores ids it has seen, so a client may resend a
 // batch after any failure without counting anything twice.
 type SubmissionBatch struct {
-	Records []Record `json:"records"`
+	// Participant is the sending installation's code for the current UTC
+	// half-year (required): 32 lower-case hex characters, the first 16
+	// bytes of HMAC-SHA256(secret, "ksn-participant:" + "2026H2"), where
+	// the secret never leaves the installation. It lets the server count
+	// distinct participants within a half-year; it changes every
+	// half-year, so installations cannot be followed from one to the next.
+	Participant string   `json:"participant"`
+	Records     []Record `json:"records"`
 }
 
 // Record is one outbox record as sent.
@@ -138,3 +145,28 @@ const (
 	ProblemTooLarge          = "too-large"          // 413
 	ProblemInternal          = "internal"           // 500
 )
+
+// URLLookupRequest is the body of POST /v1/lookup/urls: 4-byte prefixes of
+// the SHA-256 hashes of a link's Safe Browsing expressions, never a link.
+type URLLookupRequest struct {
+	Prefixes []string `json:"prefixes"` // 8 lower-case hex characters each, at most MaxBatch
+}
+
+// URLLookupResponse lists every full hash the server knows that begins with
+// one of the requested prefixes; the client matches them against its own
+// full hashes, so the server never learns which link was checked.
+type URLLookupResponse struct {
+	Matches         []URLMatch `json:"matches"`
+	CacheTTLSeconds int        `json:"cache_ttl_seconds"` // how long a client may keep the answer
+}
+
+// URLMatch is the network's verdict on one expression hash.
+type URLMatch struct {
+	Hash      string     `json:"hash"` // 64 lower-case hex characters
+	Verdict   string     `json:"verdict"`
+	Threat    string     `json:"threat,omitempty"`
+	Category  string     `json:"category,omitempty"`
+	Sources   []string   `json:"sources,omitempty"`
+	FirstSeen *time.Time `json:"first_seen,omitempty"`
+	LastSeen  *time.Time `json:"last_seen,omitempty"`
+}

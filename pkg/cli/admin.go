@@ -29,6 +29,8 @@ type AdminOptions struct {
 	// Now is the clock that relative times (--expires 90d, --for 10m)
 	// count from; tests set it.
 	Now func() time.Time
+	// Env reads the environment (KSN_KEK_FILE); nil reads nothing.
+	Env func(string) string
 }
 
 func (o *AdminOptions) now() time.Time {
@@ -57,20 +59,26 @@ func (o *AdminOptions) open(ctx context.Context) (*store.SQLite, error) {
 
 // NewCmdAdmin builds `ksn admin` and its subcommands.
 func NewCmdAdmin(f *Factory) *cobra.Command {
-	opts := &AdminOptions{IO: f.IO, DefaultDB: func() (string, error) { return serverDBPath(f) }}
+	opts := &AdminOptions{IO: f.IO, DefaultDB: func() (string, error) { return serverDBPath(f) }, Env: f.Env}
 	cmd := &cobra.Command{
 		Use:   "admin",
-		Short: "Manage a reputation server: licenses, verdict overrides, restrictions",
+		Short: "Manage a reputation server: licenses, verdict overrides, restrictions, retention",
 		Long: `Manage the database of a reputation server ('ksn serve'): licenses, verdict
 overrides, and the service-wide restriction of file reputation. Every
 subcommand works while the server runs; the server sees changes at once
 (restrictions within a second).
 
 Feeds are loaded into the server database with
-'ksn feed import --db <server database> FILE...'.`,
+'ksn feed import --db <server database> FILE...'.
+
+Submissions are kept sealed under a key per half-year and destroyed when the
+half-year is over ('purge'; the server does it by itself), with aggregate
+statistics kept ('stats'). 'keygen' makes the key-encryption key of a new
+server, 'verify' checks that a key opens what is sealed.`,
 	}
 	cmd.PersistentFlags().StringVar(&opts.DB, "db", "", "server database `PATH` (default: server.db in the data directory)")
-	cmd.AddCommand(newCmdAdminLicense(opts), newCmdAdminVerdict(opts), newCmdAdminRestrict(opts), newCmdAdminStats(opts))
+	cmd.AddCommand(newCmdAdminLicense(opts), newCmdAdminVerdict(opts), newCmdAdminRestrict(opts), newCmdAdminStats(opts),
+		newCmdAdminKeygen(opts), newCmdAdminPurge(opts), newCmdAdminVerify(opts))
 	return cmd
 }
 
@@ -457,27 +465,51 @@ func runRestrictOff(ctx context.Context, opts *AdminOptions) error {
 
 func newCmdAdminStats(opts *AdminOptions) *cobra.Command {
 	var asJSON bool
+	var so statsOptions
 	cmd := &cobra.Command{
 		Use:   "stats",
-		Short: "Count licenses, submissions and indicators; show the restriction",
-		Args:  cobra.NoArgs,
+		Short: "Count licenses, submissions and indicators; show the aggregate statistics",
+		Long: `Count licenses, sealed submissions (per half-year, and the half-years
+purged) and indicators; show the restriction; and show the aggregate
+statistics kept of every submission: records per kind and per day, scan
+times per size class (mean and percentiles), system configurations, and the
+objects most participants reported (by digest). Nothing original is shown,
+and no key is needed.
+
+A participant is counted once per object per half-year, and the counts are
+summed over half-years: an installation reporting a file in two half-years
+counts twice (its code changes every half-year, by design).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runAdminStats(orBackground(cmd.Context()), opts, asJSON)
+			return runAdminStats(orBackground(cmd.Context()), opts, asJSON, so)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	cmd.Flags().IntVar(&so.Days, "days", 14, "daily counts of the last `N` days (0: all)")
+	cmd.Flags().IntVar(&so.Top, "top", 10, "show the `N` objects most participants reported")
 	return cmd
+}
+
+// statsOptions are the bounds of `ksn admin stats`.
+type statsOptions struct {
+	Days, Top int
 }
 
 // statsJSON is the documented schema of `ksn admin stats --json`.
 type statsJSON struct {
 	Licenses        int            `json:"licenses"`
-	Submissions     int            `json:"submissions"`
-	Indicators      map[string]int `json:"indicators"` // by source
+	Submissions     int            `json:"submissions"` // sealed records held
+	Sealed          []heldJSON     `json:"sealed"`      // per half-year held
+	Purged          []purgedJSON   `json:"purged"`      // half-years destroyed
+	Indicators      map[string]int `json:"indicators"`  // by source
 	RestrictedUntil *time.Time     `json:"files_restricted_until"`
+	Aggregates      aggregatesJSON `json:"aggregates"`
 }
 
-func runAdminStats(ctx context.Context, opts *AdminOptions, asJSON bool) error {
+func runAdminStats(ctx context.Context, opts *AdminOptions, asJSON bool, so statsOptions) error {
+	if so.Days < 0 || so.Top < 0 {
+		return usageError("", "--days and --top must be 0 or more")
+	}
 	db, err := opts.open(ctx)
 	if err != nil {
 		return err
@@ -487,16 +519,43 @@ func runAdminStats(ctx context.Context, opts *AdminOptions, asJSON bool) error {
 	if err != nil {
 		return err
 	}
+	agg, err := db.Aggregates(ctx, store.AggregateOptions{Days: so.Days, Top: so.Top})
+	if err != nil {
+		return err
+	}
+	sealed, err := db.SealedCounts(ctx)
+	if err != nil {
+		return err
+	}
+	purged, err := db.PurgedHalfYears(ctx)
+	if err != nil {
+		return err
+	}
+	out := statsJSON{Licenses: st.Licenses, Submissions: st.Submissions, Sealed: []heldJSON{}, Purged: []purgedJSON{},
+		Indicators: st.Indicators, Aggregates: aggregatesOut(agg)}
+	for _, h := range sealed {
+		out.Sealed = append(out.Sealed, heldJSON{h.HalfYear, h.Records, purgeAfter(h.HalfYear, 0)})
+	}
+	for _, p := range purged {
+		out.Purged = append(out.Purged, purgedJSON{p.HalfYear, p.Records, p.ParticipantRows, p.PurgedAt})
+	}
 	var until *time.Time
 	if !st.RestrictedUntil.IsZero() && opts.now().Before(st.RestrictedUntil) {
 		until = &st.RestrictedUntil
 	}
 	if asJSON {
-		return writeJSONLine(opts.IO, statsJSON{Licenses: st.Licenses, Submissions: st.Submissions, Indicators: st.Indicators, RestrictedUntil: until})
+		out.RestrictedUntil = until
+		return writeJSONLine(opts.IO, out)
 	}
 	fmt.Fprintf(opts.IO.Out, "database     %s\n", db.Path())
 	fmt.Fprintf(opts.IO.Out, "licenses     %d\n", st.Licenses)
 	fmt.Fprintf(opts.IO.Out, "submissions  %d\n", st.Submissions)
+	for _, h := range out.Sealed {
+		fmt.Fprintf(opts.IO.Out, "sealed       %s: %d records (the half-year ends %s)\n", h.HalfYear, h.Records, h.Ends.Format(time.DateOnly))
+	}
+	for _, p := range out.Purged {
+		fmt.Fprintf(opts.IO.Out, "purged       %s: %d records, on %s\n", p.HalfYear, p.Records, p.PurgedAt.Format(time.DateOnly))
+	}
 	sources := make([]string, 0, len(st.Indicators))
 	for src := range st.Indicators {
 		sources = append(sources, src)
@@ -510,7 +569,7 @@ func runAdminStats(ctx context.Context, opts *AdminOptions, asJSON bool) error {
 	} else {
 		fmt.Fprintln(opts.IO.Out, "files        available")
 	}
-	return nil
+	return printAggregates(opts, out.Aggregates)
 }
 
 // writeJSONLine prints v as one line of JSON.

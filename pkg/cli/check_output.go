@@ -86,6 +86,9 @@ func (r *reporter) human(c checked) {
 		if len(rep.Sources) > 0 {
 			line += "  " + s.Dim.Render("("+strings.Join(rep.Sources, ", ")+")")
 		}
+		if n := rep.Prevalence; n > 0 {
+			line += "  " + s.Dim.Render(seenBy(n))
+		}
 		fmt.Fprintln(r.out, line)
 	}
 }
@@ -103,9 +106,11 @@ type jsonResult struct {
 	Sources   []string          `json:"sources,omitempty"`
 	FirstSeen *time.Time        `json:"first_seen,omitempty"`
 	LastSeen  *time.Time        `json:"last_seen,omitempty"`
-	Reason    string            `json:"reason,omitempty"` // why it was skipped
-	Error     string            `json:"error,omitempty"`
-	ElapsedMS float64           `json:"elapsed_ms"`
+	// Prevalence is how many participants reported it to the network.
+	Prevalence int     `json:"prevalence,omitempty"`
+	Reason     string  `json:"reason,omitempty"` // why it was skipped
+	Error      string  `json:"error,omitempty"`
+	ElapsedMS  float64 `json:"elapsed_ms"`
 }
 
 func (r *reporter) json(c checked) error {
@@ -124,6 +129,7 @@ func (r *reporter) json(c checked) error {
 		}
 		rep := c.Reputation
 		j.Verdict, j.Threat, j.Category, j.Sources = string(rep.Verdict), rep.ThreatName, rep.Category, rep.Sources
+		j.Prevalence = rep.Prevalence
 		if !rep.FirstSeen.IsZero() {
 			t := rep.FirstSeen.UTC()
 			j.FirstSeen = &t
@@ -140,6 +146,14 @@ func (r *reporter) json(c checked) error {
 	b = append(b, '\n')
 	_, err = r.out.Write(b)
 	return err
+}
+
+// seenBy says how many participants reported an object.
+func seenBy(n int) string {
+	if n == 1 {
+		return "· seen by 1 participant"
+	}
+	return fmt.Sprintf("· seen by %d participants", n)
 }
 
 // sumLine prints a line that sha256sum -c or b3sum -c accepts. Those tools

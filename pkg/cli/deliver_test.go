@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/ksnproject/ksn/pkg/client"
 	"github.com/ksnproject/ksn/pkg/participation"
+	"github.com/ksnproject/ksn/pkg/seal"
 	"github.com/ksnproject/ksn/pkg/server"
 	"github.com/ksnproject/ksn/pkg/store"
 )
@@ -48,6 +50,9 @@ func TestDeliveryAtLeastOnceNeverTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	if err := db.UnlockSubmissions(ctx, seal.Key{1}); err != nil {
+		t.Fatal(err)
+	}
 	key, _, err := db.CreateLicense(ctx, "test", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +68,8 @@ func TestDeliveryAtLeastOnceNeverTwice(t *testing.T) {
 	const n = 2500 // three batches
 	var recs []participation.Record
 	for i := range n {
-		r, err := participation.NewRecord(participation.KindFile, map[string]int{"i": i}, time.Now())
+		r, err := participation.NewFileRecord(participation.FileObservation{
+			Digests: map[string]string{"sha256": fmt.Sprintf("%064x", i)}, Size: int64(i), Verdict: "unknown"}, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,6 +20,8 @@ import (
 type outbox interface {
 	Records(ctx context.Context, fn func(participation.Record) error) error
 	Delete(ctx context.Context, ids []string) error
+	// Participant is the installation's code for the half-year of now.
+	Participant(ctx context.Context, now time.Time) (string, error)
 }
 
 // errChunkFull stops a Records walk once a batch is gathered.
@@ -51,7 +53,11 @@ func deliverOutbox(ctx context.Context, cl *client.Client, store outbox, permit 
 		if len(batch) == 0 {
 			return sent, nil
 		}
-		if _, err := cl.Submit(ctx, batch); err != nil {
+		participant, err := store.Participant(ctx, time.Now())
+		if err != nil {
+			return sent, err
+		}
+		if _, err := cl.Submit(ctx, participant, batch); err != nil {
 			return sent, err
 		}
 		ids := make([]string, len(batch))
@@ -135,6 +141,8 @@ func networkVerdicts(ctx context.Context, cl *client.Client, cache verdictCache,
 func mergeNetwork(local reputation.Result, net api.FileResult) reputation.Result {
 	v, err := reputation.ParseVerdict(net.Verdict)
 	if err != nil || v == reputation.Unknown {
+		// No verdict, but how many participants reported it is news too.
+		local.Prevalence = max(local.Prevalence, net.Prevalence)
 		return local
 	}
 	out := local
@@ -173,9 +181,16 @@ type network struct {
 	hint       string
 }
 
+// networkDeps is what opening the network needs of a command.
+type networkDeps struct {
+	IO        *term.IOStreams
+	NewClient func(*consent) (*client.Client, error) // nil: local verdicts only
+	NoCache   bool                                   // ask even about files answered recently
+}
+
 // openNetwork asks the endpoint for its status once (license, statement)
 // before any lookup. Nothing is opened unless the user participates.
-func openNetwork(ctx context.Context, opts *CheckOptions, c *consent, db store.Store) *network {
+func openNetwork(ctx context.Context, opts networkDeps, c *consent, db store.Store) *network {
 	n := &network{}
 	if c == nil || opts.NewClient == nil || !c.status.Participating || c.settings.String("endpoint") == "" {
 		return n

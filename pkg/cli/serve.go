@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/participation"
 	"github.com/ksnproject/ksn/pkg/server"
@@ -47,6 +48,13 @@ type ServeOptions struct {
 	StatementFile string
 	LogJSON       bool
 	AddrFile      string // where to write the URL once listening (scripts, tests)
+	// KEKFile is the key-encryption key file (--kek-file, else KSN_KEK_FILE);
+	// empty: <DB>.kek, made on first start.
+	KEKFile    string
+	KEKFrom    string        // "--kek-file" or "KSN_KEK_FILE"; "" for the default
+	PurgeGrace time.Duration // how long after a half-year ends it is purged
+	// Now is the clock of the server and its purges; nil means time.Now.
+	Now func() time.Time
 	// Logger, when set, replaces the text (or JSON) logger on IO.ErrOut;
 	// tests use it.
 	Logger *slog.Logger
@@ -55,6 +63,7 @@ type ServeOptions struct {
 // NewCmdServe builds `ksn serve`.
 func NewCmdServe(f *Factory, runF func(*ServeOptions) error) *cobra.Command {
 	opts := &ServeOptions{IO: f.IO}
+	var grace string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the reputation server that participating clients talk to",
@@ -76,7 +85,19 @@ or client addresses). SIGINT or SIGTERM stop it gracefully.
 --statement FILE serves that text as the participation statement and
 stores it in the database, so a restart without the flag keeps serving it
 (a changed statement pauses every participant until they accept it again).
-Without a stored statement the one built into ksn is served.`,
+Without a stored statement the one built into ksn is served.
+
+Submitted records are stored only sealed (AES-256-GCM) under a data key of
+the UTC half-year they arrive in (January-June, July-December); data keys are
+stored only wrapped by a key-encryption key kept in a file, never in the
+database: --kek-file FILE, else $KSN_KEK_FILE, else <database>.kek, which
+the first start creates (mode 0600; the line after "listening" says which
+file is used). Keep that file safe and out of the database's backups. A
+database keeps the key it was first started with: another key is refused.
+At start and hourly the server purges every half-year that ended more than
+--purge-grace ago: its data key and records are destroyed (and logged);
+the aggregate statistics, which hold no record, stay. 'ksn admin purge'
+does the same on demand.`,
 		Example: `  ksn serve
   ksn serve --listen 0.0.0.0:7415 --tls-cert cert.pem --tls-key key.pem
   ksn serve --listen 127.0.0.1:0 --db /tmp/test.db   # any free port; the line says which`,
@@ -95,6 +116,16 @@ Without a stored statement the one built into ksn is served.`,
 				}
 				opts.DB = p
 			}
+			d, err := config.ParseDuration(grace)
+			if err != nil || d < 0 {
+				return usageError("e.g. --purge-grace 7d", "--purge-grace: not a duration of 0 or more: %q", grace)
+			}
+			opts.PurgeGrace = d
+			if opts.KEKFile != "" {
+				opts.KEKFrom = "--kek-file"
+			} else if f.Env != nil && f.Env(kekEnv) != "" {
+				opts.KEKFile, opts.KEKFrom = f.Env(kekEnv), kekEnv
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -111,6 +142,8 @@ Without a stored statement the one built into ksn is served.`,
 	fl.StringVar(&opts.StatementFile, "statement", "", "serve the participation statement in `FILE` (and keep it)")
 	fl.BoolVar(&opts.LogJSON, "log-json", false, "log as JSON lines instead of text")
 	fl.StringVar(&opts.AddrFile, "addr-file", "", "once listening, write the server's URL and a newline to `FILE` (for scripts using --listen host:0)")
+	fl.StringVar(&opts.KEKFile, "kek-file", "", "key-encryption key `FILE` (default: $KSN_KEK_FILE, else the database's path + .kek, created on first start)")
+	fl.StringVar(&grace, "purge-grace", "7d", "purge a half-year's sealed records this `DURATION` after it ends")
 	return cmd
 }
 
@@ -149,6 +182,21 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 		return err
 	}
 
+	kc := kekChoice{path: opts.KEKFile, from: opts.KEKFrom}
+	switch {
+	case kc.path == "":
+		kc = chooseKEK("", nil, db.Path())
+	case kc.from == "":
+		kc.from = "--kek-file"
+	}
+	kek, kekCreated, err := loadKEK(ctx, opts.IO, db, kc, true)
+	if err != nil {
+		return err
+	}
+	if err := db.UnlockSubmissions(ctx, kek); err != nil {
+		return wrongKEK(err, kc, db.Path())
+	}
+
 	logger := opts.Logger
 	if logger == nil {
 		logger = newServerLogger(opts.IO.ErrOut, opts.LogJSON)
@@ -159,6 +207,7 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 		Rate:      opts.Rate,
 		Burst:     opts.Burst,
 		Logger:    logger,
+		Now:       opts.Now,
 	})
 
 	ln, err := net.Listen("tcp", opts.Listen)
@@ -191,6 +240,11 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 		ErrorLog: log.New(addrRedactor{logger}, "", 0),
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "ksn serve: listening on %s://%s (database %s)\n", scheme, ln.Addr(), db.Path())
+	if kekCreated {
+		fmt.Fprintf(opts.IO.ErrOut, "ksn serve: created the key-encryption key %s: keep it safe and out of the database's backups; without it the sealed submissions cannot be read\n", kc.path)
+	} else {
+		fmt.Fprintf(opts.IO.ErrOut, "ksn serve: submissions sealed with the key-encryption key %s\n", kc.path)
+	}
 	if opts.AddrFile != "" {
 		// Written whole, then renamed: a reader polling for the file never
 		// sees half a URL.
@@ -204,6 +258,16 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 			return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("--addr-file: %w", err)}
 		}
 	}
+
+	// The retention schedule: a purge now, then hourly; it ends, before
+	// the database closes, with the server.
+	rctx, stopRetention := context.WithCancel(ctx)
+	retained := make(chan struct{})
+	go func() {
+		defer close(retained)
+		(&server.Retention{Store: db, Grace: opts.PurgeGrace, Now: opts.Now, Logger: logger}).Run(rctx)
+	}()
+	defer func() { stopRetention(); <-retained }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

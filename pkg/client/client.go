@@ -243,14 +243,15 @@ func (c *Client) LookupFiles(ctx context.Context, items []api.FileQuery) ([]api.
 // Submit sends recs with POST /v1/submissions, api.MaxBatch (or the
 // smaller limit Status learned) per request, and sums the answers. On an error it returns the sums of the batches
 // that were accepted with the error; as the server ignores ids it has
-// seen, resending every record is safe.
-func (c *Client) Submit(ctx context.Context, recs []api.Record) (api.SubmissionResult, error) {
+// seen, resending every record is safe. participant is the installation's
+// code for the half-year (api.SubmissionBatch.Participant).
+func (c *Client) Submit(ctx context.Context, participant string, recs []api.Record) (api.SubmissionResult, error) {
 	var total api.SubmissionResult
 	size := c.batchSize()
 	for start := 0; start < len(recs); start += size {
 		batch := recs[start:min(start+size, len(recs))]
 		var res api.SubmissionResult
-		err := c.do(ctx, http.MethodPost, api.PathSubmissions, api.SubmissionBatch{Records: batch}, &res, func() error {
+		err := c.do(ctx, http.MethodPost, api.PathSubmissions, api.SubmissionBatch{Participant: participant, Records: batch}, &res, func() error {
 			if res.Accepted < 0 || res.Duplicates < 0 || res.Accepted+res.Duplicates != len(batch) {
 				return fmt.Errorf("%d accepted and %d duplicates for %d records", res.Accepted, res.Duplicates, len(batch))
 			}

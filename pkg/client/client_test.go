@@ -599,7 +599,7 @@ func TestProtocolViolations(t *testing.T) {
 			case "statement":
 				_, err = c.Statement(context.Background())
 			case "submit":
-				_, err = c.Submit(context.Background(), []api.Record{{ID: "0123456789abcdef0123456789abcdef", Kind: "file", Body: json.RawMessage(`{}`)}})
+				_, err = c.Submit(context.Background(), testParticipant, []api.Record{{ID: "0123456789abcdef0123456789abcdef", Kind: "file", Body: json.RawMessage(`{}`)}})
 			}
 			e := asError(t, err)
 			t.Logf("%s\n  hint: %s", e, e.Hint())
@@ -705,6 +705,11 @@ func TestLookupFilesPartialOnError(t *testing.T) {
 	}
 }
 
+// testParticipant is a participant code as participation.ParticipantCode
+// makes them.
+const testParticipant = "00112233445566778899aabbccddeeff"
+
+// TestSubmit checks that every batch carries the participant code.
 func TestSubmit(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
@@ -716,6 +721,10 @@ func TestSubmit(t *testing.T) {
 		var b api.SubmissionBatch
 		if err := json.NewDecoder(r.Body).Decode(&b); err != nil {
 			http.Error(w, err.Error(), 400)
+			return
+		}
+		if b.Participant != testParticipant {
+			http.Error(w, "participant "+b.Participant, 400)
 			return
 		}
 		mu.Lock()
@@ -731,14 +740,14 @@ func TestSubmit(t *testing.T) {
 		recs[i] = api.Record{ID: fmt.Sprintf("%032x", i), Kind: "file", CreatedAt: time.Unix(0, 0).UTC(), Body: json.RawMessage(`{"size":1}`)}
 	}
 	c := newClient(t, srv.URL, func(o *Options) { o.Timeout = 5 * time.Second })
-	res, err := c.Submit(context.Background(), recs)
+	res, err := c.Submit(context.Background(), testParticipant, recs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res != (api.SubmissionResult{Accepted: 2497, Duplicates: 3}) {
 		t.Errorf("Submit = %+v, want the sums of 3 batches", res)
 	}
-	if res, err := c.Submit(context.Background(), nil); err != nil || res != (api.SubmissionResult{}) {
+	if res, err := c.Submit(context.Background(), testParticipant, nil); err != nil || res != (api.SubmissionResult{}) {
 		t.Errorf("Submit(nil) = %+v, %v", res, err)
 	}
 	mu.Lock()
@@ -895,7 +904,7 @@ func TestSubmitPartialOnError(t *testing.T) {
 		recs[i] = api.Record{ID: fmt.Sprintf("%032x", i), Kind: "file", Body: json.RawMessage(`{}`)}
 	}
 	c := newClient(t, srv.URL, func(o *Options) { o.Timeout = 5 * time.Second })
-	res, err := c.Submit(context.Background(), recs)
+	res, err := c.Submit(context.Background(), testParticipant, recs)
 	e := asError(t, err)
 	if e.Detail != "http-500" || e.Message != "disk full" || e.ExitCode() != exitcode.ServiceError {
 		t.Errorf("got %+v", e)

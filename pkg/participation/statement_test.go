@@ -47,6 +47,8 @@ func TestBuiltinSaysWhatMatters(t *testing.T) {
 		"outbox", "ksn queue", "ksn queue clear", "as soon as you begin to participate", "maximum age",
 		"encrypted", "half-year", "twice a year", "destroyed", "deleted", "aggregate",
 		"random identifier", "counted once", "no identifier of this installation",
+		"participant code", "never leaves this computer", "changes every half-year", "cannot be linked",
+		"key is destroyed", "no participant code", "how many participants",
 	} {
 		if !strings.Contains(text, point) {
 			t.Errorf("the statement does not mention %q", point)

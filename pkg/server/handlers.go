@@ -1,12 +1,13 @@
 package server
 
 import (
-	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"math"
 	"net/http"
 	"time"
 
@@ -15,9 +16,6 @@ import (
 	"github.com/ksnproject/ksn/pkg/reputation"
 	"github.com/ksnproject/ksn/pkg/store"
 )
-
-// maxKindLen bounds a record's kind, which is stored with every record.
-const maxKindLen = 64
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -95,7 +93,40 @@ func (s *Server) handleLookupFiles(w http.ResponseWriter, r *http.Request, lic s
 		resp.Results[i] = fileResult(res)
 		s.metrics.lookupItems.WithLabelValues(resp.Results[i].Verdict).Inc()
 	}
+	s.addPrevalence(r, files, resp.Results)
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// addPrevalence adds to each result how many participants reported the
+// file (by its SHA-256), and the aggregate's first and last days where no
+// source gave dates. Prevalence is extra: when it cannot be read, the
+// verdicts go out without it.
+func (s *Server) addPrevalence(r *http.Request, files []store.FileDigests, results []api.FileResult) {
+	keys := make([][]byte, 0, len(files))
+	for _, f := range files {
+		if d := f[checksum.SHA256]; d != nil {
+			keys = append(keys, d)
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	stats, err := s.cfg.Store.ObjectStats(r.Context(), store.ObjectFile, keys)
+	if err != nil {
+		s.log.Warn("prevalence unavailable", slog.Any("error", err))
+		return
+	}
+	for i, f := range files {
+		st, ok := stats[string(f[checksum.SHA256])]
+		if !ok {
+			continue
+		}
+		res := &results[i]
+		res.Prevalence = int(min(st.Participants, math.MaxInt32))
+		if res.FirstSeen == nil && res.LastSeen == nil {
+			res.FirstSeen, res.LastSeen = optTime(st.FirstSeen), optTime(st.LastSeen)
+		}
+	}
 }
 
 // parseDigests checks one lookup item: at least one digest, every one of a
@@ -142,14 +173,6 @@ func optTime(t time.Time) *time.Time {
 	return &t
 }
 
-// handleLookupURLs answers 501 until the store holds URL indicators: an
-// honest "not here" that a client reports as a service error, rather than
-// a 404 that looks like a wrong endpoint.
-func (s *Server) handleLookupURLs(w http.ResponseWriter, r *http.Request, lic store.License) {
-	writeProblem(w, r, problem{Status: http.StatusNotImplemented, Type: problemNotImplemented,
-		Detail: "this server does not answer URL lookups yet"})
-}
-
 func (s *Server) handleSubmissions(w http.ResponseWriter, r *http.Request, lic store.License) {
 	var batch api.SubmissionBatch
 	if !s.decode(w, r, lic, &batch) {
@@ -165,14 +188,22 @@ func (s *Server) handleSubmissions(w http.ResponseWriter, r *http.Request, lic s
 	if !s.charge(w, r, lic, n) {
 		return
 	}
+	if _, err := store.ParseParticipant(batch.Participant); err != nil {
+		writeProblem(w, r, problem{Status: http.StatusBadRequest, Type: api.ProblemBadRequest,
+			Detail: "participant: missing or not 32 lower-case hex characters (the client's code for the half-year)"})
+		return
+	}
+	subs := make([]store.Submission, n)
 	for i, rec := range batch.Records {
-		if err := validRecord(rec); err != nil {
+		sub, err := parseSubmission(rec)
+		if err != nil {
 			writeProblem(w, r, problem{Status: http.StatusBadRequest, Type: api.ProblemBadRequest,
 				Detail: fmt.Sprintf("records[%d]: %v", i, err)})
 			return
 		}
+		subs[i] = sub
 	}
-	accepted, dups, err := s.cfg.Store.StoreSubmissions(r.Context(), batch.Records)
+	accepted, dups, err := s.cfg.Store.StoreSubmissions(r.Context(), batch.Participant, subs, s.now())
 	if err != nil {
 		s.storeFailed(w, r, err)
 		return
@@ -180,30 +211,6 @@ func (s *Server) handleSubmissions(w http.ResponseWriter, r *http.Request, lic s
 	s.metrics.submissions.WithLabelValues("accepted").Add(float64(accepted))
 	s.metrics.submissions.WithLabelValues("duplicate").Add(float64(dups))
 	writeJSON(w, http.StatusAccepted, api.SubmissionResult{Accepted: accepted, Duplicates: dups})
-}
-
-// validRecord checks what the server relies on: an id it can deduplicate
-// by, a kind, a creation time and a body that is a JSON object.
-func validRecord(rec api.Record) error {
-	if _, err := store.ParseRecordID(rec.ID); err != nil {
-		return fmt.Errorf("id is not 32 lower-case hex characters")
-	}
-	if rec.Kind == "" || len(rec.Kind) > maxKindLen {
-		return fmt.Errorf("kind must be 1 to %d characters", maxKindLen)
-	}
-	for _, c := range rec.Kind {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return errors.New("kind may hold only a-z, 0-9, '-', '_' and '.'")
-		}
-	}
-	if rec.CreatedAt.IsZero() {
-		return errors.New("created_at is missing")
-	}
-	body := bytes.TrimSpace(rec.Body)
-	if len(body) == 0 || body[0] != '{' {
-		return errors.New("body must be a JSON object")
-	}
-	return nil
 }
 
 // decode reads the request body as one JSON document into v. A body over

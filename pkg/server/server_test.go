@@ -18,6 +18,7 @@ import (
 	"github.com/ksnproject/ksn/pkg/api"
 	"github.com/ksnproject/ksn/pkg/participation"
 	"github.com/ksnproject/ksn/pkg/reputation"
+	"github.com/ksnproject/ksn/pkg/seal"
 	"github.com/ksnproject/ksn/pkg/store"
 )
 
@@ -25,6 +26,7 @@ const (
 	eicarSHA256  = "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"
 	emptyBLAKE3  = "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
 	unknownSHA25 = "1111111111111111111111111111111111111111111111111111111111111111"
+	emptySHA256  = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 )
 
 // clock is a settable clock for rate limits, expiry and the restriction.
@@ -71,6 +73,9 @@ func newFixture(t *testing.T, mod func(*Config)) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	if err := db.UnlockSubmissions(ctx, seal.Key{42}); err != nil {
+		t.Fatal(err)
+	}
 	key, lic, err := db.CreateLicense(ctx, "test", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -220,7 +225,7 @@ func TestAuth(t *testing.T) {
 	if _, err := fx.db.RevokeLicense(ctx, fx.key); err != nil {
 		t.Fatal(err)
 	}
-	problemOf(t, fx.do("POST", api.PathSubmissions, fx.key, api.SubmissionBatch{}), 403, api.ProblemLicenseDenylisted)
+	problemOf(t, fx.do("POST", api.PathSubmissions, fx.key, api.SubmissionBatch{Participant: testParticipant}), 403, api.ProblemLicenseDenylisted)
 
 	if logs := fx.logs.String(); strings.Contains(logs, fx.key) || strings.Contains(logs, expKey) {
 		t.Errorf("a key is in the logs:\n%s", logs)
@@ -232,7 +237,7 @@ func TestLookupFiles(t *testing.T) {
 	req := lookup(
 		map[string]string{"sha256": unknownSHA25},
 		map[string]string{"sha256": eicarSHA256},
-		map[string]string{"blake3": emptyBLAKE3, "sha256": unknownSHA25},
+		map[string]string{"blake3": emptyBLAKE3, "sha256": emptySHA256},
 		map[string]string{"sha256": eicarSHA256},
 	)
 	resp := decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, req), 200)
@@ -373,7 +378,7 @@ func TestRestricted(t *testing.T) {
 		t.Errorf("status file_reputation %q, want restricted", st.FileReputation)
 	}
 	// Submissions go on while lookups are restricted.
-	decodeJSON[api.SubmissionResult](t, fx.do("POST", api.PathSubmissions, fx.key, api.SubmissionBatch{}), 202)
+	decodeJSON[api.SubmissionResult](t, fx.do("POST", api.PathSubmissions, fx.key, api.SubmissionBatch{Participant: testParticipant}), 202)
 
 	if err := fx.db.SetRestriction(ctx, time.Time{}); err != nil {
 		t.Fatal(err)
@@ -391,19 +396,30 @@ func TestRestricted(t *testing.T) {
 	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, req), 200)
 }
 
+// testParticipant is a participant code as participation.ParticipantCode
+// makes them.
+const testParticipant = "0123456789abcdef0123456789abcdef"
+
+// fileBody is a file record's body as pkg/participation encodes it.
+const fileBody = `{"digests":{"blake3":"` + emptyBLAKE3 + `","sha256":"` + eicarSHA256 + `"},"size":68,"verdict":"malicious","hash_ms":0.25}`
+
 func rec(id string) api.Record {
-	return api.Record{ID: id, Kind: "file", CreatedAt: time.Unix(1700000000, 0).UTC(), Body: json.RawMessage(`{"verdict":"clean"}`)}
+	return api.Record{ID: id, Kind: "file", CreatedAt: time.Unix(1700000000, 0).UTC(), Body: json.RawMessage(fileBody)}
+}
+
+func batchOf(recs ...api.Record) api.SubmissionBatch {
+	return api.SubmissionBatch{Participant: testParticipant, Records: recs}
 }
 
 func TestSubmissions(t *testing.T) {
 	fx := newFixture(t, nil)
 	a, b, c := strings.Repeat("a", 32), strings.Repeat("b", 32), strings.Repeat("c", 32)
-	res := decodeJSON[api.SubmissionResult](t, fx.do("POST", api.PathSubmissions, fx.key, api.SubmissionBatch{Records: []api.Record{rec(a), rec(b)}}), 202)
+	res := decodeJSON[api.SubmissionResult](t, fx.do("POST", api.PathSubmissions, fx.key, batchOf(rec(a), rec(b))), 202)
 	if res != (api.SubmissionResult{Accepted: 2}) {
 		t.Errorf("first batch %+v", res)
 	}
 	// The same batch again (a retry after a lost answer), plus a new record.
-	res = decodeJSON[api.SubmissionResult](t, fx.do("POST", api.PathSubmissions, fx.key, api.SubmissionBatch{Records: []api.Record{rec(a), rec(b), rec(c)}}), 202)
+	res = decodeJSON[api.SubmissionResult](t, fx.do("POST", api.PathSubmissions, fx.key, batchOf(rec(a), rec(b), rec(c))), 202)
 	if res != (api.SubmissionResult{Accepted: 1, Duplicates: 2}) {
 		t.Errorf("resent batch %+v", res)
 	}
@@ -411,7 +427,7 @@ func TestSubmissions(t *testing.T) {
 	bad := func(mod func(*api.Record)) api.SubmissionBatch {
 		r := rec(strings.Repeat("d", 32))
 		mod(&r)
-		return api.SubmissionBatch{Records: []api.Record{rec(strings.Repeat("e", 32)), r}}
+		return batchOf(rec(strings.Repeat("e", 32)), r)
 	}
 	for name, batch := range map[string]api.SubmissionBatch{
 		"upper-case id": bad(func(r *api.Record) { r.ID = strings.ToUpper(r.ID) }),
@@ -422,6 +438,17 @@ func TestSubmissions(t *testing.T) {
 		"string body":   bad(func(r *api.Record) { r.Body = json.RawMessage(`"x"`) }),
 		"no created_at": bad(func(r *api.Record) { r.CreatedAt = time.Time{} }),
 		"missing body":  bad(func(r *api.Record) { r.Body = nil }),
+		"unknown kind":  bad(func(r *api.Record) { r.Kind = "mail" }),
+		"no participant": func() api.SubmissionBatch {
+			b := batchOf(rec(strings.Repeat("d", 32)))
+			b.Participant = ""
+			return b
+		}(),
+		"upper-case participant": func() api.SubmissionBatch {
+			b := batchOf(rec(strings.Repeat("d", 32)))
+			b.Participant = strings.ToUpper(testParticipant)
+			return b
+		}(),
 	} {
 		t.Run(name, func(t *testing.T) {
 			problemOf(t, fx.do("POST", api.PathSubmissions, fx.key, batch), 400, api.ProblemBadRequest)
@@ -429,7 +456,7 @@ func TestSubmissions(t *testing.T) {
 	}
 	problemOf(t, fx.do("POST", api.PathSubmissions, fx.key, `{"records": [{"id": 1}]}`), 400, api.ProblemBadRequest)
 	var n int
-	if err := fx.db.DB().QueryRow(`SELECT count(*) FROM submissions`).Scan(&n); err != nil || n != 3 {
+	if err := fx.db.DB().QueryRow(`SELECT count(*) FROM sealed_submissions`).Scan(&n); err != nil || n != 3 {
 		t.Errorf("%d records stored (%v), want 3: a refused batch stores nothing", n, err)
 	}
 
@@ -437,7 +464,7 @@ func TestSubmissions(t *testing.T) {
 	for i := range many {
 		many[i] = rec(fmt.Sprintf("%032x", i))
 	}
-	problemOf(t, fx.do("POST", api.PathSubmissions, fx.key, api.SubmissionBatch{Records: many}), 413, api.ProblemTooLarge)
+	problemOf(t, fx.do("POST", api.PathSubmissions, fx.key, batchOf(many...)), 413, api.ProblemTooLarge)
 }
 
 // failingStore fails or panics on demand.
@@ -499,8 +526,8 @@ func TestNotFoundAndMethod(t *testing.T) {
 func TestMetricsAndLogs(t *testing.T) {
 	fx := newFixture(t, nil)
 	fx.do("POST", api.PathLookupFiles, fx.key, lookup(map[string]string{"sha256": eicarSHA256}, map[string]string{"sha256": unknownSHA25}))
-	fx.do("POST", api.PathSubmissions, fx.key, api.SubmissionBatch{Records: []api.Record{rec(strings.Repeat("a", 32))}})
-	fx.do("POST", api.PathSubmissions, fx.key, api.SubmissionBatch{Records: []api.Record{rec(strings.Repeat("a", 32))}})
+	fx.do("POST", api.PathSubmissions, fx.key, batchOf(rec(strings.Repeat("a", 32))))
+	fx.do("POST", api.PathSubmissions, fx.key, batchOf(rec(strings.Repeat("a", 32))))
 	fx.do("GET", api.PathStatus, "", nil)
 	fx.do("GET", "/wp-admin/"+fx.key, "", nil)
 
@@ -534,12 +561,6 @@ func TestMetricsAndLogs(t *testing.T) {
 	}
 }
 
-func TestLookupURLsNotImplemented(t *testing.T) {
-	fx := newFixture(t, nil)
-	problemOf(t, fx.do("POST", api.PathLookupURLs, "", `{}`), 401, api.ProblemNotActivated)
-	problemOf(t, fx.do("POST", api.PathLookupURLs, fx.key, `{}`), 501, problemNotImplemented)
-}
-
 // TestConcurrent runs lookups, submissions and status calls of several
 // licenses at once (for the race detector), while the operator flips the
 // restriction switch.
@@ -561,7 +582,7 @@ func TestConcurrent(t *testing.T) {
 				if w.Code != 200 && w.Code != 503 {
 					t.Errorf("lookup: %d %s", w.Code, w.Body)
 				}
-				w = fx.do("POST", api.PathSubmissions, k, api.SubmissionBatch{Records: []api.Record{rec(fmt.Sprintf("%016x%016x", i, j))}})
+				w = fx.do("POST", api.PathSubmissions, k, batchOf(rec(fmt.Sprintf("%016x%016x", i, j))))
 				if w.Code != 202 {
 					t.Errorf("submission: %d %s", w.Code, w.Body)
 				}
@@ -577,7 +598,7 @@ func TestConcurrent(t *testing.T) {
 	})
 	wg.Wait()
 	var n int
-	if err := fx.db.DB().QueryRow(`SELECT count(*) FROM submissions`).Scan(&n); err != nil || n != 80 {
+	if err := fx.db.DB().QueryRow(`SELECT count(*) FROM sealed_submissions`).Scan(&n); err != nil || n != 80 {
 		t.Errorf("%d submissions stored (%v), want 80", n, err)
 	}
 }

@@ -63,6 +63,8 @@ type SQLite struct {
 	path string
 	now  func() time.Time // injectable clock for tests
 
+	sealing sealing // the KEK and the current data key (sqlite_retention.go)
+
 	lookup *sql.Stmt // lookupSQL, prepared once
 	algs   *sql.Stmt // algorithmsSQL, prepared once
 }

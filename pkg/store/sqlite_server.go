@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/ksnproject/ksn/pkg/api"
 )
 
 // DefaultServerFileName is the name of the reputation server's database in
@@ -232,54 +230,6 @@ func ParseRecordID(id string) ([]byte, error) {
 	return b, nil
 }
 
-// StoreSubmissions stores a batch of submitted records in one transaction
-// and counts them: accepted are new records, duplicates are ids already
-// stored (or repeated within the batch), which are ignored, so that a
-// client may resend a batch after any failure. A record with a malformed
-// id fails the whole batch before anything is stored.
-func (s *SQLite) StoreSubmissions(ctx context.Context, recs []api.Record) (accepted, duplicates int, err error) {
-	ids := make([][]byte, len(recs))
-	for i, r := range recs {
-		if ids[i], err = ParseRecordID(r.ID); err != nil {
-			return 0, 0, fmt.Errorf("store submissions: %w", err)
-		}
-	}
-	if len(recs) == 0 {
-		return 0, 0, nil
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, 0, fmt.Errorf("store submissions: %w", explainWrite(err))
-	}
-	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO submissions (id, kind, created_at, received_at, body)
-VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
-	if err != nil {
-		return 0, 0, fmt.Errorf("store submissions: %w", err)
-	}
-	defer stmt.Close()
-	now := s.now().Unix()
-	for i, r := range recs {
-		res, err := stmt.ExecContext(ctx, ids[i], r.Kind, r.CreatedAt.Unix(), now, []byte(r.Body))
-		if err != nil {
-			return 0, 0, fmt.Errorf("store submissions: %w", explainWrite(err))
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return 0, 0, fmt.Errorf("store submissions: %w", err)
-		}
-		if n == 1 {
-			accepted++
-		} else {
-			duplicates++
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, 0, fmt.Errorf("store submissions: %w", explainWrite(err))
-	}
-	return accepted, duplicates, nil
-}
-
 // Names of server_settings rows.
 const (
 	settingRestrictedUntil = "files_restricted_until" // Unix seconds
@@ -400,7 +350,7 @@ func nullTime(v sql.NullInt64) *time.Time {
 // ServerStats summarise a server database for `ksn admin stats`.
 type ServerStats struct {
 	Licenses    int            // all licenses, whatever their state
-	Submissions int            // stored submission records
+	Submissions int            // sealed submission records held (not yet purged)
 	Indicators  map[string]int // file indicators by source (feeds, baseline, override)
 	// RestrictedUntil is the file-reputation switch (zero: never set or off).
 	RestrictedUntil time.Time
@@ -410,7 +360,7 @@ type ServerStats struct {
 // the whole table: this is for an operator, not for a request path.
 func (s *SQLite) Stats(ctx context.Context) (ServerStats, error) {
 	st := ServerStats{Indicators: make(map[string]int)}
-	if err := s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM licenses), (SELECT count(*) FROM submissions)`).
+	if err := s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM licenses), (SELECT count(*) FROM sealed_submissions)`).
 		Scan(&st.Licenses, &st.Submissions); err != nil {
 		return ServerStats{}, fmt.Errorf("stats: %w", err)
 	}

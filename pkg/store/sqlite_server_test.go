@@ -2,14 +2,11 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/ksnproject/ksn/pkg/api"
 )
 
 func TestLicenseLifecycle(t *testing.T) {
@@ -104,37 +101,46 @@ func TestLicenseLifecycle(t *testing.T) {
 	}
 }
 
-func record(id, kind string) api.Record {
-	return api.Record{ID: id, Kind: kind, CreatedAt: time.Unix(1700000000, 0).UTC(), Body: json.RawMessage(`{"a":1}`)}
-}
-
 func TestStoreSubmissionsIdempotent(t *testing.T) {
 	ctx := context.Background()
-	s, _ := openTemp(t)
+	s := openSealed(t)
+	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	a := strings.Repeat("a", 32)
 	b := strings.Repeat("b", 32)
 	c := strings.Repeat("c", 32)
 
-	acc, dup, err := s.StoreSubmissions(ctx, []api.Record{record(a, "file"), record(b, "file"), record(a, "file")})
+	acc, dup, err := s.StoreSubmissions(ctx, partA, []Submission{fileSub(a, 1), fileSub(b, 2), fileSub(a, 1)}, at)
 	if err != nil || acc != 2 || dup != 1 {
 		t.Fatalf("first batch: accepted %d, duplicates %d, err %v; want 2, 1", acc, dup, err)
 	}
-	acc, dup, err = s.StoreSubmissions(ctx, []api.Record{record(b, "file"), record(c, "system")})
+	acc, dup, err = s.StoreSubmissions(ctx, partA, []Submission{fileSub(b, 2), systemSub(c, "6.8.0-45-generic")}, at)
 	if err != nil || acc != 1 || dup != 1 {
 		t.Fatalf("second batch: accepted %d, duplicates %d, err %v; want 1, 1", acc, dup, err)
 	}
-	var n int
-	if err := s.DB().QueryRow(`SELECT count(*) FROM submissions`).Scan(&n); err != nil || n != 3 {
-		t.Fatalf("%d rows (%v), want 3", n, err)
+	if n := countRows(t, s, "sealed_submissions"); n != 3 {
+		t.Fatalf("%d rows, want 3", n)
+	}
+	// A duplicate counts nowhere: 3 records, of 2 files.
+	agg, err := s.Aggregates(ctx, AggregateOptions{Top: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if agg.Kinds["file"] != 2 || agg.Kinds["system"] != 1 || agg.Objects["file"] != 2 || len(agg.Systems) != 1 || agg.Systems[0].Records != 1 {
+		t.Errorf("aggregates %+v", agg)
 	}
 
 	for _, bad := range []string{"", strings.Repeat("A", 32), strings.Repeat("g", 32), strings.Repeat("a", 31)} {
-		if _, _, err := s.StoreSubmissions(ctx, []api.Record{record(strings.Repeat("d", 32), "file"), record(bad, "file")}); err == nil {
+		if _, _, err := s.StoreSubmissions(ctx, partA, []Submission{fileSub(strings.Repeat("d", 32), 1), fileSub(bad, 1)}, at); err == nil {
 			t.Errorf("id %q accepted", bad)
 		}
 	}
-	if err := s.DB().QueryRow(`SELECT count(*) FROM submissions`).Scan(&n); err != nil || n != 3 {
-		t.Fatalf("a refused batch stored something: %d rows (%v), want 3", n, err)
+	for _, bad := range []string{"", "00", strings.Repeat("A", 32), strings.Repeat("g", 32)} {
+		if _, _, err := s.StoreSubmissions(ctx, bad, []Submission{fileSub(strings.Repeat("d", 32), 1)}, at); err == nil {
+			t.Errorf("participant %q accepted", bad)
+		}
+	}
+	if n := countRows(t, s, "sealed_submissions"); n != 3 {
+		t.Fatalf("a refused batch stored something: %d rows, want 3", n)
 	}
 }
 
@@ -177,14 +183,17 @@ func TestStats(t *testing.T) {
 	if _, _, err := s.CreateLicense(ctx, "", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.StoreSubmissions(ctx, []api.Record{record(strings.Repeat("a", 32), "file")}); err != nil {
+	if err := s.UnlockSubmissions(ctx, testKEK); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.StoreSubmissions(ctx, partA, []Submission{fileSub(strings.Repeat("a", 32), 1)}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	st, err := s.Stats(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Licenses != 1 || st.Submissions != 1 || st.Indicators["baseline"] != 4 || !st.RestrictedUntil.IsZero() {
+	if st.Licenses != 1 || st.Submissions != 1 || st.Indicators["baseline"] != 2 || !st.RestrictedUntil.IsZero() {
 		t.Errorf("Stats = %+v", st)
 	}
 }

@@ -1,0 +1,339 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/config"
+	"github.com/ksnproject/ksn/pkg/exitcode"
+	"github.com/ksnproject/ksn/pkg/halfyear"
+	"github.com/ksnproject/ksn/pkg/seal"
+	"github.com/ksnproject/ksn/pkg/server"
+	"github.com/ksnproject/ksn/pkg/store"
+	"github.com/spf13/cobra"
+)
+
+func newCmdAdminKeygen(opts *AdminOptions) *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "keygen --out FILE",
+		Short: "Make a new key-encryption key for 'ksn serve --kek-file'",
+		Long: `Make a new random key-encryption key (KEK) and write it to FILE, mode 0600.
+An existing FILE is never overwritten.
+
+The server stores submissions only sealed under a data key per half-year,
+and stores data keys only wrapped by the KEK, which never goes into the
+database. Keep the file where the database's backups are not: a backup then
+reveals no submission, and a destroyed half-year stays destroyed.
+
+The file is text: comment lines starting with '#', and one line
+"ksn-kek-v1:" followed by the 32 bytes of the key in base64.`,
+		Example: `  ksn admin keygen --out /etc/ksn/server.kek
+  ksn serve --kek-file /etc/ksn/server.kek`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runAdminKeygen(opts, out)
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "write the key to `FILE` (required; never overwritten)")
+	_ = cmd.MarkFlagRequired("out")
+	return cmd
+}
+
+func runAdminKeygen(opts *AdminOptions, out string) error {
+	if out == "" {
+		return usageError("e.g. ksn admin keygen --out server.kek", "--out is required")
+	}
+	if _, err := seal.WriteKEKFile(out); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return usageError("a key-encryption key is never overwritten: choose another file", "%s exists", out)
+		}
+		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("keygen: %w", err)}
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "ksn: wrote a new key-encryption key to %s (mode 0600)\n", out)
+	opts.IO.Hint("ksn serve --kek-file " + out + "   (a database keeps the key it was first started with)")
+	return nil
+}
+
+func newCmdAdminPurge(opts *AdminOptions) *cobra.Command {
+	var grace string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "purge",
+		Short: "Destroy the sealed submissions of half-years that have ended",
+		Long: `Destroy every half-year that ended more than --grace ago: its data key, its
+sealed records and its participant rows are deleted (with SQLite's
+secure_delete, then a checkpoint that empties the WAL), so that what was
+sealed under the key can never be read again, not even with the
+key-encryption key. The aggregate statistics are kept. 'ksn serve' does this
+at start and hourly; this command does it now. It needs no key.`,
+		Example: `  ksn admin purge --db /srv/ksn/server.db`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d, err := config.ParseDuration(grace)
+			if err != nil || d < 0 {
+				return usageError("e.g. --grace 7d", "--grace: not a duration of 0 or more: %q", grace)
+			}
+			return runAdminPurge(orBackground(cmd.Context()), opts, d, asJSON)
+		},
+	}
+	cmd.Flags().StringVar(&grace, "grace", "7d", "keep a half-year this `DURATION` after it ends")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	return cmd
+}
+
+// purgeJSON is the documented schema of `ksn admin purge --json`.
+type purgeJSON struct {
+	Purged       []purgedJSON `json:"purged"`
+	Checkpointed bool         `json:"checkpointed"`
+	Kept         []sealedJSON `json:"kept"`
+}
+
+type purgedJSON struct {
+	HalfYear        string    `json:"half_year"`
+	Records         int64     `json:"records"`
+	ParticipantRows int64     `json:"participant_rows"`
+	PurgedAt        time.Time `json:"purged_at"`
+}
+
+// heldJSON is a half-year of sealed records in `ksn admin stats --json`.
+type heldJSON struct {
+	HalfYear string    `json:"half_year"`
+	Records  int64     `json:"records"`
+	Ends     time.Time `json:"ends"`
+}
+
+type sealedJSON struct {
+	HalfYear   string    `json:"half_year"`
+	Records    int64     `json:"records"`
+	PurgeAfter time.Time `json:"purge_after"`
+}
+
+func runAdminPurge(ctx context.Context, opts *AdminOptions, grace time.Duration, asJSON bool) error {
+	db, err := opts.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	res, err := (&server.Retention{Store: db, Grace: grace, Now: opts.now}).PurgeNow(ctx)
+	if err != nil {
+		return err
+	}
+	held, err := db.SealedCounts(ctx)
+	if err != nil {
+		return err
+	}
+	out := purgeJSON{Purged: []purgedJSON{}, Checkpointed: res.Checkpointed, Kept: []sealedJSON{}}
+	for _, p := range res.Purged {
+		out.Purged = append(out.Purged, purgedJSON{p.HalfYear, p.Records, p.ParticipantRows, p.PurgedAt})
+	}
+	for _, h := range held {
+		out.Kept = append(out.Kept, sealedJSON{h.HalfYear, h.Records, purgeAfter(h.HalfYear, grace)})
+	}
+	if asJSON {
+		return writeJSONLine(opts.IO, out)
+	}
+	for _, p := range out.Purged {
+		fmt.Fprintf(opts.IO.Out, "%s: data key destroyed, %d sealed records deleted\n", p.HalfYear, p.Records)
+	}
+	if len(out.Purged) == 0 {
+		fmt.Fprintln(opts.IO.Out, "nothing to purge")
+	}
+	for _, k := range out.Kept {
+		fmt.Fprintf(opts.IO.Out, "%s: %d sealed records kept until %s\n", k.HalfYear, k.Records, k.PurgeAfter.Format(time.RFC3339))
+	}
+	if len(out.Purged) > 0 && !res.Checkpointed {
+		opts.IO.Warnf("a reader kept the WAL checkpoint from completing; the destroyed pages leave the -wal file at the next checkpoint")
+	}
+	return nil
+}
+
+// purgeAfter is when a half-year becomes due for its purge.
+func purgeAfter(label string, grace time.Duration) time.Time {
+	l, err := halfyear.Parse(label)
+	if err != nil {
+		return time.Time{}
+	}
+	return l.End().Add(grace)
+}
+
+func newCmdAdminVerify(opts *AdminOptions) *cobra.Command {
+	var kekFile string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Check that the key-encryption key opens every sealed submission",
+		Long: `Open every sealed submission with the key-encryption key and count, per
+half-year, how many there are and how many open; nothing of them is printed.
+Use it to check a key file before starting a server with it, or a restored
+backup. The key is --kek-file, else $KSN_KEK_FILE, else the database's path
++ .kek. It exits 2 when the key is not the database's, 7 when a record does
+not open.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runAdminVerify(orBackground(cmd.Context()), opts, kekFile, asJSON)
+		},
+	}
+	cmd.Flags().StringVar(&kekFile, "kek-file", "", "key-encryption key `FILE` (default: $KSN_KEK_FILE, else the database's path + .kek)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	return cmd
+}
+
+// verifyJSON is the documented schema of `ksn admin verify --json`.
+type verifyJSON struct {
+	HalfYears []verifiedJSON `json:"half_years"`
+	OK        bool           `json:"ok"`
+}
+
+type verifiedJSON struct {
+	HalfYear string `json:"half_year"`
+	Records  int64  `json:"records"`
+	Opened   int64  `json:"opened"`
+}
+
+func runAdminVerify(ctx context.Context, opts *AdminOptions, kekFile string, asJSON bool) error {
+	db, err := opts.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	kc := chooseKEK(kekFile, opts.Env, db.Path())
+	kek, _, err := loadKEK(ctx, opts.IO, db, kc, false)
+	if err != nil {
+		return err
+	}
+	if err := db.UseKEK(ctx, kek); err != nil {
+		return wrongKEK(err, kc, db.Path())
+	}
+	counts, err := db.VerifySealed(ctx)
+	if err != nil {
+		return err
+	}
+	out := verifyJSON{HalfYears: []verifiedJSON{}, OK: true}
+	for _, c := range counts {
+		out.HalfYears = append(out.HalfYears, verifiedJSON{c.HalfYear, c.Records, c.Opened})
+		if c.Opened != c.Records {
+			out.OK = false
+		}
+	}
+	if asJSON {
+		if err := writeJSONLine(opts.IO, out); err != nil {
+			return err
+		}
+	} else {
+		tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "HALF-YEAR\tRECORDS\tOPEN")
+		for _, h := range out.HalfYears {
+			fmt.Fprintf(tw, "%s\t%d\t%d\n", h.HalfYear, h.Records, h.Opened)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if !out.OK {
+		return exitcode.New(exitcode.ServiceError, "some sealed records do not open with %s: they are damaged", kc.path)
+	}
+	if !asJSON {
+		fmt.Fprintf(opts.IO.ErrOut, "ksn: every sealed submission opens with %s\n", kc.path)
+	}
+	return nil
+}
+
+// statsAggregates adds the aggregate statistics to `ksn admin stats`.
+type aggregatesJSON struct {
+	Records    map[string]int64 `json:"records"` // per kind, ever received
+	Objects    map[string]int64 `json:"objects"` // distinct objects per kind
+	Daily      []dailyJSON      `json:"daily"`
+	ScanTime   []scanTimeJSON   `json:"scan_time"`
+	Systems    []systemJSON     `json:"systems"`
+	TopObjects []objectJSON     `json:"top_objects"`
+}
+
+type dailyJSON struct {
+	Day     string `json:"day"`
+	Kind    string `json:"kind"`
+	Records int64  `json:"records"`
+}
+
+type scanTimeJSON struct {
+	Class   string  `json:"class"`
+	Records int64   `json:"records"`
+	MeanMS  float64 `json:"mean_ms"`
+	P50MS   float64 `json:"p50_ms"`
+	P90MS   float64 `json:"p90_ms"`
+	P99MS   float64 `json:"p99_ms"`
+}
+
+type systemJSON struct {
+	OS         string `json:"os"`
+	Arch       string `json:"arch"`
+	OSVersion  string `json:"os_version"`
+	KSNVersion string `json:"ksn_version"`
+	CPUs       string `json:"cpus"`
+	MemoryGiB  string `json:"memory_gib"`
+	Records    int64  `json:"records"`
+}
+
+type objectJSON struct {
+	Kind         string    `json:"kind"`
+	Object       string    `json:"object"` // hex: a file's SHA-256, a link's SHA-256 of host/path
+	Participants int64     `json:"participants"`
+	Reports      int64     `json:"reports"`
+	FirstSeen    time.Time `json:"first_seen"`
+	LastSeen     time.Time `json:"last_seen"`
+}
+
+func aggregatesOut(a store.Aggregates) aggregatesJSON {
+	out := aggregatesJSON{Records: a.Kinds, Objects: a.Objects, Daily: []dailyJSON{}, ScanTime: []scanTimeJSON{},
+		Systems: []systemJSON{}, TopObjects: []objectJSON{}}
+	for _, d := range a.Daily {
+		out.Daily = append(out.Daily, dailyJSON(d))
+	}
+	for _, s := range a.ScanTime {
+		out.ScanTime = append(out.ScanTime, scanTimeJSON{s.Class, s.Records, s.MeanMS, s.P50MS, s.P90MS, s.P99MS})
+	}
+	for _, s := range a.Systems {
+		out.Systems = append(out.Systems, systemJSON{s.OS, s.Arch, s.OSVersion, s.KSNVersion, s.CPUs, s.Memory, s.Records})
+	}
+	for _, o := range a.TopObjects {
+		out.TopObjects = append(out.TopObjects, objectJSON{o.Kind, fmt.Sprintf("%x", o.Object), o.Participants, o.Reports, o.FirstSeen, o.LastSeen})
+	}
+	return out
+}
+
+// printAggregates writes the human form of the aggregates.
+func printAggregates(opts *AdminOptions, a aggregatesJSON) error {
+	w := opts.IO.Out
+	fmt.Fprintf(w, "\nrecords received  file %d, url %d, system %d (distinct: %d files, %d links)\n",
+		a.Records["file"], a.Records["url"], a.Records["system"], a.Objects["file"], a.Objects["url"])
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if len(a.Daily) > 0 {
+		fmt.Fprintln(tw, "\nDAY\tKIND\tRECORDS")
+		for _, d := range a.Daily {
+			fmt.Fprintf(tw, "%s\t%s\t%d\n", d.Day, d.Kind, d.Records)
+		}
+	}
+	if len(a.ScanTime) > 0 {
+		fmt.Fprintln(tw, "\nSCAN TIME\tRECORDS\tMEAN ms\tP50 ms\tP90 ms\tP99 ms")
+		for _, s := range a.ScanTime {
+			fmt.Fprintf(tw, "%s\t%d\t%.3g\t%.3g\t%.3g\t%.3g\n", s.Class, s.Records, s.MeanMS, s.P50MS, s.P90MS, s.P99MS)
+		}
+	}
+	if len(a.Systems) > 0 {
+		fmt.Fprintln(tw, "\nSYSTEMS\tOS\tARCH\tOS VERSION\tKSN\tCPUS\tMEMORY GiB")
+		for _, s := range a.Systems {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Records, s.OS, s.Arch, s.OSVersion, s.KSNVersion, s.CPUs, s.MemoryGiB)
+		}
+	}
+	if len(a.TopObjects) > 0 {
+		fmt.Fprintln(tw, "\nPARTICIPANTS\tREPORTS\tFIRST SEEN\tLAST SEEN\tKIND\tOBJECT")
+		for _, o := range a.TopObjects {
+			fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\n", o.Participants, o.Reports, o.FirstSeen.Format(time.DateOnly), o.LastSeen.Format(time.DateOnly), o.Kind, o.Object)
+		}
+	}
+	return tw.Flush()
+}

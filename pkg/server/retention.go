@@ -1,0 +1,85 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/store"
+)
+
+// Defaults of Retention.
+const (
+	// DefaultPurgeGrace is how long after a half-year ends its data key and
+	// records are kept, for processing (a late batch, an operator's export).
+	DefaultPurgeGrace = 7 * 24 * time.Hour
+	// DefaultPurgeEvery is how often a running server looks for a
+	// half-year to purge.
+	DefaultPurgeEvery = time.Hour
+)
+
+// Purger is the part of the database that retention needs.
+type Purger interface {
+	Purge(ctx context.Context, now time.Time, grace time.Duration) (store.PurgeResult, error)
+}
+
+// Retention destroys the sealed records of finished half-years on a
+// schedule (DESIGN §6: "cleared twice per year"): at start, then every
+// Every. Grace is used as given (0: purge as soon as a half-year ends);
+// zero Every, Now and Logger mean DefaultPurgeEvery, time.Now and no logs.
+type Retention struct {
+	Store  Purger
+	Grace  time.Duration
+	Every  time.Duration
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// PurgeNow runs one purge and logs what it destroyed: one line per
+// half-year (its label and record count), nothing when there was nothing
+// to do.
+func (r *Retention) PurgeNow(ctx context.Context) (store.PurgeResult, error) {
+	now, log := time.Now, r.Logger
+	if r.Now != nil {
+		now = r.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	grace := r.Grace
+	if grace < 0 {
+		grace = 0
+	}
+	res, err := r.Store.Purge(ctx, now(), grace)
+	for _, p := range res.Purged {
+		log.Info("purged half-year: data key destroyed, sealed records deleted",
+			slog.String("half_year", p.HalfYear), slog.Int64("records", p.Records),
+			slog.Int64("participant_rows", p.ParticipantRows))
+	}
+	if err != nil {
+		log.Error("purge failed", slog.Any("error", err))
+		return res, err
+	}
+	if len(res.Purged) > 0 && !res.Checkpointed {
+		log.Warn("purge: a reader kept the WAL checkpoint from completing; destroyed pages leave the -wal file at the next checkpoint")
+	}
+	return res, nil
+}
+
+// Run purges at once, then every Every, until ctx ends.
+func (r *Retention) Run(ctx context.Context) {
+	every := r.Every
+	if every <= 0 {
+		every = DefaultPurgeEvery
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		_, _ = r.PurgeNow(ctx) // logged; the next round tries again
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,575 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/api"
+	"github.com/ksnproject/ksn/pkg/seal"
+	"github.com/pressly/goose/v3"
+)
+
+var testKEK = seal.Key{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32}
+
+// Participant codes of three installations.
+const (
+	partA = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	partB = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+	partC = "cccccccccccccccccccccccccccccccc"
+)
+
+// openSealed opens a fresh database and gives it testKEK.
+func openSealed(t testing.TB) *SQLite {
+	t.Helper()
+	s, _ := openTemp(t)
+	if err := s.UnlockSubmissions(context.Background(), testKEK); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func digest32(n int) [32]byte { return sha256.Sum256([]byte(fmt.Sprint("file ", n))) }
+
+func digestOf(n int) []byte { d := digest32(n); return d[:] }
+
+// fileSub is a file record of the file numbered n, as the client sends it.
+func fileSub(id string, n int) Submission {
+	d := digest32(n)
+	body := fmt.Sprintf(`{"digests":{"blake3":"%064x","sha256":"%x"},"size":%d,"verdict":"unknown","hash_ms":%g}`, n, d, n*1000, float64(n)/10)
+	return Submission{
+		Record: api.Record{ID: id, Kind: "file", CreatedAt: time.Unix(1_780_000_000, 0).UTC(), Body: json.RawMessage(body)},
+		File:   &FileFacts{SHA256: d, Size: int64(n * 1000), HashMS: float64(n) / 10},
+	}
+}
+
+func urlSub(id, u string) Submission {
+	_, hostPath, _ := strings.Cut(u, "://")
+	return Submission{
+		Record: api.Record{ID: id, Kind: "url", CreatedAt: time.Unix(1_780_000_000, 0).UTC(),
+			Body: json.RawMessage(fmt.Sprintf(`{"url":%q,"verdict":"unknown","check_ms":1.5}`, u))},
+		URL: &URLFacts{Key: sha256.Sum256([]byte(hostPath)), CheckMS: 1.5},
+	}
+}
+
+func systemSub(id, osVersion string) Submission {
+	f := SystemFacts{OS: "linux", OSVersion: osVersion, Arch: "amd64", CPUs: 12, MemoryGiB: 31, KSNVersion: "v0.4.0"}
+	b, _ := json.Marshal(map[string]any{"os": f.OS, "os_version": f.OSVersion, "arch": f.Arch, "cpus": f.CPUs, "memory_gib": f.MemoryGiB, "ksn_version": f.KSNVersion})
+	return Submission{
+		Record: api.Record{ID: id, Kind: "system", CreatedAt: time.Unix(1_780_000_000, 0).UTC(), Body: b},
+		System: &f,
+	}
+}
+
+func recID(n int) string { return fmt.Sprintf("%032x", n) }
+
+func countRows(t *testing.T, s *SQLite, table string) int {
+	t.Helper()
+	var n int
+	if err := s.DB().QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func store(t *testing.T, s *SQLite, participant string, at time.Time, subs ...Submission) {
+	t.Helper()
+	acc, dup, err := s.StoreSubmissions(context.Background(), participant, subs, at)
+	if err != nil || acc+dup != len(subs) {
+		t.Fatalf("StoreSubmissions: %d accepted, %d duplicates, %v", acc, dup, err)
+	}
+}
+
+// aggregateTables are every table the aggregates live in.
+var aggregateTables = []string{"object_stats", "daily_counts", "scan_time_classes", "scan_time_buckets", "system_counts"}
+
+// snapshotAggregates dumps every row of every aggregate table, in key
+// order, and the Aggregates value, as bytes to compare.
+func snapshotAggregates(t *testing.T, s *SQLite) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	for _, table := range aggregateTables {
+		rows, err := s.DB().Query(`SELECT * FROM ` + table + ` ORDER BY 1, 2`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		fmt.Fprintf(&out, "%s %v\n", table, cols)
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&out, "%#v\n", vals)
+		}
+		rows.Close()
+	}
+	agg, err := s.Aggregates(context.Background(), AggregateOptions{Top: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(agg)
+	out.Write(b)
+	return out.Bytes()
+}
+
+func readAll(t *testing.T, s *SQLite) map[string][]api.Record {
+	t.Helper()
+	got := map[string][]api.Record{}
+	err := s.ReadSubmissions(context.Background(), func(h string, rec api.Record) error {
+		got[h] = append(got[h], rec)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("ReadSubmissions: %v", err)
+	}
+	return got
+}
+
+// TestPurgeTwoHalfYears: records of two half-years, received on an
+// injected clock. The first half-year's purge waits for the grace period,
+// then destroys its key and rows (and the key's bytes are nowhere in the
+// files any more); the second half-year's records still open, and every
+// aggregate is exactly what it was.
+func TestPurgeTwoHalfYears(t *testing.T) {
+	ctx := context.Background()
+	s, path := openTemp(t)
+	if err := s.UnlockSubmissions(ctx, testKEK); err != nil {
+		t.Fatal(err)
+	}
+	may := time.Date(2026, 5, 10, 9, 0, 0, 0, time.UTC)
+	jun := time.Date(2026, 6, 30, 23, 59, 0, 0, time.UTC)
+	aug := time.Date(2026, 8, 10, 9, 0, 0, 0, time.UTC)
+
+	store(t, s, partA, may, fileSub(recID(1), 1), fileSub(recID(2), 2), systemSub(recID(3), "6.8.0-45-generic"))
+	store(t, s, partB, jun, fileSub(recID(4), 1), urlSub(recID(5), "https://example.com/a/"))
+	store(t, s, partA, aug, fileSub(recID(6), 1), fileSub(recID(7), 3), urlSub(recID(8), "https://example.com/a/"))
+
+	if got := readAll(t, s); len(got["2026H1"]) != 5 || len(got["2026H2"]) != 3 {
+		t.Fatalf("before the purge: %d records of 2026H1, %d of 2026H2", len(got["2026H1"]), len(got["2026H2"]))
+	}
+	var wrappedH1 []byte
+	if err := s.DB().QueryRow(`SELECT wrapped FROM submission_keys WHERE half_year = '2026H1'`).Scan(&wrappedH1); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshotAggregates(t, s)
+
+	// File 1: two participants in H1, one (again A) in H2.
+	st, err := s.ObjectStats(ctx, ObjectFile, [][]byte{digestOf(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := st[string(digestOf(1))]; f.Participants != 3 || f.Reports != 3 ||
+		!f.FirstSeen.Equal(time.Date(2026, 5, 10, 0, 0, 0, 0, time.UTC)) || !f.LastSeen.Equal(time.Date(2026, 8, 10, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("file 1 stats %+v", f)
+	}
+
+	// Within the grace period nothing goes.
+	res, err := s.Purge(ctx, time.Date(2026, 7, 7, 23, 0, 0, 0, time.UTC), 7*24*time.Hour)
+	if err != nil || len(res.Purged) != 0 {
+		t.Fatalf("purge within the grace: %+v, %v", res, err)
+	}
+	res, err = s.Purge(ctx, time.Date(2026, 7, 8, 0, 0, 0, 0, time.UTC), 7*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Purged) != 1 || res.Purged[0].HalfYear != "2026H1" || res.Purged[0].Records != 5 || res.Purged[0].ParticipantRows != 4 || !res.Checkpointed {
+		t.Fatalf("purge = %+v", res)
+	}
+
+	// Key gone, rows gone; nothing left to open of 2026H1.
+	var n int
+	if err := s.DB().QueryRow(`SELECT (SELECT count(*) FROM submission_keys WHERE half_year = '2026H1')
+		+ (SELECT count(*) FROM sealed_submissions WHERE half_year = '2026H1')
+		+ (SELECT count(*) FROM submission_participants WHERE half_year = '2026H1')`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d rows of 2026H1 left (%v)", n, err)
+	}
+	got := readAll(t, s)
+	if len(got["2026H1"]) != 0 || len(got["2026H2"]) != 3 {
+		t.Fatalf("after the purge: %d records of 2026H1, %d of 2026H2", len(got["2026H1"]), len(got["2026H2"]))
+	}
+	for _, r := range got["2026H2"] {
+		if r.ID != recID(6) && r.ID != recID(7) && r.ID != recID(8) || !json.Valid(r.Body) {
+			t.Errorf("2026H2 record %+v", r)
+		}
+	}
+	if !bytes.Equal(snapshotAggregates(t, s), before) {
+		t.Errorf("the purge changed the aggregates:\nbefore %s\nafter  %s", before, snapshotAggregates(t, s))
+	}
+	// The destroyed key is not on disk: secure_delete zeroed its cell and
+	// the truncating checkpoint left no old page in the WAL.
+	for _, f := range []string{path, path + "-wal"} {
+		b, err := os.ReadFile(f)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, wrappedH1[seal.NonceSize:]) {
+			t.Errorf("%s still holds the destroyed key's bytes", filepath.Base(f))
+		}
+	}
+	if st, err := os.Stat(path + "-wal"); err == nil && st.Size() != 0 {
+		t.Errorf("WAL holds %d bytes after the purge's checkpoint", st.Size())
+	}
+
+	// The purge is recorded, and running it again changes nothing.
+	stats, err := s.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Submissions != 3 {
+		t.Errorf("Stats.Submissions = %d, want 3", stats.Submissions)
+	}
+	if res, err := s.Purge(ctx, time.Date(2026, 8, 11, 0, 0, 0, 0, time.UTC), 7*24*time.Hour); err != nil || len(res.Purged) != 0 {
+		t.Errorf("second purge %+v, %v", res, err)
+	}
+	var purged int64
+	if err := s.DB().QueryRow(`SELECT records FROM purged_half_years WHERE half_year = '2026H1'`).Scan(&purged); err != nil || purged != 5 {
+		t.Errorf("purged_half_years: %d, %v", purged, err)
+	}
+	// A record "received" in a purged half-year (a clock gone back) is
+	// refused rather than sealed under a new key.
+	if _, _, err := s.StoreSubmissions(ctx, partC, []Submission{fileSub(recID(9), 9)}, jun); !errors.Is(err, ErrPurged) {
+		t.Errorf("store into a purged half-year: %v, want ErrPurged", err)
+	}
+
+	// A new process (a restarted server) with the same KEK reads 2026H2.
+	s2, err := OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if err := s2.UnlockSubmissions(ctx, testKEK); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, s2); len(got["2026H2"]) != 3 || len(got) != 1 {
+		t.Errorf("reopened: %v", got)
+	}
+}
+
+// TestParticipantsPerHalfYear: a participant reporting an object again in
+// one half-year is counted once; in the next half-year, again.
+func TestParticipantsPerHalfYear(t *testing.T) {
+	ctx := context.Background()
+	s := openSealed(t)
+	h1 := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	h2 := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+	store(t, s, partA, h1, fileSub(recID(1), 7), fileSub(recID(2), 7)) // twice in one batch
+	store(t, s, partA, h1.Add(time.Hour), fileSub(recID(3), 7))        // and in another
+	store(t, s, partB, h1, fileSub(recID(4), 7))
+	st, _ := s.ObjectStats(ctx, ObjectFile, [][]byte{digestOf(7)})
+	if f := st[string(digestOf(7))]; f.Participants != 2 || f.Reports != 4 {
+		t.Errorf("in one half-year: %+v, want 2 participants, 4 reports", f)
+	}
+	store(t, s, partA, h2, fileSub(recID(5), 7))
+	st, _ = s.ObjectStats(ctx, ObjectFile, [][]byte{digestOf(7)})
+	if f := st[string(digestOf(7))]; f.Participants != 3 {
+		t.Errorf("after the next half-year: %+v, want 3 participants", f)
+	}
+	// The participant codes themselves are nowhere.
+	for _, table := range append([]string{"submission_participants", "sealed_submissions", "submission_keys"}, aggregateTables...) {
+		n := 0
+		rows, err := s.DB().Query(`SELECT * FROM ` + table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			rows.Scan(ptrs...)
+			row := fmt.Sprintf("%s %x", vals, vals)
+			if strings.Contains(row, partA) || strings.Contains(row, strings.Repeat("\xaa", 16)) {
+				n++
+			}
+		}
+		rows.Close()
+		if n > 0 {
+			t.Errorf("%s: %d rows hold participant A's code", table, n)
+		}
+	}
+}
+
+// TestSealedAtRest opens the database file and its WAL as raw bytes, after
+// records were stored and again after a checkpoint, and finds no host,
+// path or system field of a record in clear: only digests, hashes and
+// aggregate classes.
+func TestSealedAtRest(t *testing.T) {
+	ctx := context.Background()
+	s, path := openTemp(t)
+	if err := s.UnlockSubmissions(ctx, testKEK); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
+	var subs []Submission
+	for i := range 50 {
+		subs = append(subs, urlSub(recID(i), fmt.Sprintf("https://secret-host.example/unique-path-segment-q7/%d.html", i)))
+	}
+	subs = append(subs, systemSub(recID(100), "6.1.77-ksnuniquebuild42"))
+	store(t, s, partA, at, subs...)
+
+	secrets := []string{"secret-host", "unique-path-segment-q7", "ksnuniquebuild42", "6.1.77", `"os_version"`, `"url"`, "check_ms", "memory_gib"}
+	scan := func(when string) {
+		t.Helper()
+		total := 0
+		for _, f := range []string{path, path + "-wal"} {
+			b, err := os.ReadFile(f)
+			if err != nil && !errors.Is(err, os.ErrNotExist) {
+				t.Fatal(err)
+			}
+			total += len(b)
+			for _, sec := range secrets {
+				if bytes.Contains(b, []byte(sec)) {
+					t.Errorf("%s: %s holds %q in clear", when, filepath.Base(f), sec)
+				}
+			}
+		}
+		if total == 0 {
+			t.Fatalf("%s: read nothing", when)
+		}
+	}
+	wal, err := os.Stat(path + "-wal")
+	if err != nil || wal.Size() == 0 {
+		t.Fatalf("no WAL to look into (%v)", err)
+	}
+	scan("before the checkpoint")
+	if _, err := s.DB().Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	scan("after the checkpoint")
+
+	// The aggregates are there, in their classes (so the scan did read the
+	// data): the OS version cut to "6.1", the memory and CPU classes.
+	agg, err := s.Aggregates(ctx, AggregateOptions{Top: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := SystemCount{OS: "linux", Arch: "amd64", OSVersion: "6.1", KSNVersion: "v0.4.0", CPUs: "9-16", Memory: "17-32", Records: 1}
+	if len(agg.Systems) != 1 || agg.Systems[0] != want {
+		t.Errorf("systems %+v, want %+v", agg.Systems, want)
+	}
+	if agg.Objects["url"] != 50 || agg.Kinds["url"] != 50 {
+		t.Errorf("url aggregates %+v", agg)
+	}
+}
+
+func TestKEKBinding(t *testing.T) {
+	ctx := context.Background()
+	s, path := openTemp(t)
+	if _, _, err := s.StoreSubmissions(ctx, partA, []Submission{fileSub(recID(1), 1)}, time.Now()); !errors.Is(err, ErrNoKEK) {
+		t.Errorf("store without a KEK: %v, want ErrNoKEK", err)
+	}
+	if _, ok, _ := s.KEKBound(ctx); ok {
+		t.Error("a fresh database is bound")
+	}
+	other := seal.Key{9}
+	if err := s.UseKEK(ctx, other); err != nil {
+		t.Errorf("UseKEK on an unbound database: %v", err)
+	}
+	if _, ok, _ := s.KEKBound(ctx); ok {
+		t.Error("UseKEK bound the database")
+	}
+	if err := s.UnlockSubmissions(ctx, testKEK); err != nil {
+		t.Fatal(err)
+	}
+	store(t, s, partA, time.Now(), fileSub(recID(1), 1))
+	fp, ok, err := s.KEKBound(ctx)
+	if err != nil || !ok || fp != seal.Fingerprint(seal.CheckValue(testKEK)) {
+		t.Errorf("KEKBound = %q, %v, %v", fp, ok, err)
+	}
+
+	s2, err := OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	for name, f := range map[string]func(context.Context, seal.Key) error{"UnlockSubmissions": s2.UnlockSubmissions, "UseKEK": s2.UseKEK} {
+		err := f(ctx, other)
+		var me *KEKMismatchError
+		if !errors.Is(err, ErrWrongKEK) || !errors.As(err, &me) || me.Want != fp || me.Got == fp {
+			t.Errorf("%s with another KEK: %v", name, err)
+		}
+	}
+	if _, _, err := s2.StoreSubmissions(ctx, partA, []Submission{fileSub(recID(2), 2)}, time.Now()); !errors.Is(err, ErrNoKEK) {
+		t.Errorf("a refused KEK still stores: %v", err)
+	}
+	if err := s2.UnlockSubmissions(ctx, testKEK); err != nil {
+		t.Fatal(err)
+	}
+	store(t, s2, partA, time.Now(), fileSub(recID(2), 2))
+	if got := readAll(t, s2); len(got) != 1 {
+		t.Errorf("records %v", got)
+	}
+	counts, err := s2.VerifySealed(ctx)
+	if err != nil || len(counts) != 1 || counts[0].Records != 2 || counts[0].Opened != 2 || !counts[0].HasKey {
+		t.Errorf("VerifySealed = %+v, %v", counts, err)
+	}
+	// A sealed value moved to another row does not open.
+	if _, err := s2.DB().Exec(`UPDATE sealed_submissions SET sealed = (SELECT sealed FROM sealed_submissions WHERE id = ?) WHERE id = ?`,
+		mustID(recID(1)), mustID(recID(2))); err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.ReadSubmissions(ctx, func(string, api.Record) error { return nil }); !errors.Is(err, seal.ErrOpen) {
+		t.Errorf("a swapped record opened: %v", err)
+	}
+	if counts, err := s2.VerifySealed(ctx); err != nil || counts[0].Opened != 1 {
+		t.Errorf("VerifySealed after the swap = %+v, %v", counts, err)
+	}
+}
+
+func mustID(s string) []byte {
+	b, err := ParseRecordID(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func TestScanTimeHistogram(t *testing.T) {
+	if ScanBucket(0) != 0 || ScanBucket(0.0009) != 0 || ScanBucket(math.NaN()) != 0 || ScanBucket(-1) != 0 {
+		t.Error("times under 1 µs are not bucket 0")
+	}
+	if ScanBucket(1e12) != maxBucket || ScanBucket(math.Inf(1)) != maxBucket {
+		t.Error("huge times are not in the last bucket")
+	}
+	for _, ms := range []float64{0.001, 0.0123, 0.5, 1, 3.7, 100, 12345.6} {
+		b := ScanBucket(ms)
+		if lo, hi := bucketStart(b), bucketStart(b+1); ms < lo*(1-1e-9) || ms >= hi {
+			t.Errorf("%g ms in bucket %d = [%g, %g)", ms, b, lo, hi)
+		}
+		if v := bucketValue(b); math.Abs(v-ms)/ms > 0.19 {
+			t.Errorf("%g ms is reported as %g", ms, v)
+		}
+	}
+	// 100 times 1..100 ms: p50 ≈ 50, p90 ≈ 90, p99 ≈ 99, within a bucket.
+	h := map[int]int64{}
+	for i := 1; i <= 100; i++ {
+		h[ScanBucket(float64(i))]++
+	}
+	for p, want := range map[float64]float64{0.5: 50, 0.9: 90, 0.99: 99} {
+		if got := percentile(h, p); math.Abs(got-want)/want > 0.19 {
+			t.Errorf("p%g = %g, want about %g", p*100, got, want)
+		}
+	}
+	if percentile(map[int]int64{}, 0.5) != 0 {
+		t.Error("percentile of nothing")
+	}
+}
+
+func TestClasses(t *testing.T) {
+	for in, want := range map[string]string{
+		"6.8.0-45-generic": "6.8", "23.4.0": "23.4", "10": "10", "10.": "10", "": "unknown", "abc": "other",
+		"6.1.77-ksnuniquebuild42": "6.1", "5.15": "5.15", "12345678.1": "123456",
+	} {
+		if got := OSVersionClass(in); got != want {
+			t.Errorf("OSVersionClass(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[int]string{0: "unknown", 1: "1", 2: "2", 3: "3-4", 4: "3-4", 5: "5-8", 12: "9-16", 64: "33-64", 65: "65+"} {
+		if got := CPUClass(in); got != want {
+			t.Errorf("CPUClass(%d) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[int]string{0: "unknown", 1: "1", 8: "5-8", 31: "17-32", 256: "129-256", 1024: "257+"} {
+		if got := MemoryClass(in); got != want {
+			t.Errorf("MemoryClass(%d) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[int64]string{0: "<64KiB", 65535: "<64KiB", 65536: "<1MiB", 1 << 20: "<16MiB", 300 << 20: ">=256MiB"} {
+		if got := SizeClass(in); got != want {
+			t.Errorf("SizeClass(%d) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestAggregatesReport(t *testing.T) {
+	ctx := context.Background()
+	s := openSealed(t)
+	d1 := time.Date(2026, 10, 1, 8, 0, 0, 0, time.UTC)
+	d2 := d1.AddDate(0, 0, 1)
+	store(t, s, partA, d1, fileSub(recID(1), 1), fileSub(recID(2), 2), systemSub(recID(3), "6.8.1"))
+	store(t, s, partB, d2, fileSub(recID(4), 2), urlSub(recID(5), "http://a.example/"))
+	store(t, s, partC, d2, fileSub(recID(6), 2))
+	agg, err := s.Aggregates(ctx, AggregateOptions{Days: 1, Top: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if agg.Kinds["file"] != 4 || agg.Kinds["url"] != 1 || agg.Kinds["system"] != 1 {
+		t.Errorf("kinds %v", agg.Kinds)
+	}
+	if len(agg.Daily) != 2 || agg.Daily[0] != (DailyCount{"2026-10-02", "file", 2}) || agg.Daily[1] != (DailyCount{"2026-10-02", "url", 1}) {
+		t.Errorf("daily (last day) %+v", agg.Daily)
+	}
+	if len(agg.TopObjects) != 2 || !bytes.Equal(agg.TopObjects[0].Object, digestOf(2)) || agg.TopObjects[0].Participants != 3 {
+		t.Errorf("top %+v", agg.TopObjects)
+	}
+	if len(agg.ScanTime) != 2 || agg.ScanTime[0].Class != "<64KiB" || agg.ScanTime[0].Records != 4 || agg.ScanTime[1].Class != URLClass {
+		t.Errorf("scan time %+v", agg.ScanTime)
+	}
+	if m := agg.ScanTime[0].MeanMS; math.Abs(m-0.175) > 1e-9 { // (0.1 + 0.2 × 3) / 4
+		t.Errorf("mean %g", m)
+	}
+	all, _ := s.Aggregates(ctx, AggregateOptions{})
+	if len(all.Daily) != 4 || all.TopObjects != nil {
+		t.Errorf("all days %+v, top %+v", all.Daily, all.TopObjects)
+	}
+}
+
+// TestMigrationShredsPlaintextSubmissions: a database of an earlier
+// version held submissions in plaintext; the migration deletes them with
+// secure_delete, so that after a checkpoint no byte of them is in the file.
+func TestMigrationShredsPlaintextSubmissions(t *testing.T) {
+	ctx := context.Background()
+	s, path := openTemp(t)
+	fsys, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.DB(), fsys, goose.WithDisableGlobalRegistry(true), goose.WithLogger(goose.NopLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(ctx, 4); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		body := fmt.Sprintf(`{"url":"https://legacy-secret-host.example/p%d","verdict":"unknown","check_ms":1}`, i)
+		if _, err := s.DB().Exec(`INSERT INTO submissions (id, kind, created_at, received_at, body) VALUES (?, 'url', 1, 1, ?)`,
+			mustID(recID(i)), []byte(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.DB().Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); !bytes.Contains(b, []byte("legacy-secret-host")) {
+		t.Fatal("the plaintext rows are not in the file to begin with")
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{path, path + "-wal"} {
+		if b, _ := os.ReadFile(f); bytes.Contains(b, []byte("legacy-secret-host")) {
+			t.Errorf("%s still holds plaintext submissions", filepath.Base(f))
+		}
+	}
+}
