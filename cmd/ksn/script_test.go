@@ -4,10 +4,13 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -69,6 +72,7 @@ func TestScripts(t *testing.T) {
 			"closed-port":   cmdClosedPort,
 			"waitserve":     cmdWaitServe,
 			"serve-500":     cmdServe500,
+			"record-proxy":  cmdRecordProxy,
 		},
 	})
 }
@@ -238,4 +242,49 @@ func cmdServe500(ts *testscript.TestScript, neg bool, args []string) {
 	}))
 	ts.Defer(srv.Close)
 	ts.Setenv(args[0], strings.TrimPrefix(srv.URL, "http://"))
+}
+
+// cmdRecordProxy starts a loopback reverse proxy to a real server that
+// appends every request it forwards (request line, headers but the license
+// key, body) to FILE, so a script can assert what left the client:
+// `record-proxy NAME $ENDPOINT wire.log` sets $NAME to the proxy's URL.
+func cmdRecordProxy(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: record-proxy NAME TARGET-URL FILE")
+	}
+	target, err := url.Parse(args[1])
+	ts.Check(err)
+	logPath := ts.MkAbs(args[2])
+	var mu sync.Mutex
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s %s\n", r.Method, r.URL.RequestURI())
+		for name, vs := range r.Header {
+			if name != "Authorization" {
+				fmt.Fprintf(&b, "%s: %s\n", name, strings.Join(vs, ", "))
+			}
+		}
+		fmt.Fprintf(&b, "\n%s\n\n", body)
+		mu.Lock()
+		f, err := os.OpenFile(logPath, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err == nil {
+			_, err = f.WriteString(b.String())
+			f.Close()
+		}
+		mu.Unlock()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
+		proxy.ServeHTTP(w, r)
+	}))
+	ts.Defer(srv.Close)
+	ts.Setenv(args[0], srv.URL)
 }

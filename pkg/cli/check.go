@@ -210,8 +210,8 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 		// The participation state and the network's status are read
 		// while the first files hash: on a fresh install, creating the
 		// state database takes as long as hashing a few hundred files.
-		col = newCollector(ctx, opts)
-		net = openNetwork(ctx, opts, col.consent, db)
+		col = newCollector(ctx, opts.IO, opts.Consent, opts.Version)
+		net = openNetwork(ctx, networkDeps{IO: opts.IO, NewClient: opts.NewClient, NoCache: opts.NoCache}, col.consent, db)
 		reported <- reportBatches(ctx, db, net, rep, col, results, progress)
 	}()
 	runErr := checksum.Run(ctx, inputs, checksum.Options{

@@ -42,6 +42,9 @@ func (s *fakeStore) Algorithms(context.Context) ([]checksum.Algorithm, error) { 
 func (s *fakeStore) BeginImport(context.Context, string) (store.Importer, error) {
 	return nil, errors.New("not in this fake")
 }
+func (s *fakeStore) LookupURLs(context.Context, []store.URLHash) (map[store.URLHash][]reputation.URLSourced, error) {
+	return nil, nil
+}
 func (s *fakeStore) Close() error { return nil }
 
 func sha256Hex(b []byte) string {

@@ -29,26 +29,26 @@ type collector struct {
 // keeps a million-file run from holding every record.
 const appendEvery = 4096
 
-func newCollector(ctx context.Context, opts *CheckOptions) *collector {
-	col := &collector{ctx: ctx, io: opts.IO, version: opts.Version}
-	if opts.Consent == nil {
+func newCollector(ctx context.Context, io *term.IOStreams, loadConsent func(context.Context) (*consent, error), version string) *collector {
+	col := &collector{ctx: ctx, io: io, version: version}
+	if loadConsent == nil {
 		return col
 	}
-	c, err := opts.Consent(ctx)
+	c, err := loadConsent(ctx)
 	if err != nil {
 		// A bad setting must not cost the user their local verdicts: the
 		// run goes on, not participating, and says why.
-		opts.IO.Warnf("%v: checking with local verdicts only, nothing is collected or sent", err)
+		io.Warnf("%v: checking with local verdicts only, nothing is collected or sent", err)
 		return col
 	}
 	col.consent = c
 	if c.store == nil {
-		opts.IO.Warnf("participation state unavailable (%v): not participating, nothing is collected", c.openErr)
+		io.Warnf("participation state unavailable (%v): not participating, nothing is collected", c.openErr)
 		return col
 	}
 	col.active = c.collects()
 	if c.settings.String("endpoint") != "" && !c.status.Participating {
-		opts.IO.Errorf("notice: local verdicts only: %s (ksn status tells more)", describeState(c.status))
+		io.Errorf("notice: local verdicts only: %s (ksn status tells more)", describeState(c.status))
 	}
 	return col
 }
@@ -76,6 +76,17 @@ func (col *collector) add(batch []checked) {
 		}
 		col.pending = append(col.pending, r)
 	}
+	if len(col.pending) >= appendEvery {
+		col.flush()
+	}
+}
+
+// addRecords holds records made elsewhere (a link's, say) for the outbox.
+func (col *collector) addRecords(recs ...participation.Record) {
+	if !col.active {
+		return
+	}
+	col.pending = append(col.pending, recs...)
 	if len(col.pending) >= appendEvery {
 		col.flush()
 	}

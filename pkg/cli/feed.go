@@ -47,17 +47,27 @@ func NewCmdFeedImport(f *Factory, runF func(*FeedImportOptions) error) *cobra.Co
 	}
 	cmd := &cobra.Command{
 		Use:   "import [flags] <file>...",
-		Short: "Import feed files (MalwareBazaar CSV, ClamAV .hdb/.hsb, known-good lists)",
+		Short: "Import feed files (MalwareBazaar, ClamAV .hdb/.hsb, known-good lists, URLhaus, link lists)",
 		Long: `Import threat-intelligence feed files into the reputation database.
 
-Formats: the MalwareBazaar CSV export (plain, .gz or the published .zip),
-ClamAV hash databases (.hdb: MD5, .hsb: SHA-256), and known-good lists (one
-hex digest per line, optionally followed by a name; imported as clean).
+File formats: the MalwareBazaar CSV export (plain, .gz or the published
+.zip), ClamAV hash databases (.hdb: MD5, .hsb: SHA-256), and known-good
+lists (one hex digest per line, optionally followed by a name; imported as
+clean).
+
+Link formats: URLhaus CSV dumps (csv.txt, csv_recent), and plain lists of
+links or host names, one a line, optionally followed by a verdict
+(malicious, the default; suspicious; clean) and a threat name. A link is
+kept as its canonical host and path: another query string on the same path
+matches it, and a host name (or a link to "/") covers the whole host and
+its subdomains.
+
 The format is detected unless --format names it.
 
 Importing the same file again changes nothing. A malformed line is counted
 and reported with its line number; the rest of the file still imports.`,
 		Example: `  ksn feed import recent.csv
+  ksn feed import csv_recent.txt blocked-hosts.txt
   ksn feed import --format clamav-hsb main.hsb daily.hsb`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -137,10 +147,18 @@ func importOne(ctx context.Context, opts *FeedImportOptions, db store.Store, pat
 	progress := opts.IO.StartProgress(term.ProgressDelay, func() string {
 		return fmt.Sprintf("importing %s: %d indicators", filepath.Base(path), count.Load())
 	})
-	sum, err := feeds.Parse(rc, format, func(ind reputation.FileIndicator) error {
-		count.Add(1)
-		return imp.Add(ind)
-	})
+	var sum feeds.Summary
+	if feeds.IsURLFormat(format) {
+		sum, err = feeds.ParseURLs(rc, format, func(ind reputation.URLIndicator) error {
+			count.Add(1)
+			return imp.AddURL(ind)
+		})
+	} else {
+		sum, err = feeds.Parse(rc, format, func(ind reputation.FileIndicator) error {
+			count.Add(1)
+			return imp.Add(ind)
+		})
+	}
 	progress.Stop()
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)

@@ -31,6 +31,7 @@ from the start, and (when you choose to participate) a ksn reputation server.
 	})
 	root.AddCommand(
 		NewCmdCheck(f, nil),
+		NewCmdURL(f, nil),
 		NewCmdFeed(f),
 		NewCmdStatus(f),
 		NewCmdOptin(f),

@@ -16,7 +16,6 @@ import (
 const (
 	problemNotFound         = "not-found"
 	problemMethodNotAllowed = "method-not-allowed"
-	problemNotImplemented   = "not-implemented"
 )
 
 // problem is an error response in the making.

@@ -175,6 +175,9 @@ type sqliteImporter struct {
 	batch []reputation.FileIndicator
 	index map[digestKey]struct{} // the keys in batch
 
+	urls     []reputation.URLIndicator // see AddURL
+	urlIndex map[URLHash]struct{}
+
 	stats  ImportStats
 	err    error // sticky: the transaction is unusable
 	closed bool
@@ -375,6 +378,10 @@ func (im *sqliteImporter) Commit() (ImportStats, error) {
 		return ImportStats{}, errors.New("import: Commit after Commit or Rollback")
 	}
 	if err := im.flush(); err != nil {
+		im.Rollback()
+		return ImportStats{}, err
+	}
+	if err := im.flushURLs(); err != nil {
 		im.Rollback()
 		return ImportStats{}, err
 	}

@@ -21,6 +21,10 @@ type Store interface {
 	// source knows is a result with verdict unknown, not an error.
 	LookupFiles(ctx context.Context, files []FileDigests) ([]reputation.Result, error)
 
+	// LookupURLs returns the indicators of the expression hashes the
+	// database knows, by hash; a hash nobody lists is absent.
+	LookupURLs(ctx context.Context, hashes []URLHash) (map[URLHash][]reputation.URLSourced, error)
+
 	// Algorithms lists the digest algorithms that at least one indicator in
 	// the database is keyed by, so a caller can compute what lookups need.
 	Algorithms(ctx context.Context) ([]checksum.Algorithm, error)
@@ -37,6 +41,8 @@ type Store interface {
 // BeginImport governs the whole import.
 type Importer interface {
 	Add(ind reputation.FileIndicator) error
+	// AddURL adds a link indicator (link feeds such as URLhaus).
+	AddURL(ind reputation.URLIndicator) error
 	// Commit makes the import visible and says what changed.
 	Commit() (ImportStats, error)
 	// Rollback abandons the import; it is safe after Commit.
