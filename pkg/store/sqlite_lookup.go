@@ -113,10 +113,20 @@ func (s *SQLite) lookupDigests(ctx context.Context, byAlg map[checksum.Algorithm
 	stmt := tx.StmtContext(ctx, s.lookup)
 	defer stmt.Close()
 
+	// Digests of an algorithm no indicator is keyed by cannot match: a
+	// check hashes BLAKE3 for its output while the lists hold SHA-256,
+	// and asking about them would double the cost of every lookup.
+	present, err := presentAlgorithms(ctx, tx.StmtContext(ctx, s.algs))
+	if err != nil {
+		return nil, err
+	}
 	found := make(map[digestKey][]reputation.Sourced)
 	args := make([]any, 1+lookupChunk)
 	empty := []byte{}
 	for _, alg := range checksum.All {
+		if !present[alg] {
+			continue
+		}
 		digests := byAlg[alg]
 		// In key order, SQLite builds the IN list's ephemeral index by
 		// appending, and the probes walk the primary key left to right.
@@ -192,21 +202,32 @@ func unixTime(sec int64) time.Time {
 // Algorithms lists, in canonical order, the algorithms that at least one
 // indicator is keyed by.
 func (s *SQLite) Algorithms(ctx context.Context) ([]checksum.Algorithm, error) {
-	rows, err := s.algs.QueryContext(ctx)
+	present, err := presentAlgorithms(ctx, s.algs)
 	if err != nil {
 		return nil, fmt.Errorf("list digest algorithms: %w", err)
 	}
-	defer rows.Close()
 	var algs []checksum.Algorithm
+	for a := range present {
+		algs = append(algs, a)
+	}
+	return checksum.Canonical(algs), nil
+}
+
+// presentAlgorithms runs algorithmsSQL: the algorithms at least one
+// indicator is keyed by.
+func presentAlgorithms(ctx context.Context, stmt *sql.Stmt) (map[checksum.Algorithm]bool, error) {
+	rows, err := stmt.QueryContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	present := make(map[checksum.Algorithm]bool, len(checksum.All))
 	for rows.Next() {
 		var a string
 		if err := rows.Scan(&a); err != nil {
-			return nil, fmt.Errorf("list digest algorithms: %w", err)
+			return nil, err
 		}
-		algs = append(algs, checksum.Algorithm(a))
+		present[checksum.Algorithm(a)] = true
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list digest algorithms: %w", err)
-	}
-	return checksum.Canonical(algs), nil
+	return present, rows.Err()
 }
