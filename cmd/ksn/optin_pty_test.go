@@ -122,3 +122,29 @@ func cleanEnv() []string {
 	}
 	return env
 }
+
+// TestOptinPromptCountsTheBacklog: the prompt says how many collected
+// records accepting would send, and that without an endpoint they wait.
+func TestOptinPromptCountsTheBacklog(t *testing.T) {
+	ksn, err := exec.LookPath("ksn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	env := append(cleanEnv(), "KSN_HOME="+home, "PAGER=cat", "TERM=dumb")
+	sample := home + "/a.txt"
+	if err := os.WriteFile(sample, []byte("collected while undecided\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	check := exec.Command(ksn, "check", sample)
+	check.Env = env
+	if out, err := check.CombinedOutput(); err != nil {
+		t.Fatalf("check: %v\n%s", err, out)
+	}
+	// The file's record and the daily system record.
+	screen := runOnTerminal(t, ksn, env, []string{"optin"}, "no")
+	want := "If you accept, the 2 records collected on this machine since "
+	if !strings.Contains(screen, want) || !strings.Contains(screen, "will be sent once an endpoint is set.") {
+		t.Fatalf("the prompt did not count the backlog (%q):\n%s", want, screen)
+	}
+}

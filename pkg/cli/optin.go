@@ -97,7 +97,7 @@ func runOptin(ctx context.Context, f *Factory, opts *OptinOptions) error {
 		if err := printStatement(f.IO, st, false); err != nil {
 			return err
 		}
-		fmt.Fprintf(f.IO.Out, "\n%s\n", backlogSentence(stats, opts.Level))
+		fmt.Fprintf(f.IO.Out, "\n%s\n", backlogSentence(stats, opts.Level, c.limits().MaxAge, c.settings.String("endpoint"), time.Now()))
 		fmt.Fprintf(f.IO.Out, "Participate at the %s level under statement %s? Type \"yes\" to accept: ", opts.Level, st.ID)
 		answer, _ := bufio.NewReader(f.IO.In).ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(answer)); a != "yes" {
@@ -170,14 +170,33 @@ func runOptin(ctx context.Context, f *Factory, opts *OptinOptions) error {
 	return nil
 }
 
-func backlogSentence(stats participation.OutboxStats, level participation.Level) string {
+// backlogSentence tells, before the user answers, what accepting sends.
+func backlogSentence(stats participation.OutboxStats, level participation.Level, maxAge time.Duration, endpoint string, now time.Time) string {
 	switch {
 	case stats.Records == 0:
 		return "No records were collected on this machine before; nothing is waiting to be sent."
 	case level == participation.Basic:
 		return fmt.Sprintf("%d records collected on this machine stay local: the basic level sends lookups only.", stats.Records)
 	}
-	return fmt.Sprintf("If you accept, the %d records collected on this machine since %s will be sent.", stats.Records, formatTime(stats.Oldest))
+	s := fmt.Sprintf("If you accept, the %s collected on this machine since %s will be sent", plural(int(stats.Records), "record"), formatTime(stats.Oldest))
+	if endpoint == "" {
+		s += " once an endpoint is set"
+	}
+	if maxAge > 0 && stats.Oldest.Before(now.Add(-maxAge)) {
+		s += fmt.Sprintf(", except those older than %s, which are dropped instead", formatAge(maxAge))
+	}
+	return s + "."
+}
+
+// formatAge writes a max_age setting the way users set it: "90d", "36h".
+func formatAge(d time.Duration) string {
+	switch {
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return d.String()
 }
 
 func afterOptinSentence(stats participation.OutboxStats, level participation.Level, endpoint string) string {

@@ -50,23 +50,26 @@ func roundGiB(b uint64) int {
 	return max(1, int((b+1<<29)>>30))
 }
 
-// sanitizeRelease keeps a kernel release to what a release string is made
-// of, and bounds its length. A release is chosen by whoever built the
-// kernel (e.g. "6.8.0-45-generic", "23.4.0"); a custom build may put
-// anything in it, and nothing beyond a version should leave the machine.
+// sanitizeRelease keeps of a kernel release only its leading numeric
+// version ("6.8.0" of "6.8.0-45-generic"), at most four parts. Whoever
+// built the kernel chose the rest, and a custom build's suffix
+// ("-fc-v1045", "+alice") can be unique to one machine: a version is what
+// the statistics need, a fingerprint is not.
 func sanitizeRelease(s string) string {
 	s = strings.TrimSpace(s)
-	const maxLen = 64
-	var b strings.Builder
-	for i := 0; i < len(s) && b.Len() < maxLen; i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z',
-			c == '.', c == '-', c == '_', c == '+', c == '~':
-			b.WriteByte(c)
-		default:
-			return b.String() // stop at the first odd byte: what follows is not a version
+	var parts []string
+	for _, p := range strings.SplitN(s, ".", 5) {
+		n := 0
+		for n < len(p) && n < 8 && p[n] >= '0' && p[n] <= '9' {
+			n++
+		}
+		if n == 0 {
+			break
+		}
+		parts = append(parts, p[:n])
+		if n < len(p) || len(parts) == 4 {
+			break // the version ends inside this part
 		}
 	}
-	return b.String()
+	return strings.Join(parts, ".")
 }
