@@ -58,18 +58,16 @@ func (col *collector) add(batch []checked) {
 		return
 	}
 	now := time.Now().UTC()
+	sums := make([]participation.FileSum, 0, 4)
 	for _, c := range batch {
 		if c.Err != nil {
 			continue
 		}
-		digests := make(map[string]string, len(c.Digests))
-		for a := range c.Digests {
-			digests[string(a)] = c.Digests.Hex(a)
+		sums = sums[:0]
+		for a, d := range c.Digests {
+			sums = append(sums, participation.FileSum{Algorithm: string(a), Sum: d})
 		}
-		r, err := participation.NewFileRecord(participation.FileObservation{
-			Digests: digests, Size: c.Size, Verdict: string(c.Reputation.Verdict),
-			HashMS: float64(c.Elapsed.Microseconds()) / 1000,
-		}, now)
+		r, err := participation.NewCompactFileRecord(sums, c.Size, string(c.Reputation.Verdict), c.Elapsed, now)
 		if err != nil {
 			col.fail(err)
 			return

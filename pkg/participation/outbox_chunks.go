@@ -49,8 +49,12 @@ var errCorruptChunk = errors.New("corrupt outbox chunk")
 // The kinds' codes in the framing.
 var (
 	kindCodes = map[Kind]byte{KindFile: 1, KindURL: 2, KindSystem: 3}
-	kindNames = [...]Kind{1: KindFile, 2: KindURL, 3: KindSystem}
+	kindNames = [...]Kind{1: KindFile, 2: KindURL, 3: KindSystem, codeCompactFile: KindFile}
 )
+
+// codeCompactFile frames a file record whose body is in the compact form
+// (compact.go) instead of JSON.
+const codeCompactFile = 4
 
 // framed is one record as stored: raw is its whole framing, body its body.
 type framed struct {
@@ -87,28 +91,41 @@ func parseChunk(data []byte) ([]framed, error) {
 	return out, nil
 }
 
-// record decodes a framed record; its body shares f.raw's memory.
-func (f framed) record() Record {
-	return Record{
+// record decodes a framed record; a JSON body shares f.raw's memory, a
+// compact one is rendered as JSON.
+func (f framed) record() (Record, error) {
+	r := Record{
 		ID:        hex.EncodeToString(f.raw[:16]),
 		Kind:      kindNames[f.raw[16]],
 		CreatedAt: fromUnixNano(f.created),
 		Body:      f.raw[recordHeader:len(f.raw):len(f.raw)],
 	}
+	if f.raw[16] == codeCompactFile {
+		body, err := renderCompact(r.Body)
+		if err != nil {
+			return Record{}, fmt.Errorf("record %s: %w", r.ID, err)
+		}
+		r.Body = body
+	}
+	return r, nil
 }
 
 // appendFramed appends the framing of the record r to b. r should be
 // valid; an invalid one is framed as something, without panicking.
 func appendFramed(b []byte, r *Record) []byte {
 	n := len(b)
-	b = slices.Grow(b, recordHeader+len(r.Body))[:n+16]
+	b = slices.Grow(b, recordHeader+len(r.Body)+len(r.compact))[:n+16]
 	if len(r.ID) == 32 { // else invalid, and never committed (see Append)
 		hex.Decode(b[n:], []byte(r.ID))
 	}
-	b = append(b, kindCodes[r.Kind])
+	body, code := r.Body, kindCodes[r.Kind]
+	if r.compact != nil {
+		body, code = r.compact, codeCompactFile
+	}
+	b = append(b, code)
 	b = binary.BigEndian.AppendUint64(b, uint64(r.CreatedAt.UnixNano()))
-	b = binary.BigEndian.AppendUint32(b, uint32(len(r.Body)))
-	return append(b, r.Body...)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(body)))
+	return append(b, body...)
 }
 
 // chunk is a chunk being built or rewritten.
@@ -140,7 +157,7 @@ func (c *chunk) addFramed(f framed) {
 
 func (c *chunk) addRecord(r *Record) {
 	c.data = appendFramed(c.data, r)
-	c.note(r.CreatedAt.UnixNano(), len(r.Body))
+	c.note(r.CreatedAt.UnixNano(), len(r.Body)+len(r.compact))
 }
 
 // chunkFrom returns the chunk of the given records.
