@@ -212,7 +212,8 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 		// state database takes as long as hashing a few hundred files.
 		col = newCollector(ctx, opts.IO, opts.Consent, opts.Version)
 		net = openNetwork(ctx, networkDeps{IO: opts.IO, NewClient: opts.NewClient, NoCache: opts.NoCache}, col.consent, db)
-		reported <- reportBatches(ctx, db, net, rep, col, results, progress)
+		keys := smallKeySet(ctx, db)
+		reported <- reportBatches(ctx, db, keys, net, rep, col, results, progress)
 	}()
 	runErr := checksum.Run(ctx, inputs, checksum.Options{
 		Algorithms: algs, Workers: opts.Workers, Recursive: opts.Recursive, Follow: opts.Follow,
@@ -251,12 +252,12 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 
 // reportBatches looks up and prints results in input order until results is
 // closed. It keeps draining after an error so the hashing side never blocks.
-func reportBatches(ctx context.Context, db store.Store, net *network, rep *reporter, col *collector, results <-chan checked, progress *term.Progress) error {
+func reportBatches(ctx context.Context, db store.Store, keys *store.KeySet, net *network, rep *reporter, col *collector, results <-chan checked, progress *term.Progress) error {
 	var batch []checked
 	var failed error
 	flush := func() {
 		if failed == nil && len(batch) > 0 {
-			failed = lookup(ctx, db, batch)
+			failed = lookup(ctx, db, keys, batch)
 			if failed == nil {
 				net.lookup(ctx, batch)
 				// Printed around the progress line, and flushed: a line
@@ -297,16 +298,42 @@ func reportBatches(ctx context.Context, db store.Store, net *network, rep *repor
 	}
 }
 
+// smallIndicators is the most indicators a local database may hold for a
+// check to read all their keys into memory first (about 5 ms at the most).
+const smallIndicators = 10_000
+
+// smallKeySet returns the keys of a small database's indicators, or nil
+// when the database is large (or is not SQLite): see store.SQLite.SmallKeySet.
+func smallKeySet(ctx context.Context, db store.Store) *store.KeySet {
+	s, ok := db.(interface {
+		SmallKeySet(context.Context, int) (*store.KeySet, bool, error)
+	})
+	if !ok {
+		return nil
+	}
+	keys, ok, err := s.SmallKeySet(ctx, smallIndicators)
+	if err != nil || !ok {
+		return nil // every lookup asks the database, as for a large one
+	}
+	return keys
+}
+
 // lookup fills in the reputation of every hashed input of the batch with
-// one database query.
-func lookup(ctx context.Context, db store.Store, batch []checked) error {
+// one database query. With keys, only the files one of whose digests an
+// indicator is keyed by are asked about; the rest are unknown.
+func lookup(ctx context.Context, db store.Store, keys *store.KeySet, batch []checked) error {
 	var queries []store.FileDigests
 	var idx []int
 	for i, c := range batch {
-		if c.Err == nil {
-			queries = append(queries, store.FileDigests(c.Digests))
-			idx = append(idx, i)
+		if c.Err != nil {
+			continue
 		}
+		if keys != nil && !keys.MayMatch(store.FileDigests(c.Digests)) {
+			batch[i].Reputation = reputation.Result{Verdict: reputation.Unknown}
+			continue
+		}
+		queries = append(queries, store.FileDigests(c.Digests))
+		idx = append(idx, i)
 	}
 	if len(queries) == 0 {
 		return nil
