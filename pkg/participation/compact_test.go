@@ -79,11 +79,17 @@ func hexOf(b []byte) string {
 func TestCompactRejects(t *testing.T) {
 	d := make([]byte, 32)
 	for name, f := range map[string]func() (Record, error){
-		"unknown verdict":   func() (Record, error) { return NewCompactFileRecord(nil, 1, "evil", 0, testEpoch) },
-		"short digest":      func() (Record, error) { return NewCompactFileRecord([]FileSum{{"sha256", d[:31]}}, 1, "unknown", 0, testEpoch) },
-		"unknown algorithm": func() (Record, error) { return NewCompactFileRecord([]FileSum{{"sha512", d}}, 1, "unknown", 0, testEpoch) },
-		"repeated":          func() (Record, error) { return NewCompactFileRecord([]FileSum{{"sha256", d}, {"sha256", d}}, 1, "unknown", 0, testEpoch) },
-		"negative size":     func() (Record, error) { return NewCompactFileRecord(nil, -1, "unknown", 0, testEpoch) },
+		"unknown verdict": func() (Record, error) { return NewCompactFileRecord(nil, 1, "evil", 0, testEpoch) },
+		"short digest": func() (Record, error) {
+			return NewCompactFileRecord([]FileSum{{"sha256", d[:31]}}, 1, "unknown", 0, testEpoch)
+		},
+		"unknown algorithm": func() (Record, error) {
+			return NewCompactFileRecord([]FileSum{{"sha512", d}}, 1, "unknown", 0, testEpoch)
+		},
+		"repeated": func() (Record, error) {
+			return NewCompactFileRecord([]FileSum{{"sha256", d}, {"sha256", d}}, 1, "unknown", 0, testEpoch)
+		},
+		"negative size": func() (Record, error) { return NewCompactFileRecord(nil, -1, "unknown", 0, testEpoch) },
 	} {
 		if _, err := f(); err == nil {
 			t.Errorf("%s: accepted", name)
