@@ -211,7 +211,7 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 		// while the first files hash: on a fresh install, creating the
 		// state database takes as long as hashing a few hundred files.
 		col = newCollector(ctx, opts.IO, opts.Consent, opts.Version)
-		net = openNetwork(ctx, networkDeps{IO: opts.IO, NewClient: opts.NewClient, NoCache: opts.NoCache}, col.consent, db)
+		net = openNetwork(ctx, networkDeps{IO: opts.IO, NewClient: opts.NewClient, NoCache: opts.NoCache, Files: true}, col.consent, db)
 		keys := smallKeySet(ctx, db)
 		reported <- reportBatches(ctx, db, keys, net, rep, col, results, progress)
 	}()

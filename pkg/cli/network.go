@@ -186,6 +186,7 @@ type networkDeps struct {
 	IO        *term.IOStreams
 	NewClient func(*consent) (*client.Client, error) // nil: local verdicts only
 	NoCache   bool                                   // ask even about files answered recently
+	Files     bool                                   // file lookups, which a service-wide restriction stops
 }
 
 // openNetwork asks the endpoint for its status once (license, statement)
@@ -193,6 +194,14 @@ type networkDeps struct {
 func openNetwork(ctx context.Context, opts networkDeps, c *consent, db store.Store) *network {
 	n := &network{}
 	if c == nil || opts.NewClient == nil || !c.status.Participating || c.settings.String("endpoint") == "" {
+		return n
+	}
+	n.consent, n.io = c, opts.IO
+	endpoint := c.settings.String("endpoint")
+	now := time.Now()
+	if w, ok := loadBackoff(c.paths, endpoint, now); ok && (w.Detail != client.DetailRestricted || opts.Files) {
+		opts.IO.Errorf("notice: not asking %s before %s, as it asked (ksn status asks anyway)", endpoint, formatTime(w.Until))
+		n.err = waitError(w, endpoint, now)
 		return n
 	}
 	cl, err := opts.NewClient(c)
@@ -211,7 +220,7 @@ func openNetwork(ctx context.Context, opts networkDeps, c *consent, db store.Sto
 			WithHint("read the new statement and accept it: ksn optin")
 		return n
 	}
-	n.cl, n.consent, n.io = cl, c, opts.IO
+	n.cl = cl
 	// The shorter of the user's and the server's cache lifetimes.
 	n.ttl = c.settings.Duration("cache.ttl")
 	if server := time.Duration(st.Limits.CacheTTLSeconds) * time.Second; server < n.ttl {
@@ -268,6 +277,9 @@ func (n *network) deliver(ctx context.Context, col *collector) {
 func (n *network) failure() error {
 	var ce *client.Error
 	var ec *exitcode.Error
+	if errors.As(n.err, &ce) && n.consent != nil {
+		rememberBackoff(n.consent.paths, n.consent.settings.String("endpoint"), ce, time.Now())
+	}
 	switch {
 	case errors.As(n.err, &ce):
 		return &exitcode.Error{Code: ce.ExitCode(), Err: fmt.Errorf("network verdicts unavailable, local verdicts stand: %w", ce), Hint: ce.Hint()}

@@ -111,12 +111,15 @@ func probeNetwork(ctx context.Context, f *Factory, c *consent, s *statusJSON) (r
 	}
 	st, err := cl.Status(ctx)
 	var ce *client.Error
+	endpoint := c.settings.String("endpoint")
 	if errors.As(err, &ce) {
+		rememberBackoff(c.paths, endpoint, ce, time.Now())
 		return string(ce.Reason), ce.Detail + messageSuffix(ce.Message), ce.Hint(), ce.ExitCode()
 	}
 	if err != nil {
 		return "offline", err.Error(), "", exitcode.Offline
 	}
+	forgetBackoff(c.paths)
 	s.License = &licenseJSON{State: st.License.State, Label: st.License.Label, ExpiresAt: st.License.ExpiresAt}
 	s.Statement.ID, s.Statement.SHA256, s.Statement.Source = st.Statement.ID, st.Statement.SHA256, c.settings.String("endpoint")
 	s.Statement.Accepted = statementMatches(st.Statement, c.status.Decision)
@@ -132,6 +135,7 @@ func probeNetwork(ctx context.Context, f *Factory, c *consent, s *statusJSON) (r
 		// the user that is a wait, like a rate limit.
 		e := &client.Error{Reason: client.ReasonRateLimited, Detail: client.DetailRestricted, Status: 503,
 			RetryAfter: time.Duration(st.RestrictedSeconds) * time.Second}
+		rememberBackoff(c.paths, endpoint, e, time.Now())
 		return string(e.Reason), e.Detail + ": " + strings.TrimPrefix(e.Error(), "rate-limited: "), e.Hint(), e.ExitCode()
 	}
 	return "", "", "", exitcode.OK
