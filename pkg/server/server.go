@@ -228,7 +228,12 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			slog.Int("status", sw.status),
 			slog.Duration("duration", d),
 		}
-		if ri.licenseID != 0 {
+		// An accepted submission is not logged with its license: the
+		// statement promises that the key is not stored with what a
+		// participant sends, and a log line tying a license to a batch's
+		// time and size would do just that. Refusals keep it, for the
+		// operator who has to find out why a license is turned away.
+		if ri.licenseID != 0 && !(ep == api.PathSubmissions && sw.status < 400) {
 			attrs = append(attrs, slog.Int64("license", ri.licenseID))
 		}
 		if ri.items != 0 {

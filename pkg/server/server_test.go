@@ -559,6 +559,12 @@ func TestMetricsAndLogs(t *testing.T) {
 	if !strings.Contains(logs, fmt.Sprintf("license=%d", fx.lic.ID)) || !strings.Contains(logs, "status=202") {
 		t.Errorf("logs lack the license id or the status:\n%s", logs)
 	}
+	// An accepted submission is not tied to its license, even in the log.
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, "endpoint=/v1/submissions") && strings.Contains(line, "status=202") && strings.Contains(line, "license=") {
+			t.Errorf("an accepted submission is logged with its license: %s", line)
+		}
+	}
 }
 
 // TestConcurrent runs lookups, submissions and status calls of several
