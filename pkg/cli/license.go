@@ -57,7 +57,10 @@ sent to the configured endpoint, and only while you participate.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			key := strings.TrimSpace(args[0])
-			if key == "" || strings.ContainsAny(key, " \t\r\n") || len(key) > 256 {
+			// A key travels in an Authorization header: printable ASCII,
+			// no spaces. ksn serve's keys are "ksn_" and 32 characters.
+			printable := strings.IndexFunc(key, func(r rune) bool { return r <= ' ' || r > '~' }) < 0
+			if key == "" || !printable || len(key) > 256 {
 				return usageError("paste the key exactly as the operator gave it", "that does not look like a license key")
 			}
 			paths, err := f.Paths()
