@@ -101,13 +101,7 @@ local database holds indicators for (for example MD5 after importing a ClamAV
 			if opts.Null && opts.FilesFrom == "" {
 				return usageError("use -0 together with --files-from", "-0 only applies to --files-from")
 			}
-			opts.OpenStore = func(ctx context.Context) (store.Store, error) {
-				paths, err := f.Paths()
-				if err != nil {
-					return nil, err
-				}
-				return f.OpenStore(ctx, paths.DatabaseFile())
-			}
+			opts.OpenStore = f.OpenLocalStore
 			opts.Consent = func(ctx context.Context) (*consent, error) { return loadConsent(ctx, f) }
 			opts.NewClient = func(c *consent) (*client.Client, error) { return newClient(f, c) }
 			opts.Version = f.Version

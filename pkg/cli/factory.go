@@ -23,6 +23,15 @@ type Factory struct {
 // Paths resolves ksn's directories from the factory's environment.
 func (f *Factory) Paths() (config.Paths, error) { return config.ResolvePaths(f.Env) }
 
+// OpenLocalStore opens the local reputation database in the data directory.
+func (f *Factory) OpenLocalStore(ctx context.Context) (store.Store, error) {
+	paths, err := f.Paths()
+	if err != nil {
+		return nil, err
+	}
+	return f.OpenStore(ctx, paths.DatabaseFile())
+}
+
 // DefaultOpenStore opens (creating on first use) a SQLite reputation database.
 func DefaultOpenStore(ctx context.Context, path string) (store.Store, error) {
 	db, err := store.OpenSQLite(ctx, path)

@@ -77,15 +77,10 @@ and reported with its line number; the rest of the file still imports.`,
 			}
 			opts.Files, opts.Format = args, ff
 			opts.OpenStore = func(ctx context.Context) (store.Store, error) {
-				path := opts.DB
-				if path == "" {
-					paths, err := f.Paths()
-					if err != nil {
-						return nil, err
-					}
-					path = paths.DatabaseFile()
+				if opts.DB == "" {
+					return f.OpenLocalStore(ctx)
 				}
-				return f.OpenStore(ctx, path)
+				return f.OpenStore(ctx, opts.DB)
 			}
 			if runF != nil {
 				return runF(opts)

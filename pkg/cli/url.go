@@ -92,13 +92,7 @@ submission would carry, and sends nothing: its verdicts are local.`,
 			if stdins > 1 {
 				return usageError("", "'-' (standard input) may be given once")
 			}
-			opts.OpenStore = func(ctx context.Context) (store.Store, error) {
-				paths, err := f.Paths()
-				if err != nil {
-					return nil, err
-				}
-				return f.OpenStore(ctx, paths.DatabaseFile())
-			}
+			opts.OpenStore = f.OpenLocalStore
 			opts.Consent = func(ctx context.Context) (*consent, error) { return loadConsent(ctx, f) }
 			opts.NewClient = func(c *consent) (*client.Client, error) { return newClient(f, c) }
 			opts.Version = f.Version

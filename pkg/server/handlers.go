@@ -60,13 +60,7 @@ func (s *Server) handleLookupFiles(w http.ResponseWriter, r *http.Request, lic s
 		return
 	}
 	n := len(req.Items)
-	info(r).items = n
-	if n > api.MaxBatch {
-		writeProblem(w, r, problem{Status: http.StatusRequestEntityTooLarge, Type: api.ProblemTooLarge,
-			Detail: fmt.Sprintf("%d items; a request may carry at most %d", n, api.MaxBatch)})
-		return
-	}
-	if !s.charge(w, r, lic, n) {
+	if !s.admit(w, r, lic, n, "items") {
 		return
 	}
 	files := make([]store.FileDigests, n)
@@ -179,13 +173,7 @@ func (s *Server) handleSubmissions(w http.ResponseWriter, r *http.Request, lic s
 		return
 	}
 	n := len(batch.Records)
-	info(r).items = n
-	if n > api.MaxBatch {
-		writeProblem(w, r, problem{Status: http.StatusRequestEntityTooLarge, Type: api.ProblemTooLarge,
-			Detail: fmt.Sprintf("%d records; a request may carry at most %d", n, api.MaxBatch)})
-		return
-	}
-	if !s.charge(w, r, lic, n) {
+	if !s.admit(w, r, lic, n, "records") {
 		return
 	}
 	if _, err := store.ParseParticipant(batch.Participant); err != nil {
@@ -211,6 +199,19 @@ func (s *Server) handleSubmissions(w http.ResponseWriter, r *http.Request, lic s
 	s.metrics.submissions.WithLabelValues("accepted").Add(float64(accepted))
 	s.metrics.submissions.WithLabelValues("duplicate").Add(float64(dups))
 	writeJSON(w, http.StatusAccepted, api.SubmissionResult{Accepted: accepted, Duplicates: dups})
+}
+
+// admit lets a batch of n items in: at most api.MaxBatch (else 413), and
+// charged to the license's rate (else 429). noun names the items in the
+// 413's detail.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, lic store.License, n int, noun string) bool {
+	info(r).items = n
+	if n > api.MaxBatch {
+		writeProblem(w, r, problem{Status: http.StatusRequestEntityTooLarge, Type: api.ProblemTooLarge,
+			Detail: fmt.Sprintf("%d %s; a request may carry at most %d", n, noun, api.MaxBatch)})
+		return false
+	}
+	return s.charge(w, r, lic, n)
 }
 
 // decode reads the request body as one JSON document into v. A body over

@@ -23,13 +23,7 @@ func (s *Server) handleLookupURLs(w http.ResponseWriter, r *http.Request, lic st
 		return
 	}
 	n := len(req.Prefixes)
-	info(r).items = n
-	if n > api.MaxBatch {
-		writeProblem(w, r, problem{Status: http.StatusRequestEntityTooLarge, Type: api.ProblemTooLarge,
-			Detail: fmt.Sprintf("%d prefixes; a request may carry at most %d", n, api.MaxBatch)})
-		return
-	}
-	if !s.charge(w, r, lic, n) {
+	if !s.admit(w, r, lic, n, "prefixes") {
 		return
 	}
 	prefixes := make([]store.URLPrefix, n)
