@@ -349,13 +349,16 @@ func writeLinkHuman(w io.Writer, s *term.Styles, l link, explain bool) {
 	if removed := removedParts(c); removed != "" {
 		fmt.Fprintf(w, "  removed     %s (never used, never sent)\n", removed)
 	}
-	fmt.Fprintf(w, "  expressions %d (SHA-256; only the first 4 bytes are sent):\n", len(l.Lookup.Entries))
+	fmt.Fprintf(w, "  expressions %d (SHA-256; * matched; only the first 4 bytes of the others than \"local\" are sent):\n", len(l.Lookup.Entries))
 	for _, e := range l.Lookup.Entries {
-		mark := " "
+		mark, local := " ", ""
 		if slices.Contains(l.Matched, e.Expression) {
 			mark = "*"
 		}
-		fmt.Fprintf(w, "   %s %s  %s\n", mark, e.Full, term.SafeText(e.Expression))
+		if e.Local {
+			local = "  (local: it holds a query or a token)"
+		}
+		fmt.Fprintf(w, "   %s %s  %s%s\n", mark, e.Full, term.SafeText(e.Expression), local)
 	}
 	var ps []string
 	for _, p := range l.Lookup.Prefixes {
@@ -413,6 +416,7 @@ type expressionJSON struct {
 	Expression string `json:"expression"`
 	SHA256     string `json:"sha256"`
 	Prefix     string `json:"prefix"`
+	Local      bool   `json:"local"` // matched locally only; its prefix is never sent
 }
 
 func writeLinkJSON(w io.Writer, l link, explain bool) error {
@@ -436,7 +440,7 @@ func writeLinkJSON(w io.Writer, l link, explain bool) error {
 				x.Removed = append(x.Removed, "fragment")
 			}
 			for _, e := range l.Lookup.Entries {
-				x.Expressions = append(x.Expressions, expressionJSON{e.Expression, hex.EncodeToString(e.Full[:]), e.Prefix.String()})
+				x.Expressions = append(x.Expressions, expressionJSON{e.Expression, hex.EncodeToString(e.Full[:]), e.Prefix.String(), e.Local})
 			}
 			for _, p := range l.Lookup.Prefixes {
 				x.Prefixes = append(x.Prefixes, p.String())

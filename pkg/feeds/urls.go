@@ -39,17 +39,23 @@ func ParseURLs(r io.Reader, f Format, emit func(reputation.URLIndicator) error) 
 	return parseLines(r, f, p.parseLine, emit)
 }
 
-// urlIndicator keys a listed link by its host and path. The query is left
-// out on purpose: a feed lists where a payload or a phishing page lives,
-// and a different query string on the same path (a cache-buster, a
-// tracking id) reaches the same thing. A link whose path is "/" names the
-// whole host, as Safe Browsing's expressions do.
+// urlIndicator keys a listed link by its canonical host and path, and its
+// query when it has one: a listed "docs.example/uc?id=X" must not flag
+// every other file of that service, so another query string on the same
+// path does not match. A link without a query names the path, whatever
+// query a visit adds to it, and a link whose path is "/" names the whole
+// host, as Safe Browsing's expressions do. (An indicator with a query is
+// matched by the local database only: ksn never sends the prefix of an
+// expression that holds a query; see urlcanon.Entry.Local.)
 func urlIndicator(raw string) (reputation.URLIndicator, error) {
 	c, err := urlcanon.Canonicalize(raw)
 	if err != nil {
 		return reputation.URLIndicator{}, fmt.Errorf("%w: %s: %v", errBadURL, quote(raw), strings.TrimPrefix(err.Error(), "urlcanon: "))
 	}
 	expr := c.Host + c.Path
+	if c.HasQuery {
+		expr += "?" + c.Query
+	}
 	return reputation.URLIndicator{Hash: urlcanon.Hash(expr), Expression: expr}, nil
 }
 

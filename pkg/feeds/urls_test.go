@@ -40,11 +40,16 @@ func checkURLIndicator(t testing.TB, ind reputation.URLIndicator) {
 	if ind.Hash != urlcanon.Hash(ind.Expression) {
 		t.Fatalf("hash of %q is not its SHA-256", ind.Expression)
 	}
-	if ind.Expression == "" || strings.Contains(ind.Expression, "://") || strings.ContainsAny(ind.Expression, "?#") {
-		t.Fatalf("expression %q: want canonical host and path, no scheme, query or fragment", ind.Expression)
+	if ind.Expression == "" || strings.Contains(ind.Expression, "://") || strings.Contains(ind.Expression, "#") {
+		t.Fatalf("expression %q: want canonical host, path and query, no scheme or fragment", ind.Expression)
 	}
-	if c, err := urlcanon.Canonicalize("http://" + ind.Expression); err != nil || c.Host+c.Path != ind.Expression {
-		t.Fatalf("expression %q is not canonical (%v, %q)", ind.Expression, err, c.Host+c.Path)
+	c, err := urlcanon.Canonicalize("http://" + ind.Expression)
+	again := c.Host + c.Path
+	if c.HasQuery {
+		again += "?" + c.Query
+	}
+	if err != nil || again != ind.Expression {
+		t.Fatalf("expression %q is not canonical (%v, %q)", ind.Expression, err, again)
 	}
 	switch ind.Verdict {
 	case reputation.Malicious, reputation.Suspicious, reputation.Clean:
@@ -66,9 +71,11 @@ func TestURLhausLines(t *testing.T) {
 		first       time.Time
 		err         error
 	}{
-		{"row", uhRow("http://evil.example/dl/x.exe?ref=1", "2024-11-26 09:11:05", "malware_download", "exe,Mozi"),
+		{"row", uhRow("http://evil.example/dl/x.exe", "2024-11-26 09:11:05", "malware_download", "exe,Mozi"),
 			"evil.example/dl/x.exe", "exe,Mozi", "malware_download", added, nil},
-		{"query and fragment dropped, host lower-cased", uhRow("HTTP://Evil.Example./a/./b#frag", "2024-11-26 09:11:05", "malware_download", ""),
+		{"query kept", uhRow("https://docs.example/uc?export=download&id=1AbC", "2024-11-26 09:11:05", "malware_download", ""),
+			"docs.example/uc?export=download&id=1AbC", "", "malware_download", added, nil},
+		{"fragment dropped, host lower-cased", uhRow("HTTP://Evil.Example./a/./b#frag", "2024-11-26 09:11:05", "malware_download", ""),
 			"evil.example/a/b", "", "malware_download", added, nil},
 		{"userinfo and port dropped", uhRow("http://u:p@198.51.100.23:8080/bin.sh", "2024-11-26 09:11:05", "malware_download", ""),
 			"198.51.100.23/bin.sh", "", "malware_download", added, nil},
@@ -134,7 +141,7 @@ func TestURLListLines(t *testing.T) {
 		err         error
 	}{
 		{"evil.example", "evil.example/", reputation.Malicious, "", "listed", nil},
-		{"http://Evil.Example/Login?user=x#top  malicious  Phish.Generic  v2", "evil.example/Login", reputation.Malicious, "Phish.Generic v2", "listed", nil},
+		{"http://Evil.Example/Login?user=x#top  malicious  Phish.Generic  v2", "evil.example/Login?user=x", reputation.Malicious, "Phish.Generic v2", "listed", nil},
 		{"ads.example\tsuspicious", "ads.example/", reputation.Suspicious, "", "suspicious", nil},
 		{"cdn.vendor.example/releases/ CLEAN", "cdn.vendor.example/releases/", reputation.Clean, "", "known-good", nil},
 		{"# a comment", "", "", "", "", nil},
@@ -175,7 +182,7 @@ func TestURLSamples(t *testing.T) {
 		expr                         string
 		verdict                      reputation.Verdict
 	}{
-		{"urlhaus-recent.csv", URLhaus, 16, 6, 1, 15, errBadURL, "malware.ksn-test.example/dl/payload.exe", reputation.Malicious},
+		{"urlhaus-recent.csv", URLhaus, 16, 6, 1, 15, errBadURL, "malware.ksn-test.example/dl/payload.exe?ref=feed", reputation.Malicious},
 		{"url-list.txt", URLList, 7, 4, 1, 7, errBadField, "phish.ksn-test.example/", reputation.Malicious},
 	}
 	for _, tt := range tests {

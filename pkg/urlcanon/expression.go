@@ -118,6 +118,12 @@ type Entry struct {
 	Expression string
 	Full       FullHash
 	Prefix     Prefix
+	// Local marks an expression that is matched against local lists only:
+	// its prefix is never sent. It holds a query, or a path segment that
+	// Redact hides. With the rest of the link known (the expressions
+	// without it are sent), 4 bytes of its hash are enough to test every
+	// value of a short secret ("?code=482913", "/reset/Ab3dE5gH") offline.
+	Local bool
 }
 
 // Lookup holds what a client needs to check one URL: every expression with
@@ -128,8 +134,8 @@ type Lookup struct {
 	// entries may share a prefix; both are kept so that either full hash
 	// can be matched.
 	Entries []Entry
-	// Prefixes are the distinct prefixes of Entries in first-seen order,
-	// so a request never repeats one.
+	// Prefixes are the distinct prefixes of the Entries that are not
+	// Local, in first-seen order, so a request never repeats one.
 	Prefixes []Prefix
 }
 
@@ -147,11 +153,27 @@ func lookupOf(exprs []string, hash func(string) FullHash) Lookup {
 	for _, e := range exprs {
 		full := hash(e)
 		p := full.Prefix()
-		l.Entries = append(l.Entries, Entry{Expression: e, Full: full, Prefix: p})
-		if !seen[p] {
+		local := localOnly(e)
+		l.Entries = append(l.Entries, Entry{Expression: e, Full: full, Prefix: p, Local: local})
+		if !local && !seen[p] {
 			seen[p] = true
 			l.Prefixes = append(l.Prefixes, p)
 		}
 	}
 	return l
+}
+
+// localOnly reports whether an expression must not be sent even as a
+// prefix: it has a query, or its path is not what a submission would
+// carry of it (see Entry.Local).
+func localOnly(expr string) bool {
+	if strings.Contains(expr, "?") {
+		return true
+	}
+	i := strings.IndexByte(expr, '/')
+	if i < 0 {
+		return false
+	}
+	path := expr[i:]
+	return redactPath(path) != path
 }

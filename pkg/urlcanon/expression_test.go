@@ -168,12 +168,17 @@ func TestLookup(t *testing.T) {
 			t.Errorf("entry %q: prefix %s is not the first 4 bytes of %s", e.Expression, e.Prefix, e.Full)
 		}
 	}
-	if len(l.Prefixes) != len(exprs) {
-		t.Errorf("%d distinct prefixes for %d distinct expressions", len(l.Prefixes), len(exprs))
+	// The two expressions with the query stay local; the other six are sent.
+	for _, e := range l.Entries {
+		if want := strings.Contains(e.Expression, "?"); e.Local != want {
+			t.Errorf("entry %q: Local %v, want %v", e.Expression, e.Local, want)
+		}
 	}
-	// a.b.c/1/2.html?param=1 hashes to this; the prefix sent is its start.
-	if got := l.Prefixes[0]; got != Hash("a.b.c/1/2.html?param=1").Prefix() {
-		t.Errorf("first prefix %s", got)
+	if len(l.Prefixes) != len(exprs)-2 {
+		t.Errorf("%d distinct prefixes for %d expressions, 2 of them local", len(l.Prefixes), len(exprs))
+	}
+	if got := l.Prefixes[0]; got != Hash("a.b.c/1/2.html").Prefix() {
+		t.Errorf("first prefix %s, want that of a.b.c/1/2.html", got)
 	}
 }
 
@@ -200,5 +205,37 @@ func TestLookupDeduplicatesPrefixesInOrder(t *testing.T) {
 	want := []Prefix{{1, 0, 0, 0}, {2, 0, 0, 0}}
 	if !slices.Equal(l.Prefixes, want) {
 		t.Errorf("prefixes %v, want %v", l.Prefixes, want)
+	}
+}
+
+// TestLocalExpressions: an expression with a query, or with a path segment
+// a submission would hide, is never sent, not even as a prefix.
+func TestLocalExpressions(t *testing.T) {
+	c, err := Canonicalize("https://bank.example/reset/Ab3dE5gH9kLm/confirm?code=482913")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := c.Lookup()
+	sent := map[Prefix]bool{}
+	for _, p := range l.Prefixes {
+		sent[p] = true
+	}
+	var local, shared []string
+	for _, e := range l.Entries {
+		if e.Local {
+			local = append(local, e.Expression)
+		} else {
+			shared = append(shared, e.Expression)
+		}
+		if e.Local && sent[e.Prefix] && !slices.ContainsFunc(l.Entries, func(o Entry) bool { return !o.Local && o.Prefix == e.Prefix }) {
+			t.Errorf("the prefix of local %q is sent", e.Expression)
+		}
+	}
+	wantShared := []string{"bank.example/", "bank.example/reset/"}
+	if !slices.Equal(shared, wantShared) {
+		t.Errorf("sent expressions %q, want %q", shared, wantShared)
+	}
+	if len(local) != 3 || len(l.Prefixes) != 2 {
+		t.Errorf("local %q, %d prefixes", local, len(l.Prefixes))
 	}
 }

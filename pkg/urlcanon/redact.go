@@ -19,6 +19,8 @@ const (
 	minDigitRun = 6
 	minHexRun   = 16
 	minTokenRun = 20
+	// minShortToken is the shortest whole segment shortToken redacts.
+	minShortToken = 8
 )
 
 var (
@@ -49,20 +51,33 @@ var (
 //     and at least one digit. A long slug that includes a number
 //     ("how-to-bake-bread-in-2024") matches too: redacting too much is the
 //     safe way to be wrong here.
+//  6. {token}: a whole segment of 8 or more bytes of [A-Za-z0-9_-] with at
+//     least two letters and two digits ("k9XmQ2pL"): short invitation and
+//     reset codes.
+//
+// Path parameters (";jsessionid=...") are cut from every segment first.
 //
 // A "run" is a maximal sequence of bytes from the set. Segments that match no
 // rule, such as "index.html", "2024", "v2" or "blah", are kept, and so are the
 // empty segment of a trailing slash and the host.
 func Redact(c Canonical) string {
-	segments := strings.Split(strings.TrimPrefix(c.Path, "/"), "/")
+	return c.Scheme + "://" + c.Host + redactPath(c.Path)
+}
+
+// redactPath applies Redact's rules to a path that starts with '/'.
+func redactPath(path string) string {
+	segments := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	for i, seg := range segments {
 		segments[i] = redactSegment(seg)
 	}
-	return c.Scheme + "://" + c.Host + "/" + strings.Join(segments, "/")
+	return "/" + strings.Join(segments, "/")
 }
 
 // redactSegment applies the rules of Redact to one path segment.
 func redactSegment(seg string) string {
+	if i := strings.IndexByte(seg, ';'); i >= 0 {
+		seg = seg[:i] // path parameters: ";jsessionid=..."
+	}
 	switch {
 	case seg == "":
 		return seg
@@ -78,8 +93,34 @@ func redactSegment(seg string) string {
 		return strings.IndexFunc(run, isLetter) >= 0 && strings.IndexFunc(run, isDigitRune) >= 0
 	}):
 		return PlaceholderToken
+	case shortToken(seg):
+		return PlaceholderToken
 	}
 	return seg
+}
+
+// shortToken recognises a whole segment that looks generated rather than
+// named: 8 or more bytes of [A-Za-z0-9_-], at least two of them letters
+// and two digits ("k9XmQ2pL", "Ab3dE5gH9kLm"). A name with an extension
+// ("setup-v2.exe") or mostly one kind ("page2", "2024") is kept.
+func shortToken(seg string) bool {
+	if len(seg) < minShortToken {
+		return false
+	}
+	letters, digits := 0, 0
+	for i := 0; i < len(seg); i++ {
+		c := seg[i]
+		switch {
+		case isDigit(c):
+			digits++
+		case isLetter(rune(c)):
+			letters++
+		case c == '_' || c == '-':
+		default:
+			return false
+		}
+	}
+	return letters >= 2 && digits >= 2
 }
 
 // hasRun reports whether s has a maximal run of bytes satisfying in that is

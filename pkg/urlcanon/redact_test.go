@@ -20,8 +20,13 @@ func TestRedact(t *testing.T) {
 		{"uuid upper case", "http://example.com/123E4567-E89B-12D3-A456-426614174000.pdf", "http://example.com/{uuid}"},
 
 		{"long hex", "http://example.com/reset/9f86d081884c7d659a2feaa0c55ad015", "http://example.com/reset/{hex}"},
-		{"hex inside segment", "http://example.com/s;jsessionid=0123456789ABCDEF0123", "http://example.com/{hex}"},
-		{"fifteen hex kept", "http://example.com/x/deadbeefcafe123", "http://example.com/x/deadbeefcafe123"},
+		{"path parameters cut", "http://example.com/s;jsessionid=0123456789ABCDEF0123/a;v=1", "http://example.com/s/a"},
+		{"hex inside segment", "http://example.com/s-0123456789ABCDEF0123", "http://example.com/{hex}"},
+		{"fifteen hex: a short token", "http://example.com/x/deadbeefcafe123", "http://example.com/x/{token}"},
+		{"short code", "http://example.com/invite/k9XmQ2pL", "http://example.com/invite/{token}"},
+		{"seven chars kept", "http://example.com/invite/k9XmQ2p", "http://example.com/invite/k9XmQ2p"},
+		{"one digit kept", "http://example.com/docs/chapter2-intro", "http://example.com/docs/chapter2-intro"},
+		{"a file name kept", "http://example.com/dl/setup-v2.10.exe", "http://example.com/dl/setup-v2.10.exe"},
 
 		{"long number", "http://example.com/account/123456/settings", "http://example.com/account/{num}/settings"},
 		{"number in file name", "http://example.com/invoice-20240611.pdf", "http://example.com/{num}"},
@@ -30,7 +35,7 @@ func TestRedact(t *testing.T) {
 		{"jwt-like token", "http://example.com/auth/eyJhbGciOiJIUzI1NiJ9/done", "http://example.com/auth/{token}/done"},
 		{"base64url token", "http://example.com/dl/Xk3_aP9-qLm2zR7wTy0u", "http://example.com/dl/{token}"},
 		{"base64 token", "http://example.com/dl/aGVsbG8gd29ybGQ+Zm9v=", "http://example.com/dl/{token}"},
-		{"nineteen chars kept", "http://example.com/dl/Xk3aP9qLm2zR7wTy0ab", "http://example.com/dl/Xk3aP9qLm2zR7wTy0ab"},
+		{"nineteen chars: a short token", "http://example.com/dl/Xk3aP9qLm2zR7wTy0ab", "http://example.com/dl/{token}"},
 		{"long letters only kept", "http://example.com/supercalifragilisticexpialidocious", "http://example.com/supercalifragilisticexpialidocious"},
 		{"slug with a number", "http://example.com/how-to-bake-bread-in-2024", "http://example.com/{token}"},
 
