@@ -121,14 +121,13 @@ type link struct {
 	Elapsed   time.Duration
 }
 
+// urlBatch is how many links are looked up, printed and recorded at once:
+// a stream of a million links is checked in constant memory.
+const urlBatch = 1000
+
 func runURL(ctx context.Context, opts *URLOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
-	}
-	start := time.Now()
-	links, err := readLinks(opts)
-	if err != nil {
-		return err
 	}
 	db, err := opts.OpenStore(ctx)
 	if err != nil {
@@ -136,9 +135,6 @@ func runURL(ctx context.Context, opts *URLOptions) error {
 			Hint: "check that ksn's data directory is writable, or set KSN_HOME to another directory"}
 	}
 	defer db.Close()
-	if err := lookupLinksLocally(ctx, db, links); err != nil {
-		return fmt.Errorf("reading the reputation database: %w", err)
-	}
 
 	// --explain is a dry run: no request, no record.
 	var col *collector
@@ -147,39 +143,61 @@ func runURL(ctx context.Context, opts *URLOptions) error {
 		col = newCollector(ctx, opts.IO, opts.Consent, opts.Version)
 		defer col.close()
 		net = openNetwork(ctx, networkDeps{IO: opts.IO, NewClient: opts.NewClient}, col.consent, db)
-		if net.permitted(ctx) {
-			net.err = lookupLinksOnNetwork(ctx, net.cl, links)
-		}
-	}
-	// The lookups are batched, so a link's share of the run is the
-	// honest "time spent checking it".
-	for i := range links {
-		links[i].Elapsed = time.Since(start) / time.Duration(len(links))
 	}
 
 	out := bufio.NewWriter(opts.IO.Out)
 	threats, failed := 0, 0
-	for _, l := range links {
-		switch {
-		case l.Err != nil:
-			failed++
-		case l.Result.Verdict.Severity() >= opts.FailOn.Severity():
-			threats++
+	check := func(links []link) error {
+		start := time.Now()
+		if err := lookupLinksLocally(ctx, db, links); err != nil {
+			return fmt.Errorf("reading the reputation database: %w", err)
 		}
-		if opts.JSON {
-			if err := writeLinkJSON(out, l, opts.Explain); err != nil {
-				return err
+		if net.permitted(ctx) {
+			net.err = lookupLinksOnNetwork(ctx, net.cl, links)
+		}
+		// The lookups are batched, so a link's share of its batch is the
+		// honest "time spent checking it".
+		for i := range links {
+			links[i].Elapsed = time.Since(start) / time.Duration(len(links))
+		}
+		for _, l := range links {
+			switch {
+			case l.Err != nil:
+				failed++
+			case l.Result.Verdict.Severity() >= opts.FailOn.Severity():
+				threats++
 			}
-		} else {
-			writeLinkHuman(out, opts.IO.Styles(), l, opts.Explain)
+			if opts.JSON {
+				if err := writeLinkJSON(out, l, opts.Explain); err != nil {
+					return err
+				}
+			} else {
+				writeLinkHuman(out, opts.IO.Styles(), l, opts.Explain)
+			}
 		}
+		if col != nil {
+			col.addRecords(linkRecords(links)...)
+		}
+		return out.Flush()
 	}
-	if err := out.Flush(); err != nil {
+	batch := make([]link, 0, urlBatch)
+	err = readLinks(opts, func(l link) error {
+		batch = append(batch, l)
+		if len(batch) < urlBatch {
+			return nil
+		}
+		err := check(batch)
+		batch = batch[:0]
+		return err
+	})
+	if err == nil && len(batch) > 0 {
+		err = check(batch)
+	}
+	if err != nil {
 		return err
 	}
 
 	if col != nil {
-		col.addRecords(linkRecords(links)...)
 		col.flush()
 		col.wait()
 		net.deliver(ctx, col)
@@ -195,11 +213,12 @@ func runURL(ctx context.Context, opts *URLOptions) error {
 	return nil
 }
 
-// readLinks canonicalises every input, reading '-' from standard input one
-// link a line (blank lines and lines starting with '#' are skipped).
-func readLinks(opts *URLOptions) ([]link, error) {
-	var links []link
-	add := func(raw string) {
+// readLinks canonicalises every input and hands it to emit, reading '-'
+// from standard input one link a line (blank lines and lines starting with
+// '#' are skipped; a line longer than maxLinkLength is an input error of
+// its own, and the lines after it are still read).
+func readLinks(opts *URLOptions, emit func(link) error) error {
+	add := func(raw string) error {
 		l := link{Input: raw}
 		l.Canonical, l.Err = urlcanon.Canonicalize(raw)
 		if l.Err == nil {
@@ -207,27 +226,71 @@ func readLinks(opts *URLOptions) ([]link, error) {
 		} else {
 			l.Err = errors.New(strings.TrimPrefix(l.Err.Error(), "urlcanon: "))
 		}
-		links = append(links, l)
+		return emit(l)
 	}
 	for _, a := range opts.Links {
 		if a != "-" {
-			add(a)
+			if err := add(a); err != nil {
+				return err
+			}
 			continue
 		}
-		sc := bufio.NewScanner(opts.IO.In)
-		sc.Buffer(make([]byte, 0, 4096), maxLinkLength)
-		for sc.Scan() {
-			line := strings.TrimSpace(sc.Text())
+		r := bufio.NewReaderSize(opts.IO.In, 64<<10)
+		for n := 1; ; n++ {
+			line, tooLong, err := readLine(r, maxLinkLength)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("reading links from standard input: %w", err)}
+			}
+			if tooLong {
+				l := link{Input: fmt.Sprintf("(line %d)", n), Err: fmt.Errorf("longer than %d KiB: not a link ksn checks", maxLinkLength>>10)}
+				if err := emit(l); err != nil {
+					return err
+				}
+				continue
+			}
+			line = strings.TrimSpace(line)
 			if line == "" || strings.HasPrefix(line, "#") {
 				continue
 			}
-			add(line)
-		}
-		if err := sc.Err(); err != nil {
-			return nil, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("reading links from standard input: %w", err)}
+			if err := add(line); err != nil {
+				return err
+			}
 		}
 	}
-	return links, nil
+	return nil
+}
+
+// readLine reads one line without its terminator, holding at most max
+// bytes of it: a longer line is read to its end, discarded and reported.
+func readLine(r *bufio.Reader, max int) (line string, tooLong bool, err error) {
+	var b []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if len(b)+len(chunk) > max+2 { // room for "\r\n"
+			tooLong, b = true, b[:0]
+		} else if !tooLong {
+			b = append(b, chunk...)
+		}
+		switch err {
+		case bufio.ErrBufferFull:
+			continue
+		case io.EOF:
+			if len(b) == 0 && !tooLong {
+				return "", false, io.EOF
+			}
+		case nil:
+		default:
+			return "", false, err
+		}
+		break
+	}
+	if tooLong {
+		return "", true, nil
+	}
+	return strings.TrimRight(string(b), "\r\n"), false, nil
 }
 
 // lookupLinksLocally matches every expression hash of every link against

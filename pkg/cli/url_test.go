@@ -11,7 +11,7 @@ import (
 func TestReadLinks(t *testing.T) {
 	ios, in, _, _ := term.Test()
 	in.WriteString("# a comment\n\n  http://a.example/x  \nmailto:x@y.z\n" + strings.Repeat("x", 10) + ".example\n")
-	links, err := readLinks(&URLOptions{IO: ios, Links: []string{"HTTP://B.example", "-", "http://[bad"}})
+	links, err := collectLinks(&URLOptions{IO: ios, Links: []string{"HTTP://B.example", "-", "http://[bad"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestReadLinks(t *testing.T) {
 // form, whatever the link held.
 func TestLinkRecordsAreRedacted(t *testing.T) {
 	ios, _, _, _ := term.Test()
-	links, err := readLinks(&URLOptions{IO: ios, Links: []string{
+	links, err := collectLinks(&URLOptions{IO: ios, Links: []string{
 		"https://jane:hunter2@Mail.Example.com:8443/u/jane.doe@example.com/inbox/550e8400-e29b-41d4-a716-446655440000?token=s3cr3t#m1",
 		"http://[bad",
 	}})
@@ -61,5 +61,28 @@ func TestLinkRecordsAreRedacted(t *testing.T) {
 		if strings.Contains(body, secret) {
 			t.Errorf("record holds %q: %s", secret, body)
 		}
+	}
+}
+
+func collectLinks(opts *URLOptions) ([]link, error) {
+	var links []link
+	err := readLinks(opts, func(l link) error { links = append(links, l); return nil })
+	return links, err
+}
+
+// TestReadLinksLongLine: a line over the limit is one input error, and the
+// lines after it are still read.
+func TestReadLinksLongLine(t *testing.T) {
+	ios, in, _, _ := term.Test()
+	in.WriteString("http://a.example/\ndata:" + strings.Repeat("x", maxLinkLength+10) + "\r\nhttp://b.example/")
+	links, err := collectLinks(&URLOptions{IO: ios, Links: []string{"-"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(links) != 3 || links[0].Err != nil || links[2].Err != nil || links[2].Canonical.URL != "http://b.example/" {
+		t.Fatalf("links %+v", links)
+	}
+	if links[1].Input != "(line 2)" || links[1].Err == nil || !strings.Contains(links[1].Err.Error(), "longer than 64 KiB") {
+		t.Fatalf("long line: %+v", links[1])
 	}
 }
