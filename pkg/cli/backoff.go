@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"time"
@@ -40,8 +41,8 @@ func loadBackoff(p config.Paths, endpoint string, now time.Time) (backoff, bool)
 // rememberBackoff keeps the wait an error asked for. Failing to is
 // harmless: the next run asks the server and is told again.
 func rememberBackoff(p config.Paths, endpoint string, err error, now time.Time) {
-	ce, ok := err.(*client.Error)
-	if !ok || ce.Reason != client.ReasonRateLimited || ce.RetryAfter <= 0 {
+	var ce *client.Error
+	if !errors.As(err, &ce) || ce.Reason != client.ReasonRateLimited || ce.RetryAfter <= 0 {
 		return
 	}
 	b, _ := json.Marshal(backoff{Endpoint: endpoint, Until: now.Add(ce.RetryAfter).UTC(), Detail: ce.Detail})

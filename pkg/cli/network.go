@@ -261,14 +261,18 @@ func (n *network) deliver(ctx context.Context, col *collector) {
 	if !n.sendOutbox || col.consent == nil || col.consent.store == nil || !n.permitted(ctx) {
 		return
 	}
-	_, n.err = deliverOutbox(ctx, n.cl, col.consent.store, func(ctx context.Context) error {
+	_, err := deliverOutbox(ctx, n.cl, col.consent.store, func(ctx context.Context) error {
 		if !n.permitted(ctx) {
 			return errWithdrawn
 		}
 		return nil
 	})
-	if errors.Is(n.err, errWithdrawn) {
-		n.err = nil
+	// The run's verdicts are in, from the network too: a failed delivery
+	// is a warning, not the run's result. The records stay in the outbox
+	// and go with the next run; a wait the server asked for is kept.
+	if err != nil && !errors.Is(err, errWithdrawn) && ctx.Err() == nil {
+		n.io.Warnf("the collected records could not be sent yet; they stay in the outbox for the next run: %v", err)
+		rememberBackoff(n.consent.paths, n.consent.settings.String("endpoint"), err, time.Now())
 	}
 }
 

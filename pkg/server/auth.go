@@ -69,7 +69,7 @@ func bearer(r *http.Request) (string, bool) {
 func (s *Server) charge(w http.ResponseWriter, r *http.Request, lic store.License, cost int) bool {
 	cost = max(1, min(cost, s.cfg.Burst))
 	now := s.now()
-	res := s.limiter(lic.ID).ReserveN(now, cost)
+	res := s.limiter(bucket{lic.ID, r.URL.Path == api.PathSubmissions}).ReserveN(now, cost)
 	if !res.OK() { // cannot happen with cost ≤ burst; refuse rather than wait forever
 		writeProblem(w, r, problem{Status: http.StatusTooManyRequests, Type: api.ProblemRateLimited,
 			Detail: "batch too large for the license's rate", RetryAfter: 60})
@@ -85,15 +85,24 @@ func (s *Server) charge(w http.ResponseWriter, r *http.Request, lic store.Licens
 	return true
 }
 
-// limiter returns the license's token bucket, starting full. Buckets live
-// as long as the process: there are as many as licenses in use.
-func (s *Server) limiter(id int64) *rate.Limiter {
+// bucket names one of a license's two token buckets. Lookups and
+// submissions are limited apart, each at the license's rate, so that a
+// client delivering a large backlog does not find its next lookups
+// refused, and a burst of lookups does not hold the backlog back.
+type bucket struct {
+	license int64
+	submit  bool
+}
+
+// limiter returns a token bucket, starting full. Buckets live as long as
+// the process: two for each license in use.
+func (s *Server) limiter(b bucket) *rate.Limiter {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	l, ok := s.limiters[id]
+	l, ok := s.limiters[b]
 	if !ok {
 		l = rate.NewLimiter(rate.Limit(s.cfg.Rate), s.cfg.Burst)
-		s.limiters[id] = l
+		s.limiters[b] = l
 	}
 	return l
 }

@@ -81,7 +81,7 @@ type Server struct {
 	handler http.Handler
 
 	mu       sync.Mutex
-	limiters map[int64]*rate.Limiter // per license id
+	limiters map[bucket]*rate.Limiter // two per license: lookups, submissions
 
 	restrMu      sync.Mutex
 	restrUntil   time.Time // from the store
@@ -124,7 +124,7 @@ func New(cfg Config) *Server {
 		cfg:      cfg,
 		log:      log,
 		now:      cfg.Now,
-		limiters: make(map[int64]*rate.Limiter),
+		limiters: make(map[bucket]*rate.Limiter),
 	}
 	s.metrics = newMetrics(cfg.Registry)
 	s.handler = s.routes()

@@ -354,6 +354,20 @@ func TestRateLimit(t *testing.T) {
 	}
 	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, other, lookup(ten...)), 200)
 	problemOf(t, fx.do("GET", api.PathStatus, fx.key, nil), 429, api.ProblemRateLimited)
+
+	// Submissions have a bucket apart from lookups: a license whose
+	// lookups are refused can still deliver, and a delivery that empties
+	// its bucket leaves the lookups alone.
+	rec := api.Record{ID: strings.Repeat("ab", 16), Kind: "file", CreatedAt: fx.clock.Now(), Body: json.RawMessage(fileBody)}
+	decodeJSON[api.SubmissionResult](t, fx.do("POST", api.PathSubmissions, fx.key, batchOf(rec)), 202)
+	fx.clock.Add(5 * time.Second) // the lookup bucket is full again
+	for i := range 10 {
+		r := rec
+		r.ID = fmt.Sprintf("%032x", i+1)
+		decodeJSON[api.SubmissionResult](t, fx.do("POST", api.PathSubmissions, fx.key, batchOf(r)), 202)
+	}
+	problemOf(t, fx.do("POST", api.PathSubmissions, fx.key, batchOf(rec)), 429, api.ProblemRateLimited)
+	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, lookup(ten...)), 200)
 }
 
 func TestRestricted(t *testing.T) {
