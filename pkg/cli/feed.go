@@ -158,6 +158,16 @@ func importOne(ctx context.Context, opts *FeedImportOptions, db store.Store, pat
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	if sum.Indicators == 0 && sum.Malformed > 0 {
+		// Not one entry: the wrong --format, or not a feed at all. Nothing
+		// is committed, and the run must not look like a clean import.
+		first := ""
+		if len(sum.Errors) > 0 {
+			first = " (first: " + sum.Errors[0].Error() + ")"
+		}
+		return fmt.Errorf("%s: not one of its %d lines is a %s entry%s; nothing was imported (is --format right?)",
+			path, sum.Lines, format, first)
+	}
 	stats, err := imp.Commit()
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
