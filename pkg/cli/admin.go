@@ -501,7 +501,8 @@ type statsJSON struct {
 	Submissions     int            `json:"submissions"` // sealed records held
 	Sealed          []heldJSON     `json:"sealed"`      // per half-year held
 	Purged          []purgedJSON   `json:"purged"`      // half-years destroyed
-	Indicators      map[string]int `json:"indicators"`  // by source
+	Indicators      map[string]int `json:"indicators"`  // file indicators by source
+	Links           map[string]int `json:"links"`       // link indicators by source
 	RestrictedUntil *time.Time     `json:"files_restricted_until"`
 	Aggregates      aggregatesJSON `json:"aggregates"`
 }
@@ -532,7 +533,7 @@ func runAdminStats(ctx context.Context, opts *AdminOptions, asJSON bool, so stat
 		return err
 	}
 	out := statsJSON{Licenses: st.Licenses, Submissions: st.Submissions, Sealed: []heldJSON{}, Purged: []purgedJSON{},
-		Indicators: st.Indicators, Aggregates: aggregatesOut(agg)}
+		Indicators: st.Indicators, Links: st.Links, Aggregates: aggregatesOut(agg)}
 	for _, h := range sealed {
 		out.Sealed = append(out.Sealed, heldJSON{h.HalfYear, h.Records, purgeAfter(h.HalfYear, 0)})
 	}
@@ -556,13 +557,18 @@ func runAdminStats(ctx context.Context, opts *AdminOptions, asJSON bool, so stat
 	for _, p := range out.Purged {
 		fmt.Fprintf(opts.IO.Out, "purged       %s: %d records, on %s\n", p.HalfYear, p.Records, p.PurgedAt.Format(time.DateOnly))
 	}
-	sources := make([]string, 0, len(st.Indicators))
-	for src := range st.Indicators {
-		sources = append(sources, src)
-	}
-	slices.Sort(sources)
-	for _, src := range sources {
-		fmt.Fprintf(opts.IO.Out, "indicators   %d (%s)\n", st.Indicators[src], term.SafeText(src))
+	for _, c := range []struct {
+		label  string
+		counts map[string]int
+	}{{"indicators", st.Indicators}, {"links", st.Links}} {
+		sources := make([]string, 0, len(c.counts))
+		for src := range c.counts {
+			sources = append(sources, src)
+		}
+		slices.Sort(sources)
+		for _, src := range sources {
+			fmt.Fprintf(opts.IO.Out, "%-12s %d (%s)\n", c.label, c.counts[src], term.SafeText(src))
+		}
 	}
 	if until != nil {
 		fmt.Fprintf(opts.IO.Out, "files        restricted until %s\n", until.UTC().Format(time.RFC3339))

@@ -296,7 +296,7 @@ func TestAdminStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _ := take()
-	for _, want := range []string{"licenses     1\n", "submissions  0\n", "indicators   2 (baseline)\n", "restricted until 2026-11-23T13:00:00Z"} {
+	for _, want := range []string{"licenses     1\n", "submissions  0\n", "indicators   2 (baseline)\n", "links        10 (baseline)\n", "restricted until 2026-11-23T13:00:00Z"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stats lack %q:\n%s", want, out)
 		}
@@ -306,7 +306,7 @@ func TestAdminStats(t *testing.T) {
 	}
 	out, _ = take()
 	var st statsJSON
-	if err := json.Unmarshal([]byte(out), &st); err != nil || st.Licenses != 1 || st.Indicators["baseline"] != 2 || st.RestrictedUntil == nil {
+	if err := json.Unmarshal([]byte(out), &st); err != nil || st.Licenses != 1 || st.Indicators["baseline"] != 2 || st.Links["baseline"] != 10 || st.RestrictedUntil == nil {
 		t.Errorf("stats --json %q (%v)", out, err)
 	}
 }

@@ -352,6 +352,7 @@ type ServerStats struct {
 	Licenses    int            // all licenses, whatever their state
 	Submissions int            // sealed submission records held (not yet purged)
 	Indicators  map[string]int // file indicators by source (feeds, baseline, override)
+	Links       map[string]int // link indicators by source
 	// RestrictedUntil is the file-reputation switch (zero: never set or off).
 	RestrictedUntil time.Time
 }
@@ -359,29 +360,40 @@ type ServerStats struct {
 // Stats counts what the server database holds. Counting indicators reads
 // the whole table: this is for an operator, not for a request path.
 func (s *SQLite) Stats(ctx context.Context) (ServerStats, error) {
-	st := ServerStats{Indicators: make(map[string]int)}
+	st := ServerStats{Indicators: make(map[string]int), Links: make(map[string]int)}
 	if err := s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM licenses), (SELECT count(*) FROM sealed_submissions)`).
 		Scan(&st.Licenses, &st.Submissions); err != nil {
 		return ServerStats{}, fmt.Errorf("stats: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT source, count(*) FROM file_indicators GROUP BY source ORDER BY source`)
+	if err := s.countBySource(ctx, "file_indicators", st.Indicators); err != nil {
+		return ServerStats{}, fmt.Errorf("stats: %w", err)
+	}
+	if err := s.countBySource(ctx, "url_indicators", st.Links); err != nil {
+		return ServerStats{}, fmt.Errorf("stats: %w", err)
+	}
+	until, err := s.Restriction(ctx)
 	if err != nil {
 		return ServerStats{}, fmt.Errorf("stats: %w", err)
+	}
+	st.RestrictedUntil = until
+	return st, nil
+}
+
+// countBySource counts the rows of an indicator table by source into into.
+// table is one of this package's table names, never input.
+func (s *SQLite) countBySource(ctx context.Context, table string, into map[string]int) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT source, count(*) FROM `+table+` GROUP BY source ORDER BY source`)
+	if err != nil {
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var src string
 		var n int
 		if err := rows.Scan(&src, &n); err != nil {
-			return ServerStats{}, fmt.Errorf("stats: %w", err)
+			return err
 		}
-		st.Indicators[src] = n
+		into[src] = n
 	}
-	if err := rows.Err(); err != nil {
-		return ServerStats{}, fmt.Errorf("stats: %w", err)
-	}
-	if st.RestrictedUntil, err = s.Restriction(ctx); err != nil {
-		return ServerStats{}, fmt.Errorf("stats: %w", err)
-	}
-	return st, nil
+	return rows.Err()
 }
