@@ -45,6 +45,10 @@ func (e *KEKMismatchError) Is(target error) bool { return target == ErrWrongKEK 
 // destroyed: the server's clock is behind the purge that ran.
 var ErrPurged = errors.New("half-year already purged")
 
+// ErrKeyMissing reports sealed records whose half-year's data key is gone
+// although no purge destroyed it: the database was damaged or edited.
+var ErrKeyMissing = errors.New("the data key is missing (the database was damaged or edited; restore it, or purge that half-year)")
+
 // settingKEKCheck is the server_settings row holding seal.CheckValue of
 // the database's KEK.
 const settingKEKCheck = "kek_check"
@@ -306,6 +310,15 @@ func (s *SQLite) dataKeyFor(ctx context.Context, tx *sql.Tx, label string, at ti
 		}
 		if n > 0 {
 			return nil, fmt.Errorf("a record received at %s belongs to %s: %w (is the server's clock right?)", at.Format(time.RFC3339), label, ErrPurged)
+		}
+		// Records of the half-year without its key: the key row was lost
+		// (a restored table, a hand edit). A new key would seal the next
+		// records while the earlier ones stay unreadable, in silence.
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sealed_submissions WHERE half_year = ?`, label).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			return nil, fmt.Errorf("%d sealed records of %s have no data key: %w", n, label, ErrKeyMissing)
 		}
 		k, err := seal.NewKey()
 		if err != nil {

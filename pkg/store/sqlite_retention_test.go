@@ -573,3 +573,28 @@ func TestMigrationShredsPlaintextSubmissions(t *testing.T) {
 		}
 	}
 }
+
+// TestLostDataKeyIsNotReplaced: when a half-year's key row is gone without
+// a purge (a damaged or edited database), the next submission fails
+// instead of sealing under a new key beside records nobody can open.
+func TestLostDataKeyIsNotReplaced(t *testing.T) {
+	ctx := context.Background()
+	s := openSealed(t)
+	at := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	if _, _, err := s.StoreSubmissions(ctx, partA, []Submission{fileSub(recID(1), 1)}, at); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().Exec(`DELETE FROM submission_keys`); err != nil {
+		t.Fatal(err)
+	}
+	s.sealing.mu.Lock()
+	s.sealing.cur = nil // as after a restart
+	s.sealing.mu.Unlock()
+	_, _, err := s.StoreSubmissions(ctx, partA, []Submission{fileSub(recID(2), 2)}, at)
+	if !errors.Is(err, ErrKeyMissing) {
+		t.Fatalf("StoreSubmissions after the key row was lost: %v, want ErrKeyMissing", err)
+	}
+	if n := countRows(t, s, "submission_keys"); n != 0 {
+		t.Fatalf("%d keys: a new one was made", n)
+	}
+}
