@@ -23,6 +23,10 @@ const (
 // MaxBatch is the most items one lookup or submission request may carry.
 const MaxBatch = 1000
 
+// MaxRecordURL is the longest redacted link a "url" record may carry; a
+// client keeps no record of a longer one (the server would refuse it).
+const MaxRecordURL = 2048
+
 // Status answers GET /v1/status: everything `ksn status` needs in one call.
 type Status struct {
 	License   License      `json:"license"`

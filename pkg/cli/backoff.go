@@ -16,18 +16,26 @@ import (
 // asking again at once, which is the storm the header exists to prevent.
 // The wait is kept in the cache directory, per endpoint; `ksn status` still
 // asks (it is how a user finds out whether the wait is over) and clears it
-// when the server answers.
+// when the server answers. Lookups and submissions have separate limits on
+// the server, so a wait told to a delivery (kind "submit") holds back the
+// next deliveries only, and the lookups' wait the lookups only.
 type backoff struct {
 	Endpoint string    `json:"endpoint"`
 	Until    time.Time `json:"until"`
 	Detail   string    `json:"detail"` // client.DetailRateLimited or client.DetailRestricted
 }
 
-func backoffPath(p config.Paths) string { return filepath.Join(p.Cache, "retry-after.json") }
+// The kinds of wait.
+const (
+	waitLookups = "retry-after.json"
+	waitSubmit  = "retry-after-submit.json"
+)
 
-// loadBackoff returns the wait still running for endpoint, if any.
-func loadBackoff(p config.Paths, endpoint string, now time.Time) (backoff, bool) {
-	b, err := os.ReadFile(backoffPath(p))
+func backoffPath(p config.Paths, kind string) string { return filepath.Join(p.Cache, kind) }
+
+// loadBackoff returns the wait of a kind still running for endpoint, if any.
+func loadBackoff(p config.Paths, kind, endpoint string, now time.Time) (backoff, bool) {
+	b, err := os.ReadFile(backoffPath(p, kind))
 	if err != nil {
 		return backoff{}, false
 	}
@@ -40,7 +48,7 @@ func loadBackoff(p config.Paths, endpoint string, now time.Time) (backoff, bool)
 
 // rememberBackoff keeps the wait an error asked for. Failing to is
 // harmless: the next run asks the server and is told again.
-func rememberBackoff(p config.Paths, endpoint string, err error, now time.Time) {
+func rememberBackoff(p config.Paths, kind, endpoint string, err error, now time.Time) {
 	var ce *client.Error
 	if !errors.As(err, &ce) || ce.Reason != client.ReasonRateLimited || ce.RetryAfter <= 0 {
 		return
@@ -54,13 +62,16 @@ func rememberBackoff(p config.Paths, endpoint string, err error, now time.Time) 
 		return
 	}
 	_, werr := tmp.Write(b)
-	if cerr := tmp.Close(); werr != nil || cerr != nil || os.Rename(tmp.Name(), backoffPath(p)) != nil {
+	if cerr := tmp.Close(); werr != nil || cerr != nil || os.Rename(tmp.Name(), backoffPath(p, kind)) != nil {
 		os.Remove(tmp.Name())
 	}
 }
 
-// forgetBackoff ends a remembered wait: the server answered.
-func forgetBackoff(p config.Paths) { os.Remove(backoffPath(p)) }
+// forgetBackoff ends the remembered waits: the server answered.
+func forgetBackoff(p config.Paths) {
+	os.Remove(backoffPath(p, waitLookups))
+	os.Remove(backoffPath(p, waitSubmit))
+}
 
 // waitError is the error of a run that does not ask the server because
 // it asked to wait: the remaining wait, as the server's own answer gives it.

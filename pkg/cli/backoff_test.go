@@ -18,27 +18,37 @@ func TestBackoff(t *testing.T) {
 		&client.Error{Reason: client.ReasonOffline, Detail: client.DetailTimeout},
 		&client.Error{Reason: client.ReasonRateLimited, Detail: client.DetailRateLimited}, // no wait given
 	} {
-		rememberBackoff(p, ep, err, now)
-		if _, ok := loadBackoff(p, ep, now); ok {
+		rememberBackoff(p, waitLookups, ep, err, now)
+		if _, ok := loadBackoff(p, waitLookups, ep, now); ok {
 			t.Fatalf("%v was remembered as a wait", err)
 		}
 	}
-	rememberBackoff(p, ep, &client.Error{Reason: client.ReasonRateLimited, Detail: client.DetailRestricted, RetryAfter: 90 * time.Second}, now)
-	w, ok := loadBackoff(p, ep, now.Add(time.Minute))
+	rememberBackoff(p, waitLookups, ep, &client.Error{Reason: client.ReasonRateLimited, Detail: client.DetailRestricted, RetryAfter: 90 * time.Second}, now)
+	w, ok := loadBackoff(p, waitLookups, ep, now.Add(time.Minute))
 	if !ok || w.Detail != client.DetailRestricted || !w.Until.Equal(now.Add(90*time.Second)) {
 		t.Fatalf("loadBackoff = %+v, %v", w, ok)
 	}
 	if e := waitError(w, ep, now.Add(time.Minute)); e.RetryAfter != 30*time.Second || e.ExitCode() != 6 {
 		t.Fatalf("waitError = %+v", e)
 	}
-	if _, ok := loadBackoff(p, "https://other.example", now); ok {
+	if _, ok := loadBackoff(p, waitLookups, "https://other.example", now); ok {
 		t.Fatal("a wait of one endpoint applied to another")
 	}
-	if _, ok := loadBackoff(p, ep, now.Add(90*time.Second)); ok {
+	if _, ok := loadBackoff(p, waitLookups, ep, now.Add(90*time.Second)); ok {
 		t.Fatal("a wait outlived its end")
 	}
+	// A delivery's wait is kept apart: it does not hold back lookups.
+	rememberBackoff(p, waitSubmit, ep, &client.Error{Reason: client.ReasonRateLimited, Detail: client.DetailRateLimited, RetryAfter: time.Hour}, now)
+	if w, _ := loadBackoff(p, waitLookups, ep, now.Add(2*time.Minute)); w.Detail != "" {
+		t.Fatalf("a delivery's wait shows as the lookups' wait: %+v", w)
+	}
+	if _, ok := loadBackoff(p, waitSubmit, ep, now.Add(2*time.Minute)); !ok {
+		t.Fatal("the delivery's wait was not kept")
+	}
 	forgetBackoff(p)
-	if _, ok := loadBackoff(p, ep, now); ok {
-		t.Fatal("forgotten wait still there")
+	for _, kind := range []string{waitLookups, waitSubmit} {
+		if _, ok := loadBackoff(p, kind, ep, now); ok {
+			t.Fatalf("forgotten %s wait still there", kind)
+		}
 	}
 }

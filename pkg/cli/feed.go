@@ -58,9 +58,10 @@ clean).
 Link formats: URLhaus CSV dumps (csv.txt, csv_recent), and plain lists of
 links or host names, one a line, optionally followed by a verdict
 (malicious, the default; suspicious; clean) and a threat name. A link is
-kept as its canonical host and path: another query string on the same path
-matches it, and a host name (or a link to "/") covers the whole host and
-its subdomains.
+kept as its canonical host and path, and its query when it has one: a
+listing without a query matches the path whatever query a visit adds, one
+with a query matches that query only, and a host name (or a link to "/")
+covers the whole host and its subdomains.
 
 The format is detected unless --format names it.
 

@@ -199,7 +199,7 @@ func openNetwork(ctx context.Context, opts networkDeps, c *consent, db store.Sto
 	n.consent, n.io = c, opts.IO
 	endpoint := c.settings.String("endpoint")
 	now := time.Now()
-	if w, ok := loadBackoff(c.paths, endpoint, now); ok && (w.Detail != client.DetailRestricted || opts.Files) {
+	if w, ok := loadBackoff(c.paths, waitLookups, endpoint, now); ok && (w.Detail != client.DetailRestricted || opts.Files) {
 		opts.IO.Errorf("notice: not asking %s before %s, as it asked (ksn status asks anyway)", endpoint, formatTime(w.Until))
 		n.err = waitError(w, endpoint, now)
 		return n
@@ -261,6 +261,10 @@ func (n *network) deliver(ctx context.Context, col *collector) {
 	if !n.sendOutbox || col.consent == nil || col.consent.store == nil || !n.permitted(ctx) {
 		return
 	}
+	endpoint := n.consent.settings.String("endpoint")
+	if _, ok := loadBackoff(n.consent.paths, waitSubmit, endpoint, time.Now()); ok {
+		return // the server asked deliveries to wait; the records keep
+	}
 	_, err := deliverOutbox(ctx, n.cl, col.consent.store, func(ctx context.Context) error {
 		if !n.permitted(ctx) {
 			return errWithdrawn
@@ -272,7 +276,7 @@ func (n *network) deliver(ctx context.Context, col *collector) {
 	// and go with the next run; a wait the server asked for is kept.
 	if err != nil && !errors.Is(err, errWithdrawn) && ctx.Err() == nil {
 		n.io.Warnf("the collected records could not be sent yet; they stay in the outbox for the next run: %v", err)
-		rememberBackoff(n.consent.paths, n.consent.settings.String("endpoint"), err, time.Now())
+		rememberBackoff(n.consent.paths, waitSubmit, endpoint, err, time.Now())
 	}
 }
 
@@ -282,7 +286,7 @@ func (n *network) failure() error {
 	var ce *client.Error
 	var ec *exitcode.Error
 	if errors.As(n.err, &ce) && n.consent != nil {
-		rememberBackoff(n.consent.paths, n.consent.settings.String("endpoint"), ce, time.Now())
+		rememberBackoff(n.consent.paths, waitLookups, n.consent.settings.String("endpoint"), ce, time.Now())
 	}
 	switch {
 	case errors.As(n.err, &ce):

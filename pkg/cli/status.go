@@ -113,7 +113,7 @@ func probeNetwork(ctx context.Context, f *Factory, c *consent, s *statusJSON) (r
 	var ce *client.Error
 	endpoint := c.settings.String("endpoint")
 	if errors.As(err, &ce) {
-		rememberBackoff(c.paths, endpoint, ce, time.Now())
+		rememberBackoff(c.paths, waitLookups, endpoint, ce, time.Now())
 		return string(ce.Reason), ce.Detail + messageSuffix(ce.Message), ce.Hint(), ce.ExitCode()
 	}
 	if err != nil {
@@ -134,8 +134,8 @@ func probeNetwork(ctx context.Context, f *Factory, c *consent, s *statusJSON) (r
 		// The server answers, but it would refuse every file lookup: for
 		// the user that is a wait, like a rate limit.
 		e := &client.Error{Reason: client.ReasonRateLimited, Detail: client.DetailRestricted, Status: 503,
-			RetryAfter: time.Duration(st.RestrictedSeconds) * time.Second}
-		rememberBackoff(c.paths, endpoint, e, time.Now())
+			RetryAfter: min(time.Duration(st.RestrictedSeconds)*time.Second, client.MaxRetryAfter)}
+		rememberBackoff(c.paths, waitLookups, endpoint, e, time.Now())
 		return string(e.Reason), e.Detail + ": " + strings.TrimPrefix(e.Error(), "rate-limited: "), e.Hint(), e.ExitCode()
 	}
 	return "", "", "", exitcode.OK

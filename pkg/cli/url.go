@@ -54,11 +54,14 @@ the link.
 
 Each link is put in canonical form (as Safe Browsing defines it: lower-case
 host, IDNs in Punycode, IPv4 in dotted decimal, "." and ".." resolved, the
-fragment and any user name and password dropped). From it come up to 30
-expressions (host suffixes times path prefixes, such as "evil.example/" and
-"evil.example/dl/x.exe"); the SHA-256 of each is matched against the lists.
-The network is only sent the first 4 bytes of each hash, and answers with
-the full hashes it lists under them; the match is made on this machine.
+fragment, the port and any user name and password dropped). From it come up
+to 30 expressions (host suffixes times path prefixes, such as
+"evil.example/" and "evil.example/dl/x.exe"); the SHA-256 of each is
+matched against the lists. The network is sent only the first 4 bytes of
+those hashes, and answers with the full hashes it lists under them; the
+match is made on this machine. Expressions that hold a query or a
+token-like path segment are matched locally only, and nothing of a link to
+a private network (a local address, an intranet name) is sent at all.
 
 Links come from the arguments, or one a line from standard input ('-', or
 no arguments with standard input not a terminal).
@@ -371,17 +374,24 @@ func lookupLinksOnNetwork(ctx context.Context, cl *client.Client, links []link) 
 	return nil
 }
 
-// linkRecords makes the outbox record of each link that could be checked:
-// its redacted form, the verdict and the time spent, nothing else.
+// linkRecords makes the outbox record of each link that could be checked,
+// on a public host: its redacted form, the verdict and the time spent,
+// nothing else.
 func linkRecords(links []link) []participation.Record {
 	var recs []participation.Record
 	now := time.Now().UTC()
 	for _, l := range links {
-		if l.Err != nil {
+		// A link of a private network is not the network's business; a
+		// redacted link too long to be accepted would block the outbox.
+		if l.Err != nil || l.Canonical.Private() {
+			continue
+		}
+		redacted := urlcanon.Redact(l.Canonical)
+		if len(redacted) > api.MaxRecordURL {
 			continue
 		}
 		r, err := participation.NewRecord(participation.KindURL, participation.URLObservation{
-			URL: urlcanon.Redact(l.Canonical), Verdict: string(l.Result.Verdict),
+			URL: redacted, Verdict: string(l.Result.Verdict),
 			CheckMS: float64(l.Elapsed.Microseconds()) / 1000,
 		}, now)
 		if err == nil {
@@ -435,17 +445,28 @@ func writeLinkHuman(w io.Writer, s *term.Styles, l link, explain bool) {
 	fmt.Fprintf(w, "  submission  would carry %s\n", term.SafeText(urlcanon.Redact(c)))
 }
 
-// removedParts names what canonicalisation dropped from the input.
-func removedParts(c urlcanon.Canonical) string {
-	var parts []string
+// removed lists what canonicalisation dropped from the input, by the
+// names --json gives them ("userinfo", "port", "fragment").
+func removed(c urlcanon.Canonical) []string {
+	parts := []string{}
 	if c.HadUserinfo {
-		parts = append(parts, "user name and password")
+		parts = append(parts, "userinfo")
 	}
 	if c.Port != "" {
-		parts = append(parts, "port "+c.Port)
+		parts = append(parts, "port")
 	}
 	if c.HadFragment {
 		parts = append(parts, "fragment")
+	}
+	return parts
+}
+
+// removedParts says in words what canonicalisation dropped.
+func removedParts(c urlcanon.Canonical) string {
+	words := map[string]string{"userinfo": "user name and password", "port": "port " + c.Port, "fragment": "fragment"}
+	parts := removed(c)
+	for i, p := range parts {
+		parts[i] = words[p]
 	}
 	return strings.Join(parts, ", ")
 }
@@ -492,16 +513,7 @@ func writeLinkJSON(w io.Writer, l link, explain bool) error {
 		j.FirstSeen, j.LastSeen = optUTC(r.FirstSeen), optUTC(r.LastSeen)
 		if explain {
 			c := l.Canonical
-			x := &explainJSON{Canonical: c.URL, Removed: []string{}, Submission: urlcanon.Redact(c)}
-			if c.HadUserinfo {
-				x.Removed = append(x.Removed, "userinfo")
-			}
-			if c.Port != "" {
-				x.Removed = append(x.Removed, "port")
-			}
-			if c.HadFragment {
-				x.Removed = append(x.Removed, "fragment")
-			}
+			x := &explainJSON{Canonical: c.URL, Removed: removed(c), Submission: urlcanon.Redact(c)}
 			for _, e := range l.Lookup.Entries {
 				x.Expressions = append(x.Expressions, expressionJSON{e.Expression, hex.EncodeToString(e.Full[:]), e.Prefix.String(), e.Local})
 			}

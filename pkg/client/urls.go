@@ -6,17 +6,15 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/ksnproject/ksn/pkg/api"
 	"github.com/ksnproject/ksn/pkg/reputation"
 )
 
 // URLAnswer is the network's answer for some hash prefixes: the verdicts of
-// the full hashes it lists under them, and for how long they may be kept.
+// the full hashes it lists under them.
 type URLAnswer struct {
 	Verdicts map[[32]byte]api.URLMatch
-	TTL      time.Duration
 }
 
 // LookupURLs sends only 4-byte prefixes (POST /v1/lookup/urls, at most
@@ -63,10 +61,6 @@ func (c *Client) LookupURLs(ctx context.Context, prefixes [][4]byte) (URLAnswer,
 		}
 		for h, m := range got {
 			ans.Verdicts[h] = m
-		}
-		ttl := time.Duration(resp.CacheTTLSeconds) * time.Second
-		if start == 0 || ttl < ans.TTL {
-			ans.TTL = ttl
 		}
 	}
 	return ans, nil

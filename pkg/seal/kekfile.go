@@ -76,9 +76,10 @@ func ReadKEKFile(path string) (kek Key, insecure bool, err error) {
 
 // WriteKEKFile makes a new random KEK and writes it to path, mode 0600. It
 // never replaces an existing file (that would orphan every data key the old
-// KEK wraps): an existing path gives an error wrapping fs.ErrExist. The
-// file appears whole or not at all, so that processes racing to create the
-// same path all end up reading the one key that won.
+// KEK wraps): an existing path gives an error wrapping fs.ErrExist. Where
+// the file system has hard links the file appears whole or not at all, so
+// that processes racing to create the same path all end up reading the one
+// key that won; elsewhere it is created exclusively and written in place.
 func WriteKEKFile(path string) (Key, error) {
 	kek, err := NewKey()
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/ksnproject/ksn/pkg/checksum"
 	"github.com/ksnproject/ksn/pkg/reputation"
 	"github.com/ksnproject/ksn/pkg/store"
+	"github.com/ksnproject/ksn/pkg/urlcanon"
 )
 
 // The record kinds the server accepts, and the body each must have: exactly
@@ -38,7 +40,6 @@ const (
 
 // Bounds of the text fields.
 const (
-	maxURLLen     = 2048
 	maxVersionLen = 64
 	maxNameLen    = 32
 	maxCPUs       = 1 << 20
@@ -137,21 +138,12 @@ func only(fields map[string]json.RawMessage, path string, names ...string) error
 	}
 	if len(fields) != len(names) {
 		for k := range fields {
-			if !contains(names, k) {
+			if !slices.Contains(names, k) {
 				return fieldErr(join(path, k), "unknown field (the statement describes only %s)", strings.Join(names, ", "))
 			}
 		}
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func stringField(raw json.RawMessage, field string) (string, error) {
@@ -274,77 +266,27 @@ func parseURL(f map[string]json.RawMessage) (*store.URLFacts, error) {
 	return facts, nil
 }
 
-// redactedExpression checks that u is a redacted URL as a client submits
-// it (scheme://host/path: lower-case scheme and host, no userinfo, port,
-// query or fragment, the path escaped) and returns its "host/path", the
-// Safe Browsing expression of its exact host and path.
+// redactedExpression checks that u is a link exactly as a client's
+// redaction leaves it (urlcanon.Redact of its canonical form: no userinfo,
+// port, query, fragment or token-like path segment), on a public host, and
+// returns its "host/path", the Safe Browsing expression of its exact host
+// and path. Anything else would be data the statement never promised to
+// keep.
 func redactedExpression(u string) (string, error) {
-	if len(u) > maxURLLen {
-		return "", fmt.Errorf("longer than %d bytes", maxURLLen)
+	if len(u) > api.MaxRecordURL {
+		return "", fmt.Errorf("longer than %d bytes", api.MaxRecordURL)
 	}
-	scheme, rest, ok := strings.Cut(u, "://")
-	if !ok || !validScheme(scheme) {
-		return "", errors.New("must be scheme://host/path with a lower-case scheme")
+	c, err := urlcanon.Canonicalize(u)
+	if err != nil {
+		return "", errors.New("not a link: " + strings.TrimPrefix(err.Error(), "urlcanon: "))
 	}
-	slash := strings.IndexByte(rest, '/')
-	if slash < 0 {
-		return "", errors.New("must be scheme://host/path (no path)")
+	if urlcanon.Redact(c) != u || c.SchemeAssumed {
+		return "", errors.New("not in the redacted form a client submits (scheme://host/path, with no user name, port, query, fragment or token-like segment)")
 	}
-	host, path := rest[:slash], rest[slash:]
-	if !validHost(host) {
-		return "", errors.New("the host must be a lower-case name or an IP address, without user name, password or port")
+	if c.Private() {
+		return "", errors.New("a link of a private network, which clients never submit")
 	}
-	for i := 0; i < len(path); i++ {
-		if c := path[i]; c <= ' ' || c >= 0x7f || c == '?' || c == '#' {
-			return "", errors.New("the path must be escaped and hold no query or fragment")
-		}
-	}
-	return host + path, nil
-}
-
-func validScheme(s string) bool {
-	if s == "" || s[0] < 'a' || s[0] > 'z' || len(s) > 16 {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.') {
-			return false
-		}
-	}
-	return true
-}
-
-func validHost(h string) bool {
-	if h == "" || len(h) > 255 {
-		return false
-	}
-	if h[0] == '[' { // IPv6
-		if h[len(h)-1] != ']' {
-			return false
-		}
-		for i := 1; i < len(h)-1; i++ {
-			if c := h[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c == ':' || c == '.') {
-				return false
-			}
-		}
-		return true
-	}
-	for i := 0; i < len(h); i++ {
-		// Canonical hosts are printable ASCII with letters in lower case
-		// (IDNs in punycode) and other bytes %-escaped (%XX, the hex
-		// digits in either case); '@' would be a user name, ':' a port.
-		c := h[i]
-		switch {
-		case c == '%':
-			if i+2 >= len(h) || !isHex(h[i+1]) || !isHex(h[i+2]) {
-				return false
-			}
-			i += 2
-		case c <= ' ' || c >= 0x7f || c >= 'A' && c <= 'Z' || strings.IndexByte("@:/?#[]\\", c) >= 0:
-			return false
-		}
-	}
-	return true
+	return c.Host + c.Path, nil
 }
 
 func isHex(c byte) bool {
@@ -399,8 +341,10 @@ func nameField(raw json.RawMessage, field string) (string, error) {
 	return s, nil
 }
 
-// versionField reads a version string: what participation's sanitizeRelease
-// keeps (letters, digits, . - _ + ~), at most maxVersionLen long.
+// versionField reads a version string of letters, digits and . - _ + ~,
+// at most maxVersionLen long. This client sends less (participation's
+// sanitizeRelease keeps the numeric version only); older clients sent a
+// distribution's suffix too, which the aggregates cut anyway.
 func versionField(raw json.RawMessage, field string, mayBeEmpty bool) (string, error) {
 	s, err := stringField(raw, field)
 	if err != nil {

@@ -319,12 +319,12 @@ func TestSealedAtRest(t *testing.T) {
 	at := time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
 	var subs []Submission
 	for i := range 50 {
-		subs = append(subs, urlSub(recID(i), fmt.Sprintf("https://secret-host.example/unique-path-segment-q7/%d.html", i)))
+		subs = append(subs, urlSub(recID(i), fmt.Sprintf("https://secret-host.example/unique-path-segment-qx/%d.html", i)))
 	}
 	subs = append(subs, systemSub(recID(100), "6.1.77-ksnuniquebuild42"))
 	store(t, s, partA, at, subs...)
 
-	secrets := []string{"secret-host", "unique-path-segment-q7", "ksnuniquebuild42", "6.1.77", `"os_version"`, `"url"`, "check_ms", "memory_gib"}
+	secrets := []string{"secret-host", "unique-path-segment-qx", "ksnuniquebuild42", "6.1.77", `"os_version"`, `"url"`, "check_ms", "memory_gib"}
 	scan := func(when string) {
 		t.Helper()
 		total := 0

@@ -139,8 +139,18 @@ type Lookup struct {
 	Prefixes []Prefix
 }
 
-// Lookup hashes every expression of c.
-func (c Canonical) Lookup() Lookup { return lookupOf(c.Expressions(), Hash) }
+// Lookup hashes every expression of c. Every expression of a Private link
+// is Local.
+func (c Canonical) Lookup() Lookup {
+	l := lookupOf(c.Expressions(), Hash)
+	if c.Private() {
+		for i := range l.Entries {
+			l.Entries[i].Local = true
+		}
+		l.Prefixes = nil
+	}
+	return l
+}
 
 // lookupOf builds a Lookup with the given hash function; tests pass one that
 // collides, which SHA-256 will not do on demand.

@@ -239,3 +239,38 @@ func TestLocalExpressions(t *testing.T) {
 		t.Errorf("local %q, %d prefixes", local, len(l.Prefixes))
 	}
 }
+
+func TestPrivateLinksStayLocal(t *testing.T) {
+	for raw, private := range map[string]bool{
+		"http://192.168.1.20/admin":          true,
+		"http://10.0.0.1/":                   true,
+		"http://127.0.0.1:8080/x":            true,
+		"http://[::1]/x":                     true,
+		"http://[fe80::1]/x":                 true,
+		"http://169.254.1.1/":                true,
+		"http://intranet/hr/payroll":         true,
+		"http://localhost/":                  true,
+		"http://printer.local/":              true,
+		"https://wiki.corp.internal/page":    true,
+		"http://nas.home.arpa/":              true,
+		"http://8.8.8.8/":                    false,
+		"https://example.com/login":          false,
+		"http://[2001:db8::1]/":              false,
+		"https://jane-doe-4711.github.io/x/": false,
+	} {
+		c, err := Canonicalize(raw)
+		if err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		l := c.Lookup()
+		if c.Private() != private {
+			t.Errorf("%s: Private() = %v, want %v", raw, c.Private(), private)
+		}
+		if private && (len(l.Prefixes) != 0 || slices.ContainsFunc(l.Entries, func(e Entry) bool { return !e.Local })) {
+			t.Errorf("%s: a private link sends %d prefixes", raw, len(l.Prefixes))
+		}
+		if !private && len(l.Prefixes) == 0 {
+			t.Errorf("%s: a public link sends nothing", raw)
+		}
+	}
+}

@@ -223,3 +223,33 @@ func isIPHost(host string) bool {
 	addr, err := netip.ParseAddr(host)
 	return err == nil && addr.Is4()
 }
+
+// privateSuffixes end host names that only resolve inside a network.
+var privateSuffixes = []string{".local", ".localhost", ".internal", ".lan", ".home.arpa", ".intranet", ".corp"}
+
+// Private reports whether the link's host belongs to a private network: a
+// loopback, private, link-local or unspecified IP address, a name of one
+// label ("intranet", "localhost"), or a name under a suffix that only
+// resolves inside a network (".local", ".internal", ".lan", ".home.arpa",
+// ...). Nothing of such a link is sent, neither a lookup prefix nor a
+// submission: it would tell the network about the user's own network, and
+// no public list knows it anyway.
+func (c Canonical) Private() bool {
+	h := c.Host
+	if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
+		h = h[1 : len(h)-1]
+	}
+	if addr, err := netip.ParseAddr(h); err == nil {
+		return addr.IsLoopback() || addr.IsPrivate() || addr.IsLinkLocalUnicast() ||
+			addr.IsLinkLocalMulticast() || addr.IsUnspecified()
+	}
+	if !strings.Contains(h, ".") {
+		return true
+	}
+	for _, s := range privateSuffixes {
+		if strings.HasSuffix(h, s) || h == s[1:] {
+			return true
+		}
+	}
+	return false
+}
