@@ -53,6 +53,9 @@ type ServeOptions struct {
 	KEKFile    string
 	KEKFrom    string        // "--kek-file" or "KSN_KEK_FILE"; "" for the default
 	PurgeGrace time.Duration // how long after a half-year ends it is purged
+	// MinPrevalence is the fewest participants a lookup reports (see
+	// server.Config.MinPrevalence).
+	MinPrevalence int
 	// Now is the clock of the server and its purges; nil means time.Now.
 	Now func() time.Time
 	// Logger, when set, replaces the text (or JSON) logger on IO.ErrOut;
@@ -121,6 +124,9 @@ does the same on demand.`,
 				return usageError("e.g. --purge-grace 7d", "--purge-grace: not a duration of 0 or more: %q", grace)
 			}
 			opts.PurgeGrace = d
+			if opts.MinPrevalence < 0 {
+				return usageError("e.g. --min-prevalence 3", "--min-prevalence: %d is not a count", opts.MinPrevalence)
+			}
 			if opts.KEKFile != "" {
 				opts.KEKFrom = "--kek-file"
 			} else if f.Env != nil && f.Env(kekEnv) != "" {
@@ -144,6 +150,7 @@ does the same on demand.`,
 	fl.StringVar(&opts.AddrFile, "addr-file", "", "once listening, write the server's URL and a newline to `FILE` (for scripts using --listen host:0)")
 	fl.StringVar(&opts.KEKFile, "kek-file", "", "key-encryption key `FILE` (default: $KSN_KEK_FILE, else the database's path + .kek, created on first start)")
 	fl.StringVar(&grace, "purge-grace", "7d", "purge a half-year's sealed records this `DURATION` after it ends")
+	fl.IntVar(&opts.MinPrevalence, "min-prevalence", 3, "report how many participants reported a file only from `N` up (below, that anyone did is not told)")
 	return cmd
 }
 
@@ -202,12 +209,13 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 		logger = newServerLogger(opts.IO.ErrOut, opts.LogJSON)
 	}
 	handler := server.New(server.Config{
-		Store:     db,
-		Statement: st,
-		Rate:      opts.Rate,
-		Burst:     opts.Burst,
-		Logger:    logger,
-		Now:       opts.Now,
+		Store:         db,
+		Statement:     st,
+		Rate:          opts.Rate,
+		Burst:         opts.Burst,
+		Logger:        logger,
+		Now:           opts.Now,
+		MinPrevalence: opts.MinPrevalence,
 	})
 
 	ln, err := net.Listen("tcp", opts.Listen)

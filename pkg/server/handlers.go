@@ -112,7 +112,7 @@ func (s *Server) addPrevalence(r *http.Request, files []store.FileDigests, resul
 	}
 	for i, f := range files {
 		st, ok := stats[string(f[checksum.SHA256])]
-		if !ok {
+		if !ok || st.Participants < int64(s.cfg.MinPrevalence) {
 			continue
 		}
 		res := &results[i]

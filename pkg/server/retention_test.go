@@ -288,6 +288,18 @@ func TestLookupPrevalence(t *testing.T) {
 	if r := resp.Results[2]; r.Prevalence != 0 { // prevalence is by SHA-256
 		t.Errorf("BLAKE3-only query: %+v", r)
 	}
+
+	// Under MinPrevalence, nothing tells that anybody reported the file.
+	fx.srv.cfg.MinPrevalence = 3
+	resp = decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, req), 200)
+	if r := resp.Results[0]; r.Prevalence != 0 || r.FirstSeen != nil || r.LastSeen != nil {
+		t.Errorf("a file 2 participants reported, under a threshold of 3: %+v", r)
+	}
+	fx.srv.cfg.MinPrevalence = 2
+	resp = decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, req), 200)
+	if r := resp.Results[0]; r.Prevalence != 2 {
+		t.Errorf("at the threshold: %+v", r)
+	}
 }
 
 // TestRedactedURLsAccepted: whatever link a client redacts, the strict

@@ -61,6 +61,12 @@ type Config struct {
 	RequestTimeout time.Duration
 	// CacheTTL is announced to clients in /v1/status.
 	CacheTTL time.Duration
+	// MinPrevalence is the fewest participants a file must have been
+	// reported by for lookups to say so (and to date it from the
+	// aggregates): below it, that somebody reported a given file at all
+	// is not told, or prevalence would tell a license holder which files
+	// some participant has. 0 or 1 tells every count.
+	MinPrevalence int
 	// Logger receives one record per request; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock of licenses, rate limits and the restriction
