@@ -67,6 +67,7 @@ type SQLite struct {
 
 	lookup *sql.Stmt // lookupSQL, prepared once
 	algs   *sql.Stmt // algorithmsSQL, prepared once
+	urls   urlStmts  // the link statements, prepared on first use (sqlite_urls.go)
 }
 
 var _ Store = (*SQLite)(nil)
@@ -192,7 +193,7 @@ func (s *SQLite) Path() string { return s.path }
 // Close closes the database. Commit or roll back Importers first.
 func (s *SQLite) Close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.lookup, s.algs} {
+	for _, st := range []*sql.Stmt{s.lookup, s.algs, s.urls.byHash, s.urls.bounded, s.urls.last} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

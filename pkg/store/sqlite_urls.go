@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/ksnproject/ksn/pkg/reputation"
 )
@@ -21,6 +22,32 @@ const urlColumns = `hash, source, expression, verdict, threat_name, category, fi
 // urlLookupSQL has exactly lookupChunk hash parameters, padded with empty
 // blobs, so that one prepared statement serves every chunk.
 var urlLookupSQL = `SELECT ` + urlColumns + ` FROM url_indicators WHERE hash IN (` + placeholders(lookupChunk) + `)`
+
+// urlStmts are the link statements, prepared once, on first use: a check
+// of files never needs them, and the server needs them on every link
+// lookup.
+type urlStmts struct {
+	once                  sync.Once
+	err                   error
+	byHash, bounded, last *sql.Stmt
+}
+
+func (s *SQLite) urlStatements() (*urlStmts, error) {
+	u := &s.urls
+	// Not under a caller's context: one cancelled request must not leave
+	// the error behind for every later one.
+	ctx := context.Background()
+	u.once.Do(func() {
+		if u.byHash, u.err = s.db.PrepareContext(ctx, urlLookupSQL); u.err != nil {
+			return
+		}
+		if u.bounded, u.err = s.db.PrepareContext(ctx, `SELECT `+urlColumns+` FROM url_indicators WHERE hash >= ? AND hash < ?`); u.err != nil {
+			return
+		}
+		u.last, u.err = s.db.PrepareContext(ctx, `SELECT `+urlColumns+` FROM url_indicators WHERE hash >= ?`)
+	})
+	return u, u.err
+}
 
 // URLHash is the SHA-256 of an expression.
 type URLHash = [32]byte
@@ -39,15 +66,16 @@ func (s *SQLite) LookupURLs(ctx context.Context, hashes []URLHash) (map[URLHash]
 	keys := slices.Clone(hashes)
 	slices.SortFunc(keys, func(a, b URLHash) int { return bytes.Compare(a[:], b[:]) })
 	keys = slices.Compact(keys)
+	u, err := s.urlStatements()
+	if err != nil {
+		return nil, fmt.Errorf("lookup urls: %w", err)
+	}
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("lookup urls: %w", err)
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, urlLookupSQL)
-	if err != nil {
-		return nil, fmt.Errorf("lookup urls: %w", err)
-	}
+	stmt := tx.StmtContext(ctx, u.byHash)
 	defer stmt.Close()
 	args := make([]any, lookupChunk)
 	for len(keys) > 0 {
@@ -75,20 +103,18 @@ func (s *SQLite) URLsByPrefix(ctx context.Context, prefixes []URLPrefix) (map[UR
 	if len(prefixes) == 0 {
 		return found, nil
 	}
+	u, err := s.urlStatements()
+	if err != nil {
+		return nil, fmt.Errorf("lookup url prefixes: %w", err)
+	}
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("lookup url prefixes: %w", err)
 	}
 	defer tx.Rollback()
-	bounded, err := tx.PrepareContext(ctx, `SELECT `+urlColumns+` FROM url_indicators WHERE hash >= ? AND hash < ?`)
-	if err != nil {
-		return nil, fmt.Errorf("lookup url prefixes: %w", err)
-	}
+	bounded := tx.StmtContext(ctx, u.bounded)
 	defer bounded.Close()
-	last, err := tx.PrepareContext(ctx, `SELECT `+urlColumns+` FROM url_indicators WHERE hash >= ?`)
-	if err != nil {
-		return nil, fmt.Errorf("lookup url prefixes: %w", err)
-	}
+	last := tx.StmtContext(ctx, u.last)
 	defer last.Close()
 	seen := make(map[URLPrefix]bool, len(prefixes))
 	for _, p := range prefixes {
