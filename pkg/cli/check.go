@@ -1,22 +1,17 @@
 package cli
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"iter"
 	"os"
-	"strings"
 	"time"
 
-	"github.com/ksnproject/ksn/pkg/checksum"
-	"github.com/ksnproject/ksn/pkg/client"
+	"github.com/ksnproject/ksn/pkg/check"
 	"github.com/ksnproject/ksn/pkg/exitcode"
+	"github.com/ksnproject/ksn/pkg/network"
 	"github.com/ksnproject/ksn/pkg/reputation"
-	"github.com/ksnproject/ksn/pkg/store"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
 )
@@ -24,28 +19,23 @@ import (
 // CheckOptions are `ksn check`'s flags and dependencies.
 type CheckOptions struct {
 	IO        *term.IOStreams
-	OpenStore func(ctx context.Context) (store.Store, error)
-	// Consent says whether records go to the outbox; nil collects nothing.
-	Consent func(ctx context.Context) (*consent, error)
-	// NewClient builds the network client; nil means local verdicts only.
-	NewClient func(*consent) (*client.Client, error)
+	OpenLocal func(ctx context.Context) (Local, error)
+	// Consent is the participation state, which decides whether records
+	// go to the outbox and whether the network is asked; nil: neither.
+	Consent func(ctx context.Context) (*network.Consent, error)
 
 	Inputs     []string
 	Recursive  bool
 	Follow     bool
 	FilesFrom  string
 	Null       bool
-	Algorithms []checksum.Algorithm
+	Algorithms []check.Algorithm
 	JSON       bool
 	Format     string // "", "sha256sum" or "b3sum"
 	FailOn     reputation.Verdict
 	Workers    int
-	Version    string // ksn's version, for the system record
-	NoCache    bool   // --no-cache or KSN_NO_CACHE: ask the network every time
+	NoCache    bool // --no-cache or KSN_NO_CACHE: ask the network every time
 }
-
-// Output formats that other tools can verify with -c.
-var sumFormats = map[string]checksum.Algorithm{"sha256sum": checksum.SHA256, "b3sum": checksum.BLAKE3}
 
 // NewCmdCheck builds `ksn check`. runF replaces the run function in tests
 // that only want to see the parsed options.
@@ -75,19 +65,15 @@ local database holds indicators for (for example MD5 after importing a ClamAV
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Inputs = args
-			algs, err := checksum.ParseAlgorithms(hashList)
+			if _, ok := check.SumFormats[opts.Format]; opts.Format != "" && !ok {
+				return usageError("use --format sha256sum or --format b3sum", "--format: unknown format %q", opts.Format)
+			}
+			if opts.Format != "" && opts.JSON {
+				return usageError("", "--json and --format cannot be used together")
+			}
+			algs, err := check.ParseAlgorithms(hashList, opts.Format)
 			if err != nil {
 				return usageError("see 'ksn check --help'", "--hash: %v", err)
-			}
-			if opts.Format != "" {
-				a, ok := sumFormats[opts.Format]
-				if !ok {
-					return usageError("use --format sha256sum or --format b3sum", "--format: unknown format %q", opts.Format)
-				}
-				if opts.JSON {
-					return usageError("", "--json and --format cannot be used together")
-				}
-				algs = checksum.Canonical(append(algs, a))
 			}
 			opts.Algorithms = algs
 			v, err := reputation.ParseVerdict(failOn)
@@ -101,10 +87,8 @@ local database holds indicators for (for example MD5 after importing a ClamAV
 			if opts.Null && opts.FilesFrom == "" {
 				return usageError("use -0 together with --files-from", "-0 only applies to --files-from")
 			}
-			opts.OpenStore = f.OpenLocalStore
-			opts.Consent = func(ctx context.Context) (*consent, error) { return loadConsent(ctx, f) }
-			opts.NewClient = func(c *consent) (*client.Client, error) { return newClient(f, c) }
-			opts.Version = f.Version
+			opts.OpenLocal = f.OpenLocal
+			opts.Consent = f.LoadConsent
 			if v := f.Env("KSN_NO_CACHE"); v != "" && v != "0" {
 				opts.NoCache = true
 			}
@@ -131,45 +115,16 @@ local database holds indicators for (for example MD5 after importing a ClamAV
 	return cmd
 }
 
-// checked is one input with its verdict.
-type checked struct {
-	checksum.Result
-	Reputation reputation.Result
-}
-
-func (c checked) status() string {
-	switch {
-	case c.Skipped() != "":
-		return "skipped"
-	case c.Err != nil:
-		return "error"
-	}
-	return "ok"
-}
-
-// lookupBatch bounds how many results wait for one database round trip;
-// lookupLinger is how long a partial batch waits for company.
-const (
-	lookupBatch  = 512
-	lookupLinger = 20 * time.Millisecond
-)
-
 func runCheck(ctx context.Context, opts *CheckOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	db, err := opts.OpenStore(ctx)
+	local, err := opts.OpenLocal(ctx)
 	if err != nil {
 		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the reputation database: %w", err),
 			Hint: "check that ksn's data directory is writable, or set KSN_HOME to another directory"}
 	}
-	defer db.Close()
-
-	known, err := db.Algorithms(ctx)
-	if err != nil {
-		return fmt.Errorf("reading the reputation database: %w", err)
-	}
-	algs := checksum.Canonical(append(append([]checksum.Algorithm{}, opts.Algorithms...), known...))
+	defer local.Close()
 
 	inputs, closeInputs, err := checkInputs(opts)
 	if err != nil {
@@ -177,55 +132,41 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	}
 	defer closeInputs()
 
-	rep := newReporter(opts)
 	var stdin io.Reader = opts.IO.In
 	if opts.FilesFrom == "-" {
 		stdin = nil // it holds the list of paths
 	}
-	counts := &checksum.Progress{}
+	counts := &check.Progress{}
 	start := time.Now()
 	progress := opts.IO.StartProgress(term.ProgressDelay, func() string {
 		n, b := counts.Files.Load(), counts.Bytes.Load()
 		return fmt.Sprintf("checking: %d files, %s, %s", n, term.Bytes(b), term.Rate(b, time.Since(start)))
 	})
 	defer progress.Stop()
+	rep := newReporter(opts, progress)
 
-	// Results flow to a second goroutine that looks them up in batches:
-	// one query per result would cost more than hashing a small file. A
-	// batch goes out when full, or when no result came for lookupLinger, so
-	// a slow file never holds back the lines of the files before it.
-	results := make(chan checked, lookupBatch)
-	reported := make(chan error, 1)
 	var (
-		col *collector
-		net *network
+		col  *network.Collector
+		sess *network.Session
 	)
-	go func() {
-		// The participation state and the network's status are read
-		// while the first files hash: on a fresh install, creating the
-		// state database takes as long as hashing a few hundred files.
-		col = newCollector(ctx, opts.IO, opts.Consent, opts.Version)
-		net = openNetwork(ctx, networkDeps{IO: opts.IO, NewClient: opts.NewClient, NoCache: opts.NoCache, Files: true}, col.consent, db)
-		keys := smallKeySet(ctx, db)
-		reported <- reportBatches(ctx, db, keys, net, rep, col, results, progress)
-	}()
-	runErr := checksum.Run(ctx, inputs, checksum.Options{
-		Algorithms: algs, Workers: opts.Workers, Recursive: opts.Recursive, Follow: opts.Follow,
-		Stdin: stdin, Progress: counts,
-	}, func(r checksum.Result, _ bool) error {
-		results <- checked{Result: r}
-		return nil
+	sum, runErr := check.Run(ctx, check.Options{
+		Inputs: inputs, Recursive: opts.Recursive, Follow: opts.Follow, Stdin: stdin,
+		Algorithms: opts.Algorithms, Workers: opts.Workers, FailOn: opts.FailOn, Progress: counts,
+	}, check.Config{
+		Sources: []reputation.Source{local.Source},
+		Sink:    rep,
+		Network: func(ctx context.Context) ([]reputation.Source, check.Collector) {
+			col, sess = openNetwork(ctx, opts.IO, opts.Consent, network.SessionOptions{
+				Msg: opts.IO, Cache: local.Cache, Fresh: opts.NoCache, Files: true})
+			return sess.Sources(), col
+		},
 	})
-	close(results)
-	if err := <-reported; runErr == nil {
-		runErr = err
-	}
-	defer col.close()
+	defer col.Close()
 	progress.Stop()
 	if runErr != nil {
 		// What was found is still reported, and a threat still decides
 		// the exit code (1 before 2).
-		if err := rep.finish(time.Since(start)); exitcode.Of(err) == exitcode.Threat {
+		if err := rep.finish(sum); exitcode.Of(err) == exitcode.Threat {
 			opts.IO.Errorf("%v", runErr)
 			return err
 		}
@@ -235,185 +176,48 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 		}
 		return &exitcode.Error{Code: exitcode.Usage, Err: runErr}
 	}
-	col.flush()
-	col.wait()
-	net.deliver(ctx, col)
-	if err := rep.finish(time.Since(start)); err != nil || net.err == nil {
+	col.Wait()
+	sess.Deliver(ctx, col)
+	if err := rep.finish(sum); err != nil || sess.Failure() == nil {
 		return err
 	}
-	return net.failure()
+	return sess.Failure()
 }
 
-// reportBatches looks up and prints results in input order until results is
-// closed. It keeps draining after an error so the hashing side never blocks.
-func reportBatches(ctx context.Context, db store.Store, keys *store.KeySet, net *network, rep *reporter, col *collector, results <-chan checked, progress *term.Progress) error {
-	var batch []checked
-	var failed error
-	flush := func() {
-		if failed == nil && len(batch) > 0 {
-			failed = lookup(ctx, db, keys, batch)
-			if failed == nil {
-				net.lookup(ctx, batch)
-				// Printed around the progress line, and flushed: a line
-				// is on the screen as soon as its lookup is done.
-				progress.Around(func() {
-					for _, c := range batch {
-						if failed = rep.add(c); failed != nil {
-							return
-						}
-					}
-					failed = rep.out.Flush()
-				})
-				col.add(batch)
-			}
-		}
-		batch = batch[:0]
+// openNetwork reads the participation state and opens what a participant
+// uses of the network: the collector (which keeps records even while the
+// user does not participate) and the session (nothing unless they do). A
+// bad setting must not cost the user their local verdicts: the run goes
+// on, not participating, and says why.
+func openNetwork(ctx context.Context, ios *term.IOStreams, consent func(context.Context) (*network.Consent, error), o network.SessionOptions) (*network.Collector, *network.Session) {
+	if consent == nil {
+		return nil, nil
 	}
-	linger := time.NewTimer(time.Hour)
-	defer linger.Stop()
-	for {
-		select {
-		case c, ok := <-results:
-			if !ok {
-				flush()
-				return failed
-			}
-			if len(batch) == 0 {
-				linger.Reset(lookupLinger)
-			}
-			batch = append(batch, c)
-			if len(batch) >= lookupBatch {
-				flush()
-			}
-		case <-linger.C:
-			flush()
-			col.flush()
-		}
-	}
-}
-
-// smallIndicators is the most indicators a local database may hold for a
-// check to read all their keys into memory first (about 5 ms at the most).
-const smallIndicators = 10_000
-
-// smallKeySet returns the keys of a small database's indicators, or nil
-// when the database is large (or is not SQLite): see store.SQLite.SmallKeySet.
-func smallKeySet(ctx context.Context, db store.Store) *store.KeySet {
-	s, ok := db.(interface {
-		SmallKeySet(context.Context, int) (*store.KeySet, bool, error)
-	})
-	if !ok {
-		return nil
-	}
-	keys, ok, err := s.SmallKeySet(ctx, smallIndicators)
-	if err != nil || !ok {
-		return nil // every lookup asks the database, as for a large one
-	}
-	return keys
-}
-
-// lookup fills in the reputation of every hashed input of the batch with
-// one database query. With keys, only the files one of whose digests an
-// indicator is keyed by are asked about; the rest are unknown.
-func lookup(ctx context.Context, db store.Store, keys *store.KeySet, batch []checked) error {
-	var queries []store.FileDigests
-	var idx []int
-	for i, c := range batch {
-		if c.Err != nil {
-			continue
-		}
-		if keys != nil && !keys.MayMatch(store.FileDigests(c.Digests)) {
-			batch[i].Reputation = reputation.Result{Verdict: reputation.Unknown}
-			continue
-		}
-		queries = append(queries, store.FileDigests(c.Digests))
-		idx = append(idx, i)
-	}
-	if len(queries) == 0 {
-		return nil
-	}
-	res, err := db.LookupFiles(ctx, queries)
+	c, err := consent(ctx)
 	if err != nil {
-		return fmt.Errorf("looking up the reputation database: %w", err)
+		ios.Warnf("%v: checking with local verdicts only, nothing is collected or sent", err)
+		return nil, nil
 	}
-	if len(res) != len(queries) {
-		return fmt.Errorf("reputation database returned %d results for %d files", len(res), len(queries))
-	}
-	for j, i := range idx {
-		batch[i].Reputation = res[j]
-	}
-	return nil
+	return network.NewCollector(ctx, ios, c), network.OpenSession(ctx, c, o)
 }
 
 // checkInputs returns the paths to check: the arguments, then the entries
 // of --files-from, read as the run goes so a huge list is never held whole.
-func checkInputs(opts *CheckOptions) (iter.Seq2[string, error], func(), error) {
+func checkInputs(opts *CheckOptions) (check.Paths, func(), error) {
 	if opts.FilesFrom == "" {
-		return func(yield func(string, error) bool) {
-			for _, p := range opts.Inputs {
-				if !yield(p, nil) {
-					return
-				}
-			}
-		}, func() {}, nil
+		return check.Args(opts.Inputs), func() {}, nil
 	}
-	var r io.Reader
-	closer := func() {}
 	if opts.FilesFrom == "-" {
-		r = opts.IO.In
 		for _, p := range opts.Inputs {
 			if p == "-" {
 				return nil, nil, usageError("read the file list from a file, or pass the data as a file", "standard input cannot be both the --files-from list and an input")
 			}
 		}
-	} else {
-		f, err := os.Open(opts.FilesFrom)
-		if err != nil {
-			return nil, nil, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("--files-from: %w", err)}
-		}
-		r, closer = f, func() { f.Close() }
+		return check.List(opts.Inputs, opts.IO.In, opts.Null), func() {}, nil
 	}
-	sep := byte('\n')
-	if opts.Null {
-		sep = 0
+	f, err := os.Open(opts.FilesFrom)
+	if err != nil {
+		return nil, nil, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("--files-from: %w", err)}
 	}
-	return func(yield func(string, error) bool) {
-		for _, p := range opts.Inputs {
-			if !yield(p, nil) {
-				return
-			}
-		}
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 64<<10), 1<<20) // PATH_MAX is 4096; 1 MiB is generous
-		sc.Split(splitOn(sep))
-		for sc.Scan() {
-			p := sc.Text()
-			if sep == '\n' {
-				p = strings.TrimSuffix(p, "\r")
-				if p == "" {
-					continue // blank lines in a hand-written list
-				}
-			}
-			if !yield(p, nil) {
-				return
-			}
-		}
-		if err := sc.Err(); err != nil {
-			yield("", &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("--files-from: %w", err)})
-		}
-	}, closer, nil
-}
-
-// splitOn is a bufio.SplitFunc for records ending in sep; a last record
-// without its separator still counts.
-func splitOn(sep byte) bufio.SplitFunc {
-	return func(data []byte, atEOF bool) (int, []byte, error) {
-		if i := bytes.IndexByte(data, sep); i >= 0 {
-			return i + 1, data[:i], nil
-		}
-		if atEOF && len(data) > 0 {
-			return len(data), data, nil
-		}
-		return 0, nil, nil
-	}
+	return check.List(opts.Inputs, f, opts.Null), func() { f.Close() }, nil
 }

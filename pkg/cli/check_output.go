@@ -7,48 +7,51 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ksnproject/ksn/pkg/check"
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/reputation"
 	"github.com/ksnproject/ksn/pkg/term"
 )
 
-// reporter prints results as they come and decides the exit code at the end.
+// reporter prints results as they come (it is the check's sink) and
+// decides the exit code at the end.
 type reporter struct {
-	opts   *CheckOptions
-	out    *bufio.Writer
-	styles *term.Styles
-
-	verdicts map[reputation.Verdict]int
-	skipped  int
-	failed   int
-	threats  int
-	bytes    int64
-	files    int
+	opts     *CheckOptions
+	out      *bufio.Writer
+	styles   *term.Styles
+	progress *term.Progress // nil: no progress line
 }
 
-func newReporter(opts *CheckOptions) *reporter {
+func newReporter(opts *CheckOptions, progress *term.Progress) *reporter {
 	return &reporter{
 		opts:     opts,
 		out:      bufio.NewWriterSize(opts.IO.Out, 64<<10),
 		styles:   opts.IO.Styles(),
-		verdicts: map[reputation.Verdict]int{},
+		progress: progress,
 	}
 }
 
-func (r *reporter) add(c checked) error {
-	r.files++
-	switch c.status() {
-	case "skipped":
-		r.skipped++
-	case "error":
-		r.failed++
-	default:
-		r.bytes += c.Size
-		r.verdicts[c.Reputation.Verdict]++
-		if c.Reputation.Verdict.Severity() >= r.opts.FailOn.Severity() {
-			r.threats++
+// Batch prints a lookup batch around the progress line, and flushes: a
+// line is on the screen as soon as its lookup is done.
+func (r *reporter) Batch(items []check.Item) error {
+	var err error
+	print := func() {
+		for _, it := range items {
+			if err = r.add(it); err != nil {
+				return
+			}
 		}
+		err = r.out.Flush()
 	}
+	if r.progress != nil {
+		r.progress.Around(print)
+	} else {
+		print()
+	}
+	return err
+}
+
+func (r *reporter) add(c check.Item) error {
 	var err error
 	switch {
 	case r.opts.JSON:
@@ -69,10 +72,10 @@ func (r *reporter) add(c checked) error {
 	return nil
 }
 
-func (r *reporter) human(c checked) {
+func (r *reporter) human(c check.Item) {
 	s := r.styles
 	path := term.SafeText(c.Path)
-	switch c.status() {
+	switch c.Status() {
 	case "skipped":
 		fmt.Fprintf(r.out, "%s%s  %s\n", s.Badge("skipped"), path, s.Dim.Render(string(c.Skipped())))
 	case "error":
@@ -113,8 +116,8 @@ type jsonResult struct {
 	ElapsedMS  float64 `json:"elapsed_ms"`
 }
 
-func (r *reporter) json(c checked) error {
-	j := jsonResult{Path: c.Path, Status: c.status(), ElapsedMS: float64(c.Elapsed.Microseconds()) / 1000}
+func (r *reporter) json(c check.Item) error {
+	j := jsonResult{Path: c.Path, Status: c.Status(), ElapsedMS: float64(c.Elapsed.Microseconds()) / 1000}
 	switch j.Status {
 	case "skipped":
 		j.Reason = string(c.Skipped())
@@ -159,7 +162,7 @@ func seenBy(n int) string {
 // sumLine prints a line that sha256sum -c or b3sum -c accepts. Those tools
 // escape a name holding a backslash or a newline and mark the line with a
 // leading backslash; ksn does the same so every name round-trips.
-func (r *reporter) sumLine(c checked) error {
+func (r *reporter) sumLine(c check.Item) error {
 	if c.Err != nil {
 		what := "could not be read"
 		if c.Skipped() != "" {
@@ -180,39 +183,39 @@ func (r *reporter) sumLine(c checked) error {
 		name = strings.NewReplacer("\\", "\\\\", "\n", "\\n").Replace(name)
 		prefix = "\\"
 	}
-	_, err := fmt.Fprintf(r.out, "%s%s  %s\n", prefix, c.Digests.Hex(sumFormats[r.opts.Format]), name)
+	_, err := fmt.Fprintf(r.out, "%s%s  %s\n", prefix, c.Digests.Hex(check.SumFormats[r.opts.Format]), name)
 	return err
 }
 
-func (r *reporter) finish(elapsed time.Duration) error {
+func (r *reporter) finish(sum check.Summary) error {
 	if !r.opts.JSON && r.opts.Format == "" {
-		r.summary(elapsed)
+		r.summary(sum)
 	}
 	if err := r.out.Flush(); err != nil {
 		return err
 	}
 	switch {
-	case r.threats > 0:
+	case sum.Threats > 0:
 		return exitcode.Silent(exitcode.Threat)
-	case r.failed > 0:
+	case sum.Failed > 0:
 		noun := "inputs"
-		if r.failed == 1 {
+		if sum.Failed == 1 {
 			noun = "input"
 		}
-		return exitcode.New(exitcode.Usage, "%d %s could not be checked", r.failed, noun)
+		return exitcode.New(exitcode.Usage, "%d %s could not be checked", sum.Failed, noun)
 	}
 	return nil
 }
 
-func (r *reporter) summary(elapsed time.Duration) {
+func (r *reporter) summary(sum check.Summary) {
 	s := r.styles
 	noun := "files"
-	if r.files == 1 {
+	if sum.Files == 1 {
 		noun = "file"
 	}
-	parts := []string{fmt.Sprintf("%d %s", r.files, noun)}
+	parts := []string{fmt.Sprintf("%d %s", sum.Files, noun)}
 	for _, v := range reputation.Verdicts {
-		if n := r.verdicts[v]; n > 0 || v == reputation.Malicious {
+		if n := sum.Verdicts[v]; n > 0 || v == reputation.Malicious {
 			text := fmt.Sprintf("%d %s", n, v)
 			if v == reputation.Malicious && n > 0 {
 				text = s.Bad.Render(text)
@@ -220,12 +223,12 @@ func (r *reporter) summary(elapsed time.Duration) {
 			parts = append(parts, text)
 		}
 	}
-	if r.skipped > 0 {
-		parts = append(parts, fmt.Sprintf("%d skipped", r.skipped))
+	if sum.Skipped > 0 {
+		parts = append(parts, fmt.Sprintf("%d skipped", sum.Skipped))
 	}
-	if r.failed > 0 {
-		parts = append(parts, fmt.Sprintf("%d unreadable", r.failed))
+	if sum.Failed > 0 {
+		parts = append(parts, fmt.Sprintf("%d unreadable", sum.Failed))
 	}
-	fmt.Fprintf(r.out, "%s · %s in %s (%s)\n", strings.Join(parts, ", "), term.Bytes(r.bytes),
-		term.Duration(elapsed), term.Rate(r.bytes, elapsed))
+	fmt.Fprintf(r.out, "%s · %s in %s (%s)\n", strings.Join(parts, ", "), term.Bytes(sum.Bytes),
+		term.Duration(sum.Elapsed), term.Rate(sum.Bytes, sum.Elapsed))
 }

@@ -4,8 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ksnproject/ksn/pkg/api"
-	"github.com/ksnproject/ksn/pkg/checksum"
+	"github.com/ksnproject/ksn/pkg/check"
 	"github.com/ksnproject/ksn/pkg/reputation"
 	"github.com/ksnproject/ksn/pkg/term"
 )
@@ -13,11 +12,15 @@ import (
 // TestPrevalenceShown: how many participants reported a file is shown in
 // text and JSON, also when the network has no verdict on it.
 func TestPrevalenceShown(t *testing.T) {
-	unknown := mergeNetwork(reputation.Result{Verdict: reputation.Unknown}, api.FileResult{Verdict: "unknown", Prevalence: 3})
-	if unknown.Prevalence != 3 || unknown.Verdict != reputation.Unknown || len(unknown.Sources) != 0 {
-		t.Fatalf("merged unknown %+v", unknown)
+	localUnknown := reputation.Answer{Source: "local", Trust: reputation.TrustLocal, Result: reputation.Result{Verdict: reputation.Unknown}}
+	net := func(r reputation.Result) reputation.Answer {
+		return reputation.Answer{Source: "network", Trust: reputation.TrustNetwork, Result: r}
 	}
-	bad := mergeNetwork(reputation.Result{Verdict: reputation.Unknown}, api.FileResult{Verdict: "malicious", Threat: "X", Prevalence: 1})
+	unknown := reputation.Combine([]reputation.Answer{localUnknown, net(reputation.Result{Verdict: reputation.Unknown, Prevalence: 3})})
+	if unknown.Prevalence != 3 || unknown.Verdict != reputation.Unknown || len(unknown.Sources) != 0 {
+		t.Fatalf("combined unknown %+v", unknown)
+	}
+	bad := reputation.Combine([]reputation.Answer{localUnknown, net(reputation.Result{Verdict: reputation.Malicious, ThreatName: "X", Prevalence: 1})})
 	for _, c := range []struct {
 		rep       reputation.Result
 		json      bool
@@ -30,8 +33,9 @@ func TestPrevalenceShown(t *testing.T) {
 		{reputation.Result{Verdict: reputation.Unknown}, true, `"verdict":"unknown"`, "prevalence"},
 	} {
 		ios, _, out, _ := term.Test()
-		r := newReporter(&CheckOptions{IO: ios, JSON: c.json, FailOn: reputation.Malicious})
-		res := checked{Result: checksum.Result{Path: "f.bin", Size: 1, Digests: checksum.Digests{checksum.SHA256: make([]byte, 32)}}, Reputation: c.rep}
+		r := newReporter(&CheckOptions{IO: ios, JSON: c.json, FailOn: reputation.Malicious}, nil)
+		res := check.Item{Reputation: c.rep}
+		res.Path, res.Size, res.Digests = "f.bin", 1, map[check.Algorithm][]byte{check.SHA256: make([]byte, 32)}
 		if err := r.add(res); err != nil {
 			t.Fatal(err)
 		}

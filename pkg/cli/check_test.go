@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -11,47 +13,47 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ksnproject/ksn/pkg/checksum"
+	"github.com/ksnproject/ksn/pkg/check"
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/reputation"
-	"github.com/ksnproject/ksn/pkg/store"
 	"github.com/ksnproject/ksn/pkg/term"
 )
 
-// fakeStore knows files by their SHA-256 and records what it was asked.
-type fakeStore struct {
+// fakeSource knows files by their SHA-256 and counts how often it is asked.
+type fakeSource struct {
 	verdicts map[string]reputation.Result // by hex SHA-256
-	algs     []checksum.Algorithm
 	queries  int
-	failOpen error
 }
 
-func (s *fakeStore) LookupFiles(_ context.Context, files []store.FileDigests) ([]reputation.Result, error) {
+func (s *fakeSource) Name() string            { return "fake" }
+func (s *fakeSource) Trust() reputation.Trust { return reputation.TrustLocal }
+func (s *fakeSource) LookupFiles(_ context.Context, files []reputation.FileQuery) ([]reputation.Answer, error) {
 	s.queries++
-	out := make([]reputation.Result, len(files))
+	out := make([]reputation.Answer, len(files))
 	for i, f := range files {
-		out[i] = reputation.Result{Verdict: reputation.Unknown}
-		if r, ok := s.verdicts[checksum.Digests(f).Hex(checksum.SHA256)]; ok {
-			out[i] = r
+		r, ok := s.verdicts[f.Digests.Hex(check.SHA256)]
+		if !ok {
+			r = reputation.Result{Verdict: reputation.Unknown}
 		}
+		out[i] = reputation.Answer{Source: "fake", Trust: reputation.TrustLocal, Result: r}
 	}
 	return out, nil
 }
+func (s *fakeSource) LookupLinks(_ context.Context, links []reputation.LinkQuery) ([]reputation.Answer, error) {
+	return make([]reputation.Answer, len(links)), nil
+}
 
-func (s *fakeStore) Algorithms(context.Context) ([]checksum.Algorithm, error) { return s.algs, nil }
-func (s *fakeStore) BeginImport(context.Context, string) (store.Importer, error) {
-	return nil, errors.New("not in this fake")
+func local(s reputation.Source) func(context.Context) (Local, error) {
+	return func(context.Context) (Local, error) { return Local{Source: s, Close: func() error { return nil }}, nil }
 }
-func (s *fakeStore) LookupURLs(context.Context, []store.URLHash) (map[store.URLHash][]reputation.URLSourced, error) {
-	return nil, nil
-}
-func (s *fakeStore) Close() error { return nil }
 
 func sha256Hex(b []byte) string {
-	h := checksum.SHA256.New()
-	h.Write(b)
-	return checksum.Digests{checksum.SHA256: h.Sum(nil)}.Hex(checksum.SHA256)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
+
+// defaultAlgorithms is what --hash gives by default.
+var defaultAlgorithms = []check.Algorithm{check.BLAKE3, check.SHA256}
 
 func TestCheckFlags(t *testing.T) {
 	cases := []struct {
@@ -60,12 +62,12 @@ func TestCheckFlags(t *testing.T) {
 		check   func(*testing.T, *CheckOptions)
 	}{
 		{args: []string{"a"}, check: func(t *testing.T, o *CheckOptions) {
-			if !slices.Equal(o.Algorithms, checksum.Default) || o.FailOn != reputation.Malicious {
+			if !slices.Equal(o.Algorithms, defaultAlgorithms) || o.FailOn != reputation.Malicious {
 				t.Errorf("defaults: %v %v", o.Algorithms, o.FailOn)
 			}
 		}},
 		{args: []string{"--format", "b3sum", "--hash", "sha256", "a"}, check: func(t *testing.T, o *CheckOptions) {
-			if !slices.Equal(o.Algorithms, []checksum.Algorithm{checksum.BLAKE3, checksum.SHA256}) {
+			if !slices.Equal(o.Algorithms, []check.Algorithm{check.BLAKE3, check.SHA256}) {
 				t.Errorf("b3sum format must add blake3: %v", o.Algorithms)
 			}
 		}},
@@ -121,7 +123,7 @@ func TestRunCheckVerdictsAndExitCodes(t *testing.T) {
 	bad := write("bad", "bad bytes")
 	pua := write("pua", "adware")
 	good := write("good", "fine")
-	db := &fakeStore{verdicts: map[string]reputation.Result{
+	db := &fakeSource{verdicts: map[string]reputation.Result{
 		sha256Hex([]byte("bad bytes")): {Verdict: reputation.Malicious, ThreatName: "Trojan.X", Sources: []string{"feed"}},
 		sha256Hex([]byte("adware")):    {Verdict: reputation.Suspicious, ThreatName: "PUA.Y", Sources: []string{"feed"}},
 	}}
@@ -142,8 +144,7 @@ func TestRunCheckVerdictsAndExitCodes(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ios, _, out, _ := term.Test()
-			opts := &CheckOptions{IO: ios, Inputs: c.inputs, Algorithms: checksum.Default, FailOn: c.failOn,
-				OpenStore: func(context.Context) (store.Store, error) { return db, nil }}
+			opts := &CheckOptions{IO: ios, Inputs: c.inputs, Algorithms: defaultAlgorithms, FailOn: c.failOn, OpenLocal: local(db)}
 			err := runCheck(context.Background(), opts)
 			if got := exitcode.Of(err); got != c.want {
 				t.Fatalf("exit %d (%v), want %d\n%s", got, err, c.want, out)
@@ -167,10 +168,9 @@ func TestRunCheckBatchesLookups(t *testing.T) {
 		}
 		inputs = append(inputs, p)
 	}
-	db := &fakeStore{}
+	db := &fakeSource{}
 	ios, _, out, _ := term.Test()
-	opts := &CheckOptions{IO: ios, Inputs: inputs, Algorithms: checksum.Default, FailOn: reputation.Malicious, JSON: true,
-		OpenStore: func(context.Context) (store.Store, error) { return db, nil }}
+	opts := &CheckOptions{IO: ios, Inputs: inputs, Algorithms: defaultAlgorithms, FailOn: reputation.Malicious, JSON: true, OpenLocal: local(db)}
 	if err := runCheck(context.Background(), opts); err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func TestRunCheckBatchesLookups(t *testing.T) {
 func TestRunCheckDatabaseUnavailable(t *testing.T) {
 	ios, _, _, _ := term.Test()
 	opts := &CheckOptions{IO: ios, Inputs: []string{"x"}, FailOn: reputation.Malicious,
-		OpenStore: func(context.Context) (store.Store, error) { return nil, errors.New("disk on fire") }}
+		OpenLocal: func(context.Context) (Local, error) { return Local{}, errors.New("disk on fire") }}
 	err := runCheck(context.Background(), opts)
 	var e *exitcode.Error
 	if !errors.As(err, &e) || e.Code != exitcode.Usage || e.Hint == "" || !strings.Contains(err.Error(), "disk on fire") {

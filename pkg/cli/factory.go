@@ -1,12 +1,18 @@
 // Package cli holds ksn's commands. Each command parses its flags into an
-// Options struct and hands it to a run function that does the work through
-// the packages under pkg/; nothing here knows how to hash or look up.
+// Options struct and hands it to a run function that calls the
+// applications under pkg/ (check, linkcheck, network, server, feeds) and
+// renders what they return; nothing here knows how to hash, look up, send
+// or store. This file is the one place that wires the databases and
+// clients those applications use.
 package cli
 
 import (
 	"context"
 
 	"github.com/ksnproject/ksn/pkg/config"
+	"github.com/ksnproject/ksn/pkg/network"
+	"github.com/ksnproject/ksn/pkg/reputation"
+	"github.com/ksnproject/ksn/pkg/sources"
 	"github.com/ksnproject/ksn/pkg/store"
 	"github.com/ksnproject/ksn/pkg/term"
 )
@@ -30,6 +36,45 @@ func (f *Factory) OpenLocalStore(ctx context.Context) (store.Store, error) {
 		return nil, err
 	}
 	return f.OpenStore(ctx, paths.DatabaseFile())
+}
+
+// Local is the local reputation database opened as a source, with the
+// cache of network answers it keeps (nil when it keeps none).
+type Local struct {
+	Source reputation.Source
+	Cache  sources.VerdictCache
+	Close  func() error
+}
+
+// OpenLocal opens the local reputation database as a source.
+func (f *Factory) OpenLocal(ctx context.Context) (Local, error) {
+	db, err := f.OpenLocalStore(ctx)
+	if err != nil {
+		return Local{}, err
+	}
+	l := Local{Source: sources.NewLocal(db), Close: db.Close}
+	if c, ok := db.(sources.VerdictCache); ok {
+		l.Cache = c
+	}
+	return l, nil
+}
+
+// networkEnv is what the network side needs of the factory.
+func (f *Factory) networkEnv() (network.Env, error) {
+	paths, err := f.Paths()
+	if err != nil {
+		return network.Env{}, err
+	}
+	return network.Env{Paths: paths, Getenv: f.Env, Version: f.Version}, nil
+}
+
+// LoadConsent reads the settings and the participation state.
+func (f *Factory) LoadConsent(ctx context.Context) (*network.Consent, error) {
+	env, err := f.networkEnv()
+	if err != nil {
+		return nil, err
+	}
+	return network.LoadConsent(ctx, env)
 }
 
 // DefaultOpenStore opens (creating on first use) a SQLite reputation database.

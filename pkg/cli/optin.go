@@ -7,9 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ksnproject/ksn/pkg/api"
 	"github.com/ksnproject/ksn/pkg/exitcode"
-	"github.com/ksnproject/ksn/pkg/participation"
+	"github.com/ksnproject/ksn/pkg/network"
 	"github.com/spf13/cobra"
 )
 
@@ -19,7 +18,7 @@ const acceptWithoutPin = "statement-in-force"
 // OptinOptions are `ksn optin`'s flags.
 type OptinOptions struct {
 	Accept string // "", acceptWithoutPin, or a SHA-256 the statement must have
-	Level  participation.Level
+	Level  network.Level
 }
 
 // NewCmdOptin builds `ksn optin`.
@@ -46,7 +45,7 @@ At the basic level only lookups are made and nothing collected is sent.`,
   ksn optin --accept=$(ksn statement --json | jq -r .sha256)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			l, err := participation.ParseLevel(level)
+			l, err := network.ParseLevel(level)
 			if err != nil {
 				return usageError("use --level basic or --level extended", "--level: %v", err)
 			}
@@ -56,20 +55,20 @@ At the basic level only lookups are made and nothing collected is sent.`,
 	}
 	cmd.Flags().StringVar(&opts.Accept, "accept", "", "accept without being asked; with `=SHA256`, only that exact statement")
 	cmd.Flags().Lookup("accept").NoOptDefVal = acceptWithoutPin
-	cmd.Flags().StringVar(&level, "level", string(participation.Extended), "basic (lookups only) or extended (lookups and statistics)")
+	cmd.Flags().StringVar(&level, "level", string(network.Extended), "basic (lookups only) or extended (lookups and statistics)")
 	_ = cmd.RegisterFlagCompletionFunc("level", cobra.FixedCompletions([]string{"basic", "extended"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
 func runOptin(ctx context.Context, f *Factory, opts *OptinOptions) error {
 	ctx = orBackground(ctx)
-	c, err := loadConsent(ctx, f)
+	c, err := f.LoadConsent(ctx)
 	if err != nil {
 		return err
 	}
-	defer c.close()
-	if c.store == nil {
-		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot record your decision: %v", c.openErr),
+	defer c.Close()
+	if err := c.Usable(); err != nil {
+		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot record your decision: %v", err),
 			Hint: "make ksn's state directory writable, or set KSN_HOME to a directory you own"}
 	}
 	// Decide how consent can be given before fetching anything: a run that
@@ -78,13 +77,15 @@ func runOptin(ctx context.Context, f *Factory, opts *OptinOptions) error {
 		return usageError("read it with 'ksn statement', then run 'ksn optin --accept' (or --accept=<sha256> to pin the text)",
 			"ksn optin needs a terminal to show the statement and ask; without one, pass --accept")
 	}
-	st := statementInForce(ctx, f, c)
-	stats, err := c.store.Stats(ctx)
+	st := c.StatementInForce(ctx, f.IO)
+	stats, err := c.OutboxStats(ctx)
 	if err != nil {
 		return err
 	}
+	endpoint := c.Endpoint()
+	_, maxAgeText, maxAge := c.OutboxLimits()
 
-	via := participation.ViaFlag
+	terminal := false
 	switch {
 	case opts.Accept == acceptWithoutPin:
 	case opts.Accept != "":
@@ -93,18 +94,15 @@ func runOptin(ctx context.Context, f *Factory, opts *OptinOptions) error {
 				"the statement in force (%s) has SHA-256 %s, not %s: nothing was accepted", st.ID, st.SHA256, opts.Accept)
 		}
 	default: // a terminal, checked above
-		via = participation.ViaTerminal
+		terminal = true
 		if err := printStatement(f.IO, st, false); err != nil {
 			return err
 		}
-		fmt.Fprintf(f.IO.Out, "\n%s\n", backlogSentence(stats, opts.Level, c.limits().MaxAge, c.settings.String("endpoint"), time.Now()))
+		fmt.Fprintf(f.IO.Out, "\n%s\n", backlogSentence(stats, opts.Level, maxAge, endpoint, time.Now()))
 		fmt.Fprintf(f.IO.Out, "Participate at the %s level under statement %s? Type \"yes\" to accept: ", opts.Level, st.ID)
 		answer, _ := bufio.NewReader(f.IO.In).ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(answer)); a != "yes" {
-			d, err := c.store.Record(ctx, participation.Decision{
-				At: time.Now().UTC(), Accepted: false, StatementID: st.ID, StatementSHA256: st.SHA256,
-				Via: via, Version: f.Version,
-			})
+			d, err := c.Decline(ctx, st)
 			if err != nil {
 				return err
 			}
@@ -113,69 +111,33 @@ func runOptin(ctx context.Context, f *Factory, opts *OptinOptions) error {
 		}
 	}
 
-	d, err := c.store.Record(ctx, participation.Decision{
-		At: time.Now().UTC(), Accepted: true, Level: opts.Level, StatementID: st.ID, StatementSHA256: st.SHA256,
-		Via: via, Version: f.Version,
-	})
+	a, err := c.Accept(ctx, st, opts.Level, terminal)
 	if err != nil {
 		return err
 	}
-	// A backlog of years ago is not what the user agreed to send today.
-	var stale int
-	if maxAge := c.limits().MaxAge; maxAge > 0 {
-		if stale, err = c.store.DropOlderThan(ctx, time.Now().Add(-maxAge)); err != nil {
-			return err
-		}
+	fmt.Fprintf(f.IO.Out, "Participating at the %s level since %s (statement %s).\n", a.Decision.Level, formatTime(a.Decision.At), st.ID)
+	if a.Stale > 0 {
+		fmt.Fprintf(f.IO.Out, "%d records older than %s were dropped, not sent.\n", a.Stale, maxAgeText)
 	}
-	if stats, err = c.store.Stats(ctx); err != nil {
-		return err
+	if a.Sent > 0 {
+		fmt.Fprintf(f.IO.Out, "Sent %s to %s.\n", plural(a.Sent, "collected record"), endpoint)
 	}
-	fmt.Fprintf(f.IO.Out, "Participating at the %s level since %s (statement %s).\n", d.Level, formatTime(d.At), st.ID)
-	if stale > 0 {
-		fmt.Fprintf(f.IO.Out, "%d records older than %s were dropped, not sent.\n", stale, c.settings.String("outbox.max_age"))
+	if a.SendErr != nil {
+		f.IO.Warnf("the collected records could not be sent yet (%v); they stay in the outbox and go with the next check", a.SendErr)
 	}
-	endpoint := c.settings.String("endpoint")
-	// "As soon as you begin to participate, all the previously obtained
-	// data will be sent" — to the server whose statement was accepted, and
-	// only once that server confirms it is still the statement in force.
-	if now := participation.Evaluate(&d, f.Env, st); now.Participating && endpoint != "" && st.Source == endpoint &&
-		opts.Level == participation.Extended && stats.Records > 0 {
-		cl, err := newClient(f, c)
-		if err == nil {
-			var status api.Status
-			if status, err = cl.Status(ctx); err == nil && !statementMatches(status.Statement, &d) {
-				err = fmt.Errorf("the server's statement changed while you read it (now %s)", status.Statement.ID)
-			}
-		}
-		if err == nil {
-			var sent int
-			sent, err = deliverOutbox(ctx, cl, c.store, func(ctx context.Context) error {
-				return stillAccepted(ctx, c.store, &d)
-			})
-			if sent > 0 {
-				fmt.Fprintf(f.IO.Out, "Sent %s to %s.\n", plural(sent, "collected record"), endpoint)
-			}
-		}
-		if err != nil {
-			f.IO.Warnf("the collected records could not be sent yet (%v); they stay in the outbox and go with the next check", err)
-		}
-		if stats, err = c.store.Stats(ctx); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintln(f.IO.Out, afterOptinSentence(stats, opts.Level, endpoint))
-	if now := participation.Evaluate(&d, f.Env, st); !now.Participating {
-		f.IO.Warnf("%s: nothing is sent while it is set", describeState(now))
+	fmt.Fprintln(f.IO.Out, afterOptinSentence(a.Outbox, opts.Level, endpoint))
+	if !a.Now.Participating {
+		f.IO.Warnf("%s: nothing is sent while it is set", network.DescribeState(a.Now))
 	}
 	return nil
 }
 
 // backlogSentence tells, before the user answers, what accepting sends.
-func backlogSentence(stats participation.OutboxStats, level participation.Level, maxAge time.Duration, endpoint string, now time.Time) string {
+func backlogSentence(stats network.OutboxStats, level network.Level, maxAge time.Duration, endpoint string, now time.Time) string {
 	switch {
 	case stats.Records == 0:
 		return "No records were collected on this machine before; nothing is waiting to be sent."
-	case level == participation.Basic:
+	case level == network.Basic:
 		return fmt.Sprintf("%d records collected on this machine stay local: the basic level sends lookups only.", stats.Records)
 	}
 	s := fmt.Sprintf("If you accept, the %s collected on this machine since %s will be sent", plural(int(stats.Records), "record"), formatTime(stats.Oldest))
@@ -199,11 +161,11 @@ func formatAge(d time.Duration) string {
 	return d.String()
 }
 
-func afterOptinSentence(stats participation.OutboxStats, level participation.Level, endpoint string) string {
+func afterOptinSentence(stats network.OutboxStats, level network.Level, endpoint string) string {
 	switch {
 	case stats.Records == 0:
 		return "Nothing is waiting to be sent."
-	case level == participation.Basic:
+	case level == network.Basic:
 		return fmt.Sprintf("%d collected records stay local (basic level); 'ksn queue clear' deletes them.", stats.Records)
 	case endpoint == "":
 		return fmt.Sprintf("%d records wait in the outbox and will be sent once an endpoint is set ('ksn config set endpoint URL').", stats.Records)
@@ -230,35 +192,27 @@ collected locally are deleted too.`,
 }
 
 func runOptout(ctx context.Context, f *Factory, purge bool) error {
-	c, err := loadConsent(ctx, f)
+	c, err := f.LoadConsent(ctx)
 	if err != nil {
 		return err
 	}
-	defer c.close()
-	if c.store == nil {
+	defer c.Close()
+	if err := c.Usable(); err != nil {
 		// Nothing can be recorded, and nothing can be sent either: an
 		// unusable state directory already means not participating.
-		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot record your decision: %v", c.openErr),
+		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot record your decision: %v", err),
 			Hint: "nothing is sent while the state directory is unusable; fix it and run 'ksn optout' again"}
 	}
-	st := c.statement
-	d, err := c.store.Record(ctx, participation.Decision{
-		At: time.Now().UTC(), Accepted: false, StatementID: st.ID, StatementSHA256: st.SHA256,
-		Via: participation.ViaFlag, Version: f.Version,
-	})
+	d, purged, err := c.Optout(ctx, purge)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(f.IO.Out, "Not participating since %s: nothing is sent.\n", formatTime(d.At))
 	if purge {
-		n, err := c.store.Clear(ctx)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(f.IO.Out, "Deleted %s from the local outbox.\n", plural(n, "record"))
+		fmt.Fprintf(f.IO.Out, "Deleted %s from the local outbox.\n", plural(purged, "record"))
 		return nil
 	}
-	stats, err := c.store.Stats(ctx)
+	stats, err := c.OutboxStats(ctx)
 	if err != nil {
 		return err
 	}
@@ -273,4 +227,19 @@ func orBackground(ctx context.Context) context.Context {
 		return context.Background()
 	}
 	return ctx
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// plural writes a count with its noun: "1 record", "3 records".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

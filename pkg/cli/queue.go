@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/exitcode"
-	"github.com/ksnproject/ksn/pkg/participation"
+	"github.com/ksnproject/ksn/pkg/network"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
 )
@@ -24,8 +24,8 @@ not participate, which are sent when you opt in. 'ksn queue show' lists them
 exactly as they would be sent; 'ksn queue clear' deletes them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withOutbox(cmd.Context(), f, func(ctx context.Context, c *consent) error {
-				stats, err := c.store.Stats(ctx)
+			return withOutbox(cmd.Context(), f, func(ctx context.Context, c *network.Consent) error {
+				stats, err := c.OutboxStats(ctx)
 				if err != nil {
 					return err
 				}
@@ -45,9 +45,9 @@ func newCmdQueueShow(f *Factory) *cobra.Command {
 		Short: "List the collected records exactly as they would be sent",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withOutbox(cmd.Context(), f, func(ctx context.Context, c *consent) error {
+			return withOutbox(cmd.Context(), f, func(ctx context.Context, c *network.Consent) error {
 				out := bufio.NewWriter(f.IO.Out)
-				err := c.store.Records(ctx, func(r participation.Record) error {
+				err := c.Records(ctx, func(r network.Record) error {
 					if asJSON {
 						b, err := json.Marshal(wireRecord(r))
 						if err != nil {
@@ -76,8 +76,8 @@ func newCmdQueueClear(f *Factory) *cobra.Command {
 		Short: "Delete every collected record",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withOutbox(cmd.Context(), f, func(ctx context.Context, c *consent) error {
-				n, err := c.store.Clear(ctx)
+			return withOutbox(cmd.Context(), f, func(ctx context.Context, c *network.Consent) error {
+				n, err := c.ClearOutbox(ctx)
 				if err != nil {
 					return err
 				}
@@ -96,19 +96,19 @@ type wireRecordJSON struct {
 	Body      json.RawMessage `json:"body"`
 }
 
-func wireRecord(r participation.Record) wireRecordJSON {
+func wireRecord(r network.Record) wireRecordJSON {
 	return wireRecordJSON{ID: r.ID, Kind: string(r.Kind), CreatedAt: r.CreatedAt.UTC(), Body: r.Body}
 }
 
-func withOutbox(ctx context.Context, f *Factory, fn func(context.Context, *consent) error) error {
+func withOutbox(ctx context.Context, f *Factory, fn func(context.Context, *network.Consent) error) error {
 	ctx = orBackground(ctx)
-	c, err := loadConsent(ctx, f)
+	c, err := f.LoadConsent(ctx)
 	if err != nil {
 		return err
 	}
-	defer c.close()
-	if c.store == nil {
-		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("the local outbox cannot be opened: %v", c.openErr),
+	defer c.Close()
+	if err := c.Usable(); err != nil {
+		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("the local outbox cannot be opened: %v", err),
 			Hint: "make ksn's state directory usable, or set KSN_HOME to a directory you own"}
 	}
 	return fn(ctx, c)
@@ -126,12 +126,10 @@ type queueJSON struct {
 	File        string     `json:"file"`
 }
 
-func queueSummary(c *consent, s participation.OutboxStats) queueJSON {
+func queueSummary(c *network.Consent, s network.OutboxStats) queueJSON {
+	maxRecords, maxAge, _ := c.OutboxLimits()
 	q := queueJSON{Records: s.Records, Bytes: s.Bytes, DroppedFull: s.DroppedFull, DroppedAge: s.DroppedAge,
-		MaxRecords: c.settings.Int("outbox.max_records"), MaxAge: c.settings.String("outbox.max_age")}
-	if c.store != nil {
-		q.File = c.store.Path()
-	}
+		MaxRecords: maxRecords, MaxAge: maxAge, File: c.StateFile()}
 	if !s.Oldest.IsZero() {
 		o, n := s.Oldest.UTC(), s.Newest.UTC()
 		q.Oldest, q.Newest = &o, &n
@@ -139,7 +137,7 @@ func queueSummary(c *consent, s participation.OutboxStats) queueJSON {
 	return q
 }
 
-func printQueueStats(ios *term.IOStreams, c *consent, s participation.OutboxStats, asJSON bool) error {
+func printQueueStats(ios *term.IOStreams, c *network.Consent, s network.OutboxStats, asJSON bool) error {
 	q := queueSummary(c, s)
 	if asJSON {
 		b, err := json.Marshal(q)
@@ -154,6 +152,6 @@ func printQueueStats(ios *term.IOStreams, c *consent, s participation.OutboxStat
 		fmt.Fprintf(ios.Out, "oldest %s, newest %s\n", formatTime(s.Oldest), formatTime(s.Newest))
 	}
 	fmt.Fprintf(ios.Out, "dropped: %d when full, %d too old\n", q.DroppedFull, q.DroppedAge)
-	fmt.Fprintf(ios.Out, "%s: %s\n", describeState(c.status), q.File)
+	fmt.Fprintf(ios.Out, "%s: %s\n", network.DescribeState(c.Status()), q.File)
 	return nil
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ksnproject/ksn/pkg/participation"
+	"github.com/ksnproject/ksn/pkg/network"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
 )
@@ -25,19 +25,19 @@ into ksn.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := orBackground(cmd.Context())
-			c, err := loadConsent(ctx, f)
+			c, err := f.LoadConsent(ctx)
 			if err != nil {
 				return err
 			}
-			defer c.close()
-			return printStatement(f.IO, statementInForce(ctx, f, c), asJSON)
+			defer c.Close()
+			return printStatement(f.IO, c.StatementInForce(ctx, f.IO), asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print id, sha256, source and text as JSON")
 	return cmd
 }
 
-func printStatement(ios *term.IOStreams, st participation.Statement, asJSON bool) error {
+func printStatement(ios *term.IOStreams, st network.Statement, asJSON bool) error {
 	if asJSON {
 		b, err := json.Marshal(map[string]string{"id": st.ID, "sha256": st.SHA256, "source": st.Source, "text": st.Text})
 		if err != nil {

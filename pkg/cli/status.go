@@ -3,14 +3,11 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/ksnproject/ksn/pkg/client"
 	"github.com/ksnproject/ksn/pkg/exitcode"
-	"github.com/ksnproject/ksn/pkg/participation"
+	"github.com/ksnproject/ksn/pkg/network"
 	"github.com/spf13/cobra"
 )
 
@@ -80,127 +77,17 @@ type decisionJSON struct {
 	Version         string    `json:"ksn_version"`
 }
 
-// connectionReason is the first reason available without the network.
-func connectionReason(c *consent) (reason, detail, hint string, code exitcode.Code) {
-	st := c.status
-	switch {
-	case st.Reason == "statement-changed":
-		return "statement-changed", "the statement in force is " + c.statement.ID + ", you accepted " + st.Decision.StatementID,
-			"read the new statement and accept it: ksn optin", exitcode.NotParticipate
-	case st.Reason == "do-not-track":
-		return "not-participating", "paused by DO_NOT_TRACK", "unset DO_NOT_TRACK to resume", exitcode.NotParticipate
-	case st.Reason == "participation-off":
-		return "not-participating", "paused by KSN_PARTICIPATION=off", "unset KSN_PARTICIPATION to resume", exitcode.NotParticipate
-	case st.Reason == "state-unavailable":
-		return "not-participating", "the state directory cannot be used: " + c.openErr.Error(),
-			"make " + c.paths.State + " writable, or set KSN_HOME to a directory you own", exitcode.NotParticipate
-	case !st.Participating:
-		return "not-participating", st.Reason, "read the statement and choose: ksn optin", exitcode.NotParticipate
-	case c.settings.String("endpoint") == "":
-		return "offline", "no-endpoint", "set the reputation server: ksn config set endpoint https://ksn.example.org", exitcode.Offline
-	}
-	return "", "", "", exitcode.OK // ask the network
-}
-
-// probeNetwork asks the endpoint for its status: one request, made only
-// while participating. It settles the reasons only the server can give.
-func probeNetwork(ctx context.Context, f *Factory, c *consent, s *statusJSON) (reason, detail, hint string, code exitcode.Code) {
-	cl, err := newClient(f, c)
-	if err != nil { // a configuration mistake, not a network failure
-		return "configuration", err.Error(), "fix it with ksn config set, or ksn license activate <key>", exitcode.Usage
-	}
-	st, err := cl.Status(ctx)
-	var ce *client.Error
-	endpoint := c.settings.String("endpoint")
-	if errors.As(err, &ce) {
-		rememberBackoff(c.paths, waitLookups, endpoint, ce, time.Now())
-		return string(ce.Reason), ce.Detail + messageSuffix(ce.Message), ce.Hint(), ce.ExitCode()
-	}
-	if err != nil {
-		return "offline", err.Error(), "", exitcode.Offline
-	}
-	forgetBackoff(c.paths)
-	s.License = &licenseJSON{State: st.License.State, Label: st.License.Label, ExpiresAt: st.License.ExpiresAt}
-	s.Statement.ID, s.Statement.SHA256, s.Statement.Source = st.Statement.ID, st.Statement.SHA256, c.settings.String("endpoint")
-	s.Statement.Accepted = statementMatches(st.Statement, c.status.Decision)
-	if !s.Statement.Accepted {
-		s.Statement.Since = nil
-	}
-	if d := c.status.Decision; !statementMatches(st.Statement, d) {
-		return "statement-changed", "the server's statement is " + st.Statement.ID + ", you accepted " + d.StatementID,
-			"read the new statement and accept it: ksn optin", exitcode.NotParticipate
-	}
-	if st.FileReputation == "restricted" {
-		// The server answers, but it would refuse every file lookup: for
-		// the user that is a wait, like a rate limit.
-		e := &client.Error{Reason: client.ReasonRateLimited, Detail: client.DetailRestricted, Status: 503,
-			RetryAfter: min(time.Duration(st.RestrictedSeconds)*time.Second, client.MaxRetryAfter)}
-		rememberBackoff(c.paths, waitLookups, endpoint, e, time.Now())
-		return string(e.Reason), e.Detail + ": " + strings.TrimPrefix(e.Error(), "rate-limited: "), e.Hint(), e.ExitCode()
-	}
-	return "", "", "", exitcode.OK
-}
-
-func messageSuffix(m string) string {
-	if m == "" {
-		return ""
-	}
-	return ": " + m
-}
-
-// newClient builds the API client from the settings and the license key.
-func newClient(f *Factory, c *consent) (*client.Client, error) {
-	key, _, err := licenseKey(c.paths, f.Env)
-	if err != nil {
-		return nil, err
-	}
-	return client.New(client.Options{
-		Endpoint:   c.settings.String("endpoint"),
-		LicenseKey: key,
-		Timeout:    c.settings.Duration("timeout"),
-		Proxy:      c.settings.String("proxy"),
-		UserAgent:  "ksn/" + f.Version,
-	})
-}
-
 func runStatus(ctx context.Context, f *Factory, asJSON bool) error {
-	c, err := loadConsent(ctx, f)
+	c, err := f.LoadConsent(ctx)
 	if err != nil {
 		return err
 	}
-	defer c.close()
-	var stats participation.OutboxStats
-	if c.store != nil {
-		if stats, err = c.store.Stats(ctx); err != nil {
-			return err
-		}
+	defer c.Close()
+	r, err := c.Diagnose(ctx)
+	if err != nil {
+		return err
 	}
-	var s statusJSON
-	st := c.status
-	s.Participation.State, s.Participation.Level = string(st.State), string(st.Level)
-	s.Participation.Participating, s.Participation.Reason, s.Participation.DecidedBy = st.Participating, st.Reason, st.DecidedBy
-	if c.store != nil {
-		s.Participation.StateFile = c.store.Path()
-	}
-	if d := st.Decision; d != nil {
-		s.Participation.Decision = &decisionJSON{Seq: d.Seq, At: d.At.UTC(), Accepted: d.Accepted, Level: string(d.Level),
-			StatementID: d.StatementID, StatementSHA256: d.StatementSHA256, Via: string(d.Via), Version: d.Version}
-		if d.Accepted && d.StatementID == c.statement.ID {
-			s.Statement.Accepted = true
-			at := d.At.UTC()
-			s.Statement.Since = &at
-		}
-	}
-	s.Statement.ID, s.Statement.SHA256, s.Statement.Source = c.statement.ID, c.statement.SHA256, c.statement.Source
-	s.Outbox = queueSummary(c, stats)
-	s.Endpoint = c.settings.String("endpoint")
-	reason, detail, hint, code := connectionReason(c)
-	if reason == "" {
-		reason, detail, hint, code = probeNetwork(ctx, f, c, &s)
-	}
-	s.Connection.Connected = code == exitcode.OK && reason == ""
-	s.Connection.Reason, s.Connection.Detail, s.Connection.Hint, s.Connection.ExitCode = reason, detail, hint, int(code)
-
+	s := statusOut(c, r)
 	if asJSON {
 		b, err := json.Marshal(s)
 		if err != nil {
@@ -208,29 +95,52 @@ func runStatus(ctx context.Context, f *Factory, asJSON bool) error {
 		}
 		fmt.Fprintf(f.IO.Out, "%s\n", b)
 	} else {
-		printStatus(f, c, &s)
+		printStatus(f, r, &s)
 	}
-	if code == exitcode.OK {
+	if r.Code == exitcode.OK {
 		return nil
 	}
 	if asJSON {
-		return exitcode.Silent(code)
+		return exitcode.Silent(r.Code)
 	}
-	return &exitcode.Error{Code: code, Err: fmt.Errorf("%s: %s", reason, detail), Hint: hint}
+	return &exitcode.Error{Code: r.Code, Err: fmt.Errorf("%s: %s", r.Reason, r.Detail), Hint: r.Hint}
 }
 
-func printStatus(f *Factory, c *consent, s *statusJSON) {
+// statusOut is the report in the documented JSON schema.
+func statusOut(c *network.Consent, r network.Report) statusJSON {
+	var s statusJSON
+	st := r.Status
+	s.Participation.State, s.Participation.Level = string(st.State), string(st.Level)
+	s.Participation.Participating, s.Participation.Reason, s.Participation.DecidedBy = st.Participating, st.Reason, st.DecidedBy
+	s.Participation.StateFile = r.StateFile
+	if d := st.Decision; d != nil {
+		s.Participation.Decision = &decisionJSON{Seq: d.Seq, At: d.At.UTC(), Accepted: d.Accepted, Level: string(d.Level),
+			StatementID: d.StatementID, StatementSHA256: d.StatementSHA256, Via: string(d.Via), Version: d.Version}
+	}
+	s.Statement.ID, s.Statement.SHA256, s.Statement.Source = r.Statement.ID, r.Statement.SHA256, r.Statement.Source
+	s.Statement.Accepted, s.Statement.Since = r.Statement.Accepted, r.Statement.AcceptedAt
+	s.Outbox = queueSummary(c, r.Outbox)
+	s.Endpoint = r.Endpoint
+	if l := r.License; l != nil {
+		s.License = &licenseJSON{State: l.State, Label: l.Label, ExpiresAt: l.ExpiresAt}
+	}
+	s.Connection.Connected = r.Connected
+	s.Connection.Reason, s.Connection.Detail, s.Connection.Hint, s.Connection.ExitCode = r.Reason, r.Detail, r.Hint, int(r.Code)
+	return s
+}
+
+func printStatus(f *Factory, r network.Report, s *statusJSON) {
 	sty := f.IO.Styles()
 	row := func(label, value string) { fmt.Fprintf(f.IO.Out, "%-14s %s\n", sty.Bold.Render(label), value) }
-	state := describeState(c.status)
-	if c.status.DecidedBy != "" && c.status.DecidedBy != "decision" {
-		state += " (decided by " + c.status.DecidedBy + ")"
+	state := network.DescribeState(r.Status)
+	if r.Status.DecidedBy != "" && r.Status.DecidedBy != "decision" {
+		state += " (decided by " + r.Status.DecidedBy + ")"
 	}
 	row("Participation", state)
 	stmt := s.Statement.ID + " (" + s.Statement.Source + "), "
 	if s.Statement.Since != nil {
 		stmt += "accepted " + formatTime(*s.Statement.Since)
-	} else if d := c.status.Decision; d != nil && d.Accepted {
+	} else if d := r.Status.Decision; d != nil && d.Accepted {
 		stmt += "you accepted " + d.StatementID + " on " + formatTime(d.At)
 	} else {
 		stmt += "not accepted"

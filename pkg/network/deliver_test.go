@@ -1,4 +1,4 @@
-package cli
+package network
 
 import (
 	"context"
@@ -13,7 +13,8 @@ import (
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/checksum"
-	"github.com/ksnproject/ksn/pkg/term"
+	"github.com/ksnproject/ksn/pkg/reputation"
+	"github.com/ksnproject/ksn/pkg/sources"
 
 	"github.com/ksnproject/ksn/pkg/client"
 	"github.com/ksnproject/ksn/pkg/participation"
@@ -145,7 +146,7 @@ func TestOptoutStopsARunningCheck(t *testing.T) {
 	if _, err := ps.Append(ctx, []participation.Record{rec}, participation.Limits{}); err != nil {
 		t.Fatal(err)
 	}
-	c := &consent{store: ps, statement: st, status: participation.Evaluate(&accepted, func(string) string { return "" }, st)}
+	c := &Consent{store: ps, statement: st, status: participation.Evaluate(&accepted, func(string) string { return "" }, st)}
 	if !c.status.Participating {
 		t.Fatalf("status %+v, want participating", c.status)
 	}
@@ -153,29 +154,43 @@ func TestOptoutStopsARunningCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ios, _, _, errOut := term.Test()
-	n := &network{cl: cl, consent: c, io: ios, sendOutbox: true}
-	batch := []checked{{Result: checksum.Result{Path: "a", Size: 1, Digests: checksum.Digests{checksum.SHA256: make([]byte, 32)}}}}
+	msgs := &recordedMessages{}
+	n := &Session{cl: cl, consent: c, msg: msgs, sendOutbox: true}
+	n.source = &gate{s: n, inner: sources.NewServer(cl, sources.ServerOptions{})}
+	batch := []reputation.FileQuery{{Size: 1, Digests: checksum.Digests{checksum.SHA256: make([]byte, 32)}}}
 
-	n.lookup(ctx, batch)
-	if n.err != nil || requests.Load() != 1 {
-		t.Fatalf("while participating: err %v, %d requests; want one lookup", n.err, requests.Load())
+	if _, err := n.source.LookupFiles(ctx, batch); err != nil || requests.Load() != 1 {
+		t.Fatalf("while participating: err %v, %d requests; want one lookup", err, requests.Load())
 	}
 	if _, err := ps.Record(ctx, participation.Decision{Accepted: false, Via: participation.ViaFlag, Version: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	n.lookup(ctx, batch)
-	n.deliver(ctx, &collector{consent: c})
+	answers, err := n.source.LookupFiles(ctx, batch)
+	if err != nil || len(answers) != 1 || answers[0].Given() {
+		t.Fatalf("after the opt-out: answers %+v, err %v; want no answer and no error", answers, err)
+	}
+	n.Deliver(ctx, &Collector{consent: c})
 	if got := requests.Load(); got != 1 {
 		t.Fatalf("the server got %d requests after the opt-out, want none", got-1)
 	}
-	if n.err != nil {
-		t.Fatalf("network error %v: an opt-out is not a failure", n.err)
+	if err := n.Failure(); err != nil {
+		t.Fatalf("network error %v: an opt-out is not a failure", err)
 	}
-	if !strings.Contains(errOut.String(), "participation was withdrawn") {
-		t.Fatalf("stderr %q does not say why the network was left", errOut.String())
+	if !strings.Contains(msgs.String(), "participation was withdrawn") {
+		t.Fatalf("stderr %q does not say why the network was left", msgs.String())
 	}
 	if s, _ := ps.Stats(ctx); s.Records != 1 {
 		t.Fatalf("outbox holds %d records, want the 1 that was not sent", s.Records)
 	}
+}
+
+// recordedMessages keeps what a command would print on standard error.
+type recordedMessages struct{ strings.Builder }
+
+func (m *recordedMessages) Warnf(format string, args ...any) {
+	fmt.Fprintf(&m.Builder, "warning: "+format+"\n", args...)
+}
+
+func (m *recordedMessages) Errorf(format string, args ...any) {
+	fmt.Fprintf(&m.Builder, format+"\n", args...)
 }

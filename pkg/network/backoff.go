@@ -1,4 +1,4 @@
-package cli
+package network
 
 import (
 	"encoding/json"

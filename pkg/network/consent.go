@@ -1,42 +1,48 @@
-package cli
+package network
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/ksnproject/ksn/pkg/api"
-	"github.com/ksnproject/ksn/pkg/client"
 	"github.com/ksnproject/ksn/pkg/config"
+	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/participation"
 )
 
-// consent is what a participation-aware command knows: the statement in
-// force, the stored decisions and what they add up to with the environment.
-type consent struct {
+// Env is what the network side needs of a command's surroundings.
+type Env struct {
+	Paths   config.Paths
+	Getenv  config.Env
+	Version string // ksn's version, for the User-Agent, records and decisions
+}
+
+// Consent is what a participation-aware command knows: the statement in
+// force, the stored decisions and what they add up to with the
+// environment, and the settings.
+type Consent struct {
+	env       Env
 	store     *participation.Store // nil when the state directory is unavailable
 	openErr   error                // why store is nil
 	statement participation.Statement
 	status    participation.Status
 	settings  *config.Settings
-	paths     config.Paths
 }
 
-// loadConsent never fails on an unusable state directory: that degrades to
-// "not participating" (the status says why), never to sending.
-func loadConsent(ctx context.Context, f *Factory) (*consent, error) {
-	paths, err := f.Paths()
+// LoadConsent reads the settings and the participation state. It never
+// fails on an unusable state directory: that degrades to "not
+// participating" (the status says why), never to sending. A bad setting
+// is a usage error.
+func LoadConsent(ctx context.Context, env Env) (*Consent, error) {
+	settings, err := config.LoadSettings(env.Paths, env.Getenv)
 	if err != nil {
-		return nil, err
+		return nil, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("configuration: %v", err),
+			Hint: "fix the value with 'ksn config set' or unset the variable"}
 	}
-	settings, err := config.LoadSettings(paths, f.Env)
-	if err != nil {
-		return nil, usageError("fix the value with 'ksn config set' or unset the variable", "configuration: %v", err)
-	}
-	c := &consent{statement: participation.Builtin(), settings: settings, paths: paths}
-	c.store, c.openErr = participation.Open(ctx, paths.State)
+	c := &Consent{env: env, statement: participation.Builtin(), settings: settings}
+	c.store, c.openErr = participation.Open(ctx, env.Paths.State)
 	if c.openErr != nil {
 		c.store = nil
 		c.status = participation.Unavailable(c.openErr)
@@ -55,76 +61,78 @@ func loadConsent(ctx context.Context, f *Factory) (*consent, error) {
 		// it. Offline, the accepted statement stands.
 		c.statement = participation.Statement{ID: latest.StatementID, SHA256: latest.StatementSHA256, Source: "not checked with the server"}
 	}
-	c.status = participation.Evaluate(latest, f.Env, c.statement)
+	c.status = participation.Evaluate(latest, env.Getenv, c.statement)
 	return c, nil
 }
 
-// statementInForce is the statement a user is asked to accept: the
-// endpoint's when one is configured and answers, else the built-in one
-// (DESIGN §3). Fetching it is the only request made before participating,
-// and only `ksn optin` and `ksn statement`, which the user runs to read it,
-// make it; the request carries no data and no license key.
-func statementInForce(ctx context.Context, f *Factory, c *consent) participation.Statement {
-	endpoint := c.settings.String("endpoint")
-	if endpoint == "" {
-		return participation.Builtin()
+// Status is the effective participation.
+func (c *Consent) Status() Status { return c.status }
+
+// Statement is the statement in force as far as is known without asking.
+func (c *Consent) Statement() Statement { return c.statement }
+
+// Settings are the settings in force.
+func (c *Consent) Settings() *config.Settings { return c.settings }
+
+// Endpoint is the configured reputation server, or "".
+func (c *Consent) Endpoint() string { return c.settings.String("endpoint") }
+
+// Usable says why the participation state cannot be used (nil when it can).
+func (c *Consent) Usable() error {
+	if c.store == nil {
+		return c.openErr
 	}
-	if r := c.status.Reason; r == "do-not-track" || r == "participation-off" {
-		// A pause means no request at all, not even for the statement.
-		f.IO.Warnf("%s: the endpoint is not asked for its statement; this is the one built into ksn", describeState(c.status))
-		return participation.Builtin()
-	}
-	cl, err := client.New(client.Options{Endpoint: endpoint, Timeout: c.settings.Duration("timeout"),
-		Proxy: c.settings.String("proxy"), UserAgent: "ksn/" + f.Version})
-	if err == nil {
-		var st api.Statement
-		if st, err = cl.Statement(ctx); err == nil {
-			return participation.NewStatement(st.ID, st.Text, endpoint)
-		}
-	}
-	f.IO.Warnf("the statement of %s could not be fetched (%v); this is the statement built into ksn", endpoint, err)
-	return participation.Builtin()
+	return nil
 }
 
-// errWithdrawn ends network use when participation ended while a command
-// ran: a `ksn optout` in another terminal, say.
-var errWithdrawn = errors.New("participation was withdrawn while ksn ran: nothing more is sent")
+// StateFile is where decisions and the outbox are kept ("" when unusable).
+func (c *Consent) StateFile() string {
+	if c.store == nil {
+		return ""
+	}
+	return c.store.Path()
+}
 
-// stillParticipating re-reads the latest decision just before something is
+// Close releases the state database.
+func (c *Consent) Close() {
+	if c.store != nil {
+		c.store.Close()
+	}
+}
+
+// ErrWithdrawn ends network use when participation ended while a command
+// ran: a `ksn optout` in another terminal, say.
+var ErrWithdrawn = errors.New("participation was withdrawn while ksn ran: nothing more is sent")
+
+// StillParticipating re-reads the latest decision just before something is
 // sent, so that a `ksn optout` run while this command works takes effect
 // at its next request, not when it ends.
-func (c *consent) stillParticipating(ctx context.Context) error {
+func (c *Consent) StillParticipating(ctx context.Context) error {
 	if c.store == nil || !c.status.Participating {
-		return errWithdrawn
+		return ErrWithdrawn
 	}
 	return stillAccepted(ctx, c.store, c.status.Decision)
 }
 
-// stillAccepted reports errWithdrawn unless the acceptance d is still the
+// stillAccepted reports ErrWithdrawn unless the acceptance d is still the
 // latest decision. Any newer decision stops sending: a new acceptance is
 // for the command that recorded it to act on.
 func stillAccepted(ctx context.Context, store *participation.Store, d *participation.Decision) error {
 	if d == nil || !d.Accepted {
-		return errWithdrawn
+		return ErrWithdrawn
 	}
 	latest, err := store.Latest(ctx)
 	if err != nil {
 		return fmt.Errorf("participation state unreadable, nothing more is sent: %w", err)
 	}
 	if latest == nil || latest.Seq != d.Seq || !latest.Accepted {
-		return errWithdrawn
+		return ErrWithdrawn
 	}
 	return nil
 }
 
-func (c *consent) close() {
-	if c.store != nil {
-		c.store.Close()
-	}
-}
-
 // limits are the outbox bounds from the settings.
-func (c *consent) limits() participation.Limits {
+func (c *Consent) limits() participation.Limits {
 	return participation.Limits{
 		MaxRecords: c.settings.Int("outbox.max_records"),
 		MaxAge:     c.settings.Duration("outbox.max_age"),
@@ -135,7 +143,7 @@ func (c *consent) limits() participation.Limits {
 // participant would send is kept while they do not participate; an explicit
 // pause (DO_NOT_TRACK, KSN_PARTICIPATION=off) collects nothing, and neither
 // does the basic level, which sends lookups only.
-func (c *consent) collects() bool {
+func (c *Consent) collects() bool {
 	if c.store == nil {
 		return false
 	}
@@ -146,8 +154,8 @@ func (c *consent) collects() bool {
 	return !(c.status.Participating && c.status.Level == participation.Basic)
 }
 
-// describeState is one human line for the participation state.
-func describeState(st participation.Status) string {
+// DescribeState is one human line for the participation state.
+func DescribeState(st Status) string {
 	switch {
 	case st.Participating:
 		return fmt.Sprintf("participating (%s level)", st.Level)
@@ -165,21 +173,6 @@ func describeState(st participation.Status) string {
 		return "not participating: the state directory cannot be used"
 	}
 	return "not participating: " + st.Reason
-}
-
-func formatTime(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.UTC().Format("2006-01-02 15:04:05 UTC")
-}
-
-// plural writes a count with its noun: "1 record", "3 records".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, noun)
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // statementMatches reports whether the server's statement is the one the

@@ -1,0 +1,136 @@
+package network
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/api"
+	"github.com/ksnproject/ksn/pkg/client"
+	"github.com/ksnproject/ksn/pkg/exitcode"
+)
+
+// Report is what `ksn status` shows: participation, the statement, the
+// outbox, the endpoint, the license as the server sees it, and whether
+// the network can be used, and if not, why and what to do.
+type Report struct {
+	Status    Status
+	StateFile string
+	Statement StatementState
+	Outbox    OutboxStats
+	Endpoint  string
+	License   *api.License // as the server reports it; nil when not asked
+	Connection
+}
+
+// StatementState is the statement in force and whether it was accepted.
+type StatementState struct {
+	Statement
+	Accepted   bool
+	AcceptedAt *time.Time
+}
+
+// Connection is whether the network can be used. When it cannot, Reason
+// is machine-readable ("not-participating", "offline", "license-blocked",
+// "rate-limited", "service-error", "statement-changed", "configuration"),
+// Detail says more, Hint is the command that fixes it, and Code is the
+// exit code.
+type Connection struct {
+	Connected bool
+	Reason    string
+	Detail    string
+	Hint      string
+	Code      exitcode.Code
+}
+
+// Diagnose fills a Report. It asks the endpoint for its status (one
+// request) only while the user participates with an endpoint set.
+func (c *Consent) Diagnose(ctx context.Context) (Report, error) {
+	r := Report{Status: c.status, StateFile: c.StateFile(), Endpoint: c.Endpoint()}
+	if c.store != nil {
+		var err error
+		if r.Outbox, err = c.store.Stats(ctx); err != nil {
+			return r, err
+		}
+	}
+	r.Statement.Statement = c.statement
+	if d := c.status.Decision; d != nil && d.Accepted && d.StatementID == c.statement.ID {
+		at := d.At.UTC()
+		r.Statement.Accepted, r.Statement.AcceptedAt = true, &at
+	}
+	r.Connection = c.localReason()
+	if r.Reason == "" {
+		r.Connection = c.probe(ctx, &r)
+	}
+	r.Connected = r.Code == exitcode.OK && r.Reason == ""
+	return r, nil
+}
+
+// localReason is the first reason available without the network.
+func (c *Consent) localReason() Connection {
+	st := c.status
+	switch {
+	case st.Reason == "statement-changed":
+		return Connection{Reason: "statement-changed", Detail: "the statement in force is " + c.statement.ID + ", you accepted " + st.Decision.StatementID,
+			Hint: "read the new statement and accept it: ksn optin", Code: exitcode.NotParticipate}
+	case st.Reason == "do-not-track":
+		return Connection{Reason: "not-participating", Detail: "paused by DO_NOT_TRACK", Hint: "unset DO_NOT_TRACK to resume", Code: exitcode.NotParticipate}
+	case st.Reason == "participation-off":
+		return Connection{Reason: "not-participating", Detail: "paused by KSN_PARTICIPATION=off", Hint: "unset KSN_PARTICIPATION to resume", Code: exitcode.NotParticipate}
+	case st.Reason == "state-unavailable":
+		return Connection{Reason: "not-participating", Detail: "the state directory cannot be used: " + c.openErr.Error(),
+			Hint: "make " + c.env.Paths.State + " writable, or set KSN_HOME to a directory you own", Code: exitcode.NotParticipate}
+	case !st.Participating:
+		return Connection{Reason: "not-participating", Detail: st.Reason, Hint: "read the statement and choose: ksn optin", Code: exitcode.NotParticipate}
+	case c.Endpoint() == "":
+		return Connection{Reason: "offline", Detail: "no-endpoint", Hint: "set the reputation server: ksn config set endpoint https://ksn.example.org", Code: exitcode.Offline}
+	}
+	return Connection{} // ask the network
+}
+
+// probe asks the endpoint for its status: one request, made only while
+// participating. It settles the reasons only the server can give, and
+// remembers (or forgets) the wait the server asks for.
+func (c *Consent) probe(ctx context.Context, r *Report) Connection {
+	cl, err := c.newClient()
+	if err != nil { // a configuration mistake, not a network failure
+		return Connection{Reason: "configuration", Detail: err.Error(), Hint: "fix it with ksn config set, or ksn license activate <key>", Code: exitcode.Usage}
+	}
+	st, err := cl.Status(ctx)
+	var ce *client.Error
+	paths, endpoint := c.env.Paths, c.Endpoint()
+	if errors.As(err, &ce) {
+		rememberBackoff(paths, waitLookups, endpoint, ce, time.Now())
+		return Connection{Reason: string(ce.Reason), Detail: ce.Detail + messageSuffix(ce.Message), Hint: ce.Hint(), Code: ce.ExitCode()}
+	}
+	if err != nil {
+		return Connection{Reason: "offline", Detail: err.Error(), Code: exitcode.Offline}
+	}
+	forgetBackoff(paths)
+	r.License = &st.License
+	r.Statement.ID, r.Statement.SHA256, r.Statement.Source = st.Statement.ID, st.Statement.SHA256, endpoint
+	d := c.status.Decision
+	r.Statement.Accepted = statementMatches(st.Statement, d)
+	if !r.Statement.Accepted {
+		r.Statement.AcceptedAt = nil
+		return Connection{Reason: "statement-changed", Detail: "the server's statement is " + st.Statement.ID + ", you accepted " + d.StatementID,
+			Hint: "read the new statement and accept it: ksn optin", Code: exitcode.NotParticipate}
+	}
+	if st.FileReputation == "restricted" {
+		// The server answers, but it would refuse every file lookup: for
+		// the user that is a wait, like a rate limit.
+		e := &client.Error{Reason: client.ReasonRateLimited, Detail: client.DetailRestricted, Status: 503,
+			RetryAfter: min(time.Duration(st.RestrictedSeconds)*time.Second, client.MaxRetryAfter)}
+		rememberBackoff(paths, waitLookups, endpoint, e, time.Now())
+		return Connection{Reason: string(e.Reason), Detail: e.Detail + ": " + strings.TrimPrefix(e.Error(), "rate-limited: "), Hint: e.Hint(), Code: e.ExitCode()}
+	}
+	return Connection{}
+}
+
+func messageSuffix(m string) string {
+	if m == "" {
+		return ""
+	}
+	return ": " + m
+}

@@ -1,0 +1,89 @@
+package network
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ksnproject/ksn/pkg/client"
+	"github.com/ksnproject/ksn/pkg/config"
+)
+
+// licenseFile holds the key given to `ksn license activate`, readable by
+// its owner only: it admits requests to the reputation server.
+const licenseFile = "license.key"
+
+// LicenseKey returns the key to send and where it came from: the
+// environment (KSN_LICENSE_KEY) first, then the stored file. No key is not
+// an error.
+func LicenseKey(paths config.Paths, env config.Env) (key, source string, err error) {
+	if k := strings.TrimSpace(env("KSN_LICENSE_KEY")); k != "" {
+		return k, "env KSN_LICENSE_KEY", nil
+	}
+	p := filepath.Join(paths.State, licenseFile)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("reading the license key: %w", err)
+	}
+	return strings.TrimSpace(string(b)), p, nil
+}
+
+// ValidLicenseKey reports whether key can be a license key: it travels in
+// an Authorization header, so printable ASCII without spaces, and short.
+// ksn serve's keys are "ksn_" and 32 characters.
+func ValidLicenseKey(key string) bool {
+	printable := strings.IndexFunc(key, func(r rune) bool { return r <= ' ' || r > '~' }) < 0
+	return key != "" && printable && len(key) <= 256
+}
+
+// StoreLicenseKey keeps key in the state directory, readable by its owner
+// only, written atomically: a crash leaves the old key or the new one,
+// never half of one.
+func StoreLicenseKey(paths config.Paths, key string) error {
+	path := filepath.Join(paths.State, licenseFile)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".license-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.WriteString(key + "\n"); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// newClient builds the API client from the settings and the license key.
+func (c *Consent) newClient() (*client.Client, error) {
+	key, _, err := LicenseKey(c.env.Paths, c.env.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return client.New(client.Options{
+		Endpoint:   c.Endpoint(),
+		LicenseKey: key,
+		Timeout:    c.settings.Duration("timeout"),
+		Proxy:      c.settings.String("proxy"),
+		UserAgent:  "ksn/" + c.env.Version,
+	})
+}
