@@ -114,6 +114,8 @@ func parseDuration(s string) (time.Duration, string) {
 
 const tooLong = "is too long (at most about 292 years)"
 
+// allDigits reports whether s is a non-empty run of ASCII digits: no sign,
+// no space, no unit.
 func allDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {

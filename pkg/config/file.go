@@ -17,6 +17,7 @@ import (
 // configFileName is fixed: users look for it next to the other XDG files.
 const configFileName = "config.toml"
 
+// configFile is the path of config.toml in p's config directory.
 func configFile(p Paths) (string, error) {
 	if p.Config == "" {
 		// A relative "config.toml" would quietly read or write the
@@ -137,6 +138,8 @@ func isTablePrefix(path []string) bool {
 	return false
 }
 
+// lookupDoc finds a dotted setting name in the decoded file, one table per
+// part: "outbox.max_records" is max_records in [outbox].
 func lookupDoc(doc map[string]any, name string) (any, bool) {
 	var cur any = doc
 	for _, part := range strings.Split(name, ".") {
@@ -151,6 +154,9 @@ func lookupDoc(doc map[string]any, name string) (any, bool) {
 	return cur, true
 }
 
+// setDoc puts value at a dotted name, creating the tables on the way. A part
+// of the path that holds a value instead of a table is an error, so that a
+// hand-written `outbox = 1` is reported rather than overwritten.
 func setDoc(doc map[string]any, name string, value any) error {
 	parts := strings.Split(name, ".")
 	cur := doc

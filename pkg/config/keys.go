@@ -82,6 +82,8 @@ func EnvName(name string) string {
 	return "KSN_" + strings.ToUpper(strings.ReplaceAll(name, ".", "_"))
 }
 
+// unknownKeyError names the key a typo most likely meant and every known
+// one, so the user can fix the name without opening the documentation.
 func unknownKeyError(name string) error {
 	msg := fmt.Sprintf("unknown setting %q", name)
 	if s := suggest(name); s != "" {
@@ -90,6 +92,7 @@ func unknownKeyError(name string) error {
 	return errors.New(msg + "; known settings: " + knownNames())
 }
 
+// knownNames lists the keys in Keys order, for error messages.
 func knownNames() string {
 	names := make([]string, len(Keys))
 	for i, k := range Keys {
@@ -113,6 +116,8 @@ func suggest(name string) string {
 	return best
 }
 
+// editDistance is the Levenshtein distance between a and b, counted in bytes
+// (every key is ASCII).
 func editDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)

@@ -146,6 +146,7 @@ func (s *Settings) Int(name string) int { return s.must(name, KindInt).n }
 // messages can tell the user what to edit.
 func (s *Settings) File() string { return s.file }
 
+// plural picks the word for a count of n.
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return one
