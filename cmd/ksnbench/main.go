@@ -51,6 +51,8 @@ import (
 	"path/filepath"
 )
 
+// usage is written for people, not generated from the flag set; -skip-ksn
+// is left out on purpose (see the package comment).
 const usage = `ksnbench times ksn check against a hashing floor and against sha256sum,
 b3sum, rhash and hashdeep, on page-cached inputs.
 
@@ -75,6 +77,9 @@ Examples:
     go run ./cmd/ksnbench -ksn ./ksn -json > bench.json
 `
 
+// options are the parsed flags. progress receives progress lines and
+// warnings (stderr), so that the report alone goes to stdout and -json output
+// stays parseable.
 type options struct {
 	dir      string
 	ksn      string
@@ -89,6 +94,8 @@ type options struct {
 	progress io.Writer
 }
 
+// main maps the outcome to an exit status: 0 for a report or -h, 2 for a
+// usage error, 1 for a failed run.
 func main() {
 	opts, err := parseFlags(os.Args[1:])
 	if errors.Is(err, flag.ErrHelp) {
@@ -116,6 +123,9 @@ func main() {
 	}
 }
 
+// parseFlags reads the flags and rejects values that could only make a
+// meaningless run. The flag set prints nothing itself: -h prints usage, and
+// errors are printed once, by main.
 func parseFlags(args []string) (*options, error) {
 	o := &options{
 		bigSize:  1 << 30,

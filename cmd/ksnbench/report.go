@@ -22,6 +22,7 @@ type report struct {
 	Sets         []setReport `json:"sets"`
 }
 
+// setReport is the outcome on one input set.
 type setReport struct {
 	Name        string            `json:"name"`
 	Description string            `json:"description"`
@@ -36,6 +37,8 @@ type setReport struct {
 	Notes             []string `json:"notes,omitempty"`
 }
 
+// contenderReport is one contender's times on one input set; a ratio that
+// cannot be computed (a contender not installed or not timed) is 0.
 type contenderReport struct {
 	Name      string  `json:"name"`
 	Command   string  `json:"command"`
@@ -55,6 +58,8 @@ type contenderReport struct {
 	KSNSpeedup float64 `json:"ksn_speedup,omitempty"`
 }
 
+// newReport describes the machine. It is called before the inputs are
+// generated, so the load average is not that of ksnbench's own work.
 func newReport(runs int) *report {
 	return &report{
 		CPU:          cpuModel(),
@@ -68,6 +73,8 @@ func newReport(runs int) *report {
 	}
 }
 
+// newSetReport turns the samples of cs into medians, minimums, throughput and
+// the ratios to the floor and to ksn.
 func newSetReport(set *inputSet, cs []*contender, notes []string) setReport {
 	sr := setReport{
 		Name:        set.name,
@@ -112,6 +119,8 @@ func newSetReport(set *inputSet, cs []*contender, notes []string) setReport {
 	return sr
 }
 
+// peerNames is the set of peers' names: only a peer gets a KSNSpeedup, not
+// the in-process loops or ksn itself.
 func peerNames() map[string]bool {
 	m := map[string]bool{}
 	for _, p := range peers {

@@ -9,6 +9,10 @@ import (
 	"time"
 )
 
+// writeText prints the report for people: the machine, then per input set a
+// table of the contenders, ksn against each of them, and how each was run.
+// The text is built whole and written once, so a write error is reported
+// once.
 func (rep *report) writeText(out io.Writer) error {
 	var b bytes.Buffer
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)

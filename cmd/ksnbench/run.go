@@ -11,6 +11,9 @@ import (
 	"strings"
 )
 
+// run builds or finds ksn, prepares the inputs, warns about what would make
+// the times unreliable (too little memory to keep the inputs in the page
+// cache, a busy machine), and times every input set.
 func run(o *options) (*report, error) {
 	dir, err := filepath.Abs(o.dir)
 	if err != nil {
