@@ -239,41 +239,6 @@ func readSize(path string, size int64, buf []byte) error {
 	return nil
 }
 
-// memAvailable is the kernel's estimate of memory available without swapping
-// (MemAvailable in /proc/meminfo), or -1 where that is unknown.
-func memAvailable() int64 {
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return -1
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if rest, ok := strings.CutPrefix(s.Text(), "MemAvailable:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			if err != nil {
-				return -1
-			}
-			return kb << 10
-		}
-	}
-	return -1
-}
-
-// loadAverage is the one-minute load average from /proc/loadavg, or -1.
-func loadAverage() float64 {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return -1
-	}
-	f, _, _ := strings.Cut(string(data), " ")
-	v, err := strconv.ParseFloat(f, 64)
-	if err != nil {
-		return -1
-	}
-	return v
-}
-
 // humanBytes formats n in binary units: 1 KiB, 64 KiB, 655.3 MiB, 1 GiB.
 func humanBytes(n int64) string {
 	units := []string{"bytes", "KiB", "MiB", "GiB", "TiB"}

@@ -1,6 +1,3 @@
-// Package config locates ksn's files and reads its settings. Every path
-// derives from one place so that KSN_HOME can relocate all state at once,
-// which tests and multi-user setups rely on.
 package config
 
 import (
