@@ -1,7 +1,3 @@
-// Package checksum computes several digests of many files in one read each:
-// files are hashed in parallel, a large file feeds its digests concurrently
-// from shared buffers, special files are skipped rather than blocking, and
-// results come back in input order.
 package checksum
 
 import (

@@ -10,6 +10,7 @@ import (
 	"context"
 
 	"github.com/ksnproject/ksn/pkg/config"
+	"github.com/ksnproject/ksn/pkg/feeds"
 	"github.com/ksnproject/ksn/pkg/network"
 	"github.com/ksnproject/ksn/pkg/reputation"
 	"github.com/ksnproject/ksn/pkg/sources"
@@ -57,6 +58,27 @@ func (f *Factory) OpenLocal(ctx context.Context) (Local, error) {
 		l.Cache = c
 	}
 	return l, nil
+}
+
+// FeedDB is a reputation database feeds are imported into.
+type FeedDB interface {
+	feeds.Database
+	Close() error
+}
+
+// OpenFeedDB opens the database at path for imports; "" is the local one.
+func (f *Factory) OpenFeedDB(ctx context.Context, path string) (FeedDB, error) {
+	var db store.Store
+	var err error
+	if path == "" {
+		db, err = f.OpenLocalStore(ctx)
+	} else {
+		db, err = f.OpenStore(ctx, path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
 }
 
 // networkEnv is what the network side needs of the factory.

@@ -4,16 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/feeds"
-	"github.com/ksnproject/ksn/pkg/reputation"
-	"github.com/ksnproject/ksn/pkg/store"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
 )
@@ -30,11 +26,11 @@ func NewCmdFeed(f *Factory) *cobra.Command {
 
 // FeedImportOptions are `ksn feed import`'s flags and dependencies.
 type FeedImportOptions struct {
-	IO        *term.IOStreams
-	OpenStore func(ctx context.Context) (store.Store, error)
-	Files     []string
-	Format    feeds.Format
-	DB        string
+	IO     *term.IOStreams
+	OpenDB func(ctx context.Context) (FeedDB, error)
+	Files  []string
+	Format feeds.Format
+	DB     string
 }
 
 // NewCmdFeedImport builds `ksn feed import`.
@@ -77,12 +73,7 @@ and reported with its line number; the rest of the file still imports.`,
 				return usageError("formats: "+strings.Join(names, ", "), "--format: %v", err)
 			}
 			opts.Files, opts.Format = args, ff
-			opts.OpenStore = func(ctx context.Context) (store.Store, error) {
-				if opts.DB == "" {
-					return f.OpenLocalStore(ctx)
-				}
-				return f.OpenStore(ctx, opts.DB)
-			}
+			opts.OpenDB = func(ctx context.Context) (FeedDB, error) { return f.OpenFeedDB(ctx, opts.DB) }
 			if runF != nil {
 				return runF(opts)
 			}
@@ -99,7 +90,7 @@ func runFeedImport(ctx context.Context, opts *FeedImportOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	db, err := opts.OpenStore(ctx)
+	db, err := opts.OpenDB(ctx)
 	if err != nil {
 		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the reputation database: %w", err)}
 	}
@@ -121,61 +112,20 @@ func runFeedImport(ctx context.Context, opts *FeedImportOptions) error {
 	return nil
 }
 
-func importOne(ctx context.Context, opts *FeedImportOptions, db store.Store, path string) error {
-	// feeds.Open names the file in its errors; later errors get it here.
-	rc, format, err := feeds.Open(path, opts.Format)
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
-	}
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	imp, err := db.BeginImport(ctx, string(format))
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	defer imp.Rollback()
-
+func importOne(ctx context.Context, opts *FeedImportOptions, db feeds.Database, path string) error {
 	var count atomic.Int64
-	start := time.Now()
 	progress := opts.IO.StartProgress(term.ProgressDelay, func() string {
 		return fmt.Sprintf("importing %s: %d indicators", filepath.Base(path), count.Load())
 	})
-	var sum feeds.Summary
-	if feeds.IsURLFormat(format) {
-		sum, err = feeds.ParseURLs(rc, format, func(ind reputation.URLIndicator) error {
-			count.Add(1)
-			return imp.AddURL(ind)
-		})
-	} else {
-		sum, err = feeds.Parse(rc, format, func(ind reputation.FileIndicator) error {
-			count.Add(1)
-			return imp.Add(ind)
-		})
-	}
+	res, err := feeds.ImportFile(ctx, db, path, opts.Format, &count)
 	progress.Stop()
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return err
 	}
-	if sum.Indicators == 0 && sum.Malformed > 0 {
-		// Not one entry: the wrong --format, or not a feed at all. Nothing
-		// is committed, and the run must not look like a clean import.
-		first := ""
-		if len(sum.Errors) > 0 {
-			first = " (first: " + sum.Errors[0].Error() + ")"
-		}
-		return fmt.Errorf("%s: not one of its %d lines is a %s entry%s; nothing was imported (is --format right?)",
-			path, sum.Lines, format, first)
-	}
-	stats, err := imp.Commit()
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
+	sum, stats := res.Summary, res.Stats
 	fmt.Fprintf(opts.IO.Out, "%s (%s): %d indicators: %d added, %d updated, %d unchanged in %s\n",
-		term.SafeText(path), format, sum.Indicators, stats.Added, stats.Updated, stats.Unchanged,
-		term.Duration(time.Since(start)))
+		term.SafeText(path), res.Format, sum.Indicators, stats.Added, stats.Updated, stats.Unchanged,
+		term.Duration(res.Elapsed))
 	if sum.Malformed > 0 {
 		noun := "lines"
 		if sum.Malformed == 1 {

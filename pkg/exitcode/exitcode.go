@@ -1,5 +1,3 @@
-// Package exitcode defines ksn's exit codes and the one error type that
-// carries them from a command to main.
 package exitcode
 
 import (

@@ -1,6 +1,3 @@
-// Package reputation holds what ksn says about an object: verdicts, the
-// indicators that feeds and overrides contribute, and how several sources
-// combine into one result.
 package reputation
 
 import (

@@ -1,7 +1,3 @@
-// Package term is the one place that knows about the terminal: which
-// streams are terminals, whether colour is on, how things are styled, and
-// the progress line. Other packages write plain data; commands render it
-// through here.
 package term
 
 import (
