@@ -48,10 +48,13 @@ type statusJSON struct {
 		Accepted bool       `json:"accepted"`
 		Since    *time.Time `json:"accepted_at"`
 	} `json:"statement"`
-	Outbox     queueJSON    `json:"outbox"`
-	Endpoint   string       `json:"endpoint"`
-	License    *licenseJSON `json:"license,omitempty"` // as the server reports it
-	Connection struct {
+	Outbox   queueJSON `json:"outbox"`
+	Endpoint string    `json:"endpoint"`
+	// InsecureTransport: a plain http:// endpoint on another machine is
+	// allowed (the insecure_transport setting).
+	InsecureTransport bool         `json:"insecure_transport,omitempty"`
+	License           *licenseJSON `json:"license,omitempty"` // as the server reports it
+	Connection        struct {
 		Connected bool   `json:"connected"`
 		Reason    string `json:"reason,omitempty"`
 		Detail    string `json:"detail,omitempty"`
@@ -120,7 +123,7 @@ func statusOut(c *network.Consent, r network.Report) statusJSON {
 	s.Statement.ID, s.Statement.SHA256, s.Statement.Source = r.Statement.ID, r.Statement.SHA256, r.Statement.Source
 	s.Statement.Accepted, s.Statement.Since = r.Statement.Accepted, r.Statement.AcceptedAt
 	s.Outbox = queueSummary(c, r.Outbox)
-	s.Endpoint = r.Endpoint
+	s.Endpoint, s.InsecureTransport = r.Endpoint, r.InsecureTransport
 	if l := r.License; l != nil {
 		s.License = &licenseJSON{State: l.State, Label: l.Label, ExpiresAt: l.ExpiresAt}
 	}
@@ -155,6 +158,9 @@ func printStatus(f *Factory, r network.Report, s *statusJSON) {
 		endpoint = "none"
 	}
 	row("Endpoint", endpoint)
+	if s.InsecureTransport {
+		row("Transport", sty.Bad.Render("insecure: insecure_transport is set, so a plain http:// endpoint on another machine is allowed"))
+	}
 	conn := s.Connection.Reason
 	if s.Connection.Detail != "" {
 		conn += " (" + s.Connection.Detail + ")"

@@ -56,8 +56,24 @@ func SetSetting(p Paths, name, value string) error {
 		doc = map[string]any{}
 	}
 	var tomlValue any = v.text
-	if k.Kind == KindInt {
+	switch k.Kind {
+	case KindInt:
 		tomlValue = int64(v.n)
+	case KindBool:
+		tomlValue = v.b
+	}
+	// A plain-http endpoint to another machine needs insecure_transport
+	// set first (in the file: the variable may be gone next time).
+	if k.Name == "endpoint" {
+		allowed := false
+		if raw, ok := lookupDoc(doc, "insecure_transport"); ok {
+			allowed, _ = raw.(bool)
+		}
+		if !allowed {
+			if err := InsecureEndpoint(v.text); err != nil {
+				return err
+			}
+		}
 	}
 	if err := setDoc(doc, k.Name, tomlValue); err != nil {
 		return fmt.Errorf("%s: cannot set %s: %w", file, name, err)

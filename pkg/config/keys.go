@@ -18,6 +18,7 @@ const (
 	KindURL
 	KindDuration
 	KindInt
+	KindBool
 )
 
 // String names the kind the way help text and JSON output spell it.
@@ -31,6 +32,8 @@ func (k Kind) String() string {
 		return "duration"
 	case KindInt:
 		return "int"
+	case KindBool:
+		return "bool"
 	}
 	return "Kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -57,6 +60,8 @@ var Keys = []Key{
 		Help: "how long a request to the endpoint may take"},
 	{Name: "proxy", Kind: KindURL, Default: "",
 		Help: "HTTP(S) proxy for the endpoint (empty: use HTTPS_PROXY/HTTP_PROXY)"},
+	{Name: "insecure_transport", Kind: KindBool, Default: "false",
+		Help: "allow a plain http:// endpoint that is not on this machine (its answers and your license key travel unprotected)"},
 	{Name: "cache.ttl", Kind: KindDuration, Default: "24h",
 		Help: "how long network verdicts are cached"},
 	{Name: "outbox.max_records", Kind: KindInt, Default: "100000",

@@ -90,6 +90,11 @@ func LoadSettings(p Paths, env Env) (*Settings, error) {
 			s.values[k.Name] = setting{Value{Key: k, Value: v.text, Source: "env " + name}, v}
 		}
 	}
+	if len(errs) == 0 && !s.Bool("insecure_transport") {
+		if err := InsecureEndpoint(s.String("endpoint")); err != nil {
+			errs = append(errs, fmt.Errorf("%w (the endpoint comes from %s)", err, s.values["endpoint"].Source))
+		}
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -141,6 +146,10 @@ func (s *Settings) Duration(name string) time.Duration {
 // Int returns an integer setting. It panics on an unknown name or a setting
 // of another kind.
 func (s *Settings) Int(name string) int { return s.must(name, KindInt).n }
+
+// Bool returns a boolean setting. It panics on an unknown name or a
+// setting of another kind.
+func (s *Settings) Bool(name string) bool { return s.must(name, KindBool).b }
 
 // File is the config file's path, whether or not it exists, so that
 // messages can tell the user what to edit.

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ type parsed struct {
 	text string        // normalised, as shown and as written to the file
 	dur  time.Duration // KindDuration
 	n    int           // KindInt
+	b    bool          // KindBool
 }
 
 // badValue is a value that failed its check. shown is safe to print (a URL
@@ -66,6 +68,14 @@ func (k Key) parse(raw string) (parsed, error) {
 			return parsed{}, &badValue{strconv.Quote(raw), "is too large"}
 		}
 		return parsed{text: strconv.Itoa(n), n: n}, nil
+	case KindBool:
+		switch strings.ToLower(s) {
+		case "true", "1", "yes", "on":
+			return parsed{text: "true", b: true}, nil
+		case "false", "0", "no", "off":
+			return parsed{text: "false"}, nil
+		}
+		return parsed{}, &badValue{strconv.Quote(raw), "is not true or false"}
 	default:
 		return parsed{text: s}, nil
 	}
@@ -89,6 +99,12 @@ func (k Key) fromTOML(raw any) (parsed, error) {
 			return parsed{}, &badValue{tomlText(raw), "is too large"}
 		}
 		return parsed{text: strconv.FormatInt(n, 10), n: int(n)}, nil
+	case KindBool:
+		b, ok := raw.(bool)
+		if !ok {
+			return parsed{}, &badValue{tomlText(raw), "must be true or false without quotes (e.g. " + k.Name + " = true)"}
+		}
+		return parsed{text: strconv.FormatBool(b), b: b}, nil
 	default:
 		s, ok := raw.(string)
 		if !ok {
@@ -189,4 +205,23 @@ func redactURL(s string) string {
 		return s
 	}
 	return scheme + "REDACTED" + rest[at:]
+}
+
+// InsecureEndpoint returns a problem when endpoint is a plain http:// URL
+// to another machine: its answers could be changed on the way and the
+// license key read. Loopback (localhost, 127.0.0.0/8, ::1) is allowed,
+// for a server on the same machine or a tunnel.
+func InsecureEndpoint(endpoint string) error {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Scheme != "http" {
+		return nil
+	}
+	host := u.Hostname()
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return nil
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && ip.Unmap().IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("endpoint: %s is plain http to another machine: a server's answers could be changed on the way and the license key read; use https://, or allow it with 'ksn config set insecure_transport true'", strconv.Quote(redactURL(endpoint)))
 }

@@ -74,3 +74,53 @@ func TestRedactURL(t *testing.T) {
 		}
 	}
 }
+
+func TestInsecureEndpoint(t *testing.T) {
+	for _, ok := range []string{"", "https://ksn.example.org", "http://127.0.0.1:7415", "http://127.8.9.1", "http://[::1]:80", "http://localhost:8080", "http://ksn.localhost"} {
+		if err := InsecureEndpoint(ok); err != nil {
+			t.Errorf("InsecureEndpoint(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"http://ksn.example.org", "http://10.0.0.5:7415", "http://[::ffff:8.8.8.8]", "http://localhost.evil.example"} {
+		err := InsecureEndpoint(bad)
+		if err == nil || !strings.Contains(err.Error(), "insecure_transport true") {
+			t.Errorf("InsecureEndpoint(%q) = %v, want a refusal naming the setting", bad, err)
+		}
+	}
+}
+
+// TestInsecureTransportSetting: a plain-http endpoint to another machine
+// is refused from the command line, the file and the environment unless
+// insecure_transport is set; a bool takes the usual spellings.
+func TestInsecureTransportSetting(t *testing.T) {
+	p := testPaths(t)
+	if err := SetSetting(p, "endpoint", "http://ksn.example.org"); err == nil || !strings.Contains(err.Error(), "plain http") {
+		t.Fatalf("set endpoint: %v, want a refusal", err)
+	}
+	env := func(kv map[string]string) Env { return func(k string) string { return kv[k] } }
+	if _, err := LoadSettings(p, env(map[string]string{"KSN_ENDPOINT": "http://ksn.example.org"})); err == nil || !strings.Contains(err.Error(), "env KSN_ENDPOINT") {
+		t.Fatalf("KSN_ENDPOINT: %v, want a refusal naming the variable", err)
+	}
+	s, err := LoadSettings(p, env(map[string]string{"KSN_ENDPOINT": "http://ksn.example.org", "KSN_INSECURE_TRANSPORT": "yes"}))
+	if err != nil || !s.Bool("insecure_transport") {
+		t.Fatalf("with KSN_INSECURE_TRANSPORT=yes: %v", err)
+	}
+	if err := SetSetting(p, "insecure_transport", "on"); err != nil {
+		t.Fatal(err)
+	}
+	if err := SetSetting(p, "endpoint", "http://ksn.example.org"); err != nil {
+		t.Fatalf("set endpoint once allowed: %v", err)
+	}
+	if s, err = LoadSettings(p, nil); err != nil || s.String("insecure_transport") != "true" {
+		t.Fatalf("reload: %v %v", s, err)
+	}
+	if err := SetSetting(p, "insecure_transport", "maybe"); err == nil || !strings.Contains(err.Error(), "is not true or false") {
+		t.Fatalf("insecure_transport maybe: %v", err)
+	}
+	if err := UnsetSetting(p, "insecure_transport"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadSettings(p, nil); err == nil || !strings.Contains(err.Error(), "the endpoint comes from file") {
+		t.Fatalf("after unsetting insecure_transport: %v, want the http endpoint refused", err)
+	}
+}

@@ -20,7 +20,10 @@ type Report struct {
 	Statement StatementState
 	Outbox    OutboxStats
 	Endpoint  string
-	License   *api.License // as the server reports it; nil when not asked
+	// InsecureTransport is set while the user allows a plain http://
+	// endpoint on another machine.
+	InsecureTransport bool
+	License           *api.License // as the server reports it; nil when not asked
 	Connection
 }
 
@@ -47,7 +50,7 @@ type Connection struct {
 // Diagnose fills a Report. It asks the endpoint for its status (one
 // request) only while the user participates with an endpoint set.
 func (c *Consent) Diagnose(ctx context.Context) (Report, error) {
-	r := Report{Status: c.status, StateFile: c.StateFile(), Endpoint: c.Endpoint()}
+	r := Report{Status: c.status, StateFile: c.StateFile(), Endpoint: c.Endpoint(), InsecureTransport: c.settings.Bool("insecure_transport")}
 	if c.store != nil {
 		var err error
 		if r.Outbox, err = c.store.Stats(ctx); err != nil {
@@ -102,7 +105,11 @@ func (c *Consent) probe(ctx context.Context, r *Report) Connection {
 	paths, endpoint := c.env.Paths, c.Endpoint()
 	if errors.As(err, &ce) {
 		rememberBackoff(paths, waitLookups, endpoint, ce, time.Now())
-		return Connection{Reason: string(ce.Reason), Detail: ce.Detail + messageSuffix(ce.Message), Hint: ce.Hint(), Code: ce.ExitCode()}
+		msg := ce.Message
+		if msg == "" && ce.Detail == client.DetailProtocol && ce.Err != nil {
+			msg = ce.Err.Error() // what the server got wrong
+		}
+		return Connection{Reason: string(ce.Reason), Detail: ce.Detail + messageSuffix(msg), Hint: ce.Hint(), Code: ce.ExitCode()}
 	}
 	if err != nil {
 		return Connection{Reason: "offline", Detail: err.Error(), Code: exitcode.Offline}
