@@ -72,15 +72,16 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits":         cmdExits,
-			"mkfifo":        cmdMkfifo,
-			"listen-silent": cmdListenSilent,
-			"connections":   cmdConnections,
-			"closed-port":   cmdClosedPort,
-			"waitserve":     cmdWaitServe,
-			"serve-500":     cmdServe500,
-			"record-proxy":  cmdRecordProxy,
-			"tls-cert":      cmdTLSCert,
+			"exits":          cmdExits,
+			"mkfifo":         cmdMkfifo,
+			"listen-silent":  cmdListenSilent,
+			"connections":    cmdConnections,
+			"closed-port":    cmdClosedPort,
+			"waitserve":      cmdWaitServe,
+			"serve-500":      cmdServe500,
+			"record-proxy":   cmdRecordProxy,
+			"tls-cert":       cmdTLSCert,
+			"hostile-server": cmdHostileServer,
 		},
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -93,6 +94,7 @@ func (r *reporter) human(c check.Item) {
 			line += "  " + s.Dim.Render(seenBy(n))
 		}
 		fmt.Fprintln(r.out, line)
+		writeDisagreements(r.out, s, rep.Disagreements)
 	}
 }
 
@@ -110,10 +112,13 @@ type jsonResult struct {
 	FirstSeen *time.Time        `json:"first_seen,omitempty"`
 	LastSeen  *time.Time        `json:"last_seen,omitempty"`
 	// Prevalence is how many participants reported it to the network.
-	Prevalence int     `json:"prevalence,omitempty"`
-	Reason     string  `json:"reason,omitempty"` // why it was skipped
-	Error      string  `json:"error,omitempty"`
-	ElapsedMS  float64 `json:"elapsed_ms"`
+	Prevalence int `json:"prevalence,omitempty"`
+	// Disagreements are network answers lower than the verdict: shown,
+	// not obeyed.
+	Disagreements []disagreementJSON `json:"disagreements,omitempty"`
+	Reason        string             `json:"reason,omitempty"` // why it was skipped
+	Error         string             `json:"error,omitempty"`
+	ElapsedMS     float64            `json:"elapsed_ms"`
 }
 
 func (r *reporter) json(c check.Item) error {
@@ -132,7 +137,7 @@ func (r *reporter) json(c check.Item) error {
 		}
 		rep := c.Reputation
 		j.Verdict, j.Threat, j.Category, j.Sources = string(rep.Verdict), rep.ThreatName, rep.Category, rep.Sources
-		j.Prevalence = rep.Prevalence
+		j.Prevalence, j.Disagreements = rep.Prevalence, disagreementsOut(rep.Disagreements)
 		if !rep.FirstSeen.IsZero() {
 			t := rep.FirstSeen.UTC()
 			j.FirstSeen = &t
@@ -231,4 +236,31 @@ func (r *reporter) summary(sum check.Summary) {
 	}
 	fmt.Fprintf(r.out, "%s · %s in %s (%s)\n", strings.Join(parts, ", "), term.Bytes(sum.Bytes),
 		term.Duration(sum.Elapsed), term.Rate(sum.Bytes, sum.Elapsed))
+}
+
+// disagreementJSON is one entry of "disagreements" in --json output.
+type disagreementJSON struct {
+	Source  string `json:"source"`
+	Verdict string `json:"verdict"`
+	Threat  string `json:"threat,omitempty"`
+}
+
+func disagreementsOut(ds []reputation.Disagreement) []disagreementJSON {
+	var out []disagreementJSON
+	for _, d := range ds {
+		out = append(out, disagreementJSON{Source: d.Source, Verdict: string(d.Verdict), Threat: d.ThreatName})
+	}
+	return out
+}
+
+// writeDisagreements notes, under a result, each network answer that was
+// lower than the verdict and so was not obeyed.
+func writeDisagreements(w io.Writer, s *term.Styles, ds []reputation.Disagreement) {
+	for _, d := range ds {
+		said := string(d.Verdict)
+		if d.ThreatName != "" {
+			said += " (" + term.SafeText(d.ThreatName) + ")"
+		}
+		fmt.Fprintln(w, s.Dim.Render("  note: "+d.Source+" says "+said+": a network answer never lowers a verdict"))
+	}
 }

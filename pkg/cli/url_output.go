@@ -49,6 +49,7 @@ func writeLinkHuman(w io.Writer, s *term.Styles, l linkcheck.Link, explain bool)
 		line += "  " + s.Dim.Render("("+strings.Join(l.Result.Sources, ", ")+")")
 	}
 	fmt.Fprintln(w, line)
+	writeDisagreements(w, s, l.Result.Disagreements)
 	if !explain {
 		return
 	}
@@ -109,18 +110,20 @@ func removedParts(c urlcanon.Canonical) string {
 // linkJSON is the documented NDJSON schema of `ksn url --json` (README,
 // "JSON output of ksn url"). Fields are only ever added.
 type linkJSON struct {
-	Input     string       `json:"input"`
-	Status    string       `json:"status"` // ok or error
-	URL       string       `json:"url,omitempty"`
-	Verdict   string       `json:"verdict,omitempty"`
-	Threat    string       `json:"threat,omitempty"`
-	Category  string       `json:"category,omitempty"`
-	Sources   []string     `json:"sources,omitempty"`
-	FirstSeen *time.Time   `json:"first_seen,omitempty"`
-	LastSeen  *time.Time   `json:"last_seen,omitempty"`
-	Matched   []string     `json:"matched,omitempty"`
-	Error     string       `json:"error,omitempty"`
-	Explain   *explainJSON `json:"explain,omitempty"`
+	Input     string     `json:"input"`
+	Status    string     `json:"status"` // ok or error
+	URL       string     `json:"url,omitempty"`
+	Verdict   string     `json:"verdict,omitempty"`
+	Threat    string     `json:"threat,omitempty"`
+	Category  string     `json:"category,omitempty"`
+	Sources   []string   `json:"sources,omitempty"`
+	FirstSeen *time.Time `json:"first_seen,omitempty"`
+	LastSeen  *time.Time `json:"last_seen,omitempty"`
+	Matched   []string   `json:"matched,omitempty"`
+	// Disagreements are network answers lower than the verdict.
+	Disagreements []disagreementJSON `json:"disagreements,omitempty"`
+	Error         string             `json:"error,omitempty"`
+	Explain       *explainJSON       `json:"explain,omitempty"`
 }
 
 type explainJSON struct {
@@ -146,6 +149,7 @@ func writeLinkJSON(w io.Writer, l linkcheck.Link, explain bool) error {
 		r := l.Result
 		j.URL, j.Verdict, j.Threat, j.Category, j.Sources, j.Matched = l.Canonical.URL, string(r.Verdict), r.ThreatName, r.Category, r.Sources, l.Matched
 		j.FirstSeen, j.LastSeen = optUTC(r.FirstSeen), optUTC(r.LastSeen)
+		j.Disagreements = disagreementsOut(r.Disagreements)
 		if explain {
 			c := l.Canonical
 			x := &explainJSON{Canonical: c.URL, Removed: removed(c), Submission: urlcanon.Redact(c)}

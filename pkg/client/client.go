@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/api"
+	"github.com/ksnproject/ksn/pkg/untrusted"
 )
 
 // DefaultTimeout bounds a request when Options.Timeout is zero.
@@ -160,7 +161,17 @@ func parseProxy(s string) (*url.URL, error) {
 // a server with a smaller limit is not sent batches it must refuse.
 func (c *Client) Status(ctx context.Context) (api.Status, error) {
 	var s api.Status
-	err := c.do(ctx, http.MethodGet, api.PathStatus, nil, &s, nil, http.StatusOK)
+	err := c.do(ctx, http.MethodGet, api.PathStatus, nil, &s, func() error {
+		if ref := s.Statement; ref != (api.StatementRef{}) {
+			if err := checkStatementRef(ref.ID, ref.SHA256); err != nil {
+				return err
+			}
+		}
+		// Printed by ksn status: never raw.
+		s.License.State = untrusted.Text(s.License.State, untrusted.NameLen)
+		s.License.Label = untrusted.Text(s.License.Label, untrusted.NameLen)
+		return nil
+	}, http.StatusOK)
 	if err == nil && s.Limits.MaxBatch > 0 && s.Limits.MaxBatch < api.MaxBatch {
 		c.batch.Store(int64(s.Limits.MaxBatch))
 	}
@@ -175,15 +186,31 @@ func (c *Client) batchSize() int {
 	return api.MaxBatch
 }
 
+// checkStatementRef refuses a statement id that is not a plain identifier
+// (it is printed, and stored in the append-only decisions table) and a
+// digest that is not lower-case hex SHA-256.
+func checkStatementRef(id, sha string) error {
+	if !untrusted.ValidID(id) {
+		return fmt.Errorf("the statement id %s is not 1 to 64 letters, digits and . _ : + -", untrusted.Text(strconv.Quote(id), untrusted.NameLen))
+	}
+	if b, err := hex.DecodeString(sha); err != nil || len(b) != sha256.Size || strings.ToLower(sha) != sha {
+		return errors.New("the statement's sha256 is not 64 lower-case hex characters")
+	}
+	return nil
+}
+
 // Statement fetches GET /v1/statement. The answer's sha256 must be the
 // lower-case hex SHA-256 of its text's bytes (consent is recorded against
-// that digest, DESIGN §3), and its id must not be empty; otherwise it is a
-// protocol violation.
+// that digest, DESIGN §3), and its id a plain identifier
+// (untrusted.ValidID); otherwise it is a protocol violation.
 func (c *Client) Statement(ctx context.Context) (api.Statement, error) {
 	var s api.Statement
 	err := c.do(ctx, http.MethodGet, api.PathStatement, nil, &s, func() error {
 		if s.ID == "" {
 			return errors.New("the statement has no id")
+		}
+		if !untrusted.ValidID(s.ID) {
+			return checkStatementRef(s.ID, s.SHA256)
 		}
 		sum := sha256.Sum256([]byte(s.Text))
 		if s.SHA256 != hex.EncodeToString(sum[:]) {

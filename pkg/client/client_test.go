@@ -254,7 +254,7 @@ func TestStatusAndStatement(t *testing.T) {
 		switch r.URL.Path {
 		case api.PathStatus:
 			io.WriteString(w, `{"license":{"state":"valid","label":"lab","expires_at":"2030-01-02T03:04:05Z"},
-				"statement":{"id":"s1","sha256":"ab"},"limits":{"max_batch":1000,"items_per_second":50,"burst":100,"cache_ttl_seconds":3600},
+				"statement":{"id":"s1","sha256":"abababababababababababababababababababababababababababababababab"},"limits":{"max_batch":1000,"items_per_second":50,"burst":100,"cache_ttl_seconds":3600},
 				"file_reputation":"available","future_field":true}`)
 		case api.PathStatement:
 			json.NewEncoder(w).Encode(api.Statement{ID: "s1", SHA256: hex.EncodeToString(sum[:]), Text: text})
@@ -490,7 +490,7 @@ func TestStatusCodes(t *testing.T) {
 		}, ReasonServiceError, "http-302", exitcode.ServiceError, 0, "", "HTTP 302", "is a ksn server"},
 		{"hostile message", problem(400, api.ProblemBadRequest, "\x1b[31mred\x1b[0m\u202eevil\r\nnext "+strings.Repeat("x", 300)),
 			ReasonServiceError, DetailBadRequest, exitcode.ServiceError, 0,
-			"[31mred[0mevil next " + strings.Repeat("x", maxMessage-len("[31mred[0mevil next ")) + "…", "HTTP 400", "update ksn"},
+			`\x1b[31mred\x1b[0m\u202eevil next ` + strings.Repeat("x", maxMessage-1-len(`\x1b[31mred\x1b[0m\u202eevil next `)) + "…", "HTTP 400", "update ksn"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -573,6 +573,12 @@ func TestProtocolViolations(t *testing.T) {
 			`{"id":"s1","sha256":"2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824","text":"hello"}`, "lower-case"},
 		{"statement without id", "statement", 200, "application/json",
 			`{"id":"","sha256":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824","text":"hello"}`, "no id"},
+		{"statement id with an escape sequence", "statement", 200, "application/json",
+			`{"id":"s1\u001b]8;;http://x\u0007","sha256":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824","text":"hello"}`, `statement id "s1\x1b]8;;http://x\a" is not`},
+		{"status statement id with a bidi override", "status", 200, "application/json",
+			`{"statement":{"id":"ksn-\u202eabc","sha256":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}}`, `statement id "ksn-\u202eabc" is not`},
+		{"status statement digest not hex", "status", 200, "application/json",
+			`{"statement":{"id":"s1","sha256":"zz"}}`, "sha256 is not 64 lower-case hex"},
 		{"submission over-counted", "submit", 202, "application/json", `{"accepted":2,"duplicates":0}`, "2 accepted and 0 duplicates for 1 records"},
 		{"submission negative", "submit", 202, "application/json", `{"accepted":-1,"duplicates":0}`, "-1 accepted"},
 	}

@@ -14,11 +14,10 @@ import (
 	"strings"
 	"syscall"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/ksnproject/ksn/pkg/api"
 	"github.com/ksnproject/ksn/pkg/exitcode"
+	"github.com/ksnproject/ksn/pkg/untrusted"
 )
 
 // Reason is the class of a failure: it decides the exit code (DESIGN §1).
@@ -340,39 +339,14 @@ func formatDuration(d time.Duration) string {
 	return s
 }
 
-// sanitize makes server-supplied text safe to print on a terminal: no
-// control or formatting characters (escape sequences, bidi overrides),
-// whitespace collapsed, invalid UTF-8 replaced, at most limit runes
+// sanitize makes server-supplied text safe to print on a terminal:
+// whitespace runs collapse to one space, control and formatting
+// characters (escape sequences, bidi overrides, zero-width characters)
+// and invalid UTF-8 are shown escaped (untrusted.Text), so that the user
+// sees that something was there, and the text is cut to limit runes
 // (then "…").
 func sanitize(s string, limit int) string {
-	var b strings.Builder
-	n := 0
-	space := false
-	for _, r := range strings.ToValidUTF8(s, string(utf8.RuneError)) {
-		if unicode.IsSpace(r) {
-			space = b.Len() > 0
-			continue
-		}
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
-			continue
-		}
-		if space {
-			if n+1 >= limit {
-				b.WriteString("…")
-				return b.String()
-			}
-			b.WriteByte(' ')
-			n++
-			space = false
-		}
-		if n >= limit {
-			b.WriteString("…")
-			return b.String()
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return b.String()
+	return untrusted.Text(strings.Join(strings.Fields(s), " "), limit)
 }
 
 // classifyTransport maps a failure to send the request or read the answer.

@@ -1,6 +1,10 @@
 package participation
 
 import (
+	"strconv"
+
+	"github.com/ksnproject/ksn/pkg/untrusted"
+
 	"context"
 	"database/sql"
 	"errors"
@@ -44,6 +48,11 @@ func (d Decision) validate() error {
 	}
 	if d.Level != "" && !d.Level.valid() {
 		return fmt.Errorf("level %q: want %q or %q", d.Level, Basic, Extended)
+	}
+	// An opt-out records the statement in force, which may be unknown
+	// (empty); anything stored is printed later, so it must be plain.
+	if d.StatementID != "" && !untrusted.ValidID(d.StatementID) {
+		return fmt.Errorf("statement id %s is not a plain identifier", untrusted.Text(strconv.Quote(d.StatementID), untrusted.NameLen))
 	}
 	if !d.Accepted {
 		return nil

@@ -79,6 +79,9 @@ func TestRecordRefusesIncompleteDecisions(t *testing.T) {
 		"no statement hash": func(d *Decision) { d.StatementSHA256 = "" },
 		"upper-case hash":   func(d *Decision) { d.StatementSHA256 = strings.ToUpper(d.StatementSHA256) },
 		"short hash":        func(d *Decision) { d.StatementSHA256 = d.StatementSHA256[:63] },
+		"escape in id":      func(d *Decision) { d.StatementID = "s1\x1b]0;pwned\a" },
+		"bidi in id":        func(d *Decision) { d.StatementID = "s1\u202e" },
+		"refusal, bad id":   func(d *Decision) { d.Accepted, d.Level, d.StatementID = false, "", "x\x1b[2J" },
 	} {
 		d := good
 		mutate(&d)

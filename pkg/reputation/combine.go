@@ -1,52 +1,73 @@
 package reputation
 
 import (
+	"cmp"
 	"slices"
 	"time"
 )
 
+// Disagreement is a source's answer that lost to a more trusted one: shown
+// beside the verdict, it changes neither the verdict nor the exit code.
+type Disagreement struct {
+	Source     string
+	Verdict    Verdict
+	ThreatName string
+}
+
 // Combine merges what several sources said about one object into its
-// result. Answers not Given are ignored.
+// result, by the trust rule (DESIGN §2). Answers not Given are ignored.
 //
-//   - The local answers (TrustLocal, TrustOverride) give the base result;
-//     one carrying an override is final: no other source changes it.
-//   - A network answer with a verdict other than unknown replaces the
-//     verdict, threat name and category of the base, and its source joins
-//     the sources; among several, the most severe one wins (the first on a
-//     tie). First and last seen widen to cover every answer.
-//   - Prevalence (participants who reported the object) is the largest
-//     any network answer gave, also when it had no verdict.
+//   - The local answers (TrustLocal) give the base result; the most
+//     severe wins and their sources add up.
+//   - An answer carrying an operator's override (TrustOverride) is final:
+//     no other source changes it, whatever it says.
+//   - A network answer (TrustNetwork) may raise the verdict or fill an
+//     unknown one: when it is more severe than the verdict so far, its
+//     verdict, threat name and category replace it. It never lowers a
+//     verdict: a network answer with a verdict less severe than the final
+//     one is kept as a Disagreement. One as severe only adds its source.
+//     Network answers are weighed most severe first, so their order does
+//     not matter.
+//   - First and last seen widen over every answer that counts; prevalence
+//     (participants who reported the object) is the largest any network
+//     answer gave, also when it had no verdict.
 func Combine(answers []Answer) Result {
 	res := Result{Verdict: Unknown}
-	var net *Answer
+	var net []*Answer
 	for i := range answers {
 		a := &answers[i]
-		if !a.Given() {
-			continue
-		}
-		if a.Trust == TrustOverride {
+		switch {
+		case !a.Given():
+		case a.Trust == TrustOverride:
 			return a.Result
-		}
-		if a.Trust >= TrustLocal {
+		case a.Trust >= TrustLocal:
 			res = mergeLocal(res, a.Result)
-			continue
-		}
-		res.Prevalence = max(res.Prevalence, a.Prevalence)
-		if a.Verdict.Severity() == 0 || !validVerdict(a.Verdict) {
-			continue
-		}
-		if net == nil || a.Verdict.Severity() > net.Verdict.Severity() {
-			net = a
+		default:
+			res.Prevalence = max(res.Prevalence, a.Prevalence)
+			if validVerdict(a.Verdict) && a.Verdict != Unknown {
+				net = append(net, a)
+			}
 		}
 	}
-	if net == nil {
-		return res
+	slices.SortStableFunc(net, func(a, b *Answer) int { return cmp.Compare(b.Verdict.Severity(), a.Verdict.Severity()) })
+	for _, a := range net {
+		switch sev := a.Verdict.Severity(); {
+		case sev > res.Verdict.Severity():
+			first, last := widen(res, a.Result)
+			res.Verdict, res.ThreatName, res.Category = a.Verdict, a.ThreatName, a.Category
+			res.Sources = appendSource(slices.Clone(res.Sources), a.Source)
+			res.FirstSeen, res.LastSeen = first, last
+		case sev == res.Verdict.Severity():
+			res.Sources = appendSource(slices.Clone(res.Sources), a.Source)
+			res.FirstSeen, res.LastSeen = widen(res, a.Result)
+			if res.ThreatName == "" {
+				res.ThreatName, res.Category = a.ThreatName, a.Category
+			}
+		default:
+			res.Disagreements = append(res.Disagreements, Disagreement{Source: a.Source, Verdict: a.Verdict, ThreatName: a.ThreatName})
+		}
 	}
-	out := res
-	out.Verdict, out.ThreatName, out.Category = net.Verdict, net.ThreatName, net.Category
-	out.Sources = appendSource(slices.Clone(res.Sources), net.Source)
-	out.FirstSeen, out.LastSeen = widen(res, net.Result)
-	return out
+	return res
 }
 
 // mergeLocal folds a second local answer into the first: the more severe

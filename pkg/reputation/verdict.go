@@ -67,4 +67,7 @@ type Result struct {
 	FirstSeen  time.Time
 	LastSeen   time.Time
 	Prevalence int // distinct participants that reported it (network only)
+	// Disagreements are the network answers lower than the verdict: shown,
+	// never obeyed (see Combine).
+	Disagreements []Disagreement
 }

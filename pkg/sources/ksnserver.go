@@ -8,6 +8,7 @@ import (
 	"github.com/ksnproject/ksn/pkg/checksum"
 	"github.com/ksnproject/ksn/pkg/client"
 	"github.com/ksnproject/ksn/pkg/reputation"
+	"github.com/ksnproject/ksn/pkg/untrusted"
 )
 
 // ServerName is the name of a ksn reputation server among the sources.
@@ -114,7 +115,8 @@ func fileAnswer(r api.FileResult) reputation.Answer {
 	if err != nil {
 		v = reputation.Unknown
 	}
-	res := reputation.Result{Verdict: v, ThreatName: r.Threat, Category: r.Category, Prevalence: r.Prevalence}
+	res := reputation.Result{Verdict: v, ThreatName: untrusted.Text(r.Threat, untrusted.NameLen),
+		Category: untrusted.Text(r.Category, untrusted.NameLen), Prevalence: max(r.Prevalence, 0)}
 	if v != reputation.Unknown {
 		res.Sources = []string{ServerName}
 	}
@@ -158,7 +160,8 @@ func (s *Server) LookupLinks(ctx context.Context, links []reputation.LinkQuery) 
 			}
 			v, _ := reputation.ParseVerdict(m.Verdict) // checked by the client
 			hits = append(hits, reputation.Sourced{Source: ServerName, FileIndicator: reputation.FileIndicator{
-				Verdict: v, ThreatName: m.Threat, Category: m.Category, Size: -1}})
+				Verdict: v, ThreatName: untrusted.Text(m.Threat, untrusted.NameLen),
+				Category: untrusted.Text(m.Category, untrusted.NameLen), Size: -1}})
 			matched = append(matched, e.Expression)
 		}
 		res := reputation.Result{Verdict: reputation.Unknown}

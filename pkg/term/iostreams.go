@@ -11,6 +11,8 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 	xterm "golang.org/x/term"
+
+	"github.com/ksnproject/ksn/pkg/untrusted"
 )
 
 // IOStreams are a command's standard streams and what is known about them.
@@ -118,28 +120,45 @@ func (s *IOStreams) Page(text string) error {
 // Errorf prints a diagnostic in the form every ksn message takes:
 // "ksn: <what went wrong>: <why>".
 func (s *IOStreams) Errorf(format string, args ...any) {
-	fmt.Fprintf(s.ErrOut, "ksn: %s\n", fmt.Sprintf(format, args...))
+	fmt.Fprintf(s.ErrOut, "ksn: %s\n", safeMessage(fmt.Sprintf(format, args...)))
 }
 
 // Warnf prints a warning: something was not done, the run went on.
 func (s *IOStreams) Warnf(format string, args ...any) {
-	fmt.Fprintf(s.ErrOut, "ksn: warning: %s\n", fmt.Sprintf(format, args...))
+	fmt.Fprintf(s.ErrOut, "ksn: warning: %s\n", safeMessage(fmt.Sprintf(format, args...)))
 }
 
 // Hint prints the line that follows a diagnostic and names the fix.
 func (s *IOStreams) Hint(text string) {
 	if text != "" {
-		fmt.Fprintf(s.ErrOut, "ksn: hint: %s\n", text)
+		fmt.Fprintf(s.ErrOut, "ksn: hint: %s\n", safeMessage(text))
 	}
+}
+
+// safeMessage is the last line of defence for diagnostics, which may
+// quote a server or a file: whatever a caller forgot to escape is shown
+// escaped, line by line (a message may span lines on purpose).
+func safeMessage(m string) string {
+	lines := strings.Split(m, "\n")
+	for i, l := range lines {
+		parts := strings.Split(l, "\t")
+		for j, p := range parts {
+			parts[j] = untrusted.Text(p, 0)
+		}
+		lines[i] = strings.Join(parts, "\t")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // SafeText makes untrusted text (file names, feed fields) safe to print on a
 // terminal: control characters, which could move the cursor or rewrite the
-// screen, are shown escaped. Ordinary text, including non-ASCII, is kept.
+// screen, and bidi and zero-width characters, which could reorder or hide
+// what is shown, are shown escaped. Ordinary text, including non-ASCII, is
+// kept.
 func SafeText(s string) string {
 	clean := true
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\uFFFD' {
+		if untrusted.Suspect(r) {
 			clean = false
 			break
 		}
