@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/ksnproject/ksn/pkg/network"
@@ -42,13 +44,27 @@ where it comes from. KSN_LICENSE_KEY overrides the stored key.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print activated, the masked key and its source as JSON")
 	activate := &cobra.Command{
-		Use:   "activate <key>",
+		Use:   "activate <key>|-",
 		Short: "Store the license key the reputation server gave you",
 		Long: `Store the license key (mode 0600 in the state directory). The key is only
-sent to the configured endpoint, and only while you participate.`,
+sent to the configured endpoint, and only while you participate.
+
+With '-' the key is read from standard input (its first line), which keeps
+it out of the shell's history and of the process list:
+'ksn license activate - < key.txt'.`,
+		Example: `  ksn license activate ksn_0123456789abcdef0123456789abcdef
+  pass show ksn/license | ksn license activate -`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			key := strings.TrimSpace(args[0])
+			key := args[0]
+			if key == "-" {
+				line, err := bufio.NewReader(io.LimitReader(f.IO.In, 4096)).ReadString('\n')
+				if err != nil && err != io.EOF {
+					return usageError("", "reading the license key from standard input: %v", err)
+				}
+				key = line
+			}
+			key = strings.TrimSpace(key)
 			if !network.ValidLicenseKey(key) {
 				return usageError("paste the key exactly as the operator gave it", "that does not look like a license key")
 			}

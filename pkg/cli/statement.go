@@ -12,16 +12,22 @@ import (
 
 // NewCmdStatement builds `ksn statement`.
 func NewCmdStatement(f *Factory) *cobra.Command {
-	var asJSON bool
+	var asJSON, fromEndpoint bool
 	cmd := &cobra.Command{
 		Use:   "statement",
 		Short: "Print the participation statement in force, with its id and SHA-256",
 		Long: `Print the statement that 'ksn optin' asks you to accept: what participating
 means, what is collected and what never is. Its SHA-256 can be pinned in
-provisioning scripts with 'ksn optin --accept=<sha256>'. With an endpoint
-configured, it is the server's statement (fetched without a license key or
-any data); otherwise, or when the server cannot be reached, the one built
-into ksn.`,
+provisioning scripts with 'ksn optin --accept=<sha256>'.
+
+While you participate with an endpoint configured (or are paused because
+its statement changed), it is the server's statement. Otherwise nothing
+is asked of the network: it is the statement built into ksn, unless
+--from-endpoint asks the endpoint for its own (without a license key or
+any data), which is the one 'ksn optin' shows. When the server cannot be
+reached, it is the built-in one.`,
+		Example: `  ksn statement
+  ksn optin --accept=$(ksn statement --from-endpoint --json | jq -r .sha256)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := orBackground(cmd.Context())
@@ -30,10 +36,17 @@ into ksn.`,
 				return err
 			}
 			defer c.Close()
-			return printStatement(f.IO, c.StatementInForce(ctx, f.IO), asJSON)
+			stmt := network.BuiltinStatement()
+			// The endpoint is asked only by a user who asks, or who already
+			// took part (also one paused because its statement changed).
+			if st := c.Status(); fromEndpoint || st.Participating || st.Reason == "statement-changed" {
+				stmt = c.StatementInForce(ctx, f.IO)
+			}
+			return printStatement(f.IO, stmt, asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print id, sha256, source and text as JSON")
+	cmd.Flags().BoolVar(&fromEndpoint, "from-endpoint", false, "ask the endpoint for its statement even while not participating")
 	return cmd
 }
 
