@@ -20,8 +20,8 @@ import (
 
 	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/exitcode"
-	"github.com/ksnproject/ksn/pkg/participation"
 	"github.com/ksnproject/ksn/pkg/server"
+	"github.com/ksnproject/ksn/pkg/statement"
 	"github.com/ksnproject/ksn/pkg/store"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
@@ -299,28 +299,28 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 
 // serverStatement decides the statement to serve: the file given (which
 // is then stored), else the one stored, else the built-in one.
-func serverStatement(ctx context.Context, db *store.SQLite, file string) (participation.Statement, error) {
+func serverStatement(ctx context.Context, db *store.SQLite, file string) (statement.Statement, error) {
 	if file != "" {
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return participation.Statement{}, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("--statement: %w", err)}
+			return statement.Statement{}, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("--statement: %w", err)}
 		}
 		if len(b) == 0 {
-			return participation.Statement{}, usageError("", "--statement: %s is empty", file)
+			return statement.Statement{}, usageError("", "--statement: %s is empty", file)
 		}
 		if err := db.SetStatement(ctx, string(b)); err != nil {
-			return participation.Statement{}, err
+			return statement.Statement{}, err
 		}
-		return participation.NewStatement("", string(b), "server"), nil
+		return statement.New("", string(b), "server"), nil
 	}
 	text, ok, err := db.Statement(ctx)
 	if err != nil {
-		return participation.Statement{}, err
+		return statement.Statement{}, err
 	}
 	if ok {
-		return participation.NewStatement("", text, "server"), nil
+		return statement.New("", text, "server"), nil
 	}
-	return participation.Builtin(), nil
+	return statement.Builtin(), nil
 }
 
 func newServerLogger(w io.Writer, asJSON bool) *slog.Logger {

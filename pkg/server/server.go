@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/api"
-	"github.com/ksnproject/ksn/pkg/participation"
+	"github.com/ksnproject/ksn/pkg/statement"
 	"github.com/ksnproject/ksn/pkg/store"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
@@ -50,7 +50,7 @@ type Config struct {
 	Store store.ServerStore
 	// Statement is served by GET /v1/statement and named by /v1/status;
 	// the zero value means the statement built into the binary.
-	Statement participation.Statement
+	Statement statement.Statement
 	// Rate is each license's sustained rate in items per second, Burst the
 	// most items it may spend at once (its token bucket's size).
 	Rate  float64
@@ -102,7 +102,7 @@ func New(cfg Config) *Server {
 		panic("server.New: Config.Store is nil")
 	}
 	if cfg.Statement.ID == "" {
-		cfg.Statement = participation.Builtin()
+		cfg.Statement = statement.Builtin()
 	}
 	if cfg.Rate <= 0 {
 		cfg.Rate = DefaultRate
