@@ -42,7 +42,7 @@ func (o *AdminOptions) now() time.Time {
 
 // open opens the server database. SQLite's WAL mode and busy timeout let
 // an operator run this beside a running `ksn serve`.
-func (o *AdminOptions) open(ctx context.Context) (*store.SQLite, error) {
+func (o *AdminOptions) open(ctx context.Context) (*store.Server, error) {
 	if o.DB == "" && o.DefaultDB != nil {
 		p, err := o.DefaultDB()
 		if err != nil {
@@ -50,7 +50,7 @@ func (o *AdminOptions) open(ctx context.Context) (*store.SQLite, error) {
 		}
 		o.DB = p
 	}
-	db, err := store.OpenSQLite(ctx, o.DB)
+	db, err := store.OpenServer(ctx, o.DB)
 	if err != nil {
 		return nil, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the server database: %w", err)}
 	}

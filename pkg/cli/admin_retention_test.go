@@ -19,7 +19,7 @@ import (
 )
 
 // storeFiles stores a file record for each digest byte given, received at.
-func storeFiles(t *testing.T, db *store.SQLite, participant string, at time.Time, first int, digests ...byte) {
+func storeFiles(t *testing.T, db *store.Server, participant string, at time.Time, first int, digests ...byte) {
 	t.Helper()
 	var subs []store.Submission
 	for i, d := range digests {
@@ -241,7 +241,7 @@ func TestServePurgesAtStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.OpenSQLite(ctx, dbPath)
+	db, err := store.OpenServer(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,9 +29,9 @@ func adminFixture(t *testing.T) (*AdminOptions, *term.IOStreams, func() (string,
 	return opts, ios, take
 }
 
-func openAdminDB(t *testing.T, opts *AdminOptions) *store.SQLite {
+func openAdminDB(t *testing.T, opts *AdminOptions) *store.Server {
 	t.Helper()
-	db, err := store.OpenSQLite(context.Background(), opts.DB)
+	db, err := store.OpenServer(context.Background(), opts.DB)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +253,7 @@ func TestAdminCommandTree(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := strings.TrimSpace(out.String())
-	db, err := store.OpenSQLite(context.Background(), filepath.Join(home, "data", store.DefaultServerFileName))
+	db, err := store.OpenServer(context.Background(), filepath.Join(home, "data", store.DefaultServerFileName))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func chooseKEK(flag string, env func(string) string, dbPath string) kekChoice {
 // default file is made, unless the database is already bound to a key
 // (which a new file could not be); a file named by the flag or the
 // environment is never made. created says whether it was.
-func loadKEK(ctx context.Context, ios *term.IOStreams, db *store.SQLite, c kekChoice, create bool) (kek seal.Key, created bool, err error) {
+func loadKEK(ctx context.Context, ios *term.IOStreams, db *store.Server, c kekChoice, create bool) (kek seal.Key, created bool, err error) {
 	kek, insecure, err := seal.ReadKEKFile(c.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		fp, bound, berr := db.KEKBound(ctx)

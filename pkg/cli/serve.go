@@ -178,7 +178,7 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 
-	db, err := store.OpenSQLite(ctx, opts.DB)
+	db, err := store.OpenServer(ctx, opts.DB)
 	if err != nil {
 		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the server database: %w", err)}
 	}
@@ -299,7 +299,7 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 
 // serverStatement decides the statement to serve: the file given (which
 // is then stored), else the one stored, else the built-in one.
-func serverStatement(ctx context.Context, db *store.SQLite, file string) (statement.Statement, error) {
+func serverStatement(ctx context.Context, db *store.Server, file string) (statement.Statement, error) {
 	if file != "" {
 		b, err := os.ReadFile(file)
 		if err != nil {

@@ -90,7 +90,7 @@ func TestServe(t *testing.T) {
 	if err := os.WriteFile(stFile, []byte("Our statement.\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.OpenSQLite(context.Background(), dbPath)
+	db, err := store.OpenServer(context.Background(), dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestServe(t *testing.T) {
 func TestServeKeepsStatement(t *testing.T) {
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "server.db")
-	db, err := store.OpenSQLite(context.Background(), dbPath)
+	db, err := store.OpenServer(context.Background(), dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}

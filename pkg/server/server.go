@@ -46,7 +46,7 @@ const (
 
 // Config configures a Server. Only Store is required.
 type Config struct {
-	// Store is the reputation database; *store.SQLite in production.
+	// Store is the reputation database; *store.Server in production.
 	Store store.ServerStore
 	// Statement is served by GET /v1/statement and named by /v1/status;
 	// the zero value means the statement built into the binary.

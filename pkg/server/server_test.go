@@ -57,7 +57,7 @@ func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return 
 
 type fixture struct {
 	t     *testing.T
-	db    *store.SQLite
+	db    *store.Server
 	srv   *Server
 	clock *clock
 	key   string
@@ -68,7 +68,7 @@ type fixture struct {
 func newFixture(t *testing.T, mod func(*Config)) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "server.db"))
+	db, err := store.OpenServer(ctx, filepath.Join(t.TempDir(), "server.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,10 +20,12 @@ type KEKMismatchError struct {
 	Want, Got string
 }
 
+// Error says which key was expected and which given.
 func (e *KEKMismatchError) Error() string {
 	return fmt.Sprintf("%v (the database expects key %s, this one is %s)", ErrWrongKEK, e.Want, e.Got)
 }
 
+// Is makes errors.Is(err, ErrWrongKEK) hold for a *KEKMismatchError.
 func (e *KEKMismatchError) Is(target error) bool { return target == ErrWrongKEK }
 
 // ErrPurged reports a record received in a half-year whose key was already

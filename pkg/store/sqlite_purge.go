@@ -14,7 +14,7 @@ import (
 // SQLite's secure_delete on (freed content is overwritten with zeros), and
 // then checkpoints and truncates the WAL so that no copy of a destroyed
 // page remains in it. Aggregates are not touched. It needs no KEK.
-func (s *SQLite) Purge(ctx context.Context, now time.Time, grace time.Duration) (PurgeResult, error) {
+func (s *Server) Purge(ctx context.Context, now time.Time, grace time.Duration) (PurgeResult, error) {
 	var res PurgeResult
 	labels, err := s.heldHalfYears(ctx)
 	if err != nil {
@@ -54,7 +54,7 @@ func (s *SQLite) Purge(ctx context.Context, now time.Time, grace time.Duration) 
 
 // heldHalfYears lists the half-years the database holds a key or rows of,
 // oldest first.
-func (s *SQLite) heldHalfYears(ctx context.Context) ([]halfyear.Label, error) {
+func (s *Server) heldHalfYears(ctx context.Context) ([]halfyear.Label, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT half_year FROM submission_keys
 UNION SELECT DISTINCT half_year FROM sealed_submissions
 UNION SELECT DISTINCT half_year FROM submission_participants
@@ -78,7 +78,7 @@ ORDER BY 1`)
 	return out, rows.Err()
 }
 
-func (s *SQLite) purgeHalfYear(ctx context.Context, conn *sql.Conn, label string, now time.Time) (PurgedHalfYear, error) {
+func (s *Server) purgeHalfYear(ctx context.Context, conn *sql.Conn, label string, now time.Time) (PurgedHalfYear, error) {
 	p := PurgedHalfYear{HalfYear: label, PurgedAt: now.UTC().Truncate(time.Second)}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
@@ -144,7 +144,7 @@ func checkpointTruncate(ctx context.Context, conn *sql.Conn) (bool, error) {
 
 // SealedCounts counts the sealed records per half-year, oldest first. It
 // needs no KEK.
-func (s *SQLite) SealedCounts(ctx context.Context) ([]SealedHalfYear, error) {
+func (s *Server) SealedCounts(ctx context.Context) ([]SealedHalfYear, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT h.half_year,
     (SELECT count(*) FROM sealed_submissions s WHERE s.half_year = h.half_year),
     EXISTS (SELECT 1 FROM submission_keys k WHERE k.half_year = h.half_year)
@@ -166,7 +166,7 @@ ORDER BY 1`)
 }
 
 // PurgedHalfYears lists the half-years destroyed so far, oldest first.
-func (s *SQLite) PurgedHalfYears(ctx context.Context) ([]PurgedHalfYear, error) {
+func (s *Server) PurgedHalfYears(ctx context.Context) ([]PurgedHalfYear, error) {
 	var out []PurgedHalfYear
 	err := eachRow(ctx, s.db, `SELECT half_year, purged_at, records, participant_rows FROM purged_half_years ORDER BY half_year`, nil, func(r *sql.Rows) error {
 		var p PurgedHalfYear

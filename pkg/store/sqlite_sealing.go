@@ -47,7 +47,7 @@ func newDataKey(label string, wrapped []byte, k seal.Key) *dataKey {
 // stored); from then on any other KEK is refused with a *KEKMismatchError,
 // so that a server started with the wrong file cannot write records that
 // the right one could not read.
-func (s *SQLite) UnlockSubmissions(ctx context.Context, kek seal.Key) error {
+func (s *Server) UnlockSubmissions(ctx context.Context, kek seal.Key) error {
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO server_settings (name, value) VALUES (?, ?)
 ON CONFLICT (name) DO NOTHING`, settingKEKCheck, seal.CheckValue(kek)); err != nil {
 		return fmt.Errorf("bind key-encryption key: %w", explainWrite(err))
@@ -57,7 +57,7 @@ ON CONFLICT (name) DO NOTHING`, settingKEKCheck, seal.CheckValue(kek)); err != n
 
 // UseKEK is UnlockSubmissions without binding: for reading what is sealed.
 // A database that never had a KEK accepts any (it holds nothing sealed).
-func (s *SQLite) UseKEK(ctx context.Context, kek seal.Key) error {
+func (s *Server) UseKEK(ctx context.Context, kek seal.Key) error {
 	stored, ok, err := s.setting(ctx, settingKEKCheck)
 	if err != nil {
 		return fmt.Errorf("read key-encryption key check: %w", err)
@@ -74,7 +74,7 @@ func (s *SQLite) UseKEK(ctx context.Context, kek seal.Key) error {
 
 // KEKBound reports whether a KEK was ever bound to the database, and its
 // fingerprint.
-func (s *SQLite) KEKBound(ctx context.Context) (fingerprint string, ok bool, err error) {
+func (s *Server) KEKBound(ctx context.Context) (fingerprint string, ok bool, err error) {
 	v, ok, err := s.setting(ctx, settingKEKCheck)
 	if err != nil || !ok {
 		return "", false, err
@@ -85,7 +85,7 @@ func (s *SQLite) KEKBound(ctx context.Context) (fingerprint string, ok bool, err
 // dataKeyFor returns the data key of the half-year label, creating it when
 // the half-year has none yet, inside the batch's write transaction (so
 // that two servers on one database agree on one key).
-func (s *SQLite) dataKeyFor(ctx context.Context, tx *sql.Tx, label string, at time.Time) (*dataKey, error) {
+func (s *Server) dataKeyFor(ctx context.Context, tx *sql.Tx, label string, at time.Time) (*dataKey, error) {
 	s.sealing.mu.Lock()
 	kek, cur := s.sealing.kek, s.sealing.cur
 	s.sealing.mu.Unlock()
@@ -147,7 +147,7 @@ func (s *SQLite) dataKeyFor(ctx context.Context, tx *sql.Tx, label string, at ti
 // wrapping seal.ErrOpen. It needs the KEK (UseKEK). It is for operators
 // checking a key or a backup (VerifySealed), and for tests: nothing in ksn
 // prints what it reads.
-func (s *SQLite) ReadSubmissions(ctx context.Context, fn func(halfYear string, rec api.Record) error) error {
+func (s *Server) ReadSubmissions(ctx context.Context, fn func(halfYear string, rec api.Record) error) error {
 	return s.eachSealed(ctx, func(label string, id, pt []byte, err error) error {
 		if err != nil {
 			return err
@@ -163,7 +163,7 @@ func (s *SQLite) ReadSubmissions(ctx context.Context, fn func(halfYear string, r
 // VerifySealed opens every sealed record with the KEK (UseKEK) and counts,
 // per half-year, how many there are and how many opened; it reads nothing
 // out. An error means that the records could not be read at all.
-func (s *SQLite) VerifySealed(ctx context.Context) ([]SealedHalfYear, error) {
+func (s *Server) VerifySealed(ctx context.Context) ([]SealedHalfYear, error) {
 	counts, err := s.SealedCounts(ctx)
 	if err != nil {
 		return nil, err
@@ -186,7 +186,7 @@ func (s *SQLite) VerifySealed(ctx context.Context) ([]SealedHalfYear, error) {
 
 // eachSealed opens every sealed record in one read snapshot and calls fn
 // with the plaintext, or with the error that kept it from opening.
-func (s *SQLite) eachSealed(ctx context.Context, fn func(label string, id, plaintext []byte, err error) error) error {
+func (s *Server) eachSealed(ctx context.Context, fn func(label string, id, plaintext []byte, err error) error) error {
 	s.sealing.mu.Lock()
 	kek := s.sealing.kek
 	s.sealing.mu.Unlock()

@@ -20,7 +20,7 @@ import (
 // already stored (or repeated within the batch), which change nothing, so
 // that a client may resend a batch after any failure. A malformed id or
 // participant fails the whole batch before anything is stored.
-func (s *SQLite) StoreSubmissions(ctx context.Context, participant string, subs []Submission, at time.Time) (accepted, duplicates int, err error) {
+func (s *Server) StoreSubmissions(ctx context.Context, participant string, subs []Submission, at time.Time) (accepted, duplicates int, err error) {
 	fail := func(err error) (int, int, error) { return 0, 0, fmt.Errorf("store submissions: %w", err) }
 	part, err := ParseParticipant(participant)
 	if err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/ksnproject/ksn/pkg/api"
@@ -50,6 +51,20 @@ func ParseParticipant(p string) ([]byte, error) {
 	b, err := hex.DecodeString(p)
 	if err != nil || len(b) != 16 || strings.ToLower(p) != p {
 		return nil, errors.New("participant is not 32 lower-case hex characters")
+	}
+	return b, nil
+}
+
+// ParseRecordID decodes a submission record id: 32 lower-case hex
+// characters (128 random bits). Upper case is refused so that one record
+// has exactly one spelling of its id.
+func ParseRecordID(id string) ([]byte, error) {
+	if len(id) != 32 || strings.ToLower(id) != id {
+		return nil, fmt.Errorf("record id %q is not 32 lower-case hex characters", id)
+	}
+	b, err := hex.DecodeString(id)
+	if err != nil {
+		return nil, fmt.Errorf("record id %q is not 32 lower-case hex characters", id)
 	}
 	return b, nil
 }
