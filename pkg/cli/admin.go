@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,11 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/ksnproject/ksn/pkg/checksum"
 	"github.com/ksnproject/ksn/pkg/config"
-	"github.com/ksnproject/ksn/pkg/exitcode"
-	"github.com/ksnproject/ksn/pkg/reputation"
-	"github.com/ksnproject/ksn/pkg/store"
+	"github.com/ksnproject/ksn/pkg/server"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
 )
@@ -33,28 +29,11 @@ type AdminOptions struct {
 	Env func(string) string
 }
 
-func (o *AdminOptions) now() time.Time {
-	if o.Now != nil {
-		return o.Now()
-	}
-	return time.Now()
-}
-
-// open opens the server database. SQLite's WAL mode and busy timeout let
-// an operator run this beside a running `ksn serve`.
-func (o *AdminOptions) open(ctx context.Context) (*store.Server, error) {
-	if o.DB == "" && o.DefaultDB != nil {
-		p, err := o.DefaultDB()
-		if err != nil {
-			return nil, err
-		}
-		o.DB = p
-	}
-	db, err := store.OpenServer(ctx, o.DB)
-	if err != nil {
-		return nil, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the server database: %w", err)}
-	}
-	return db, nil
+// admin returns the server's administration over the chosen database.
+// SQLite's WAL mode and busy timeout let an operator run it beside a
+// running `ksn serve`.
+func (o *AdminOptions) admin() *server.Admin {
+	return &server.Admin{DB: o.DB, DefaultDB: o.DefaultDB, Now: o.Now, Warn: func(msg string) { o.IO.Warnf("%s", msg) }}
 }
 
 // NewCmdAdmin builds `ksn admin` and its subcommands.
@@ -82,18 +61,17 @@ server, 'verify' checks that a key opens what is sealed.`,
 	return cmd
 }
 
-// parseExpiry turns --expires into a time: a duration from now, or
-// "never" (nil).
-func parseExpiry(now time.Time, s string) (*time.Time, error) {
+// parseExpiry turns --expires into an expiry: a duration from now, or
+// "never".
+func parseExpiry(s string) (server.Expiry, error) {
 	if s == "" || strings.EqualFold(s, "never") {
-		return nil, nil
+		return server.Expiry{Never: true}, nil
 	}
 	d, err := config.ParseDuration(s)
 	if err != nil {
-		return nil, usageError("e.g. --expires 90d, or never", "--expires: %v", err)
+		return server.Expiry{}, usageError("e.g. --expires 90d, or never", "--expires: %v", err)
 	}
-	t := now.Add(d).UTC().Truncate(time.Second)
-	return &t, nil
+	return server.Expiry{In: d}, nil
 }
 
 func newCmdAdminLicense(opts *AdminOptions) *cobra.Command {
@@ -168,28 +146,22 @@ type licenseJSONOut struct {
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 }
 
-func licenseOut(l store.License, now time.Time) licenseJSONOut {
-	return licenseJSONOut{ID: l.ID, Label: l.Label, State: l.State(now), CreatedAt: l.CreatedAt,
+func licenseOut(l server.LicenseStatus) licenseJSONOut {
+	return licenseJSONOut{ID: l.ID, Label: l.Label, State: l.State, CreatedAt: l.CreatedAt,
 		ExpiresAt: l.ExpiresAt, RevokedAt: l.RevokedAt}
 }
 
 func runLicenseCreate(ctx context.Context, opts *AdminOptions, label, expires string, asJSON bool) error {
-	now := opts.now()
-	exp, err := parseExpiry(now, expires)
+	exp, err := parseExpiry(expires)
 	if err != nil {
 		return err
 	}
-	db, err := opts.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	key, l, err := db.CreateLicense(ctx, label, exp)
+	key, l, err := opts.admin().CreateLicense(ctx, label, exp)
 	if err != nil {
 		return err
 	}
 	if asJSON {
-		out := licenseOut(l, now)
+		out := licenseOut(l)
 		out.Key = key
 		return writeJSONLine(opts.IO, out)
 	}
@@ -207,78 +179,49 @@ func expiryText(t *time.Time) string {
 }
 
 func runLicenseList(ctx context.Context, opts *AdminOptions, asJSON bool) error {
-	db, err := opts.open(ctx)
+	ls, err := opts.admin().ListLicenses(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	ls, err := db.ListLicenses(ctx)
-	if err != nil {
-		return err
-	}
-	now := opts.now()
 	if asJSON {
 		out := make([]licenseJSONOut, 0, len(ls))
 		for _, l := range ls {
-			out = append(out, licenseOut(l, now))
+			out = append(out, licenseOut(l))
 		}
 		return writeJSONLine(opts.IO, out)
 	}
 	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tCREATED\tEXPIRES\tLABEL")
 	for _, l := range ls {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", l.ID, l.State(now), l.CreatedAt.UTC().Format(time.RFC3339),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", l.ID, l.State, l.CreatedAt.UTC().Format(time.RFC3339),
 			expiryText(l.ExpiresAt), term.SafeText(l.Label))
 	}
 	return tw.Flush()
 }
 
-// notFound maps store.ErrNotFound to a usage error (exit 2): the operator
-// named something that does not exist.
-func notFound(err error) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return &exitcode.Error{Code: exitcode.Usage, Err: err, Hint: "see 'ksn admin license list'"}
-	}
-	if errors.Is(err, store.ErrBadLicenseRef) {
-		return &exitcode.Error{Code: exitcode.Usage, Err: err}
-	}
-	return err
-}
-
 func runLicenseRevoke(ctx context.Context, opts *AdminOptions, keyOrID string) error {
-	db, err := opts.open(ctx)
+	l, err := opts.admin().RevokeLicense(ctx, keyOrID)
 	if err != nil {
 		return err
-	}
-	defer db.Close()
-	l, err := db.RevokeLicense(ctx, keyOrID)
-	if err != nil {
-		return notFound(err)
 	}
 	fmt.Fprintf(opts.IO.Out, "license %d denylisted\n", l.ID)
 	return nil
 }
 
 func runLicenseExtend(ctx context.Context, opts *AdminOptions, keyOrID, expires string) error {
-	now := opts.now()
 	if expires == "" {
 		return usageError("e.g. --expires 30d, or never", "--expires is required")
 	}
-	exp, err := parseExpiry(now, expires)
+	exp, err := parseExpiry(expires)
 	if err != nil {
 		return err
 	}
-	db, err := opts.open(ctx)
+	l, err := opts.admin().ExtendLicense(ctx, keyOrID, exp)
 	if err != nil {
 		return err
-	}
-	defer db.Close()
-	l, err := db.ExtendLicense(ctx, keyOrID, exp)
-	if err != nil {
-		return notFound(err)
 	}
 	fmt.Fprintf(opts.IO.Out, "license %d expires %s\n", l.ID, expiryText(l.ExpiresAt))
-	if l.State(now) == store.LicenseDenylisted {
+	if l.State == server.LicenseDenylisted {
 		opts.IO.Warnf("license %d is denylisted; a new expiry does not lift that", l.ID)
 	}
 	return nil
@@ -322,78 +265,31 @@ running server gives.`,
 	return cmd
 }
 
-// parseDigestArg decodes a hex digest and decides its algorithm: --algorithm
-// when given, else by length (SHA-256 for 64 characters: feeds publish
-// SHA-256 far more often than BLAKE3).
-func parseDigestArg(s, algFlag string) (checksum.Algorithm, []byte, error) {
-	b, err := hex.DecodeString(strings.TrimSpace(s))
-	if err != nil {
-		return "", nil, usageError("", "%q is not a hex digest", term.SafeText(s))
-	}
-	var alg checksum.Algorithm
-	if algFlag != "" {
-		if alg, err = checksum.ParseAlgorithm(algFlag); err != nil {
-			return "", nil, usageError("", "--algorithm: %v", err)
-		}
-	} else {
-		switch len(b) {
-		case 32:
-			alg = checksum.SHA256
-		case 20:
-			alg = checksum.SHA1
-		case 16:
-			alg = checksum.MD5
-		default:
-			return "", nil, usageError("", "a digest of %d hex characters is neither SHA-256 (64), SHA-1 (40) nor MD5 (32)", 2*len(b))
-		}
-	}
-	if len(b) != alg.Size() {
-		return "", nil, usageError("", "a %s digest has %d hex characters, not %d", alg, 2*alg.Size(), 2*len(b))
-	}
-	return alg, b, nil
-}
-
 func runVerdictSet(ctx context.Context, opts *AdminOptions, digest, verdict, algFlag, name, category string) error {
-	alg, b, err := parseDigestArg(digest, algFlag)
+	p, err := opts.admin().SetOverride(ctx, server.Override{Digest: digest, Algorithm: algFlag, Verdict: verdict, ThreatName: name, Category: category})
 	if err != nil {
-		return err
+		return digestError(err, digest)
 	}
-	v, err := reputation.ParseVerdict(verdict)
-	if err != nil {
-		return usageError("", "%v", err)
-	}
-	db, err := opts.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := db.SetOverride(ctx, reputation.FileIndicator{
-		Algorithm: alg, Digest: b, Size: -1, Verdict: v, ThreatName: name, Category: category,
-	}); err != nil {
-		return err
-	}
-	fmt.Fprintf(opts.IO.Out, "%s %x: %s (override)\n", alg, b, v)
+	fmt.Fprintf(opts.IO.Out, "%s %x: %s (override)\n", p.Algorithm, p.Digest, p.Verdict)
 	return nil
 }
 
 func runVerdictUnset(ctx context.Context, opts *AdminOptions, digest, algFlag string) error {
-	alg, b, err := parseDigestArg(digest, algFlag)
+	p, err := opts.admin().UnsetOverride(ctx, digest, algFlag)
 	if err != nil {
-		return err
+		return digestError(err, digest)
 	}
-	db, err := opts.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := db.UnsetOverride(ctx, alg, b); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return &exitcode.Error{Code: exitcode.Usage, Err: err}
-		}
-		return err
-	}
-	fmt.Fprintf(opts.IO.Out, "%s %x: override removed\n", alg, b)
+	fmt.Fprintf(opts.IO.Out, "%s %x: override removed\n", p.Algorithm, p.Digest)
 	return nil
+}
+
+// digestError quotes a digest argument that is not hex as the terminal
+// shows text it did not make (term.SafeText).
+func digestError(err error, digest string) error {
+	if errors.Is(err, server.ErrNotHexDigest) {
+		return usageError("", "%q is not a hex digest", term.SafeText(digest))
+	}
+	return err
 }
 
 func newCmdAdminRestrict(opts *AdminOptions) *cobra.Command {
@@ -434,16 +330,8 @@ func runRestrictFiles(ctx context.Context, opts *AdminOptions, dur string) error
 	if err != nil {
 		return usageError("e.g. --for 10m", "--for: %v", err)
 	}
-	if d <= 0 {
-		return usageError("to lift a restriction: ksn admin restrict off", "--for must be more than 0")
-	}
-	db, err := opts.open(ctx)
+	until, err := opts.admin().Restrict(ctx, d)
 	if err != nil {
-		return err
-	}
-	defer db.Close()
-	until := opts.now().Add(d)
-	if err := db.SetRestriction(ctx, until); err != nil {
 		return err
 	}
 	fmt.Fprintf(opts.IO.Out, "file reputation restricted until %s\n", until.UTC().Truncate(time.Second).Format(time.RFC3339))
@@ -451,12 +339,7 @@ func runRestrictFiles(ctx context.Context, opts *AdminOptions, dur string) error
 }
 
 func runRestrictOff(ctx context.Context, opts *AdminOptions) error {
-	db, err := opts.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := db.SetRestriction(ctx, time.Time{}); err != nil {
+	if err := opts.admin().LiftRestriction(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintln(opts.IO.Out, "file reputation available")
@@ -508,47 +391,23 @@ type statsJSON struct {
 }
 
 func runAdminStats(ctx context.Context, opts *AdminOptions, asJSON bool, so statsOptions) error {
-	if so.Days < 0 || so.Top < 0 {
-		return usageError("", "--days and --top must be 0 or more")
-	}
-	db, err := opts.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	st, err := db.Stats(ctx)
-	if err != nil {
-		return err
-	}
-	agg, err := db.Aggregates(ctx, store.AggregateOptions{Days: so.Days, Top: so.Top})
-	if err != nil {
-		return err
-	}
-	sealed, err := db.SealedCounts(ctx)
-	if err != nil {
-		return err
-	}
-	purged, err := db.PurgedHalfYears(ctx)
+	st, err := opts.admin().Stats(ctx, so.Days, so.Top)
 	if err != nil {
 		return err
 	}
 	out := statsJSON{Licenses: st.Licenses, Submissions: st.Submissions, Sealed: []heldJSON{}, Purged: []purgedJSON{},
-		Indicators: st.Indicators, Links: st.Links, Aggregates: aggregatesOut(agg)}
-	for _, h := range sealed {
-		out.Sealed = append(out.Sealed, heldJSON{h.HalfYear, h.Records, purgeAfter(h.HalfYear, 0)})
+		Indicators: st.Indicators, Links: st.Links, Aggregates: aggregatesOut(st)}
+	for _, h := range st.Sealed {
+		out.Sealed = append(out.Sealed, heldJSON(h))
 	}
-	for _, p := range purged {
+	for _, p := range st.Purged {
 		out.Purged = append(out.Purged, purgedJSON{p.HalfYear, p.Records, p.ParticipantRows, p.PurgedAt})
 	}
-	var until *time.Time
-	if !st.RestrictedUntil.IsZero() && opts.now().Before(st.RestrictedUntil) {
-		until = &st.RestrictedUntil
-	}
 	if asJSON {
-		out.RestrictedUntil = until
+		out.RestrictedUntil = st.Restricted
 		return writeJSONLine(opts.IO, out)
 	}
-	fmt.Fprintf(opts.IO.Out, "database     %s\n", db.Path())
+	fmt.Fprintf(opts.IO.Out, "database     %s\n", st.DB)
 	fmt.Fprintf(opts.IO.Out, "licenses     %d\n", st.Licenses)
 	fmt.Fprintf(opts.IO.Out, "submissions  %d\n", st.Submissions)
 	for _, h := range out.Sealed {
@@ -570,8 +429,8 @@ func runAdminStats(ctx context.Context, opts *AdminOptions, asJSON bool, so stat
 			fmt.Fprintf(opts.IO.Out, "%-12s %d (%s)\n", c.label, c.counts[src], term.SafeText(src))
 		}
 	}
-	if until != nil {
-		fmt.Fprintf(opts.IO.Out, "files        restricted until %s\n", until.UTC().Format(time.RFC3339))
+	if st.Restricted != nil {
+		fmt.Fprintf(opts.IO.Out, "files        restricted until %s\n", st.Restricted.UTC().Format(time.RFC3339))
 	} else {
 		fmt.Fprintln(opts.IO.Out, "files        available")
 	}

@@ -2,18 +2,13 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"text/tabwriter"
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/exitcode"
-	"github.com/ksnproject/ksn/pkg/halfyear"
-	"github.com/ksnproject/ksn/pkg/seal"
 	"github.com/ksnproject/ksn/pkg/server"
-	"github.com/ksnproject/ksn/pkg/store"
 	"github.com/spf13/cobra"
 )
 
@@ -48,11 +43,8 @@ func runAdminKeygen(opts *AdminOptions, out string) error {
 	if out == "" {
 		return usageError("e.g. ksn admin keygen --out server.kek", "--out is required")
 	}
-	if _, err := seal.WriteKEKFile(out); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return usageError("a key-encryption key is never overwritten: choose another file", "%s exists", out)
-		}
-		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("keygen: %w", err)}
+	if err := server.Keygen(out); err != nil {
+		return err
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "ksn: wrote a new key-encryption key to %s (mode 0600)\n", out)
 	opts.IO.Hint("ksn serve --kek-file " + out + "   (a database keeps the key it was first started with)")
@@ -114,16 +106,7 @@ type sealedJSON struct {
 }
 
 func runAdminPurge(ctx context.Context, opts *AdminOptions, grace time.Duration, asJSON bool) error {
-	db, err := opts.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	res, err := (&server.Retention{Store: db, Grace: grace, Now: opts.now}).PurgeNow(ctx)
-	if err != nil {
-		return err
-	}
-	held, err := db.SealedCounts(ctx)
+	res, err := opts.admin().Purge(ctx, grace)
 	if err != nil {
 		return err
 	}
@@ -131,8 +114,8 @@ func runAdminPurge(ctx context.Context, opts *AdminOptions, grace time.Duration,
 	for _, p := range res.Purged {
 		out.Purged = append(out.Purged, purgedJSON{p.HalfYear, p.Records, p.ParticipantRows, p.PurgedAt})
 	}
-	for _, h := range held {
-		out.Kept = append(out.Kept, sealedJSON{h.HalfYear, h.Records, purgeAfter(h.HalfYear, grace)})
+	for _, k := range res.Kept {
+		out.Kept = append(out.Kept, sealedJSON(k))
 	}
 	if asJSON {
 		return writeJSONLine(opts.IO, out)
@@ -150,15 +133,6 @@ func runAdminPurge(ctx context.Context, opts *AdminOptions, grace time.Duration,
 		opts.IO.Warnf("a reader kept the WAL checkpoint from completing; the destroyed pages leave the -wal file at the next checkpoint")
 	}
 	return nil
-}
-
-// purgeAfter is when a half-year becomes due for its purge.
-func purgeAfter(label string, grace time.Duration) time.Time {
-	l, err := halfyear.Parse(label)
-	if err != nil {
-		return time.Time{}
-	}
-	return l.End().Add(grace)
 }
 
 func newCmdAdminVerify(opts *AdminOptions) *cobra.Command {
@@ -196,29 +170,13 @@ type verifiedJSON struct {
 }
 
 func runAdminVerify(ctx context.Context, opts *AdminOptions, kekFile string, asJSON bool) error {
-	db, err := opts.open(ctx)
+	rep, err := opts.admin().Verify(ctx, server.ChooseKEK(kekFile, opts.Env))
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	kc := chooseKEK(kekFile, opts.Env, db.Path())
-	kek, _, err := loadKEK(ctx, opts.IO, db, kc, false)
-	if err != nil {
-		return err
-	}
-	if err := db.UseKEK(ctx, kek); err != nil {
-		return wrongKEK(err, kc, db.Path())
-	}
-	counts, err := db.VerifySealed(ctx)
-	if err != nil {
-		return err
-	}
-	out := verifyJSON{HalfYears: []verifiedJSON{}, OK: true}
-	for _, c := range counts {
+	out := verifyJSON{HalfYears: []verifiedJSON{}, OK: rep.OK}
+	for _, c := range rep.HalfYears {
 		out.HalfYears = append(out.HalfYears, verifiedJSON{c.HalfYear, c.Records, c.Opened})
-		if c.Opened != c.Records {
-			out.OK = false
-		}
 	}
 	if asJSON {
 		if err := writeJSONLine(opts.IO, out); err != nil {
@@ -235,15 +193,15 @@ func runAdminVerify(ctx context.Context, opts *AdminOptions, kekFile string, asJ
 		}
 	}
 	if !out.OK {
-		return exitcode.New(exitcode.ServiceError, "some sealed records do not open with %s: they are damaged", kc.path)
+		return exitcode.New(exitcode.ServiceError, "some sealed records do not open with %s: they are damaged", rep.KEKFile)
 	}
 	if !asJSON {
-		fmt.Fprintf(opts.IO.ErrOut, "ksn: every sealed submission opens with %s\n", kc.path)
+		fmt.Fprintf(opts.IO.ErrOut, "ksn: every sealed submission opens with %s\n", rep.KEKFile)
 	}
 	return nil
 }
 
-// statsAggregates adds the aggregate statistics to `ksn admin stats`.
+// aggregatesJSON is the aggregate statistics in `ksn admin stats --json`.
 type aggregatesJSON struct {
 	Records    map[string]int64 `json:"records"` // per kind, ever received
 	Objects    map[string]int64 `json:"objects"` // distinct objects per kind
@@ -287,7 +245,9 @@ type objectJSON struct {
 	LastSeen     time.Time `json:"last_seen"`
 }
 
-func aggregatesOut(a store.Aggregates) aggregatesJSON {
+// aggregatesOut is the JSON form of a report's aggregate statistics.
+func aggregatesOut(rep server.StatsReport) aggregatesJSON {
+	a := rep.Aggregates
 	out := aggregatesJSON{Records: a.Kinds, Objects: a.Objects, Daily: []dailyJSON{}, ScanTime: []scanTimeJSON{},
 		Systems: []systemJSON{}, TopObjects: []objectJSON{}}
 	for _, d := range a.Daily {

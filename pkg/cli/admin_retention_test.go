@@ -14,6 +14,7 @@ import (
 	"github.com/ksnproject/ksn/pkg/api"
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/seal"
+	"github.com/ksnproject/ksn/pkg/server"
 	"github.com/ksnproject/ksn/pkg/store"
 	"github.com/ksnproject/ksn/pkg/term"
 )
@@ -178,7 +179,7 @@ func TestAdminVerify(t *testing.T) {
 	}
 	// The key from the environment, then the default beside the database.
 	opts.Env = func(k string) string {
-		if k == kekEnv {
+		if k == server.KEKEnv {
 			return k1
 		}
 		return ""
@@ -288,11 +289,11 @@ func TestServeRetentionFlags(t *testing.T) {
 	if got.PurgeGrace != 7*24*time.Hour || got.KEKFile != "" {
 		t.Errorf("defaults: grace %v, kek %q", got.PurgeGrace, got.KEKFile)
 	}
-	env[kekEnv] = "/etc/ksn/env.kek"
+	env[server.KEKEnv] = "/etc/ksn/env.kek"
 	if err := run("--purge-grace", "36h"); err != nil {
 		t.Fatal(err)
 	}
-	if got.PurgeGrace != 36*time.Hour || got.KEKFile != "/etc/ksn/env.kek" || got.KEKFrom != kekEnv {
+	if got.PurgeGrace != 36*time.Hour || got.KEKFile != "/etc/ksn/env.kek" || got.KEKFrom != server.KEKEnv {
 		t.Errorf("env: grace %v, kek %q from %q", got.PurgeGrace, got.KEKFile, got.KEKFrom)
 	}
 	if err := run("--kek-file", "flag.kek"); err != nil {
