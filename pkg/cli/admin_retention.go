@@ -92,13 +92,6 @@ type purgedJSON struct {
 	PurgedAt        time.Time `json:"purged_at"`
 }
 
-// heldJSON is a half-year of sealed records in `ksn admin stats --json`.
-type heldJSON struct {
-	HalfYear string    `json:"half_year"`
-	Records  int64     `json:"records"`
-	Ends     time.Time `json:"ends"`
-}
-
 type sealedJSON struct {
 	HalfYear   string    `json:"half_year"`
 	Records    int64     `json:"records"`
@@ -199,101 +192,4 @@ func runAdminVerify(ctx context.Context, opts *AdminOptions, kekFile string, asJ
 		fmt.Fprintf(opts.IO.ErrOut, "ksn: every sealed submission opens with %s\n", rep.KEKFile)
 	}
 	return nil
-}
-
-// aggregatesJSON is the aggregate statistics in `ksn admin stats --json`.
-type aggregatesJSON struct {
-	Records    map[string]int64 `json:"records"` // per kind, ever received
-	Objects    map[string]int64 `json:"objects"` // distinct objects per kind
-	Daily      []dailyJSON      `json:"daily"`
-	ScanTime   []scanTimeJSON   `json:"scan_time"`
-	Systems    []systemJSON     `json:"systems"`
-	TopObjects []objectJSON     `json:"top_objects"`
-}
-
-type dailyJSON struct {
-	Day     string `json:"day"`
-	Kind    string `json:"kind"`
-	Records int64  `json:"records"`
-}
-
-type scanTimeJSON struct {
-	Class   string  `json:"class"`
-	Records int64   `json:"records"`
-	MeanMS  float64 `json:"mean_ms"`
-	P50MS   float64 `json:"p50_ms"`
-	P90MS   float64 `json:"p90_ms"`
-	P99MS   float64 `json:"p99_ms"`
-}
-
-type systemJSON struct {
-	OS         string `json:"os"`
-	Arch       string `json:"arch"`
-	OSVersion  string `json:"os_version"`
-	KSNVersion string `json:"ksn_version"`
-	CPUs       string `json:"cpus"`
-	MemoryGiB  string `json:"memory_gib"`
-	Records    int64  `json:"records"`
-}
-
-type objectJSON struct {
-	Kind         string    `json:"kind"`
-	Object       string    `json:"object"` // hex: a file's SHA-256, a link's SHA-256 of host/path
-	Participants int64     `json:"participants"`
-	Reports      int64     `json:"reports"`
-	FirstSeen    time.Time `json:"first_seen"`
-	LastSeen     time.Time `json:"last_seen"`
-}
-
-// aggregatesOut is the JSON form of a report's aggregate statistics.
-func aggregatesOut(rep server.StatsReport) aggregatesJSON {
-	a := rep.Aggregates
-	out := aggregatesJSON{Records: a.Kinds, Objects: a.Objects, Daily: []dailyJSON{}, ScanTime: []scanTimeJSON{},
-		Systems: []systemJSON{}, TopObjects: []objectJSON{}}
-	for _, d := range a.Daily {
-		out.Daily = append(out.Daily, dailyJSON(d))
-	}
-	for _, s := range a.ScanTime {
-		out.ScanTime = append(out.ScanTime, scanTimeJSON{s.Class, s.Records, s.MeanMS, s.P50MS, s.P90MS, s.P99MS})
-	}
-	for _, s := range a.Systems {
-		out.Systems = append(out.Systems, systemJSON{s.OS, s.Arch, s.OSVersion, s.KSNVersion, s.CPUs, s.Memory, s.Records})
-	}
-	for _, o := range a.TopObjects {
-		out.TopObjects = append(out.TopObjects, objectJSON{o.Kind, fmt.Sprintf("%x", o.Object), o.Participants, o.Reports, o.FirstSeen, o.LastSeen})
-	}
-	return out
-}
-
-// printAggregates writes the human form of the aggregates.
-func printAggregates(opts *AdminOptions, a aggregatesJSON) error {
-	w := opts.IO.Out
-	fmt.Fprintf(w, "\nrecords received  file %d, url %d, system %d (distinct: %d files, %d links)\n",
-		a.Records["file"], a.Records["url"], a.Records["system"], a.Objects["file"], a.Objects["url"])
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	if len(a.Daily) > 0 {
-		fmt.Fprintln(tw, "\nDAY\tKIND\tRECORDS")
-		for _, d := range a.Daily {
-			fmt.Fprintf(tw, "%s\t%s\t%d\n", d.Day, d.Kind, d.Records)
-		}
-	}
-	if len(a.ScanTime) > 0 {
-		fmt.Fprintln(tw, "\nSCAN TIME\tRECORDS\tMEAN ms\tP50 ms\tP90 ms\tP99 ms")
-		for _, s := range a.ScanTime {
-			fmt.Fprintf(tw, "%s\t%d\t%.3g\t%.3g\t%.3g\t%.3g\n", s.Class, s.Records, s.MeanMS, s.P50MS, s.P90MS, s.P99MS)
-		}
-	}
-	if len(a.Systems) > 0 {
-		fmt.Fprintln(tw, "\nSYSTEMS\tOS\tARCH\tOS VERSION\tKSN\tCPUS\tMEMORY GiB")
-		for _, s := range a.Systems {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Records, s.OS, s.Arch, s.OSVersion, s.KSNVersion, s.CPUs, s.MemoryGiB)
-		}
-	}
-	if len(a.TopObjects) > 0 {
-		fmt.Fprintln(tw, "\nPARTICIPANTS\tREPORTS\tFIRST SEEN\tLAST SEEN\tKIND\tOBJECT")
-		for _, o := range a.TopObjects {
-			fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\n", o.Participants, o.Reports, o.FirstSeen.Format(time.DateOnly), o.LastSeen.Format(time.DateOnly), o.Kind, o.Object)
-		}
-	}
-	return tw.Flush()
 }
