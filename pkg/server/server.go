@@ -1,8 +1,3 @@
-// Package server is ksn's reputation server: the /v1 HTTP API of DESIGN §6
-// (wire types in pkg/api) over a reputation database (pkg/store). It
-// authenticates license keys, limits each license's rate, honours the
-// operator's file-reputation switch, and logs and counts requests without
-// recording who sent what: no keys, no bodies, no client addresses.
 package server
 
 import (
