@@ -182,6 +182,7 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	})
 }
 
+// newServerLogger writes the server's log to w, as text or as JSON lines.
 func newServerLogger(w io.Writer, asJSON bool) *slog.Logger {
 	if asJSON {
 		return slog.New(slog.NewJSONHandler(w, nil))

@@ -235,6 +235,8 @@ var clientAddr = regexp.MustCompile(`\b\d{1,3}(?:\.\d{1,3}){3}:\d+\b|\[[0-9A-Fa-
 // addresses and passes the message to the server's logger.
 type addrRedactor struct{ log *slog.Logger }
 
+// Write logs one message of the http package as a warning, without
+// addresses.
 func (a addrRedactor) Write(p []byte) (int, error) {
 	msg := clientAddr.ReplaceAllString(strings.TrimRight(string(p), "\n"), "[client]")
 	a.log.Warn(msg)

@@ -183,6 +183,17 @@ func sqliteCode(err error) (int, bool) { return sqlitedb.Code(err) }
 // into words.
 func explain(err error) error { return sqlitedb.Explain(err, ErrNotReputationDB) }
 
+// explainWrite names the usual reason a write fails.
+func explainWrite(err error) error {
+	if code, ok := sqliteCode(err); ok {
+		switch code & 0xff {
+		case 5, 6: // SQLITE_BUSY, SQLITE_LOCKED
+			return fmt.Errorf("another process kept the database locked for more than %v (an import or an override in progress?): %w", busyTimeout, err)
+		}
+	}
+	return err
+}
+
 // DB returns the underlying database handle, for tests and maintenance
 // that no method covers.
 func (s *sqliteDB) DB() *sql.DB { return s.db }

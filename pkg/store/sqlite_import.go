@@ -414,14 +414,3 @@ func (im *sqliteImporter) Rollback() error {
 	}
 	return err
 }
-
-// explainWrite names the usual reason a write fails.
-func explainWrite(err error) error {
-	if code, ok := sqliteCode(err); ok {
-		switch code & 0xff {
-		case 5, 6: // SQLITE_BUSY, SQLITE_LOCKED
-			return fmt.Errorf("another process kept the database locked for more than %v (an import or an override in progress?): %w", busyTimeout, err)
-		}
-	}
-	return err
-}
