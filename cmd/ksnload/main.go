@@ -10,6 +10,11 @@
 // `ksn serve` on 127.0.0.1:0 with rate limits out of the way, and prints
 // lookups per second and the p50/p99 latency of one batch. Traffic goes to
 // loopback only, and the run stops by itself.
+//
+// It measures the server as a client meets it: it runs the ksn binary and
+// imports only the wire types (pkg/api) and the client (pkg/client),
+// never pkg/server or pkg/store, so that nothing in-process flatters the
+// numbers.
 package main
 
 import (

@@ -1,7 +1,3 @@
-// Package api holds the wire types of ksn's reputation API (/v1), shared by
-// the server (pkg/server) and the client (pkg/client), so that the two can
-// never disagree about a field. JSON over HTTP; errors are RFC 9457
-// application/problem+json documents with a machine-readable Type.
 package api
 
 import (

@@ -2,18 +2,13 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"text/tabwriter"
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/exitcode"
-	"github.com/ksnproject/ksn/pkg/halfyear"
-	"github.com/ksnproject/ksn/pkg/seal"
 	"github.com/ksnproject/ksn/pkg/server"
-	"github.com/ksnproject/ksn/pkg/store"
 	"github.com/spf13/cobra"
 )
 
@@ -48,11 +43,8 @@ func runAdminKeygen(opts *AdminOptions, out string) error {
 	if out == "" {
 		return usageError("e.g. ksn admin keygen --out server.kek", "--out is required")
 	}
-	if _, err := seal.WriteKEKFile(out); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return usageError("a key-encryption key is never overwritten: choose another file", "%s exists", out)
-		}
-		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("keygen: %w", err)}
+	if err := server.Keygen(out); err != nil {
+		return err
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "ksn: wrote a new key-encryption key to %s (mode 0600)\n", out)
 	opts.IO.Hint("ksn serve --kek-file " + out + "   (a database keeps the key it was first started with)")
@@ -100,13 +92,6 @@ type purgedJSON struct {
 	PurgedAt        time.Time `json:"purged_at"`
 }
 
-// heldJSON is a half-year of sealed records in `ksn admin stats --json`.
-type heldJSON struct {
-	HalfYear string    `json:"half_year"`
-	Records  int64     `json:"records"`
-	Ends     time.Time `json:"ends"`
-}
-
 type sealedJSON struct {
 	HalfYear   string    `json:"half_year"`
 	Records    int64     `json:"records"`
@@ -114,16 +99,7 @@ type sealedJSON struct {
 }
 
 func runAdminPurge(ctx context.Context, opts *AdminOptions, grace time.Duration, asJSON bool) error {
-	db, err := opts.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	res, err := (&server.Retention{Store: db, Grace: grace, Now: opts.now}).PurgeNow(ctx)
-	if err != nil {
-		return err
-	}
-	held, err := db.SealedCounts(ctx)
+	res, err := opts.admin().Purge(ctx, grace)
 	if err != nil {
 		return err
 	}
@@ -131,8 +107,8 @@ func runAdminPurge(ctx context.Context, opts *AdminOptions, grace time.Duration,
 	for _, p := range res.Purged {
 		out.Purged = append(out.Purged, purgedJSON{p.HalfYear, p.Records, p.ParticipantRows, p.PurgedAt})
 	}
-	for _, h := range held {
-		out.Kept = append(out.Kept, sealedJSON{h.HalfYear, h.Records, purgeAfter(h.HalfYear, grace)})
+	for _, k := range res.Kept {
+		out.Kept = append(out.Kept, sealedJSON(k))
 	}
 	if asJSON {
 		return writeJSONLine(opts.IO, out)
@@ -150,15 +126,6 @@ func runAdminPurge(ctx context.Context, opts *AdminOptions, grace time.Duration,
 		opts.IO.Warnf("a reader kept the WAL checkpoint from completing; the destroyed pages leave the -wal file at the next checkpoint")
 	}
 	return nil
-}
-
-// purgeAfter is when a half-year becomes due for its purge.
-func purgeAfter(label string, grace time.Duration) time.Time {
-	l, err := halfyear.Parse(label)
-	if err != nil {
-		return time.Time{}
-	}
-	return l.End().Add(grace)
 }
 
 func newCmdAdminVerify(opts *AdminOptions) *cobra.Command {
@@ -196,29 +163,13 @@ type verifiedJSON struct {
 }
 
 func runAdminVerify(ctx context.Context, opts *AdminOptions, kekFile string, asJSON bool) error {
-	db, err := opts.open(ctx)
+	rep, err := opts.admin().Verify(ctx, server.ChooseKEK(kekFile, opts.Env))
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	kc := chooseKEK(kekFile, opts.Env, db.Path())
-	kek, _, err := loadKEK(ctx, opts.IO, db, kc, false)
-	if err != nil {
-		return err
-	}
-	if err := db.UseKEK(ctx, kek); err != nil {
-		return wrongKEK(err, kc, db.Path())
-	}
-	counts, err := db.VerifySealed(ctx)
-	if err != nil {
-		return err
-	}
-	out := verifyJSON{HalfYears: []verifiedJSON{}, OK: true}
-	for _, c := range counts {
+	out := verifyJSON{HalfYears: []verifiedJSON{}, OK: rep.OK}
+	for _, c := range rep.HalfYears {
 		out.HalfYears = append(out.HalfYears, verifiedJSON{c.HalfYear, c.Records, c.Opened})
-		if c.Opened != c.Records {
-			out.OK = false
-		}
 	}
 	if asJSON {
 		if err := writeJSONLine(opts.IO, out); err != nil {
@@ -235,105 +186,10 @@ func runAdminVerify(ctx context.Context, opts *AdminOptions, kekFile string, asJ
 		}
 	}
 	if !out.OK {
-		return exitcode.New(exitcode.ServiceError, "some sealed records do not open with %s: they are damaged", kc.path)
+		return exitcode.New(exitcode.ServiceError, "some sealed records do not open with %s: they are damaged", rep.KEKFile)
 	}
 	if !asJSON {
-		fmt.Fprintf(opts.IO.ErrOut, "ksn: every sealed submission opens with %s\n", kc.path)
+		fmt.Fprintf(opts.IO.ErrOut, "ksn: every sealed submission opens with %s\n", rep.KEKFile)
 	}
 	return nil
-}
-
-// statsAggregates adds the aggregate statistics to `ksn admin stats`.
-type aggregatesJSON struct {
-	Records    map[string]int64 `json:"records"` // per kind, ever received
-	Objects    map[string]int64 `json:"objects"` // distinct objects per kind
-	Daily      []dailyJSON      `json:"daily"`
-	ScanTime   []scanTimeJSON   `json:"scan_time"`
-	Systems    []systemJSON     `json:"systems"`
-	TopObjects []objectJSON     `json:"top_objects"`
-}
-
-type dailyJSON struct {
-	Day     string `json:"day"`
-	Kind    string `json:"kind"`
-	Records int64  `json:"records"`
-}
-
-type scanTimeJSON struct {
-	Class   string  `json:"class"`
-	Records int64   `json:"records"`
-	MeanMS  float64 `json:"mean_ms"`
-	P50MS   float64 `json:"p50_ms"`
-	P90MS   float64 `json:"p90_ms"`
-	P99MS   float64 `json:"p99_ms"`
-}
-
-type systemJSON struct {
-	OS         string `json:"os"`
-	Arch       string `json:"arch"`
-	OSVersion  string `json:"os_version"`
-	KSNVersion string `json:"ksn_version"`
-	CPUs       string `json:"cpus"`
-	MemoryGiB  string `json:"memory_gib"`
-	Records    int64  `json:"records"`
-}
-
-type objectJSON struct {
-	Kind         string    `json:"kind"`
-	Object       string    `json:"object"` // hex: a file's SHA-256, a link's SHA-256 of host/path
-	Participants int64     `json:"participants"`
-	Reports      int64     `json:"reports"`
-	FirstSeen    time.Time `json:"first_seen"`
-	LastSeen     time.Time `json:"last_seen"`
-}
-
-func aggregatesOut(a store.Aggregates) aggregatesJSON {
-	out := aggregatesJSON{Records: a.Kinds, Objects: a.Objects, Daily: []dailyJSON{}, ScanTime: []scanTimeJSON{},
-		Systems: []systemJSON{}, TopObjects: []objectJSON{}}
-	for _, d := range a.Daily {
-		out.Daily = append(out.Daily, dailyJSON(d))
-	}
-	for _, s := range a.ScanTime {
-		out.ScanTime = append(out.ScanTime, scanTimeJSON{s.Class, s.Records, s.MeanMS, s.P50MS, s.P90MS, s.P99MS})
-	}
-	for _, s := range a.Systems {
-		out.Systems = append(out.Systems, systemJSON{s.OS, s.Arch, s.OSVersion, s.KSNVersion, s.CPUs, s.Memory, s.Records})
-	}
-	for _, o := range a.TopObjects {
-		out.TopObjects = append(out.TopObjects, objectJSON{o.Kind, fmt.Sprintf("%x", o.Object), o.Participants, o.Reports, o.FirstSeen, o.LastSeen})
-	}
-	return out
-}
-
-// printAggregates writes the human form of the aggregates.
-func printAggregates(opts *AdminOptions, a aggregatesJSON) error {
-	w := opts.IO.Out
-	fmt.Fprintf(w, "\nrecords received  file %d, url %d, system %d (distinct: %d files, %d links)\n",
-		a.Records["file"], a.Records["url"], a.Records["system"], a.Objects["file"], a.Objects["url"])
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	if len(a.Daily) > 0 {
-		fmt.Fprintln(tw, "\nDAY\tKIND\tRECORDS")
-		for _, d := range a.Daily {
-			fmt.Fprintf(tw, "%s\t%s\t%d\n", d.Day, d.Kind, d.Records)
-		}
-	}
-	if len(a.ScanTime) > 0 {
-		fmt.Fprintln(tw, "\nSCAN TIME\tRECORDS\tMEAN ms\tP50 ms\tP90 ms\tP99 ms")
-		for _, s := range a.ScanTime {
-			fmt.Fprintf(tw, "%s\t%d\t%.3g\t%.3g\t%.3g\t%.3g\n", s.Class, s.Records, s.MeanMS, s.P50MS, s.P90MS, s.P99MS)
-		}
-	}
-	if len(a.Systems) > 0 {
-		fmt.Fprintln(tw, "\nSYSTEMS\tOS\tARCH\tOS VERSION\tKSN\tCPUS\tMEMORY GiB")
-		for _, s := range a.Systems {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Records, s.OS, s.Arch, s.OSVersion, s.KSNVersion, s.CPUs, s.MemoryGiB)
-		}
-	}
-	if len(a.TopObjects) > 0 {
-		fmt.Fprintln(tw, "\nPARTICIPANTS\tREPORTS\tFIRST SEEN\tLAST SEEN\tKIND\tOBJECT")
-		for _, o := range a.TopObjects {
-			fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\n", o.Participants, o.Reports, o.FirstSeen.Format(time.DateOnly), o.LastSeen.Format(time.DateOnly), o.Kind, o.Object)
-		}
-	}
-	return tw.Flush()
 }

@@ -14,12 +14,13 @@ import (
 	"github.com/ksnproject/ksn/pkg/api"
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/seal"
+	"github.com/ksnproject/ksn/pkg/server"
 	"github.com/ksnproject/ksn/pkg/store"
 	"github.com/ksnproject/ksn/pkg/term"
 )
 
 // storeFiles stores a file record for each digest byte given, received at.
-func storeFiles(t *testing.T, db *store.SQLite, participant string, at time.Time, first int, digests ...byte) {
+func storeFiles(t *testing.T, db *store.Server, participant string, at time.Time, first int, digests ...byte) {
 	t.Helper()
 	var subs []store.Submission
 	for i, d := range digests {
@@ -178,7 +179,7 @@ func TestAdminVerify(t *testing.T) {
 	}
 	// The key from the environment, then the default beside the database.
 	opts.Env = func(k string) string {
-		if k == kekEnv {
+		if k == server.KEKEnv {
 			return k1
 		}
 		return ""
@@ -241,7 +242,7 @@ func TestServePurgesAtStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.OpenSQLite(ctx, dbPath)
+	db, err := store.OpenServer(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,11 +289,11 @@ func TestServeRetentionFlags(t *testing.T) {
 	if got.PurgeGrace != 7*24*time.Hour || got.KEKFile != "" {
 		t.Errorf("defaults: grace %v, kek %q", got.PurgeGrace, got.KEKFile)
 	}
-	env[kekEnv] = "/etc/ksn/env.kek"
+	env[server.KEKEnv] = "/etc/ksn/env.kek"
 	if err := run("--purge-grace", "36h"); err != nil {
 		t.Fatal(err)
 	}
-	if got.PurgeGrace != 36*time.Hour || got.KEKFile != "/etc/ksn/env.kek" || got.KEKFrom != kekEnv {
+	if got.PurgeGrace != 36*time.Hour || got.KEKFile != "/etc/ksn/env.kek" || got.KEKFrom != server.KEKEnv {
 		t.Errorf("env: grace %v, kek %q from %q", got.PurgeGrace, got.KEKFile, got.KEKFrom)
 	}
 	if err := run("--kek-file", "flag.kek"); err != nil {

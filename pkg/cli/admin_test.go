@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"path/filepath"
 	"strconv"
@@ -29,9 +30,9 @@ func adminFixture(t *testing.T) (*AdminOptions, *term.IOStreams, func() (string,
 	return opts, ios, take
 }
 
-func openAdminDB(t *testing.T, opts *AdminOptions) *store.SQLite {
+func openAdminDB(t *testing.T, opts *AdminOptions) *store.Server {
 	t.Helper()
-	db, err := store.OpenSQLite(context.Background(), opts.DB)
+	db, err := store.OpenServer(context.Background(), opts.DB)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,8 +196,8 @@ func TestAdminVerdict(t *testing.T) {
 
 func mustHexCLI(t *testing.T, s string) []byte {
 	t.Helper()
-	alg, b, err := parseDigestArg(s, "sha256")
-	if err != nil || alg != "sha256" {
+	b, err := hex.DecodeString(s)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return b
@@ -213,7 +214,7 @@ func TestAdminRestrict(t *testing.T) {
 	}
 	db := openAdminDB(t, opts)
 	until, err := db.Restriction(ctx)
-	if err != nil || !until.Equal(opts.now().Add(10*time.Minute)) {
+	if err != nil || !until.Equal(opts.Now().Add(10*time.Minute)) {
 		t.Errorf("Restriction = %v, %v", until, err)
 	}
 	for _, bad := range []string{"", "0", "ten minutes", "-5m"} {
@@ -253,7 +254,7 @@ func TestAdminCommandTree(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := strings.TrimSpace(out.String())
-	db, err := store.OpenSQLite(context.Background(), filepath.Join(home, "data", store.DefaultServerFileName))
+	db, err := store.OpenServer(context.Background(), filepath.Join(home, "data", store.DefaultServerFileName))
 	if err != nil {
 		t.Fatal(err)
 	}

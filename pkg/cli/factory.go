@@ -99,9 +99,11 @@ func (f *Factory) LoadConsent(ctx context.Context) (*network.Consent, error) {
 	return network.LoadConsent(ctx, env)
 }
 
-// DefaultOpenStore opens (creating on first use) a SQLite reputation database.
+// DefaultOpenStore opens (creating on first use) a local reputation
+// database. `ksn feed import --db` opens a server's database with it too:
+// both kinds share the indicator tables that a feed import writes.
 func DefaultOpenStore(ctx context.Context, path string) (store.Store, error) {
-	db, err := store.OpenSQLite(ctx, path)
+	db, err := store.OpenLocal(ctx, path)
 	if err != nil {
 		return nil, err // not a typed nil inside the interface
 	}

@@ -2,27 +2,17 @@ package cli
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
-	"log"
 	"log/slog"
-	"net"
-	"net/http"
-	"os"
 	"os/signal"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/exitcode"
-	"github.com/ksnproject/ksn/pkg/participation"
 	"github.com/ksnproject/ksn/pkg/server"
-	"github.com/ksnproject/ksn/pkg/store"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
 )
@@ -31,10 +21,6 @@ import (
 // loopback, so that a server started to try things out is not reachable
 // from the network (DESIGN §6: safe defaults).
 const DefaultListen = "127.0.0.1:7415"
-
-// shutdownGrace is how long a stopping server lets requests in flight
-// finish before it closes their connections.
-const shutdownGrace = 10 * time.Second
 
 // ServeOptions are `ksn serve`'s flags and dependencies.
 type ServeOptions struct {
@@ -127,11 +113,8 @@ does the same on demand.`,
 			if opts.MinPrevalence < 0 {
 				return usageError("e.g. --min-prevalence 3", "--min-prevalence: %d is not a count", opts.MinPrevalence)
 			}
-			if opts.KEKFile != "" {
-				opts.KEKFrom = "--kek-file"
-			} else if f.Env != nil && f.Env(kekEnv) != "" {
-				opts.KEKFile, opts.KEKFrom = f.Env(kekEnv), kekEnv
-			}
+			kek := server.ChooseKEK(opts.KEKFile, f.Env)
+			opts.KEKFile, opts.KEKFrom = kek.Path, kek.From
 			if runF != nil {
 				return runF(opts)
 			}
@@ -160,7 +143,7 @@ func serverDBPath(f *Factory) (string, error) {
 	if err != nil {
 		return "", &exitcode.Error{Code: exitcode.Usage, Err: err}
 	}
-	return filepath.Join(paths.Data, store.DefaultServerFileName), nil
+	return filepath.Join(paths.Data, server.DefaultDBFileName), nil
 }
 
 func runServe(ctx context.Context, opts *ServeOptions) error {
@@ -169,184 +152,40 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
 	defer stop()
 
-	var tlsCfg *tls.Config
-	if opts.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(opts.TLSCert, opts.TLSKey)
-		if err != nil {
-			return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot load the TLS certificate: %w", err)}
-		}
-		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	}
-
-	db, err := store.OpenSQLite(ctx, opts.DB)
-	if err != nil {
-		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the server database: %w", err)}
-	}
-	defer db.Close()
-
-	st, err := serverStatement(ctx, db, opts.StatementFile)
-	if err != nil {
-		return err
-	}
-
-	kc := kekChoice{path: opts.KEKFile, from: opts.KEKFrom}
-	switch {
-	case kc.path == "":
-		kc = chooseKEK("", nil, db.Path())
-	case kc.from == "":
-		kc.from = "--kek-file"
-	}
-	kek, kekCreated, err := loadKEK(ctx, opts.IO, db, kc, true)
-	if err != nil {
-		return err
-	}
-	if err := db.UnlockSubmissions(ctx, kek); err != nil {
-		return wrongKEK(err, kc, db.Path())
-	}
-
 	logger := opts.Logger
 	if logger == nil {
 		logger = newServerLogger(opts.IO.ErrOut, opts.LogJSON)
 	}
-	handler := server.New(server.Config{
-		Store:         db,
-		Statement:     st,
+	return server.Run(ctx, server.RunOptions{
+		Listen:        opts.Listen,
+		DB:            opts.DB,
+		TLSCert:       opts.TLSCert,
+		TLSKey:        opts.TLSKey,
 		Rate:          opts.Rate,
 		Burst:         opts.Burst,
-		Logger:        logger,
-		Now:           opts.Now,
 		MinPrevalence: opts.MinPrevalence,
+		StatementFile: opts.StatementFile,
+		AddrFile:      opts.AddrFile,
+		KEK:           server.KEKSource{Path: opts.KEKFile, From: opts.KEKFrom},
+		PurgeGrace:    opts.PurgeGrace,
+		Now:           opts.Now,
+		Logger:        logger,
+		Warn:          func(msg string) { opts.IO.Warnf("%s", msg) },
+		Listening: func(l server.Listening) {
+			fmt.Fprintf(opts.IO.ErrOut, "ksn serve: listening on %s (database %s)\n", l.URL, l.DB)
+			if l.KEKCreated {
+				fmt.Fprintf(opts.IO.ErrOut, "ksn serve: created the key-encryption key %s: keep it safe and out of the database's backups; without it the sealed submissions cannot be read\n", l.KEKFile)
+			} else {
+				fmt.Fprintf(opts.IO.ErrOut, "ksn serve: submissions sealed with the key-encryption key %s\n", l.KEKFile)
+			}
+		},
 	})
-
-	ln, err := net.Listen("tcp", opts.Listen)
-	if err != nil {
-		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot listen on %s: %w", opts.Listen, err)}
-	}
-	scheme := "http"
-	if tlsCfg != nil {
-		scheme = "https"
-		ln = tls.NewListener(ln, tlsCfg)
-	} else if !isLoopback(ln.Addr()) {
-		opts.IO.Warnf("listening on %s without TLS: license keys and submissions cross the network in clear; give --tls-cert and --tls-key", ln.Addr())
-	}
-
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		// Above the server's own request timeout (server.DefaultRequestTimeout),
-		// so that a slow handler gets a problem answer rather than a cut
-		// connection.
-		ReadTimeout:    time.Minute,
-		WriteTimeout:   time.Minute,
-		IdleTimeout:    2 * time.Minute,
-		MaxHeaderBytes: 64 << 10,
-		// The server's own logger, so that the http package's complaints
-		// (TLS handshakes, ...) do not go to the global log unformatted,
-		// with client addresses removed: they name the client
-		// ("TLS handshake error from 192.0.2.1:5678"), and DESIGN §3
-		// promises that participants' addresses are not collected.
-		ErrorLog: log.New(addrRedactor{logger}, "", 0),
-	}
-	fmt.Fprintf(opts.IO.ErrOut, "ksn serve: listening on %s://%s (database %s)\n", scheme, ln.Addr(), db.Path())
-	if kekCreated {
-		fmt.Fprintf(opts.IO.ErrOut, "ksn serve: created the key-encryption key %s: keep it safe and out of the database's backups; without it the sealed submissions cannot be read\n", kc.path)
-	} else {
-		fmt.Fprintf(opts.IO.ErrOut, "ksn serve: submissions sealed with the key-encryption key %s\n", kc.path)
-	}
-	if opts.AddrFile != "" {
-		// Written whole, then renamed: a reader polling for the file never
-		// sees half a URL.
-		tmp := opts.AddrFile + ".tmp"
-		err := os.WriteFile(tmp, []byte(fmt.Sprintf("%s://%s\n", scheme, ln.Addr())), 0o644)
-		if err == nil {
-			err = os.Rename(tmp, opts.AddrFile)
-		}
-		if err != nil {
-			ln.Close()
-			return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("--addr-file: %w", err)}
-		}
-	}
-
-	// The retention schedule: a purge now, then hourly; it ends, before
-	// the database closes, with the server.
-	rctx, stopRetention := context.WithCancel(ctx)
-	retained := make(chan struct{})
-	go func() {
-		defer close(retained)
-		(&server.Retention{Store: db, Grace: opts.PurgeGrace, Now: opts.Now, Logger: logger}).Run(rctx)
-	}()
-	defer func() { stopRetention(); <-retained }()
-
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return &exitcode.Error{Code: exitcode.ServiceError, Err: fmt.Errorf("server stopped: %w", err)}
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		srv.Close()
-		return &exitcode.Error{Code: exitcode.ServiceError, Err: fmt.Errorf("shutdown: %w", err)}
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return &exitcode.Error{Code: exitcode.ServiceError, Err: fmt.Errorf("server stopped: %w", err)}
-	}
-	return nil
 }
 
-// serverStatement decides the statement to serve: the file given (which
-// is then stored), else the one stored, else the built-in one.
-func serverStatement(ctx context.Context, db *store.SQLite, file string) (participation.Statement, error) {
-	if file != "" {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return participation.Statement{}, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("--statement: %w", err)}
-		}
-		if len(b) == 0 {
-			return participation.Statement{}, usageError("", "--statement: %s is empty", file)
-		}
-		if err := db.SetStatement(ctx, string(b)); err != nil {
-			return participation.Statement{}, err
-		}
-		return participation.NewStatement("", string(b), "server"), nil
-	}
-	text, ok, err := db.Statement(ctx)
-	if err != nil {
-		return participation.Statement{}, err
-	}
-	if ok {
-		return participation.NewStatement("", text, "server"), nil
-	}
-	return participation.Builtin(), nil
-}
-
+// newServerLogger writes the server's log to w, as text or as JSON lines.
 func newServerLogger(w io.Writer, asJSON bool) *slog.Logger {
 	if asJSON {
 		return slog.New(slog.NewJSONHandler(w, nil))
 	}
 	return slog.New(slog.NewTextHandler(w, nil))
-}
-
-// clientAddr matches an IPv4 or bracketed IPv6 address with a port, as
-// net/http prints a connection's remote address.
-var clientAddr = regexp.MustCompile(`\b\d{1,3}(?:\.\d{1,3}){3}:\d+\b|\[[0-9A-Fa-f:.%a-zA-Z]+\]:\d+`)
-
-// addrRedactor is the writer behind http.Server.ErrorLog: it removes client
-// addresses and passes the message to the server's logger.
-type addrRedactor struct{ log *slog.Logger }
-
-func (a addrRedactor) Write(p []byte) (int, error) {
-	msg := clientAddr.ReplaceAllString(strings.TrimRight(string(p), "\n"), "[client]")
-	a.log.Warn(msg)
-	return len(p), nil
-}
-
-// isLoopback reports whether addr is a loopback address, where traffic
-// never leaves the machine. An unspecified address (0.0.0.0, ::) is not.
-func isLoopback(addr net.Addr) bool {
-	tcp, ok := addr.(*net.TCPAddr)
-	return ok && tcp.IP.IsLoopback()
 }

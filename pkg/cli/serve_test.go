@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"io"
-	"log"
 	"log/slog"
 	"math/big"
 	"net"
@@ -26,7 +25,7 @@ import (
 
 	"github.com/ksnproject/ksn/pkg/api"
 	"github.com/ksnproject/ksn/pkg/exitcode"
-	"github.com/ksnproject/ksn/pkg/participation"
+	"github.com/ksnproject/ksn/pkg/statement"
 	"github.com/ksnproject/ksn/pkg/store"
 	"github.com/ksnproject/ksn/pkg/term"
 )
@@ -90,7 +89,7 @@ func TestServe(t *testing.T) {
 	if err := os.WriteFile(stFile, []byte("Our statement.\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.OpenSQLite(context.Background(), dbPath)
+	db, err := store.OpenServer(context.Background(), dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +117,7 @@ func TestServe(t *testing.T) {
 	var st api.Statement
 	err = json.NewDecoder(resp.Body).Decode(&st)
 	resp.Body.Close()
-	if err != nil || st.Text != "Our statement.\n" || st.ID != participation.NewStatement("", st.Text, "").ID {
+	if err != nil || st.Text != "Our statement.\n" || st.ID != statement.New("", st.Text, "").ID {
 		t.Errorf("statement %+v (%v)", st, err)
 	}
 
@@ -133,33 +132,6 @@ func TestServe(t *testing.T) {
 	resp.Body.Close()
 	if err != nil || status.Limits.ItemsPerSecond != 10 || status.Limits.Burst != 20 || status.Statement.ID != st.ID {
 		t.Errorf("status %+v (%v)", status, err)
-	}
-}
-
-func TestServeKeepsStatement(t *testing.T) {
-	dir := t.TempDir()
-	dbPath := filepath.Join(dir, "server.db")
-	db, err := store.OpenSQLite(context.Background(), dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.SetStatement(context.Background(), "Stored.\n"); err != nil {
-		t.Fatal(err)
-	}
-	got, err := serverStatement(context.Background(), db, "")
-	if err != nil || got.Text != "Stored.\n" {
-		t.Errorf("stored statement: %+v, %v", got, err)
-	}
-	if err := db.SetStatement(context.Background(), ""); err != nil {
-		t.Fatal(err)
-	}
-	got, err = serverStatement(context.Background(), db, "")
-	if err != nil || got.ID != participation.Builtin().ID {
-		t.Errorf("without a stored statement: %+v, %v; want the built-in one", got, err)
-	}
-	if _, err := serverStatement(context.Background(), db, filepath.Join(dir, "missing")); exitcode.Of(err) != exitcode.Usage {
-		t.Errorf("missing --statement file: %v", err)
 	}
 }
 
@@ -205,20 +177,6 @@ func TestServeErrors(t *testing.T) {
 		t.Errorf("bad --listen: %v", err)
 	}
 	_ = errOut
-}
-
-func TestIsLoopback(t *testing.T) {
-	for addr, want := range map[string]bool{
-		"127.0.0.1:1": true, "[::1]:1": true, "0.0.0.0:1": false, "[::]:1": false, "192.0.2.1:1": false,
-	} {
-		a, err := net.ResolveTCPAddr("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := isLoopback(a); got != want {
-			t.Errorf("isLoopback(%s) = %v, want %v", addr, got, want)
-		}
-	}
 }
 
 // TestServeTLS serves HTTPS with a self-signed certificate.
@@ -299,15 +257,4 @@ func writeSelfSigned(t *testing.T, certFile, keyFile string) *x509.CertPool {
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
 	return pool
-}
-
-func TestErrorLogRedactsAddresses(t *testing.T) {
-	var buf strings.Builder
-	l := log.New(addrRedactor{slog.New(slog.NewTextHandler(&buf, nil))}, "", 0)
-	l.Printf("http: TLS handshake error from 192.0.2.7:51234: EOF")
-	l.Printf("http: TLS handshake error from [2001:db8::1]:443: EOF")
-	out := buf.String()
-	if strings.Contains(out, "192.0.2.7") || strings.Contains(out, "2001:db8") || strings.Count(out, "[client]") != 2 {
-		t.Errorf("error log:\n%s", out)
-	}
 }

@@ -1,7 +1,3 @@
-// Package halfyear names the UTC half-years that ksn's retention is built
-// on: the server seals what participants send under one key per half-year
-// and destroys that key when the half-year is over, and a participant's
-// code changes with the half-year (DESIGN §6).
 package halfyear
 
 import (

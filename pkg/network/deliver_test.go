@@ -46,7 +46,7 @@ func (o *crashingOutbox) Delete(ctx context.Context, ids []string) error {
 func TestDeliveryAtLeastOnceNeverTwice(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.OpenSQLite(ctx, filepath.Join(dir, "server.db"))
+	db, err := store.OpenServer(ctx, filepath.Join(dir, "server.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestDeliveryAtLeastOnceNeverTwice(t *testing.T) {
 func TestOptoutStopsARunningCheck(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.OpenSQLite(ctx, filepath.Join(dir, "server.db"))
+	db, err := store.OpenServer(ctx, filepath.Join(dir, "server.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

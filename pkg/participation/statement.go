@@ -1,53 +1,21 @@
 package participation
 
-import (
-	"crypto/sha256"
-	_ "embed"
-	"encoding/hex"
-	"sync"
-)
+import "github.com/ksnproject/ksn/pkg/statement"
 
 // builtinSource is Statement.Source of the statement built into the binary.
-const builtinSource = "built-in"
+const builtinSource = statement.BuiltinSource
 
-//go:embed statement.txt
-var builtinText string
-
-// Statement is a text a user accepts to participate. What was accepted is
-// recorded by its ID and SHA256, so a later change of the text is noticed
-// (Evaluate pauses participation until the user accepts again).
-type Statement struct {
-	// ID is a stable identifier. The built-in one is "ksn-" + the first 16
-	// hex chars of SHA256, so it changes whenever the text does.
-	ID string
-	// SHA256 is the lower-case hex SHA-256 of Text (its exact bytes), so
-	// a provisioning script can pin the text it accepts.
-	SHA256 string
-	Text   string
-	// Source says where the statement came from: "built-in", or (later) the
-	// endpoint URL that served it.
-	Source string
-}
-
-// builtin is computed once: the embedded text never changes while the
-// program runs.
-var builtin = sync.OnceValue(func() Statement {
-	return NewStatement("", builtinText, builtinSource)
-})
+// Statement is a text a user accepts to participate (see pkg/statement,
+// which the server shares). What was accepted is recorded by its ID and
+// SHA256, so a later change of the text is noticed (Evaluate pauses
+// participation until the user accepts again).
+type Statement = statement.Statement
 
 // Builtin returns the statement built into the binary, shown when no
 // endpoint provides one.
-func Builtin() Statement { return builtin() }
+func Builtin() Statement { return statement.Builtin() }
 
 // NewStatement returns the statement with the given id, text and source,
-// computing its SHA256 from text. An empty id is derived from the text as
-// the built-in statement's is ("ksn-" + 16 hex chars), so that a statement
-// without an id of its own still changes identity when its text changes.
-func NewStatement(id, text, source string) Statement {
-	sum := sha256.Sum256([]byte(text))
-	h := hex.EncodeToString(sum[:])
-	if id == "" {
-		id = "ksn-" + h[:16]
-	}
-	return Statement{ID: id, SHA256: h, Text: text, Source: source}
-}
+// computing its SHA256 from text; an empty id is derived from the text
+// (see statement.New).
+func NewStatement(id, text, source string) Statement { return statement.New(id, text, source) }

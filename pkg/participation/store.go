@@ -18,7 +18,7 @@ import (
 // directory.
 const fileName = "participation.db"
 
-// The opening of the database follows pkg/store (OpenSQLite): both use
+// The opening of the database follows pkg/store (OpenLocal, OpenServer): both use
 // pkg/sqlitedb for the WAL switch, the check of the file and the
 // race-tolerant goose migrations.
 const (

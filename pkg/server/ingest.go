@@ -52,6 +52,7 @@ type fieldError struct {
 	msg   string
 }
 
+// Error names the field first, as the problem detail shows it.
 func (e *fieldError) Error() string {
 	if e.field == "" {
 		return "body: " + e.msg

@@ -1,8 +1,3 @@
-// Package server is ksn's reputation server: the /v1 HTTP API of DESIGN §6
-// (wire types in pkg/api) over a reputation database (pkg/store). It
-// authenticates license keys, limits each license's rate, honours the
-// operator's file-reputation switch, and logs and counts requests without
-// recording who sent what: no keys, no bodies, no client addresses.
 package server
 
 import (
@@ -16,7 +11,7 @@ import (
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/api"
-	"github.com/ksnproject/ksn/pkg/participation"
+	"github.com/ksnproject/ksn/pkg/statement"
 	"github.com/ksnproject/ksn/pkg/store"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
@@ -46,11 +41,11 @@ const (
 
 // Config configures a Server. Only Store is required.
 type Config struct {
-	// Store is the reputation database; *store.SQLite in production.
+	// Store is the reputation database; *store.Server in production.
 	Store store.ServerStore
 	// Statement is served by GET /v1/statement and named by /v1/status;
 	// the zero value means the statement built into the binary.
-	Statement participation.Statement
+	Statement statement.Statement
 	// Rate is each license's sustained rate in items per second, Burst the
 	// most items it may spend at once (its token bucket's size).
 	Rate  float64
@@ -102,7 +97,7 @@ func New(cfg Config) *Server {
 		panic("server.New: Config.Store is nil")
 	}
 	if cfg.Statement.ID == "" {
-		cfg.Statement = participation.Builtin()
+		cfg.Statement = statement.Builtin()
 	}
 	if cfg.Rate <= 0 {
 		cfg.Rate = DefaultRate
@@ -197,6 +192,7 @@ type statusWriter struct {
 	status int
 }
 
+// WriteHeader remembers the first status written.
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
@@ -204,6 +200,7 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Write counts a body written without a header as 200, as net/http does.
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
@@ -211,6 +208,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
+// Unwrap lets http.ResponseController reach the connection's writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // observe logs and counts every request. The log record names the license

@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/api"
-	"github.com/ksnproject/ksn/pkg/participation"
 	"github.com/ksnproject/ksn/pkg/reputation"
 	"github.com/ksnproject/ksn/pkg/seal"
+	"github.com/ksnproject/ksn/pkg/statement"
 	"github.com/ksnproject/ksn/pkg/store"
 )
 
@@ -57,7 +57,7 @@ func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return 
 
 type fixture struct {
 	t     *testing.T
-	db    *store.SQLite
+	db    *store.Server
 	srv   *Server
 	clock *clock
 	key   string
@@ -68,7 +68,7 @@ type fixture struct {
 func newFixture(t *testing.T, mod func(*Config)) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "server.db"))
+	db, err := store.OpenServer(ctx, filepath.Join(t.TempDir(), "server.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,14 +165,14 @@ func TestHealthAndStatementNeedNoKey(t *testing.T) {
 		t.Errorf("healthz: %d %q", w.Code, w.Body)
 	}
 	st := decodeJSON[api.Statement](t, fx.do("GET", api.PathStatement, "", nil), 200)
-	b := participation.Builtin()
+	b := statement.Builtin()
 	if st.ID != b.ID || st.SHA256 != b.SHA256 || st.Text != b.Text {
 		t.Errorf("statement %+v, want the built-in one", st)
 	}
 }
 
 func TestCustomStatement(t *testing.T) {
-	want := participation.NewStatement("", "custom\n", "server")
+	want := statement.New("", "custom\n", "server")
 	fx := newFixture(t, func(c *Config) { c.Statement = want })
 	st := decodeJSON[api.Statement](t, fx.do("GET", api.PathStatement, "", nil), 200)
 	if st.ID != want.ID || st.Text != "custom\n" {

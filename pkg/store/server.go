@@ -4,11 +4,13 @@ import (
 	"context"
 	"time"
 
+	"github.com/ksnproject/ksn/pkg/checksum"
 	"github.com/ksnproject/ksn/pkg/reputation"
+	"github.com/ksnproject/ksn/pkg/seal"
 )
 
 // ServerStore is what the reputation server's request handlers need of a
-// database. *SQLite implements it; a PostgreSQL implementation will too, and
+// database. *Server implements it; a PostgreSQL implementation will too, and
 // tests use it to inject failures.
 type ServerStore interface {
 	// LookupFiles is Store.LookupFiles.
@@ -28,4 +30,41 @@ type ServerStore interface {
 	Restriction(ctx context.Context) (time.Time, error)
 }
 
-var _ ServerStore = (*SQLite)(nil)
+// ServerAdmin is what the operator's side of a server needs of its
+// database: `ksn serve` binding the key-encryption key, keeping the
+// statement and purging on schedule, and `ksn admin`. *Server implements
+// it; the methods are documented there.
+type ServerAdmin interface {
+	// Path names the database in messages, and places the default
+	// key-encryption key file beside it.
+	Path() string
+	Close() error
+
+	CreateLicense(ctx context.Context, label string, expires *time.Time) (key string, l License, err error)
+	ListLicenses(ctx context.Context) ([]License, error)
+	RevokeLicense(ctx context.Context, keyOrID string) (License, error)
+	ExtendLicense(ctx context.Context, keyOrID string, expires *time.Time) (License, error)
+
+	SetOverride(ctx context.Context, ind reputation.FileIndicator) error
+	UnsetOverride(ctx context.Context, alg checksum.Algorithm, digest []byte) error
+	SetRestriction(ctx context.Context, until time.Time) error
+	SetStatement(ctx context.Context, text string) error
+	Statement(ctx context.Context) (text string, ok bool, err error)
+
+	UnlockSubmissions(ctx context.Context, kek seal.Key) error
+	UseKEK(ctx context.Context, kek seal.Key) error
+	KEKBound(ctx context.Context) (fingerprint string, ok bool, err error)
+	VerifySealed(ctx context.Context) ([]SealedHalfYear, error)
+	Purge(ctx context.Context, now time.Time, grace time.Duration) (PurgeResult, error)
+	SealedCounts(ctx context.Context) ([]SealedHalfYear, error)
+	PurgedHalfYears(ctx context.Context) ([]PurgedHalfYear, error)
+
+	Stats(ctx context.Context) (ServerStats, error)
+	Aggregates(ctx context.Context, o AggregateOptions) (Aggregates, error)
+}
+
+var (
+	_ ServerStore = (*Server)(nil)
+	_ ServerAdmin = (*Server)(nil)
+	_ Store       = (*Server)(nil) // feeds import into a server database too
+)

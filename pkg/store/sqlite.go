@@ -52,27 +52,26 @@ const (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// SQLite is the Store kept in one SQLite file (modernc.org/sqlite, no cgo),
-// in WAL mode so that lookups never wait for an import.
+// sqliteDB is what both kinds of database are made of: one SQLite file
+// (modernc.org/sqlite, no cgo) in WAL mode, so that lookups never wait for
+// an import, with the indicator tables, their lookups and their imports.
+// Local and Server embed it; the two share one schema (migrations/), so
+// that `ksn feed import --db` loads a feed into either.
 //
 // Times are stored as Unix seconds (UTC), digests as raw bytes. All its
 // methods are safe for concurrent use, from several goroutines and several
 // processes; an Importer is used by one goroutine.
-type SQLite struct {
+type sqliteDB struct {
 	db   *sql.DB
 	path string
 	now  func() time.Time // injectable clock for tests
-
-	sealing sealing // the KEK and the current data key (sqlite_retention.go)
 
 	lookup *sql.Stmt // lookupSQL, prepared once
 	algs   *sql.Stmt // algorithmsSQL, prepared once
 	urls   urlStmts  // the link statements, prepared on first use (sqlite_urls.go)
 }
 
-var _ Store = (*SQLite)(nil)
-
-// OpenSQLite opens the reputation database at path, creating it (and its
+// open opens the reputation database at path into s, creating it (and its
 // parent directories, mode 0700; the file mode 0600) when missing, and
 // brings its schema up to date, which on a fresh file includes the built-in
 // baseline. Several processes may open the same fresh path at the same
@@ -80,16 +79,16 @@ var _ Store = (*SQLite)(nil)
 //
 // A file that is not a ksn reputation database gives an error wrapping
 // ErrNotReputationDB; the file is left untouched.
-func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+func (s *sqliteDB) open(ctx context.Context, path string) error {
 	if path == "" {
-		return nil, errors.New("open reputation database: empty path")
+		return errors.New("open reputation database: empty path")
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, fmt.Errorf("open reputation database %s: %w", path, err)
+		return fmt.Errorf("open reputation database %s: %w", path, err)
 	}
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
-		return nil, fmt.Errorf("open reputation database %s: create directory: %w", path, err)
+		return fmt.Errorf("open reputation database %s: create directory: %w", path, err)
 	}
 	// Create the file ourselves so that it gets mode 0600 (SQLite would use
 	// 0644 less the umask; its -wal and -shm files copy the database's
@@ -97,31 +96,31 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	// system's own words rather than SQLite's "unable to open database file".
 	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("open reputation database: %w", err)
+		return fmt.Errorf("open reputation database: %w", err)
 	}
 	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("open reputation database: %w", err)
+		return fmt.Errorf("open reputation database: %w", err)
 	}
 	if st, err := os.Stat(abs); err != nil {
-		return nil, fmt.Errorf("open reputation database: %w", err)
+		return fmt.Errorf("open reputation database: %w", err)
 	} else if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("open reputation database %s: %w: not a regular file", path, ErrNotReputationDB)
+		return fmt.Errorf("open reputation database %s: %w: not a regular file", path, ErrNotReputationDB)
 	}
 
 	db, err := sql.Open("sqlite", dsn(abs))
 	if err != nil {
-		return nil, fmt.Errorf("open reputation database %s: %w", path, err)
+		return fmt.Errorf("open reputation database %s: %w", path, err)
 	}
 	// Lookups of one process run on few connections; keep them (and their
 	// prepared statements) around.
 	db.SetMaxIdleConns(4)
 
-	s := &SQLite{db: db, path: abs, now: time.Now}
+	s.db, s.path, s.now = db, abs, time.Now
 	if err := s.init(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open reputation database %s: %w", path, explain(err))
+		return fmt.Errorf("open reputation database %s: %w", path, explain(err))
 	}
-	return s, nil
+	return nil
 }
 
 // dsn returns the modernc.org/sqlite data source name for the file at the
@@ -152,7 +151,7 @@ func dsn(abs string) string {
 // init checks, switches to WAL and migrates the database the sqlitedb way
 // (which see for why opening concurrently is safe), then prepares the
 // lookup statements.
-func (s *SQLite) init(ctx context.Context) error {
+func (s *sqliteDB) init(ctx context.Context) error {
 	if err := s.db.PingContext(ctx); err != nil {
 		return err
 	}
@@ -184,14 +183,26 @@ func sqliteCode(err error) (int, bool) { return sqlitedb.Code(err) }
 // into words.
 func explain(err error) error { return sqlitedb.Explain(err, ErrNotReputationDB) }
 
-// DB returns the underlying database handle, for administrative commands.
-func (s *SQLite) DB() *sql.DB { return s.db }
+// explainWrite names the usual reason a write fails.
+func explainWrite(err error) error {
+	if code, ok := sqliteCode(err); ok {
+		switch code & 0xff {
+		case 5, 6: // SQLITE_BUSY, SQLITE_LOCKED
+			return fmt.Errorf("another process kept the database locked for more than %v (an import or an override in progress?): %w", busyTimeout, err)
+		}
+	}
+	return err
+}
+
+// DB returns the underlying database handle, for tests and maintenance
+// that no method covers.
+func (s *sqliteDB) DB() *sql.DB { return s.db }
 
 // Path returns the absolute path of the database file.
-func (s *SQLite) Path() string { return s.path }
+func (s *sqliteDB) Path() string { return s.path }
 
 // Close closes the database. Commit or roll back Importers first.
-func (s *SQLite) Close() error {
+func (s *sqliteDB) Close() error {
 	var errs []error
 	for _, st := range []*sql.Stmt{s.lookup, s.algs, s.urls.byHash, s.urls.bounded, s.urls.last} {
 		if st != nil {

@@ -35,7 +35,7 @@ func benchIndicators(seed uint64, n int) []reputation.FileIndicator {
 	return inds
 }
 
-func benchImport(b *testing.B, s *SQLite, source string, inds []reputation.FileIndicator) ImportStats {
+func benchImport(b *testing.B, s *Local, source string, inds []reputation.FileIndicator) ImportStats {
 	b.Helper()
 	im, err := s.BeginImport(context.Background(), source)
 	if err != nil {
@@ -61,7 +61,7 @@ func BenchmarkLookupFiles(b *testing.B) {
 	ctx := context.Background()
 	dir := b.TempDir()
 
-	baseline, err := OpenSQLite(ctx, filepath.Join(dir, "baseline.db"))
+	baseline, err := OpenLocal(ctx, filepath.Join(dir, "baseline.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -70,12 +70,12 @@ func BenchmarkLookupFiles(b *testing.B) {
 	// The large database is built once, and only when its benchmark runs.
 	const bigN = 1_000_000
 	inds := benchIndicators(1, bigN)
-	var big *SQLite
-	openBig := func(b *testing.B) *SQLite {
+	var big *Local
+	openBig := func(b *testing.B) *Local {
 		if big != nil {
 			return big
 		}
-		s, err := OpenSQLite(ctx, filepath.Join(dir, "big.db"))
+		s, err := OpenLocal(ctx, filepath.Join(dir, "big.db"))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -103,9 +103,9 @@ func BenchmarkLookupFiles(b *testing.B) {
 
 	for _, bc := range []struct {
 		name string
-		open func(*testing.B) *SQLite
+		open func(*testing.B) *Local
 	}{
-		{"baseline", func(*testing.B) *SQLite { return baseline }},
+		{"baseline", func(*testing.B) *Local { return baseline }},
 		{"1M", openBig},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
@@ -131,7 +131,7 @@ func BenchmarkLookupFiles(b *testing.B) {
 func BenchmarkImport(b *testing.B) {
 	const n = 100_000
 	b.Run("new", func(b *testing.B) {
-		s, err := OpenSQLite(context.Background(), filepath.Join(b.TempDir(), DefaultFileName))
+		s, err := OpenLocal(context.Background(), filepath.Join(b.TempDir(), DefaultFileName))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -149,7 +149,7 @@ func BenchmarkImport(b *testing.B) {
 		b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "rows/s")
 	})
 	b.Run("same", func(b *testing.B) {
-		s, err := OpenSQLite(context.Background(), filepath.Join(b.TempDir(), DefaultFileName))
+		s, err := OpenLocal(context.Background(), filepath.Join(b.TempDir(), DefaultFileName))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -50,7 +50,7 @@ type digestKey struct {
 // A digest whose length does not fit its algorithm matches nothing; an
 // unknown algorithm is an error. All lookups of one call see the same
 // snapshot of the database.
-func (s *SQLite) LookupFiles(ctx context.Context, files []FileDigests) ([]reputation.Result, error) {
+func (s *sqliteDB) LookupFiles(ctx context.Context, files []FileDigests) ([]reputation.Result, error) {
 	results := make([]reputation.Result, len(files))
 	for i := range results {
 		results[i].Verdict = reputation.Unknown
@@ -102,7 +102,7 @@ func (s *SQLite) LookupFiles(ctx context.Context, files []FileDigests) ([]reputa
 
 // lookupDigests returns the indicators of every digest in byAlg that the
 // database knows.
-func (s *SQLite) lookupDigests(ctx context.Context, byAlg map[checksum.Algorithm][][]byte) (map[digestKey][]reputation.Sourced, error) {
+func (s *sqliteDB) lookupDigests(ctx context.Context, byAlg map[checksum.Algorithm][][]byte) (map[digestKey][]reputation.Sourced, error) {
 	// One read transaction, so that an import committing meanwhile is seen
 	// by all of the chunks or by none.
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -201,7 +201,7 @@ func unixTime(sec int64) time.Time {
 
 // Algorithms lists, in canonical order, the algorithms that at least one
 // indicator is keyed by.
-func (s *SQLite) Algorithms(ctx context.Context) ([]checksum.Algorithm, error) {
+func (s *sqliteDB) Algorithms(ctx context.Context) ([]checksum.Algorithm, error) {
 	present, err := presentAlgorithms(ctx, s.algs)
 	if err != nil {
 		return nil, fmt.Errorf("list digest algorithms: %w", err)
@@ -230,62 +230,4 @@ func presentAlgorithms(ctx context.Context, stmt *sql.Stmt) (map[checksum.Algori
 		present[checksum.Algorithm(a)] = true
 	}
 	return present, rows.Err()
-}
-
-// KeySet holds the (algorithm, digest) keys of every file indicator of a
-// small database: a check asks it first, and asks SQLite only about the
-// files one of whose digests it holds.
-type KeySet struct {
-	keys map[digestKey]struct{}
-}
-
-// MayMatch reports whether an indicator may match f: false means none does.
-func (k *KeySet) MayMatch(f FileDigests) bool {
-	for alg, d := range f {
-		if _, ok := k.keys[digestKey{alg, string(d)}]; ok {
-			return true
-		}
-	}
-	return false
-}
-
-// SmallKeySet returns the keys of every file indicator when the database
-// holds at most max of them, and ok false when it holds more. For a fresh
-// or lightly fed database (the baseline, a day of MalwareBazaar), this
-// turns 20,000 SQLite searches into 20,000 map probes; a large one is
-// searched as before. The set is a snapshot: what another process imports
-// later is not in it, so a caller keeps it for one run at most.
-func (s *SQLite) SmallKeySet(ctx context.Context, max int) (set *KeySet, ok bool, err error) {
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, false, fmt.Errorf("read indicator keys: %w", err)
-	}
-	defer tx.Rollback()
-	// One row past max answers "more than max" without counting them all.
-	var more int
-	err = tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM file_indicators LIMIT ?)`, max+1).Scan(&more)
-	if err != nil {
-		return nil, false, fmt.Errorf("read indicator keys: %w", err)
-	}
-	if more > max {
-		return nil, false, nil
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT algorithm, digest FROM file_indicators`)
-	if err != nil {
-		return nil, false, fmt.Errorf("read indicator keys: %w", err)
-	}
-	defer rows.Close()
-	set = &KeySet{keys: make(map[digestKey]struct{}, more)}
-	for rows.Next() {
-		var alg string
-		var digest []byte
-		if err := rows.Scan(&alg, &digest); err != nil {
-			return nil, false, fmt.Errorf("read indicator keys: %w", err)
-		}
-		set.keys[digestKey{checksum.Algorithm(alg), string(digest)}] = struct{}{}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("read indicator keys: %w", err)
-	}
-	return set, true, nil
 }

@@ -30,9 +30,9 @@ const (
 )
 
 // openSealed opens a fresh database and gives it testKEK.
-func openSealed(t testing.TB) *SQLite {
+func openSealed(t testing.TB) *Server {
 	t.Helper()
-	s, _ := openTemp(t)
+	s, _ := openServerTemp(t)
 	if err := s.UnlockSubmissions(context.Background(), testKEK); err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func systemSub(id, osVersion string) Submission {
 
 func recID(n int) string { return fmt.Sprintf("%032x", n) }
 
-func countRows(t *testing.T, s *SQLite, table string) int {
+func countRows(t *testing.T, s *Server, table string) int {
 	t.Helper()
 	var n int
 	if err := s.DB().QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
@@ -82,7 +82,7 @@ func countRows(t *testing.T, s *SQLite, table string) int {
 	return n
 }
 
-func store(t *testing.T, s *SQLite, participant string, at time.Time, subs ...Submission) {
+func store(t *testing.T, s *Server, participant string, at time.Time, subs ...Submission) {
 	t.Helper()
 	acc, dup, err := s.StoreSubmissions(context.Background(), participant, subs, at)
 	if err != nil || acc+dup != len(subs) {
@@ -95,7 +95,7 @@ var aggregateTables = []string{"object_stats", "daily_counts", "scan_time_classe
 
 // snapshotAggregates dumps every row of every aggregate table, in key
 // order, and the Aggregates value, as bytes to compare.
-func snapshotAggregates(t *testing.T, s *SQLite) []byte {
+func snapshotAggregates(t *testing.T, s *Server) []byte {
 	t.Helper()
 	var out bytes.Buffer
 	for _, table := range aggregateTables {
@@ -127,7 +127,7 @@ func snapshotAggregates(t *testing.T, s *SQLite) []byte {
 	return out.Bytes()
 }
 
-func readAll(t *testing.T, s *SQLite) map[string][]api.Record {
+func readAll(t *testing.T, s *Server) map[string][]api.Record {
 	t.Helper()
 	got := map[string][]api.Record{}
 	err := s.ReadSubmissions(context.Background(), func(h string, rec api.Record) error {
@@ -147,7 +147,7 @@ func readAll(t *testing.T, s *SQLite) map[string][]api.Record {
 // aggregate is exactly what it was.
 func TestPurgeTwoHalfYears(t *testing.T) {
 	ctx := context.Background()
-	s, path := openTemp(t)
+	s, path := openServerTemp(t)
 	if err := s.UnlockSubmissions(ctx, testKEK); err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +247,7 @@ func TestPurgeTwoHalfYears(t *testing.T) {
 	}
 
 	// A new process (a restarted server) with the same KEK reads 2026H2.
-	s2, err := OpenSQLite(ctx, path)
+	s2, err := OpenServer(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +312,7 @@ func TestParticipantsPerHalfYear(t *testing.T) {
 // aggregate classes.
 func TestSealedAtRest(t *testing.T) {
 	ctx := context.Background()
-	s, path := openTemp(t)
+	s, path := openServerTemp(t)
 	if err := s.UnlockSubmissions(ctx, testKEK); err != nil {
 		t.Fatal(err)
 	}
@@ -371,7 +371,7 @@ func TestSealedAtRest(t *testing.T) {
 
 func TestKEKBinding(t *testing.T) {
 	ctx := context.Background()
-	s, path := openTemp(t)
+	s, path := openServerTemp(t)
 	if _, _, err := s.StoreSubmissions(ctx, partA, []Submission{fileSub(recID(1), 1)}, time.Now()); !errors.Is(err, ErrNoKEK) {
 		t.Errorf("store without a KEK: %v, want ErrNoKEK", err)
 	}
@@ -394,7 +394,7 @@ func TestKEKBinding(t *testing.T) {
 		t.Errorf("KEKBound = %q, %v, %v", fp, ok, err)
 	}
 
-	s2, err := OpenSQLite(ctx, path)
+	s2, err := OpenServer(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -536,7 +536,7 @@ func TestAggregatesReport(t *testing.T) {
 // secure_delete, so that after a checkpoint no byte of them is in the file.
 func TestMigrationShredsPlaintextSubmissions(t *testing.T) {
 	ctx := context.Background()
-	s, path := openTemp(t)
+	s, path := openServerTemp(t)
 	fsys, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)

@@ -7,11 +7,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ksnproject/ksn/pkg/checksum"
+	"github.com/ksnproject/ksn/pkg/reputation"
 )
 
 func TestLicenseLifecycle(t *testing.T) {
 	ctx := context.Background()
-	s, _ := openTemp(t)
+	s, _ := openServerTemp(t)
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	s.now = func() time.Time { return now }
 
@@ -146,7 +149,7 @@ func TestStoreSubmissionsIdempotent(t *testing.T) {
 
 func TestServerSettings(t *testing.T) {
 	ctx := context.Background()
-	s, _ := openTemp(t)
+	s, _ := openServerTemp(t)
 
 	if until, err := s.Restriction(ctx); err != nil || !until.IsZero() {
 		t.Fatalf("fresh Restriction = %v, %v", until, err)
@@ -179,7 +182,7 @@ func TestServerSettings(t *testing.T) {
 
 func TestStats(t *testing.T) {
 	ctx := context.Background()
-	s, _ := openTemp(t)
+	s, _ := openServerTemp(t)
 	if _, _, err := s.CreateLicense(ctx, "", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -195,5 +198,31 @@ func TestStats(t *testing.T) {
 	}
 	if st.Licenses != 1 || st.Submissions != 1 || st.Indicators["baseline"] != 2 || !st.RestrictedUntil.IsZero() {
 		t.Errorf("Stats = %+v", st)
+	}
+}
+
+// TestFeedIntoServerDatabase: `ksn feed import --db` opens a server's
+// database as a local one to import a feed; the server must then answer
+// with it, and the server's own rows must survive the other opening.
+func TestFeedIntoServerDatabase(t *testing.T) {
+	ctx := context.Background()
+	srv, path := openServerTemp(t)
+	if _, _, err := srv.CreateLicense(ctx, "kept", nil); err != nil {
+		t.Fatal(err)
+	}
+	local, err := OpenLocal(ctx, path)
+	if err != nil {
+		t.Fatalf("OpenLocal of a server database: %v", err)
+	}
+	d := randomDigest(checksum.SHA256)
+	importAll(t, local, "malwarebazaar", []reputation.FileIndicator{{Algorithm: checksum.SHA256, Digest: d, Size: 1, Verdict: reputation.Malicious}})
+	if err := local.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if r := lookupOne(t, srv, FileDigests{checksum.SHA256: d}); r.Verdict != reputation.Malicious {
+		t.Errorf("the server does not see the imported feed: %+v", r)
+	}
+	if ls, err := srv.ListLicenses(ctx); err != nil || len(ls) != 1 || ls[0].Label != "kept" {
+		t.Errorf("licenses after the import: %+v, %v", ls, err)
 	}
 }

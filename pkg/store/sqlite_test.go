@@ -69,7 +69,7 @@ func helperOpen(path string) int {
 	}
 	time.Sleep(time.Until(time.Unix(0, at)))
 	ctx := context.Background()
-	s, err := OpenSQLite(ctx, path)
+	s, err := OpenLocal(ctx, path)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "open:", err)
 		return 1
@@ -87,18 +87,30 @@ func helperOpen(path string) int {
 	return 0
 }
 
-func openTemp(t testing.TB) (*SQLite, string) {
+func openTemp(t testing.TB) (*Local, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "data", DefaultFileName)
-	s, err := OpenSQLite(context.Background(), path)
+	s, err := OpenLocal(context.Background(), path)
 	if err != nil {
-		t.Fatalf("OpenSQLite: %v", err)
+		t.Fatalf("OpenLocal: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
 	return s, path
 }
 
-func lookupOne(t *testing.T, s *SQLite, q FileDigests) reputation.Result {
+// openServerTemp is openTemp for a server database.
+func openServerTemp(t testing.TB) (*Server, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "data", DefaultServerFileName)
+	s, err := OpenServer(context.Background(), path)
+	if err != nil {
+		t.Fatalf("OpenServer: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+func lookupOne(t *testing.T, s Store, q FileDigests) reputation.Result {
 	t.Helper()
 	res, err := s.LookupFiles(context.Background(), []FileDigests{q})
 	if err != nil {
@@ -110,7 +122,7 @@ func lookupOne(t *testing.T, s *SQLite, q FileDigests) reputation.Result {
 	return res[0]
 }
 
-func importAll(t *testing.T, s *SQLite, source string, inds []reputation.FileIndicator) ImportStats {
+func importAll(t *testing.T, s Store, source string, inds []reputation.FileIndicator) ImportStats {
 	t.Helper()
 	im, err := s.BeginImport(context.Background(), source)
 	if err != nil {
@@ -184,7 +196,7 @@ func checkSchemaOnce(t *testing.T, db *sql.DB) {
 func TestOpenFresh(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "a", "b")
 	path := filepath.Join(dir, DefaultFileName)
-	s, err := OpenSQLite(context.Background(), path)
+	s, err := OpenLocal(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +247,7 @@ func TestReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 3 {
-		s, err := OpenSQLite(ctx, path)
+		s, err := OpenLocal(ctx, path)
 		if err != nil {
 			t.Fatalf("reopen: %v", err)
 		}
@@ -592,7 +604,7 @@ func TestImportContextCanceled(t *testing.T) {
 
 func TestImportWaitsForAnotherImport(t *testing.T) {
 	s, path := openTemp(t)
-	other, err := OpenSQLite(context.Background(), path) // another handle, as another process would have
+	other, err := OpenLocal(context.Background(), path) // another handle, as another process would have
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -663,7 +675,7 @@ func TestImportRejects(t *testing.T) {
 }
 
 func TestOverridePrecedence(t *testing.T) {
-	s, _ := openTemp(t)
+	s, _ := openServerTemp(t)
 	ctx := context.Background()
 	d := randomDigest(checksum.SHA256)
 	importAll(t, s, "malwarebazaar", []reputation.FileIndicator{{Algorithm: checksum.SHA256, Digest: d, Size: 5, Verdict: reputation.Malicious, ThreatName: "FP", Category: "trojan"}})
@@ -769,7 +781,7 @@ func TestConcurrentOpenGoroutines(t *testing.T) {
 	for range n {
 		wg.Go(func() {
 			<-start
-			s, err := OpenSQLite(context.Background(), path) // its own *sql.DB
+			s, err := OpenLocal(context.Background(), path) // its own *sql.DB
 			if err != nil {
 				errs <- err
 				return
@@ -791,7 +803,7 @@ func TestConcurrentOpenGoroutines(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	s, err := OpenSQLite(context.Background(), path)
+	s, err := OpenLocal(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -823,7 +835,7 @@ func TestConcurrentOpenProcesses(t *testing.T) {
 			t.Errorf("process %d: %v\n%s", i, err, outs[i])
 		}
 	}
-	s, err := OpenSQLite(context.Background(), path)
+	s, err := OpenLocal(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -861,7 +873,7 @@ func TestOpenNotADatabase(t *testing.T) {
 
 	for path, want := range map[string][]byte{text: content, garbage: junk, foreign: foreignContent} {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			s, err := OpenSQLite(context.Background(), path)
+			s, err := OpenLocal(context.Background(), path)
 			if err == nil {
 				s.Close()
 				t.Fatal("no error")
@@ -879,7 +891,7 @@ func TestOpenNotADatabase(t *testing.T) {
 		})
 	}
 	// A directory where the file should be.
-	if s, err := OpenSQLite(context.Background(), dir); err == nil {
+	if s, err := OpenLocal(context.Background(), dir); err == nil {
 		s.Close()
 		t.Error("a directory: no error")
 	} else {
@@ -904,7 +916,7 @@ func TestOpenReadOnlyDirectory(t *testing.T) {
 		filepath.Join(dir, DefaultFileName),
 		filepath.Join(dir, "sub", DefaultFileName),
 	} {
-		s, err := OpenSQLite(context.Background(), path)
+		s, err := OpenLocal(context.Background(), path)
 		if err == nil {
 			s.Close()
 			t.Fatalf("%s: no error", path)
@@ -918,7 +930,7 @@ func TestOpenReadOnlyDirectory(t *testing.T) {
 	// The file exists and is writable, but its directory is not: SQLite
 	// cannot create the -wal and -shm files.
 	dir2 := filepath.Join(t.TempDir(), "ro2")
-	s, err := OpenSQLite(context.Background(), filepath.Join(dir2, DefaultFileName))
+	s, err := OpenLocal(context.Background(), filepath.Join(dir2, DefaultFileName))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -930,7 +942,7 @@ func TestOpenReadOnlyDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.Chmod(dir2, 0o700) })
-	if s, err := OpenSQLite(context.Background(), filepath.Join(dir2, DefaultFileName)); err == nil {
+	if s, err := OpenLocal(context.Background(), filepath.Join(dir2, DefaultFileName)); err == nil {
 		s.Close()
 		t.Error("read-only directory of an existing database: no error")
 	} else {
@@ -943,7 +955,7 @@ func TestOpenParentIsAFile(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, err := OpenSQLite(context.Background(), filepath.Join(file, DefaultFileName))
+	s, err := OpenLocal(context.Background(), filepath.Join(file, DefaultFileName))
 	if err == nil {
 		s.Close()
 		t.Fatal("no error")
@@ -957,7 +969,7 @@ func TestOpenParentIsAFile(t *testing.T) {
 func TestOpenPathWithURIMetacharacters(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "a b?c#d%20é&_pragma=x")
 	path := filepath.Join(dir, DefaultFileName)
-	s, err := OpenSQLite(context.Background(), path)
+	s, err := OpenLocal(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ type urlStmts struct {
 	byHash, bounded, last *sql.Stmt
 }
 
-func (s *SQLite) urlStatements() (*urlStmts, error) {
+func (s *sqliteDB) urlStatements() (*urlStmts, error) {
 	u := &s.urls
 	// Not under a caller's context: one cancelled request must not leave
 	// the error behind for every later one.
@@ -58,7 +58,7 @@ type URLPrefix = [4]byte
 // LookupURLs returns the indicators of every hash the database knows, by
 // hash. A hash nobody lists is absent from the map. All chunks of one call
 // read one snapshot.
-func (s *SQLite) LookupURLs(ctx context.Context, hashes []URLHash) (map[URLHash][]reputation.URLSourced, error) {
+func (s *sqliteDB) LookupURLs(ctx context.Context, hashes []URLHash) (map[URLHash][]reputation.URLSourced, error) {
 	found := make(map[URLHash][]reputation.URLSourced)
 	if len(hashes) == 0 {
 		return found, nil
@@ -98,7 +98,7 @@ func (s *SQLite) LookupURLs(ctx context.Context, hashes []URLHash) (map[URLHash]
 // URLsByPrefix returns every indicator whose hash begins with one of the
 // prefixes: what the server answers a client that sent only prefixes. Each
 // prefix is one range scan of the primary key.
-func (s *SQLite) URLsByPrefix(ctx context.Context, prefixes []URLPrefix) (map[URLHash][]reputation.URLSourced, error) {
+func (s *sqliteDB) URLsByPrefix(ctx context.Context, prefixes []URLPrefix) (map[URLHash][]reputation.URLSourced, error) {
 	found := make(map[URLHash][]reputation.URLSourced)
 	if len(prefixes) == 0 {
 		return found, nil

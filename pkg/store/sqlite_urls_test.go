@@ -12,7 +12,7 @@ func urlInd(expr string, v reputation.Verdict, name string) reputation.URLIndica
 	return reputation.URLIndicator{Hash: sha256.Sum256([]byte(expr)), Expression: expr, Verdict: v, ThreatName: name, Category: "malware_download"}
 }
 
-func importURLs(t *testing.T, s *SQLite, source string, inds ...reputation.URLIndicator) ImportStats {
+func importURLs(t *testing.T, s Store, source string, inds ...reputation.URLIndicator) ImportStats {
 	t.Helper()
 	im, err := s.BeginImport(t.Context(), source)
 	if err != nil {

@@ -1,7 +1,3 @@
-// Package store is the reputation database: one Store interface shared by
-// the client's local database and by `ksn serve`, with a SQLite
-// implementation (modernc.org/sqlite, no cgo) and embedded, versioned
-// migrations.
 package store
 
 import (
@@ -15,7 +11,10 @@ import (
 // Lookups use every digest present; an entry may lack some algorithms.
 type FileDigests map[checksum.Algorithm][]byte
 
-// Store is the reputation database.
+// Store is a reputation database as the client's commands use it: the
+// local database (*Local), which `ksn check` and `ksn url` look up and
+// `ksn feed import` fills. A server database (*Server) implements it too,
+// so that `ksn feed import --db` loads feeds into either.
 type Store interface {
 	// LookupFiles returns one result per query, in query order. A file no
 	// source knows is a result with verdict unknown, not an error.

@@ -11,7 +11,7 @@ import (
 
 func TestNetworkCache(t *testing.T) {
 	ctx := context.Background()
-	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), DefaultFileName))
+	s, err := OpenLocal(ctx, filepath.Join(t.TempDir(), DefaultFileName))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 
 // CachedVerdicts returns the unexpired cached network results for the
 // given SHA-256 digests, keyed by the digest's string form.
-func (s *SQLite) CachedVerdicts(ctx context.Context, sha256s [][]byte, now time.Time) (map[string]api.FileResult, error) {
+func (s *Local) CachedVerdicts(ctx context.Context, sha256s [][]byte, now time.Time) (map[string]api.FileResult, error) {
 	out := make(map[string]api.FileResult)
 	for len(sha256s) > 0 {
 		chunk := sha256s[:min(len(sha256s), lookupChunk)]
@@ -47,7 +47,7 @@ func (s *SQLite) CachedVerdicts(ctx context.Context, sha256s [][]byte, now time.
 }
 
 // CacheVerdicts stores network results until now+ttl, replacing older ones.
-func (s *SQLite) CacheVerdicts(ctx context.Context, results map[string]api.FileResult, now time.Time, ttl time.Duration) error {
+func (s *Local) CacheVerdicts(ctx context.Context, results map[string]api.FileResult, now time.Time, ttl time.Duration) error {
 	if len(results) == 0 || ttl <= 0 {
 		return nil
 	}

@@ -1,0 +1,180 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/config"
+	"github.com/ksnproject/ksn/pkg/server"
+	"github.com/ksnproject/ksn/pkg/term"
+	"github.com/spf13/cobra"
+)
+
+// parseExpiry turns --expires into an expiry: a duration from now, or
+// "never".
+func parseExpiry(s string) (server.Expiry, error) {
+	if s == "" || strings.EqualFold(s, "never") {
+		return server.Expiry{Never: true}, nil
+	}
+	d, err := config.ParseDuration(s)
+	if err != nil {
+		return server.Expiry{}, usageError("e.g. --expires 90d, or never", "--expires: %v", err)
+	}
+	return server.Expiry{In: d}, nil
+}
+
+func newCmdAdminLicense(opts *AdminOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "license",
+		Short: "Create, list, revoke and extend license keys",
+	}
+	var label, expires string
+	var createJSON bool
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create a license and print its key (shown only this once)",
+		Long: `Create a license and print its key on standard output. The server stores only
+the key's SHA-256, so the key cannot be shown again: hand it to the user,
+who runs 'ksn license activate <key>'.`,
+		Example: `  ksn admin license create --label "build farm" --expires 90d`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runLicenseCreate(orBackground(cmd.Context()), opts, label, expires, createJSON)
+		},
+	}
+	create.Flags().StringVar(&label, "label", "", "a name for the license (who or what uses it)")
+	create.Flags().StringVar(&expires, "expires", "", "`DURATION` until it expires (e.g. 90d); default never")
+	create.Flags().BoolVar(&createJSON, "json", false, "print id, key, label and expiry as JSON")
+
+	var listJSON bool
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List licenses (never their keys)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runLicenseList(orBackground(cmd.Context()), opts, listJSON)
+		},
+	}
+	list.Flags().BoolVar(&listJSON, "json", false, "print a JSON array")
+
+	revoke := &cobra.Command{
+		Use:   "revoke <key-or-id>",
+		Short: "Denylist a license: the server refuses its key from now on (final)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runLicenseRevoke(orBackground(cmd.Context()), opts, args[0])
+		},
+	}
+
+	var extendTo string
+	extend := &cobra.Command{
+		Use:     "extend <key-or-id> --expires DURATION",
+		Short:   "Set when a license expires, counted from now (or never)",
+		Example: "  ksn admin license extend 3 --expires 30d\n  ksn admin license extend 3 --expires never",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runLicenseExtend(orBackground(cmd.Context()), opts, args[0], extendTo)
+		},
+	}
+	extend.Flags().StringVar(&extendTo, "expires", "", "`DURATION` from now (e.g. 30d), or never")
+	_ = extend.MarkFlagRequired("expires")
+
+	cmd.AddCommand(create, list, revoke, extend)
+	return cmd
+}
+
+// licenseJSONOut is the documented schema of `ksn admin license` JSON
+// output. Key is only ever set by create.
+type licenseJSONOut struct {
+	ID        int64      `json:"id"`
+	Key       string     `json:"key,omitempty"`
+	Label     string     `json:"label"`
+	State     string     `json:"state"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+}
+
+func licenseOut(l server.LicenseStatus) licenseJSONOut {
+	return licenseJSONOut{ID: l.ID, Label: l.Label, State: l.State, CreatedAt: l.CreatedAt,
+		ExpiresAt: l.ExpiresAt, RevokedAt: l.RevokedAt}
+}
+
+func runLicenseCreate(ctx context.Context, opts *AdminOptions, label, expires string, asJSON bool) error {
+	exp, err := parseExpiry(expires)
+	if err != nil {
+		return err
+	}
+	key, l, err := opts.admin().CreateLicense(ctx, label, exp)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		out := licenseOut(l)
+		out.Key = key
+		return writeJSONLine(opts.IO, out)
+	}
+	fmt.Fprintln(opts.IO.Out, key)
+	fmt.Fprintf(opts.IO.ErrOut, "ksn: license %d created (expires %s); the key above is shown only now\n", l.ID, expiryText(l.ExpiresAt))
+	opts.IO.Hint("on the client: ksn license activate <key>")
+	return nil
+}
+
+func expiryText(t *time.Time) string {
+	if t == nil {
+		return "never"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func runLicenseList(ctx context.Context, opts *AdminOptions, asJSON bool) error {
+	ls, err := opts.admin().ListLicenses(ctx)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		out := make([]licenseJSONOut, 0, len(ls))
+		for _, l := range ls {
+			out = append(out, licenseOut(l))
+		}
+		return writeJSONLine(opts.IO, out)
+	}
+	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATE\tCREATED\tEXPIRES\tLABEL")
+	for _, l := range ls {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", l.ID, l.State, l.CreatedAt.UTC().Format(time.RFC3339),
+			expiryText(l.ExpiresAt), term.SafeText(l.Label))
+	}
+	return tw.Flush()
+}
+
+func runLicenseRevoke(ctx context.Context, opts *AdminOptions, keyOrID string) error {
+	l, err := opts.admin().RevokeLicense(ctx, keyOrID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.Out, "license %d denylisted\n", l.ID)
+	return nil
+}
+
+func runLicenseExtend(ctx context.Context, opts *AdminOptions, keyOrID, expires string) error {
+	if expires == "" {
+		return usageError("e.g. --expires 30d, or never", "--expires is required")
+	}
+	exp, err := parseExpiry(expires)
+	if err != nil {
+		return err
+	}
+	l, err := opts.admin().ExtendLicense(ctx, keyOrID, exp)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.Out, "license %d expires %s\n", l.ID, expiryText(l.ExpiresAt))
+	if l.State == server.LicenseDenylisted {
+		opts.IO.Warnf("license %d is denylisted; a new expiry does not lift that", l.ID)
+	}
+	return nil
+}

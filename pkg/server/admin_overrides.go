@@ -1,0 +1,137 @@
+package server
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/checksum"
+	"github.com/ksnproject/ksn/pkg/exitcode"
+	"github.com/ksnproject/ksn/pkg/reputation"
+)
+
+// ErrNotHexDigest reports a digest argument that is not hexadecimal. The
+// error wrapping it quotes the argument with %q; a command that prints to
+// a terminal may quote it its own way.
+var ErrNotHexDigest = errors.New("not a hex digest")
+
+// Override is an operator's verdict on one file digest, as the operator
+// gives it: Digest in hex, Algorithm ("" decides by length), Verdict by
+// name (reputation.ParseVerdict).
+type Override struct {
+	Digest, Algorithm, Verdict string
+	ThreatName, Category       string
+}
+
+// Pinned is an override as stored.
+type Pinned struct {
+	Algorithm checksum.Algorithm
+	Digest    []byte
+	Verdict   reputation.Verdict
+}
+
+// parseDigest decodes a hex digest and decides its algorithm: the one
+// named, else by length (SHA-256 for 64 characters: feeds publish SHA-256
+// far more often than BLAKE3).
+func parseDigest(s, algorithm string) (checksum.Algorithm, []byte, error) {
+	b, err := hex.DecodeString(strings.TrimSpace(s))
+	if err != nil {
+		return "", nil, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("%q is %w", s, ErrNotHexDigest)}
+	}
+	var alg checksum.Algorithm
+	if algorithm != "" {
+		if alg, err = checksum.ParseAlgorithm(algorithm); err != nil {
+			return "", nil, usage("", "--algorithm: %v", err)
+		}
+	} else {
+		switch len(b) {
+		case 32:
+			alg = checksum.SHA256
+		case 20:
+			alg = checksum.SHA1
+		case 16:
+			alg = checksum.MD5
+		default:
+			return "", nil, usage("", "a digest of %d hex characters is neither SHA-256 (64), SHA-1 (40) nor MD5 (32)", 2*len(b))
+		}
+	}
+	if len(b) != alg.Size() {
+		return "", nil, usage("", "a %s digest has %d hex characters, not %d", alg, 2*alg.Size(), 2*len(b))
+	}
+	return alg, b, nil
+}
+
+// SetOverride pins a verdict on a digest, replacing an earlier override of
+// it. It wins over every feed, also in the answers of running servers.
+func (a *Admin) SetOverride(ctx context.Context, o Override) (Pinned, error) {
+	alg, b, err := parseDigest(o.Digest, o.Algorithm)
+	if err != nil {
+		return Pinned{}, err
+	}
+	v, err := reputation.ParseVerdict(o.Verdict)
+	if err != nil {
+		return Pinned{}, usage("", "%v", err)
+	}
+	db, err := a.open(ctx)
+	if err != nil {
+		return Pinned{}, err
+	}
+	defer db.Close()
+	if err := db.SetOverride(ctx, reputation.FileIndicator{
+		Algorithm: alg, Digest: b, Size: -1, Verdict: v, ThreatName: o.ThreatName, Category: o.Category,
+	}); err != nil {
+		return Pinned{}, err
+	}
+	return Pinned{Algorithm: alg, Digest: b, Verdict: v}, nil
+}
+
+// UnsetOverride removes the override of a digest (in hex; algorithm as
+// for Override), so that the feeds' verdicts apply again. A digest without
+// one is a usage error.
+func (a *Admin) UnsetOverride(ctx context.Context, digest, algorithm string) (Pinned, error) {
+	alg, b, err := parseDigest(digest, algorithm)
+	if err != nil {
+		return Pinned{}, err
+	}
+	db, err := a.open(ctx)
+	if err != nil {
+		return Pinned{}, err
+	}
+	defer db.Close()
+	if err := db.UnsetOverride(ctx, alg, b); err != nil {
+		return Pinned{}, notFound(err, "")
+	}
+	return Pinned{Algorithm: alg, Digest: b}, nil
+}
+
+// Restrict switches file reputation off service-wide for d from now and
+// returns until when: servers answer file lookups with 503 restricted and
+// a Retry-After meanwhile, and clients keep their local verdicts.
+func (a *Admin) Restrict(ctx context.Context, d time.Duration) (time.Time, error) {
+	if d <= 0 {
+		return time.Time{}, usage("to lift a restriction: ksn admin restrict off", "--for must be more than 0")
+	}
+	db, err := a.open(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	defer db.Close()
+	until := a.now().Add(d)
+	if err := db.SetRestriction(ctx, until); err != nil {
+		return time.Time{}, err
+	}
+	return until, nil
+}
+
+// LiftRestriction switches file reputation back on.
+func (a *Admin) LiftRestriction(ctx context.Context) error {
+	db, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.SetRestriction(ctx, time.Time{})
+}

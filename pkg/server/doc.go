@@ -1,0 +1,21 @@
+// Package server is ksn's reputation server and its operator's side.
+//
+// The server (New, Config) is the /v1 HTTP API of DESIGN §6 over a server
+// database (pkg/store): it authenticates license keys, limits each
+// license's rate, honours the operator's file-reputation switch, checks and
+// stores submissions, and logs and counts requests without recording who
+// sent what: no keys, no bodies, no client addresses. Retention purges the
+// sealed records of ended half-years on a schedule.
+//
+// The operator's side is Run, all of `ksn serve` (opening the database,
+// its key-encryption key, TLS, listening, the purge schedule, a graceful
+// stop), and Admin, all of `ksn admin` (licenses, verdict overrides, the
+// restriction, purge, verify, stats). They tell the command what happened
+// through values and callbacks, and return errors that carry their exit
+// code (pkg/exitcode), so that the commands only parse flags and render.
+//
+// It shares with the client only the wire types (pkg/api) and the
+// statement (pkg/statement): it imports neither pkg/participation,
+// pkg/client nor pkg/cli, and nothing of the terminal (pkg/term, cobra,
+// lipgloss). imports_test.go holds it to that.
+package server

@@ -1,0 +1,251 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/exitcode"
+	"github.com/ksnproject/ksn/pkg/statement"
+	"github.com/ksnproject/ksn/pkg/store"
+)
+
+// shutdownGrace is how long a stopping server lets requests in flight
+// finish before it closes their connections.
+const shutdownGrace = 10 * time.Second
+
+// RunOptions are what Run needs: `ksn serve`'s flags, parsed, and the
+// callbacks through which the command tells the operator what happens.
+type RunOptions struct {
+	Listen  string // host:port; port 0 picks a free one
+	DB      string // the server database's path
+	TLSCert string // PEM files; both or neither
+	TLSKey  string
+	// Rate, Burst and MinPrevalence are those of Config.
+	Rate          float64
+	Burst         int
+	MinPrevalence int
+	// StatementFile, when set, is served and stored (see LoadStatement).
+	StatementFile string
+	// AddrFile, when set, receives the server's URL and a newline once it
+	// listens, for scripts that listen on port 0.
+	AddrFile string
+	// KEK is where the key-encryption key comes from; the default file
+	// beside the database is made on the first start.
+	KEK KEKSource
+	// PurgeGrace is how long after a half-year ends it is purged.
+	PurgeGrace time.Duration
+	// Now is the clock of the server and its purges; nil means time.Now.
+	Now func() time.Time
+	// Logger receives the request log and the purges; nil discards them.
+	Logger *slog.Logger
+	// Warn hears what the operator should fix but does not stop the
+	// server (a key file others may read, clear text off loopback).
+	Warn func(msg string)
+	// Listening is told, once the server listens and before it serves,
+	// where it listens and with which key.
+	Listening func(Listening)
+}
+
+// Listening is what Run tells once it listens.
+type Listening struct {
+	URL        string // scheme://host:port
+	DB         string // the database's absolute path
+	KEKFile    string // the key-encryption key file in use
+	KEKCreated bool   // whether this start made that file
+}
+
+// Run is `ksn serve`: it opens the database, binds it to its key-encryption
+// key, listens, purges at start and hourly, and serves until ctx ends, then
+// lets the requests in flight finish (up to shutdownGrace). Its errors
+// carry their exit code: usage for what the operator must fix before a
+// start, service error for a server that stopped by itself.
+func Run(ctx context.Context, o RunOptions) error {
+	var tlsCfg *tls.Config
+	if o.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.TLSCert, o.TLSKey)
+		if err != nil {
+			return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot load the TLS certificate: %w", err)}
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+
+	db, err := store.OpenServer(ctx, o.DB)
+	if err != nil {
+		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the server database: %w", err)}
+	}
+	defer db.Close()
+
+	st, err := LoadStatement(ctx, db, o.StatementFile)
+	if err != nil {
+		return err
+	}
+
+	kc := o.KEK.resolve(db.Path())
+	kek, kekCreated, err := loadKEK(ctx, o.Warn, db, kc, true)
+	if err != nil {
+		return err
+	}
+	if err := db.UnlockSubmissions(ctx, kek); err != nil {
+		return wrongKEK(err, kc, db.Path())
+	}
+
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	handler := New(Config{
+		Store:         db,
+		Statement:     st,
+		Rate:          o.Rate,
+		Burst:         o.Burst,
+		Logger:        logger,
+		Now:           o.Now,
+		MinPrevalence: o.MinPrevalence,
+	})
+
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot listen on %s: %w", o.Listen, err)}
+	}
+	scheme := "http"
+	if tlsCfg != nil {
+		scheme = "https"
+		ln = tls.NewListener(ln, tlsCfg)
+	} else if !isLoopback(ln.Addr()) {
+		warnf(o.Warn, "listening on %s without TLS: license keys and submissions cross the network in clear; give --tls-cert and --tls-key", ln.Addr())
+	}
+
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		// Above the server's own request timeout (DefaultRequestTimeout),
+		// so that a slow handler gets a problem answer rather than a cut
+		// connection.
+		ReadTimeout:    time.Minute,
+		WriteTimeout:   time.Minute,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+		// The server's own logger, so that the http package's complaints
+		// (TLS handshakes, ...) do not go to the global log unformatted,
+		// with client addresses removed: they name the client
+		// ("TLS handshake error from 192.0.2.1:5678"), and DESIGN §3
+		// promises that participants' addresses are not collected.
+		ErrorLog: log.New(addrRedactor{logger}, "", 0),
+	}
+	url := fmt.Sprintf("%s://%s", scheme, ln.Addr())
+	if o.Listening != nil {
+		o.Listening(Listening{URL: url, DB: db.Path(), KEKFile: kc.Path, KEKCreated: kekCreated})
+	}
+	if o.AddrFile != "" {
+		if err := writeAddrFile(o.AddrFile, url); err != nil {
+			ln.Close()
+			return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("--addr-file: %w", err)}
+		}
+	}
+
+	// The retention schedule: a purge now, then hourly; it ends, before
+	// the database closes, with the server.
+	rctx, stopRetention := context.WithCancel(ctx)
+	retained := make(chan struct{})
+	go func() {
+		defer close(retained)
+		(&Retention{Store: db, Grace: o.PurgeGrace, Now: o.Now, Logger: logger}).Run(rctx)
+	}()
+	defer func() { stopRetention(); <-retained }()
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return &exitcode.Error{Code: exitcode.ServiceError, Err: fmt.Errorf("server stopped: %w", err)}
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return &exitcode.Error{Code: exitcode.ServiceError, Err: fmt.Errorf("shutdown: %w", err)}
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return &exitcode.Error{Code: exitcode.ServiceError, Err: fmt.Errorf("server stopped: %w", err)}
+	}
+	return nil
+}
+
+// writeAddrFile writes url and a newline to path whole, then renames it
+// into place: a reader polling for the file never sees half a URL.
+func writeAddrFile(path, url string) error {
+	tmp := path + ".tmp"
+	err := os.WriteFile(tmp, []byte(url+"\n"), 0o644)
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	return err
+}
+
+// statementStore is where a server keeps the statement it serves.
+type statementStore interface {
+	SetStatement(ctx context.Context, text string) error
+	Statement(ctx context.Context) (text string, ok bool, err error)
+}
+
+// LoadStatement decides the statement to serve: the one in file when given
+// (which is then stored, so that a restart without it keeps serving it),
+// else the one stored, else the built-in one.
+func LoadStatement(ctx context.Context, db statementStore, file string) (statement.Statement, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return statement.Statement{}, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("--statement: %w", err)}
+		}
+		if len(b) == 0 {
+			return statement.Statement{}, exitcode.New(exitcode.Usage, "--statement: %s is empty", file)
+		}
+		if err := db.SetStatement(ctx, string(b)); err != nil {
+			return statement.Statement{}, err
+		}
+		return statement.New("", string(b), "server"), nil
+	}
+	text, ok, err := db.Statement(ctx)
+	if err != nil {
+		return statement.Statement{}, err
+	}
+	if ok {
+		return statement.New("", text, "server"), nil
+	}
+	return statement.Builtin(), nil
+}
+
+// clientAddr matches an IPv4 or bracketed IPv6 address with a port, as
+// net/http prints a connection's remote address.
+var clientAddr = regexp.MustCompile(`\b\d{1,3}(?:\.\d{1,3}){3}:\d+\b|\[[0-9A-Fa-f:.%a-zA-Z]+\]:\d+`)
+
+// addrRedactor is the writer behind http.Server.ErrorLog: it removes client
+// addresses and passes the message to the server's logger.
+type addrRedactor struct{ log *slog.Logger }
+
+// Write logs one message of the http package as a warning, without
+// addresses.
+func (a addrRedactor) Write(p []byte) (int, error) {
+	msg := clientAddr.ReplaceAllString(strings.TrimRight(string(p), "\n"), "[client]")
+	a.log.Warn(msg)
+	return len(p), nil
+}
+
+// isLoopback reports whether addr is a loopback address, where traffic
+// never leaves the machine. An unspecified address (0.0.0.0, ::) is not.
+func isLoopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}

@@ -1,0 +1,63 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrNoKEK reports an operation on sealed submissions before
+// UnlockSubmissions or UseKEK gave the database its key-encryption key.
+var ErrNoKEK = errors.New("no key-encryption key: submissions cannot be sealed or read")
+
+// ErrWrongKEK reports a key-encryption key other than the one this
+// database's data keys are wrapped by. A *KEKMismatchError wraps it.
+var ErrWrongKEK = errors.New("the key-encryption key is not the one this database's submissions are sealed with")
+
+// KEKMismatchError says which key the database expects and which it was
+// given, by fingerprint (the start of seal.CheckValue).
+type KEKMismatchError struct {
+	Want, Got string
+}
+
+// Error says which key was expected and which given.
+func (e *KEKMismatchError) Error() string {
+	return fmt.Sprintf("%v (the database expects key %s, this one is %s)", ErrWrongKEK, e.Want, e.Got)
+}
+
+// Is makes errors.Is(err, ErrWrongKEK) hold for a *KEKMismatchError.
+func (e *KEKMismatchError) Is(target error) bool { return target == ErrWrongKEK }
+
+// ErrPurged reports a record received in a half-year whose key was already
+// destroyed: the server's clock is behind the purge that ran.
+var ErrPurged = errors.New("half-year already purged")
+
+// ErrKeyMissing reports sealed records whose half-year's data key is gone
+// although no purge destroyed it: the database was damaged or edited.
+var ErrKeyMissing = errors.New("the data key is missing (the database was damaged or edited; restore it, or purge that half-year)")
+
+// PurgedHalfYear says what a purge destroyed of one half-year.
+type PurgedHalfYear struct {
+	HalfYear        string
+	PurgedAt        time.Time
+	Records         int64 // sealed records deleted
+	ParticipantRows int64 // (participant, object) rows deleted
+}
+
+// PurgeResult is what one Purge did.
+type PurgeResult struct {
+	Purged []PurgedHalfYear
+	// Checkpointed is false when a reader kept the WAL checkpoint from
+	// completing: the destroyed pages may then linger in the -wal file
+	// until the next checkpoint.
+	Checkpointed bool
+}
+
+// SealedHalfYear counts the sealed records of one half-year, and (after
+// VerifySealed) how many opened.
+type SealedHalfYear struct {
+	HalfYear string
+	Records  int64
+	HasKey   bool
+	Opened   int64 // VerifySealed only
+}

@@ -1,0 +1,138 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/api"
+	"github.com/ksnproject/ksn/pkg/halfyear"
+	"github.com/ksnproject/ksn/pkg/seal"
+)
+
+// StoreSubmissions seals and stores a batch that participant (its code for
+// the half-year) sent, received at at, in one transaction, and updates the
+// aggregates of the new records. accepted are new records, duplicates ids
+// already stored (or repeated within the batch), which change nothing, so
+// that a client may resend a batch after any failure. A malformed id or
+// participant fails the whole batch before anything is stored.
+func (s *Server) StoreSubmissions(ctx context.Context, participant string, subs []Submission, at time.Time) (accepted, duplicates int, err error) {
+	fail := func(err error) (int, int, error) { return 0, 0, fmt.Errorf("store submissions: %w", err) }
+	part, err := ParseParticipant(participant)
+	if err != nil {
+		return fail(err)
+	}
+	ids := make([][]byte, len(subs))
+	for i, sub := range subs {
+		if ids[i], err = ParseRecordID(sub.Record.ID); err != nil {
+			return fail(err)
+		}
+	}
+	if len(subs) == 0 {
+		return 0, 0, nil
+	}
+	at = at.UTC()
+	label := halfyear.Of(at).String()
+	nonces := make([]byte, seal.NonceSize*len(subs))
+	if _, err := rand.Read(nonces); err != nil {
+		return fail(err)
+	}
+
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fail(explainWrite(err))
+	}
+	defer tx.Rollback()
+	dk, err := s.dataKeyFor(ctx, tx, label, at)
+	if err != nil {
+		return fail(err)
+	}
+
+	// Seal every record, then insert them many rows to a statement (a
+	// statement costs more than a row), learning from RETURNING which ids
+	// were new.
+	rows := make([]any, 0, 3*len(subs))
+	var aad, pt []byte
+	for i, sub := range subs {
+		pt = appendPlaintext(pt[:0], sub.Record)
+		aad = append(append(aad[:0], ids[i]...), label...)
+		sealed := dk.sealer.SealWithNonce(make([]byte, 0, len(pt)+seal.Overhead), [seal.NonceSize]byte(nonces[i*seal.NonceSize:]), aad, pt)
+		rows = append(rows, ids[i], label, sealed)
+	}
+	inserted := make(map[string]bool, len(subs))
+	err = insertRows(ctx, tx, `INSERT INTO sealed_submissions (id, half_year, sealed) VALUES `, 3, rows,
+		` ON CONFLICT (id) DO NOTHING RETURNING id`, func(r *sql.Rows) error {
+			var id []byte
+			err := r.Scan(&id)
+			inserted[string(id)] = true
+			return err
+		})
+	if err != nil {
+		return fail(explainWrite(err))
+	}
+	agg := newBatchAggregates(at)
+	for i, sub := range subs {
+		if !inserted[string(ids[i])] {
+			duplicates++
+			continue
+		}
+		delete(inserted, string(ids[i])) // a second copy in the batch is a duplicate
+		accepted++
+		agg.add(sub)
+	}
+	if err := agg.writeParticipants(ctx, tx, label, dk.dedup, part); err != nil {
+		return fail(err)
+	}
+	if err := agg.write(ctx, tx); err != nil {
+		return fail(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fail(explainWrite(err))
+	}
+	return accepted, duplicates, nil
+}
+
+// rowsPerStatement bounds the rows of one multi-row INSERT (SQLite allows
+// 32,766 parameters to a statement).
+const rowsPerStatement = 250
+
+// insertRows runs head + "(?, ...), (?, ...)" + tail for the rows in args
+// (cols values each), rowsPerStatement rows at a time; with a RETURNING
+// tail, fn sees every row returned.
+func insertRows(ctx context.Context, tx *sql.Tx, head string, cols int, args []any, tail string, fn func(*sql.Rows) error) error {
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	for len(args) > 0 {
+		n := min(len(args)/cols, rowsPerStatement)
+		chunk := args[:n*cols]
+		args = args[n*cols:]
+		q := head + strings.TrimSuffix(strings.Repeat(tuple+", ", n), ", ") + tail
+		if fn == nil {
+			if _, err := tx.ExecContext(ctx, q, chunk...); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := eachRow(ctx, tx, q, chunk, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendPlaintext appends what is sealed of a record: the record as JSON,
+// as encoding/json would write api.Record (the body as received).
+func appendPlaintext(b []byte, r api.Record) []byte {
+	b = append(b, `{"id":`...)
+	b = strconv.AppendQuote(b, r.ID)
+	b = append(b, `,"kind":`...)
+	b = strconv.AppendQuote(b, r.Kind)
+	b = append(b, `,"created_at":"`...)
+	b = r.CreatedAt.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","body":`...)
+	b = append(b, r.Body...)
+	return append(b, '}')
+}

@@ -1,0 +1,70 @@
+package store
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ksnproject/ksn/pkg/api"
+)
+
+// Submission is one record to store, with the facts its aggregates are
+// computed from. The caller (pkg/server) parsed and checked the body
+// strictly; exactly one of File, URL and System is set, as Record.Kind says.
+type Submission struct {
+	Record api.Record
+	File   *FileFacts
+	URL    *URLFacts
+	System *SystemFacts
+}
+
+// FileFacts are what the aggregates keep of a file record.
+type FileFacts struct {
+	SHA256 [32]byte
+	Size   int64
+	HashMS float64
+}
+
+// URLFacts are what the aggregates keep of a link record.
+type URLFacts struct {
+	// Key is the SHA-256 of the redacted URL's host and path ("host/path").
+	Key     [32]byte
+	CheckMS float64
+}
+
+// SystemFacts are a system record's fields, as sent; the aggregates keep
+// them in classes (see SystemCount).
+type SystemFacts struct {
+	OS, OSVersion, Arch, KSNVersion string
+	CPUs, MemoryGiB                 int
+}
+
+// Kinds of object in object_stats.
+const (
+	ObjectFile = "file"
+	ObjectURL  = "url"
+)
+
+// ParseParticipant checks a participant code: 32 lower-case hex characters.
+func ParseParticipant(p string) ([]byte, error) {
+	b, err := hex.DecodeString(p)
+	if err != nil || len(b) != 16 || strings.ToLower(p) != p {
+		return nil, errors.New("participant is not 32 lower-case hex characters")
+	}
+	return b, nil
+}
+
+// ParseRecordID decodes a submission record id: 32 lower-case hex
+// characters (128 random bits). Upper case is refused so that one record
+// has exactly one spelling of its id.
+func ParseRecordID(id string) ([]byte, error) {
+	if len(id) != 32 || strings.ToLower(id) != id {
+		return nil, fmt.Errorf("record id %q is not 32 lower-case hex characters", id)
+	}
+	b, err := hex.DecodeString(id)
+	if err != nil {
+		return nil, fmt.Errorf("record id %q is not 32 lower-case hex characters", id)
+	}
+	return b, nil
+}
