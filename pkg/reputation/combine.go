@@ -8,10 +8,11 @@ import (
 
 // Disagreement is a source's answer that lost to a more trusted one: shown
 // beside the verdict, it changes neither the verdict nor the exit code.
+// Its JSON form is the "disagreements" entry of ksn's --json outputs.
 type Disagreement struct {
-	Source     string
-	Verdict    Verdict
-	ThreatName string
+	Source     string  `json:"source"`
+	Verdict    Verdict `json:"verdict"`
+	ThreatName string  `json:"threat,omitempty"`
 }
 
 // Combine merges what several sources said about one object into its

@@ -396,3 +396,19 @@ func asciiLower(s string) string {
 	}
 	return s
 }
+
+// Removed lists what canonicalisation dropped from the input, by the
+// names ksn url --json gives them: "userinfo", "port", "fragment".
+func (c Canonical) Removed() []string {
+	parts := []string{}
+	if c.HadUserinfo {
+		parts = append(parts, "userinfo")
+	}
+	if c.Port != "" {
+		parts = append(parts, "port")
+	}
+	if c.HadFragment {
+		parts = append(parts, "fragment")
+	}
+	return parts
+}
