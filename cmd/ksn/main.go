@@ -30,9 +30,14 @@ func run() int {
 		OpenStore: cli.DefaultOpenStore,
 		Version:   version(),
 	}
-	err := cli.NewRootCmd(f).ExecuteContext(ctx)
+	err := cli.Execute(ctx, cli.NewRootCmd(f))
 	if err == nil {
 		return 0
+	}
+	if ctx.Err() != nil {
+		// Ctrl-C: say so in words, and exit as shells expect of SIGINT.
+		f.IO.Errorf("interrupted")
+		return 130
 	}
 	var e *exitcode.Error
 	if !errors.As(err, &e) || !e.Silent {

@@ -15,6 +15,24 @@ import (
 // acceptWithoutPin is the value --accept takes when given without "=sha256".
 const acceptWithoutPin = "statement-in-force"
 
+// acceptShown is what --help shows as --accept's optional value,
+// "--accept[=SHA256]"; given as such, it means no pin.
+const acceptShown = "SHA256"
+
+// acceptFlag is --accept: a string whose optional value reads well in
+// --help and the man page.
+type acceptFlag struct{ v *string }
+
+func (a acceptFlag) String() string { return *a.v }
+func (a acceptFlag) Type() string   { return "sha256" }
+func (a acceptFlag) Set(s string) error {
+	if s == acceptShown {
+		s = acceptWithoutPin
+	}
+	*a.v = s
+	return nil
+}
+
 // OptinOptions are `ksn optin`'s flags.
 type OptinOptions struct {
 	Accept string // "", acceptWithoutPin, or a SHA-256 the statement must have
@@ -53,8 +71,8 @@ At the basic level only lookups are made and nothing collected is sent.`,
 			return runOptin(cmd.Context(), f, opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Accept, "accept", "", "accept without being asked; with `=SHA256`, only that exact statement")
-	cmd.Flags().Lookup("accept").NoOptDefVal = acceptWithoutPin
+	cmd.Flags().Var(acceptFlag{&opts.Accept}, "accept", "accept without being asked; with ``=SHA256, only that exact statement")
+	cmd.Flags().Lookup("accept").NoOptDefVal = acceptShown
 	cmd.Flags().StringVar(&level, "level", string(network.Extended), "basic (lookups only) or extended (lookups and statistics)")
 	_ = cmd.RegisterFlagCompletionFunc("level", cobra.FixedCompletions([]string{"basic", "extended"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -117,7 +135,7 @@ func runOptin(ctx context.Context, f *Factory, opts *OptinOptions) error {
 	}
 	fmt.Fprintf(f.IO.Out, "Participating at the %s level since %s (statement %s).\n", a.Decision.Level, formatTime(a.Decision.At), st.ID)
 	if a.Stale > 0 {
-		fmt.Fprintf(f.IO.Out, "%d records older than %s were dropped, not sent.\n", a.Stale, maxAgeText)
+		fmt.Fprintf(f.IO.Out, "%s older than %s dropped, not sent.\n", plural(a.Stale, "record"), maxAgeText)
 	}
 	if a.Sent > 0 {
 		fmt.Fprintf(f.IO.Out, "Sent %s to %s.\n", plural(a.Sent, "collected record"), endpoint)
@@ -138,7 +156,7 @@ func backlogSentence(stats network.OutboxStats, level network.Level, maxAge time
 	case stats.Records == 0:
 		return "No records were collected on this machine before; nothing is waiting to be sent."
 	case level == network.Basic:
-		return fmt.Sprintf("%d records collected on this machine stay local: the basic level sends lookups only.", stats.Records)
+		return fmt.Sprintf("%s collected on this machine stay local: the basic level sends lookups only.", plural(stats.Records, "record"))
 	}
 	s := fmt.Sprintf("If you accept, the %s collected on this machine since %s will be sent", plural(int(stats.Records), "record"), formatTime(stats.Oldest))
 	if endpoint == "" {
@@ -168,9 +186,9 @@ func afterOptinSentence(stats network.OutboxStats, level network.Level, endpoint
 	case level == network.Basic:
 		return fmt.Sprintf("%d collected records stay local (basic level); 'ksn queue clear' deletes them.", stats.Records)
 	case endpoint == "":
-		return fmt.Sprintf("%d records wait in the outbox and will be sent once an endpoint is set ('ksn config set endpoint URL').", stats.Records)
+		return fmt.Sprintf("%s in the outbox will be sent once an endpoint is set ('ksn config set endpoint URL').", plural(stats.Records, "record"))
 	}
-	return fmt.Sprintf("%d records wait in the outbox to be sent to %s.", stats.Records, endpoint)
+	return fmt.Sprintf("%s in the outbox will be sent to %s.", plural(stats.Records, "record"), endpoint)
 }
 
 // NewCmdOptout builds `ksn optout`.
@@ -217,7 +235,7 @@ func runOptout(ctx context.Context, f *Factory, purge bool) error {
 		return err
 	}
 	if stats.Records > 0 {
-		fmt.Fprintf(f.IO.Out, "%d records stay in the local outbox ('ksn queue' shows them, 'ksn optout --purge' or 'ksn queue clear' deletes them).\n", stats.Records)
+		fmt.Fprintf(f.IO.Out, "%s stay in the local outbox ('ksn queue' shows them, 'ksn optout --purge' or 'ksn queue clear' deletes them).\n", plural(stats.Records, "record"))
 	}
 	return nil
 }
