@@ -35,6 +35,7 @@ func (a acceptFlag) Set(s string) error {
 
 // OptinOptions are `ksn optin`'s flags.
 type OptinOptions struct {
+	JSON   bool
 	Accept string // "", acceptWithoutPin, or a SHA-256 the statement must have
 	Level  network.Level
 }
@@ -68,11 +69,15 @@ At the basic level only lookups are made and nothing collected is sent.`,
 				return usageError("use --level basic or --level extended", "--level: %v", err)
 			}
 			opts.Level = l
+			if opts.JSON && opts.Accept == "" {
+				return usageError("ksn optin --accept --json", "--json needs --accept: the statement cannot be shown and asked about in JSON")
+			}
 			return runOptin(cmd.Context(), f, opts)
 		},
 	}
 	cmd.Flags().Var(acceptFlag{&opts.Accept}, "accept", "accept without being asked; with ``=SHA256, only that exact statement")
 	cmd.Flags().Lookup("accept").NoOptDefVal = acceptShown
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the decision and what was sent as JSON (needs --accept)")
 	cmd.Flags().StringVar(&level, "level", string(network.Extended), "basic (lookups only) or extended (lookups and statistics)")
 	_ = cmd.RegisterFlagCompletionFunc("level", cobra.FixedCompletions([]string{"basic", "extended"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -132,6 +137,14 @@ func runOptin(ctx context.Context, f *Factory, opts *OptinOptions) error {
 	a, err := c.Accept(ctx, st, opts.Level, terminal)
 	if err != nil {
 		return err
+	}
+	if opts.JSON {
+		out := decisionOut{Decision: decisionOf(&a.Decision), Participating: a.Now.Participating, Reason: a.Now.Reason,
+			Sent: a.Sent, Dropped: a.Stale, Outbox: a.Outbox.Records}
+		if a.SendErr != nil {
+			out.SendError = a.SendErr.Error()
+		}
+		return writeJSONLine(f.IO, out)
 	}
 	fmt.Fprintf(f.IO.Out, "Participating at the %s level since %s (statement %s).\n", a.Decision.Level, formatTime(a.Decision.At), st.ID)
 	if a.Stale > 0 {
@@ -193,7 +206,7 @@ func afterOptinSentence(stats network.OutboxStats, level network.Level, endpoint
 
 // NewCmdOptout builds `ksn optout`.
 func NewCmdOptout(f *Factory) *cobra.Command {
-	var purge bool
+	var purge, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "optout",
 		Short: "Stop participating, at once (works offline)",
@@ -202,14 +215,27 @@ network and writes nothing but the decision. With --purge the records
 collected locally are deleted too.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runOptout(orBackground(cmd.Context()), f, purge)
+			return runOptout(orBackground(cmd.Context()), f, purge, asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&purge, "purge", false, "also delete the local outbox")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the decision recorded as JSON")
 	return cmd
 }
 
-func runOptout(ctx context.Context, f *Factory, purge bool) error {
+// decisionOut is what optin --json and optout --json print.
+type decisionOut struct {
+	Decision      *decisionJSON `json:"decision"`
+	Participating bool          `json:"participating"`
+	Reason        string        `json:"reason,omitempty"`  // why not, when not
+	Sent          int           `json:"sent,omitempty"`    // collected records delivered at once
+	Dropped       int           `json:"dropped,omitempty"` // past outbox.max_age, not sent
+	Purged        int           `json:"purged,omitempty"`  // optout --purge
+	Outbox        int           `json:"outbox"`            // records left in the outbox
+	SendError     string        `json:"send_error,omitempty"`
+}
+
+func runOptout(ctx context.Context, f *Factory, purge, asJSON bool) error {
 	c, err := f.LoadConsent(ctx)
 	if err != nil {
 		return err
@@ -224,6 +250,13 @@ func runOptout(ctx context.Context, f *Factory, purge bool) error {
 	d, purged, err := c.Optout(ctx, purge)
 	if err != nil {
 		return err
+	}
+	if asJSON {
+		stats, err := c.OutboxStats(ctx)
+		if err != nil {
+			return err
+		}
+		return writeJSONLine(f.IO, decisionOut{Decision: decisionOf(&d), Purged: purged, Outbox: stats.Records})
 	}
 	fmt.Fprintf(f.IO.Out, "Not participating since %s: nothing is sent.\n", formatTime(d.At))
 	if purge {

@@ -109,6 +109,15 @@ func runStatus(ctx context.Context, f *Factory, asJSON bool) error {
 	return &exitcode.Error{Code: r.Code, Err: fmt.Errorf("%s: %s", r.Reason, r.Detail), Hint: r.Hint}
 }
 
+// decisionOf is a decision in the JSON schema; nil for none.
+func decisionOf(d *network.Decision) *decisionJSON {
+	if d == nil {
+		return nil
+	}
+	return &decisionJSON{Seq: d.Seq, At: d.At.UTC(), Accepted: d.Accepted, Level: string(d.Level),
+		StatementID: d.StatementID, StatementSHA256: d.StatementSHA256, Via: string(d.Via), Version: d.Version}
+}
+
 // statusOut is the report in the documented JSON schema.
 func statusOut(c *network.Consent, r network.Report) statusJSON {
 	var s statusJSON
@@ -116,10 +125,7 @@ func statusOut(c *network.Consent, r network.Report) statusJSON {
 	s.Participation.State, s.Participation.Level = string(st.State), string(st.Level)
 	s.Participation.Participating, s.Participation.Reason, s.Participation.DecidedBy = st.Participating, st.Reason, st.DecidedBy
 	s.Participation.StateFile = r.StateFile
-	if d := st.Decision; d != nil {
-		s.Participation.Decision = &decisionJSON{Seq: d.Seq, At: d.At.UTC(), Accepted: d.Accepted, Level: string(d.Level),
-			StatementID: d.StatementID, StatementSHA256: d.StatementSHA256, Via: string(d.Via), Version: d.Version}
-	}
+	s.Participation.Decision = decisionOf(st.Decision)
 	s.Statement.ID, s.Statement.SHA256, s.Statement.Source = r.Statement.ID, r.Statement.SHA256, r.Statement.Source
 	s.Statement.Accepted, s.Statement.Since = r.Statement.Accepted, r.Statement.AcceptedAt
 	s.Outbox = queueSummary(c, r.Outbox)

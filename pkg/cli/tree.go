@@ -2,29 +2,92 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
+
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 
+	"github.com/ksnproject/ksn/pkg/untrusted"
+
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/spf13/cobra"
 )
 
-// Execute runs the command tree and returns its error in ksn's form: every
-// error carries an exit code, and the ones cobra makes (a missing
-// argument, a required flag) say it in ksn's words with the usage line as
-// the hint.
-func Execute(ctx context.Context, root *cobra.Command) error {
+// Main runs ksn with the factory's streams and returns the exit code. A
+// failure is printed on standard error as "ksn: what: why" and a hint
+// line, or, when the command was asked for --json, as one JSON object
+// with a machine-readable code (errorJSON). Ctrl-C exits 130.
+func Main(ctx context.Context, f *Factory) int {
+	cmd, err := Execute(ctx, NewRootCmd(f))
+	if err == nil {
+		return 0
+	}
+	if ctx.Err() != nil {
+		// Ctrl-C: say so in words, and exit as shells expect of SIGINT.
+		f.IO.Errorf("interrupted")
+		return 130
+	}
+	var e *exitcode.Error
+	errors.As(err, &e)
+	code := exitcode.Of(err)
+	switch {
+	case e != nil && e.Silent:
+	case wantsJSON(cmd):
+		b, _ := json.Marshal(errorJSON{Error: errorBody{Code: exitcode.Name(code), ExitCode: int(code),
+			Message: untrusted.Text(err.Error(), 0), Hint: hintOf(e)}})
+		fmt.Fprintf(f.IO.ErrOut, "%s\n", b)
+	default:
+		f.IO.Errorf("%v", err)
+		f.IO.Hint(hintOf(e))
+	}
+	return int(code)
+}
+
+// errorJSON is what a command run with --json prints on standard error
+// when it fails (README, "Errors in JSON").
+type errorJSON struct {
+	Error errorBody `json:"error"`
+}
+
+type errorBody struct {
+	Code     string `json:"code"` // e.g. "usage", "offline", "rate-limited"
+	ExitCode int    `json:"exit_code"`
+	Message  string `json:"message"`
+	Hint     string `json:"hint,omitempty"`
+}
+
+func hintOf(e *exitcode.Error) string {
+	if e == nil {
+		return ""
+	}
+	return e.Hint
+}
+
+// wantsJSON reports whether the command that ran was given --json.
+func wantsJSON(cmd *cobra.Command) bool {
+	if cmd == nil {
+		return false
+	}
+	fl := cmd.Flags().Lookup("json")
+	return fl != nil && fl.Changed && fl.Value.String() == "true"
+}
+
+// Execute runs the command tree and returns the command that ran and its
+// error in ksn's form: every error carries an exit code, and the ones
+// cobra makes (a missing argument, a required flag) say it in ksn's words
+// with the usage line as the hint.
+func Execute(ctx context.Context, root *cobra.Command) (*cobra.Command, error) {
 	cmd, err := root.ExecuteContextC(ctx)
 	var ec *exitcode.Error
 	if err == nil || errors.As(err, &ec) {
-		return err
+		return cmd, err
 	}
 	if cmd == nil {
 		cmd = root
 	}
-	return &exitcode.Error{Code: exitcode.Usage, Err: errors.New(cobraMessage(cmd, err.Error())),
+	return cmd, &exitcode.Error{Code: exitcode.Usage, Err: errors.New(cobraMessage(cmd, err.Error())),
 		Hint: "usage: " + cmd.UseLine() + " (see '" + cmd.CommandPath() + " --help')"}
 }
 
