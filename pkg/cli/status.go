@@ -140,7 +140,9 @@ func statusOut(c *network.Consent, r network.Report) statusJSON {
 
 func printStatus(f *Factory, r network.Report, s *statusJSON) {
 	sty := f.IO.Styles()
-	row := func(label, value string) { fmt.Fprintf(f.IO.Out, "%-14s %s\n", sty.Bold.Render(label), value) }
+	// Padded before it is styled: padding counts bytes, and colour codes
+	// are bytes a terminal does not show.
+	row := func(label, value string) { fmt.Fprintf(f.IO.Out, "%s %s\n", sty.Bold.Render(fmt.Sprintf("%-14s", label)), value) }
 	state := network.DescribeState(r.Status)
 	if r.Status.DecidedBy != "" && r.Status.DecidedBy != "decision" {
 		state += " (decided by " + r.Status.DecidedBy + ")"
@@ -158,7 +160,7 @@ func printStatus(f *Factory, r network.Report, s *statusJSON) {
 	if s.Participation.StateFile != "" {
 		row("Decisions", s.Participation.StateFile)
 	}
-	row("Outbox", fmt.Sprintf("%d records, %d dropped when full, %d too old", s.Outbox.Records, s.Outbox.DroppedFull, s.Outbox.DroppedAge))
+	row("Outbox", fmt.Sprintf("%s, %d dropped when full, %d too old", plural(s.Outbox.Records, "record"), s.Outbox.DroppedFull, s.Outbox.DroppedAge))
 	endpoint := s.Endpoint
 	if endpoint == "" {
 		endpoint = "none"

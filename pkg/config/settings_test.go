@@ -199,7 +199,7 @@ max_age = "30d"
 
 func TestTypedAccessors(t *testing.T) {
 	p := testPaths(t)
-	writeConfig(t, p, "timeout = \"1d12h\"\n[outbox]\nmax_records = 0\n")
+	writeConfig(t, p, "timeout = \"1d12h\"\n[outbox]\nmax_records = 7\n")
 	s := mustLoad(t, p, map[string]string{"KSN_OUTBOX_MAX_AGE": "1.5h"})
 	if d := s.Duration("timeout"); d != 36*time.Hour {
 		t.Errorf("timeout = %v", d)
@@ -207,7 +207,7 @@ func TestTypedAccessors(t *testing.T) {
 	if d := s.Duration("outbox.max_age"); d != 90*time.Minute {
 		t.Errorf("outbox.max_age = %v", d)
 	}
-	if n := s.Int("outbox.max_records"); n != 0 {
+	if n := s.Int("outbox.max_records"); n != 7 {
 		t.Errorf("outbox.max_records = %d", n)
 	}
 	for _, f := range []func(){

@@ -67,6 +67,9 @@ func (k Key) parse(raw string) (parsed, error) {
 		if err != nil {
 			return parsed{}, &badValue{strconv.Quote(raw), "is too large"}
 		}
+		if n == 0 && k.positive {
+			return parsed{}, &badValue{strconv.Quote(raw), "must be more than 0 (0 would mean no bound at all)"}
+		}
 		return parsed{text: strconv.Itoa(n), n: n}, nil
 	case KindBool:
 		switch strings.ToLower(s) {
@@ -97,6 +100,9 @@ func (k Key) fromTOML(raw any) (parsed, error) {
 		}
 		if int64(int(n)) != n {
 			return parsed{}, &badValue{tomlText(raw), "is too large"}
+		}
+		if n == 0 && k.positive {
+			return parsed{}, &badValue{tomlText(raw), "must be more than 0 (0 would mean no bound at all)"}
 		}
 		return parsed{text: strconv.FormatInt(n, 10), n: int(n)}, nil
 	case KindBool:

@@ -106,8 +106,10 @@ func (c *Consent) probe(ctx context.Context, r *Report) Connection {
 	if errors.As(err, &ce) {
 		rememberBackoff(paths, waitLookups, endpoint, ce, time.Now())
 		msg := ce.Message
-		if msg == "" && ce.Detail == client.DetailProtocol && ce.Err != nil {
-			msg = ce.Err.Error() // what the server got wrong
+		if msg == "" && (ce.Detail == client.DetailProtocol || ce.Detail == client.DetailTLS) {
+			// What the server got wrong, or why its certificate was
+			// refused (the x509 reason).
+			msg = strings.TrimPrefix(ce.Error(), string(ce.Reason)+": ")
 		}
 		return Connection{Reason: string(ce.Reason), Detail: ce.Detail + messageSuffix(msg), Hint: ce.Hint(), Code: ce.ExitCode()}
 	}
