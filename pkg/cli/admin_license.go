@@ -86,38 +86,19 @@ who runs 'ksn license activate <key>'.`,
 	return cmd
 }
 
-// licenseJSONOut is the documented schema of `ksn admin license` JSON
-// output. Key is only ever set by create.
-type licenseJSONOut struct {
-	ID        int64      `json:"id"`
-	Key       string     `json:"key,omitempty"`
-	Label     string     `json:"label"`
-	State     string     `json:"state"`
-	CreatedAt time.Time  `json:"created_at"`
-	ExpiresAt *time.Time `json:"expires_at"`
-	RevokedAt *time.Time `json:"revoked_at,omitempty"`
-}
-
-func licenseOut(l server.LicenseStatus) licenseJSONOut {
-	return licenseJSONOut{ID: l.ID, Label: l.Label, State: l.State, CreatedAt: l.CreatedAt,
-		ExpiresAt: l.ExpiresAt, RevokedAt: l.RevokedAt}
-}
-
 func runLicenseCreate(ctx context.Context, opts *AdminOptions, label, expires string, asJSON bool) error {
 	exp, err := parseExpiry(expires)
 	if err != nil {
 		return err
 	}
-	key, l, err := opts.admin().CreateLicense(ctx, label, exp)
+	l, err := opts.admin().CreateLicense(ctx, label, exp)
 	if err != nil {
 		return err
 	}
 	if asJSON {
-		out := licenseOut(l)
-		out.Key = key
-		return writeJSONLine(opts.IO, out)
+		return writeJSONLine(opts.IO, l)
 	}
-	fmt.Fprintln(opts.IO.Out, key)
+	fmt.Fprintln(opts.IO.Out, l.Key)
 	fmt.Fprintf(opts.IO.ErrOut, "ksn: license %d created (expires %s); the key above is shown only now\n", l.ID, expiryText(l.ExpiresAt))
 	opts.IO.Hint("on the client: ksn license activate <key>")
 	return nil
@@ -136,11 +117,7 @@ func runLicenseList(ctx context.Context, opts *AdminOptions, asJSON bool) error 
 		return err
 	}
 	if asJSON {
-		out := make([]licenseJSONOut, 0, len(ls))
-		for _, l := range ls {
-			out = append(out, licenseOut(l))
-		}
-		return writeJSONLine(opts.IO, out)
+		return writeJSONLine(opts.IO, ls)
 	}
 	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tCREATED\tEXPIRES\tLABEL")

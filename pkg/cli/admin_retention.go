@@ -78,51 +78,24 @@ at start and hourly; this command does it now. It needs no key.`,
 	return cmd
 }
 
-// purgeJSON is the documented schema of `ksn admin purge --json`.
-type purgeJSON struct {
-	Purged       []purgedJSON `json:"purged"`
-	Checkpointed bool         `json:"checkpointed"`
-	Kept         []sealedJSON `json:"kept"`
-}
-
-type purgedJSON struct {
-	HalfYear        string    `json:"half_year"`
-	Records         int64     `json:"records"`
-	ParticipantRows int64     `json:"participant_rows"`
-	PurgedAt        time.Time `json:"purged_at"`
-}
-
-type sealedJSON struct {
-	HalfYear   string    `json:"half_year"`
-	Records    int64     `json:"records"`
-	PurgeAfter time.Time `json:"purge_after"`
-}
-
 func runAdminPurge(ctx context.Context, opts *AdminOptions, grace time.Duration, asJSON bool) error {
 	res, err := opts.admin().Purge(ctx, grace)
 	if err != nil {
 		return err
 	}
-	out := purgeJSON{Purged: []purgedJSON{}, Checkpointed: res.Checkpointed, Kept: []sealedJSON{}}
-	for _, p := range res.Purged {
-		out.Purged = append(out.Purged, purgedJSON{p.HalfYear, p.Records, p.ParticipantRows, p.PurgedAt})
-	}
-	for _, k := range res.Kept {
-		out.Kept = append(out.Kept, sealedJSON(k))
-	}
 	if asJSON {
-		return writeJSONLine(opts.IO, out)
+		return writeJSONLine(opts.IO, res)
 	}
-	for _, p := range out.Purged {
+	for _, p := range res.Purged {
 		fmt.Fprintf(opts.IO.Out, "%s: data key destroyed, %d sealed records deleted\n", p.HalfYear, p.Records)
 	}
-	if len(out.Purged) == 0 {
+	if len(res.Purged) == 0 {
 		fmt.Fprintln(opts.IO.Out, "nothing to purge")
 	}
-	for _, k := range out.Kept {
+	for _, k := range res.Kept {
 		fmt.Fprintf(opts.IO.Out, "%s: %d sealed records kept until %s\n", k.HalfYear, k.Records, k.PurgeAfter.Format(time.RFC3339))
 	}
-	if len(out.Purged) > 0 && !res.Checkpointed {
+	if len(res.Purged) > 0 && !res.Checkpointed {
 		opts.IO.Warnf("a reader kept the WAL checkpoint from completing; the destroyed pages leave the -wal file at the next checkpoint")
 	}
 	return nil
@@ -150,42 +123,26 @@ not open.`,
 	return cmd
 }
 
-// verifyJSON is the documented schema of `ksn admin verify --json`.
-type verifyJSON struct {
-	HalfYears []verifiedJSON `json:"half_years"`
-	OK        bool           `json:"ok"`
-}
-
-type verifiedJSON struct {
-	HalfYear string `json:"half_year"`
-	Records  int64  `json:"records"`
-	Opened   int64  `json:"opened"`
-}
-
 func runAdminVerify(ctx context.Context, opts *AdminOptions, kekFile string, asJSON bool) error {
 	rep, err := opts.admin().Verify(ctx, server.ChooseKEK(kekFile, opts.Env))
 	if err != nil {
 		return err
 	}
-	out := verifyJSON{HalfYears: []verifiedJSON{}, OK: rep.OK}
-	for _, c := range rep.HalfYears {
-		out.HalfYears = append(out.HalfYears, verifiedJSON{c.HalfYear, c.Records, c.Opened})
-	}
 	if asJSON {
-		if err := writeJSONLine(opts.IO, out); err != nil {
+		if err := writeJSONLine(opts.IO, rep); err != nil {
 			return err
 		}
 	} else {
 		tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "HALF-YEAR\tRECORDS\tOPEN")
-		for _, h := range out.HalfYears {
+		for _, h := range rep.HalfYears {
 			fmt.Fprintf(tw, "%s\t%d\t%d\n", h.HalfYear, h.Records, h.Opened)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
 	}
-	if !out.OK {
+	if !rep.OK {
 		return exitcode.New(exitcode.ServiceError, "some sealed records do not open with %s: they are damaged", rep.KEKFile)
 	}
 	if !asJSON {

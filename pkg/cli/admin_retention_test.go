@@ -75,13 +75,13 @@ func TestAdminPurgeAndStats(t *testing.T) {
 	storeFiles(t, db, cliPartB, time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC), 3, 1)
 	storeFiles(t, db, cliPartA, time.Date(2026, 9, 1, 10, 0, 0, 0, time.UTC), 4, 1)
 
-	stats := func() statsJSON {
+	stats := func() server.StatsReport {
 		t.Helper()
 		if err := runAdminStats(ctx, opts, true, statsOptions{Days: 0, Top: 5}); err != nil {
 			t.Fatal(err)
 		}
 		out, _ := take()
-		var st statsJSON
+		var st server.StatsReport
 		if err := json.Unmarshal([]byte(out), &st); err != nil {
 			t.Fatalf("%q: %v", out, err)
 		}
@@ -92,7 +92,7 @@ func TestAdminPurgeAndStats(t *testing.T) {
 		t.Fatalf("stats before %+v", before)
 	}
 	top := before.Aggregates.TopObjects
-	if len(top) != 2 || top[0].Participants != 3 || top[0].Object != fmt.Sprintf("%x", [32]byte{1}) || top[0].Reports != 3 {
+	if len(top) != 2 || top[0].Participants != 3 || fmt.Sprintf("%x", top[0].Object) != fmt.Sprintf("%x", [32]byte{1}) || top[0].Reports != 3 {
 		t.Errorf("top objects %+v", top)
 	}
 	if sc := before.Aggregates.ScanTime; len(sc) != 1 || sc[0].Class != "<64KiB" || sc[0].Records != 4 || sc[0].MeanMS != 0.5 {
@@ -111,7 +111,7 @@ func TestAdminPurgeAndStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _ := take()
-	var pj purgeJSON
+	var pj server.PurgeReport
 	if err := json.Unmarshal([]byte(out), &pj); err != nil {
 		t.Fatal(err)
 	}

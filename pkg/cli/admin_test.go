@@ -12,6 +12,7 @@ import (
 
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/reputation"
+	"github.com/ksnproject/ksn/pkg/server"
 	"github.com/ksnproject/ksn/pkg/store"
 	"github.com/ksnproject/ksn/pkg/term"
 )
@@ -65,7 +66,7 @@ func TestAdminLicense(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _ = take()
-	var created licenseJSONOut
+	var created server.LicenseStatus
 	if err := json.Unmarshal([]byte(out), &created); err != nil || created.ID != 2 || created.Key == "" || created.ExpiresAt != nil || created.State != "valid" {
 		t.Fatalf("create --json: %q (%v)", out, err)
 	}
@@ -86,7 +87,7 @@ func TestAdminLicense(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _ = take()
-	var list []licenseJSONOut
+	var list []server.LicenseStatus
 	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 2 || list[0].Key != "" || list[1].Key != "" {
 		t.Fatalf("list --json: %q (%v)", out, err)
 	}
@@ -306,8 +307,8 @@ func TestAdminStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _ = take()
-	var st statsJSON
-	if err := json.Unmarshal([]byte(out), &st); err != nil || st.Licenses != 1 || st.Indicators["baseline"] != 2 || st.Links["baseline"] != 10 || st.RestrictedUntil == nil {
+	var st server.StatsReport
+	if err := json.Unmarshal([]byte(out), &st); err != nil || st.Licenses != 1 || st.Indicators["baseline"] != 2 || st.Links["baseline"] != 10 || st.Restricted == nil {
 		t.Errorf("stats --json %q (%v)", out, err)
 	}
 }

@@ -32,31 +32,41 @@ func (e Expiry) at(now time.Time) *time.Time {
 	return &t
 }
 
-// LicenseStatus is a license as the database holds it (never its key),
-// with its state at the admin's clock.
+// LicenseStatus is a license as the database holds it, with its state at
+// the admin's clock. Its JSON form is the documented schema of `ksn admin
+// license create/list --json` (field order included).
 type LicenseStatus struct {
-	store.License
-	State string // LicenseValid, LicenseExpired or LicenseDenylisted
+	ID int64 `json:"id"`
+	// Key is set by CreateLicense only: it exists nowhere else, the
+	// database stores only its SHA-256.
+	Key       string     `json:"key,omitempty"`
+	Label     string     `json:"label"`
+	State     string     `json:"state"` // LicenseValid, LicenseExpired or LicenseDenylisted
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at"`           // nil: never
+	RevokedAt *time.Time `json:"revoked_at,omitempty"` // nil: not denylisted
 }
 
 func statusAt(l store.License, now time.Time) LicenseStatus {
-	return LicenseStatus{License: l, State: l.State(now)}
+	return LicenseStatus{ID: l.ID, Label: l.Label, State: l.State(now), CreatedAt: l.CreatedAt,
+		ExpiresAt: l.ExpiresAt, RevokedAt: l.RevokedAt}
 }
 
-// CreateLicense makes a license with a new random key and returns the key,
-// which exists nowhere else: the database stores only its SHA-256.
-func (a *Admin) CreateLicense(ctx context.Context, label string, e Expiry) (key string, l LicenseStatus, err error) {
+// CreateLicense makes a license with a new random key, returned in Key.
+func (a *Admin) CreateLicense(ctx context.Context, label string, e Expiry) (LicenseStatus, error) {
 	now := a.now()
 	db, err := a.open(ctx)
 	if err != nil {
-		return "", LicenseStatus{}, err
+		return LicenseStatus{}, err
 	}
 	defer db.Close()
 	key, created, err := db.CreateLicense(ctx, label, e.at(now))
 	if err != nil {
-		return "", LicenseStatus{}, err
+		return LicenseStatus{}, err
 	}
-	return key, statusAt(created, now), nil
+	l := statusAt(created, now)
+	l.Key = key
+	return l, nil
 }
 
 // ListLicenses returns every license, oldest first.
@@ -71,7 +81,7 @@ func (a *Admin) ListLicenses(ctx context.Context) ([]LicenseStatus, error) {
 		return nil, err
 	}
 	now := a.now()
-	out := make([]LicenseStatus, 0, len(ls))
+	out := make([]LicenseStatus, 0, len(ls)) // [] in JSON when there are none
 	for _, l := range ls {
 		out = append(out, statusAt(l, now))
 	}

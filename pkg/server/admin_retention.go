@@ -26,17 +26,18 @@ func Keygen(path string) error {
 	return nil
 }
 
-// PurgeReport says what Purge destroyed, and what it kept until when.
+// PurgeReport says what Purge destroyed, and what it kept until when. Its
+// JSON form is the documented schema of `ksn admin purge --json`.
 type PurgeReport struct {
 	store.PurgeResult
-	Kept []KeptHalfYear // oldest first
+	Kept []KeptHalfYear `json:"kept"` // oldest first
 }
 
 // KeptHalfYear is a half-year whose sealed records are still held.
 type KeptHalfYear struct {
-	HalfYear   string
-	Records    int64
-	PurgeAfter time.Time // when it becomes due for the purge
+	HalfYear   string    `json:"half_year"`
+	Records    int64     `json:"records"`
+	PurgeAfter time.Time `json:"purge_after"` // when it becomes due for the purge
 }
 
 // Purge destroys now every half-year that ended more than grace ago, as a
@@ -56,7 +57,8 @@ func (a *Admin) Purge(ctx context.Context, grace time.Duration) (PurgeReport, er
 	if err != nil {
 		return PurgeReport{}, err
 	}
-	rep := PurgeReport{PurgeResult: res}
+	rep := PurgeReport{PurgeResult: res, Kept: []KeptHalfYear{}}
+	rep.Purged = nonNil(rep.Purged)
 	for _, h := range held {
 		rep.Kept = append(rep.Kept, KeptHalfYear{h.HalfYear, h.Records, purgeAfter(h.HalfYear, grace)})
 	}
@@ -73,11 +75,12 @@ func purgeAfter(label string, grace time.Duration) time.Time {
 }
 
 // VerifyReport counts, per half-year, the sealed records and how many the
-// key opened.
+// key opened. Its JSON form is the documented schema of `ksn admin verify
+// --json`.
 type VerifyReport struct {
-	HalfYears []store.SealedHalfYear // oldest first
-	OK        bool                   // every record opened
-	KEKFile   string                 // the key file used
+	HalfYears []store.SealedHalfYear `json:"half_years"` // oldest first
+	OK        bool                   `json:"ok"`         // every record opened
+	KEKFile   string                 `json:"-"`          // the key file used
 }
 
 // Verify opens every sealed submission with the key-encryption key from
@@ -103,7 +106,7 @@ func (a *Admin) Verify(ctx context.Context, kek KEKSource) (VerifyReport, error)
 	if err != nil {
 		return VerifyReport{}, err
 	}
-	rep := VerifyReport{HalfYears: counts, OK: true, KEKFile: kc.Path}
+	rep := VerifyReport{HalfYears: nonNil(counts), OK: true, KEKFile: kc.Path}
 	for _, c := range counts {
 		if c.Opened != c.Records {
 			rep.OK = false

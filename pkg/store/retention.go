@@ -36,28 +36,30 @@ var ErrPurged = errors.New("half-year already purged")
 // although no purge destroyed it: the database was damaged or edited.
 var ErrKeyMissing = errors.New("the data key is missing (the database was damaged or edited; restore it, or purge that half-year)")
 
-// PurgedHalfYear says what a purge destroyed of one half-year.
+// PurgedHalfYear says what a purge destroyed of one half-year. Its JSON
+// form is part of `ksn admin purge --json` and `ksn admin stats --json`.
 type PurgedHalfYear struct {
-	HalfYear        string
-	PurgedAt        time.Time
-	Records         int64 // sealed records deleted
-	ParticipantRows int64 // (participant, object) rows deleted
+	HalfYear        string    `json:"half_year"`
+	Records         int64     `json:"records"`          // sealed records deleted
+	ParticipantRows int64     `json:"participant_rows"` // (participant, object) rows deleted
+	PurgedAt        time.Time `json:"purged_at"`
 }
 
 // PurgeResult is what one Purge did.
 type PurgeResult struct {
-	Purged []PurgedHalfYear
+	Purged []PurgedHalfYear `json:"purged"`
 	// Checkpointed is false when a reader kept the WAL checkpoint from
 	// completing: the destroyed pages may then linger in the -wal file
 	// until the next checkpoint.
-	Checkpointed bool
+	Checkpointed bool `json:"checkpointed"`
 }
 
 // SealedHalfYear counts the sealed records of one half-year, and (after
-// VerifySealed) how many opened.
+// VerifySealed) how many opened. Its JSON form is part of `ksn admin
+// verify --json`.
 type SealedHalfYear struct {
-	HalfYear string
-	Records  int64
-	HasKey   bool
-	Opened   int64 // VerifySealed only
+	HalfYear string `json:"half_year"`
+	Records  int64  `json:"records"`
+	HasKey   bool   `json:"-"`
+	Opened   int64  `json:"opened"` // VerifySealed only
 }
