@@ -82,6 +82,7 @@ func TestScripts(t *testing.T) {
 			"record-proxy":   cmdRecordProxy,
 			"tls-cert":       cmdTLSCert,
 			"hostile-server": cmdHostileServer,
+			"submit-codes":   cmdSubmitCodes,
 		},
 	})
 }

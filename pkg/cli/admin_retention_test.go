@@ -31,7 +31,7 @@ func storeFiles(t *testing.T, db *store.Server, participant string, at time.Time
 			File:   &store.FileFacts{SHA256: sha, Size: 10, HashMS: 0.5},
 		})
 	}
-	if _, _, err := db.StoreSubmissions(context.Background(), participant, subs, at); err != nil {
+	if _, _, err := db.StoreSubmissions(context.Background(), store.Sender{License: int64(participant[0]), Seats: 1, Participant: participant}, subs, at); err != nil {
 		t.Fatal(err)
 	}
 }

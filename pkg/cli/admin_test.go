@@ -45,7 +45,7 @@ func TestAdminLicense(t *testing.T) {
 	ctx := context.Background()
 	opts, _, take := adminFixture(t)
 
-	if err := runLicenseCreate(ctx, opts, "build farm", "90d", false); err != nil {
+	if err := runLicenseCreate(ctx, opts, "build farm", "90d", 1, false); err != nil {
 		t.Fatal(err)
 	}
 	out, errOut := take()
@@ -62,16 +62,16 @@ func TestAdminLicense(t *testing.T) {
 		t.Fatalf("the printed key does not open its license: %+v, %v", l, err)
 	}
 
-	if err := runLicenseCreate(ctx, opts, "", "", true); err != nil {
+	if err := runLicenseCreate(ctx, opts, "", "", 3, true); err != nil {
 		t.Fatal(err)
 	}
 	out, _ = take()
 	var created server.LicenseStatus
-	if err := json.Unmarshal([]byte(out), &created); err != nil || created.ID != 2 || created.Key == "" || created.ExpiresAt != nil || created.State != "valid" {
+	if err := json.Unmarshal([]byte(out), &created); err != nil || created.ID != 2 || created.Key == "" || created.ExpiresAt != nil || created.State != "valid" || created.Seats != 3 {
 		t.Fatalf("create --json: %q (%v)", out, err)
 	}
 
-	if err := runLicenseCreate(ctx, opts, "", "soon", false); exitcode.Of(err) != exitcode.Usage {
+	if err := runLicenseCreate(ctx, opts, "", "soon", 1, false); exitcode.Of(err) != exitcode.Usage {
 		t.Errorf("--expires soon: err %v, want a usage error", err)
 	}
 
@@ -279,6 +279,17 @@ func TestAdminCommandTree(t *testing.T) {
 	if err := run("license", "list", "--json"); err != nil || !strings.Contains(out.String(), `"id":1`) {
 		t.Fatalf("list --json: %v %q", err, out)
 	}
+	if err := run("license", "seats", "1", "4"); err != nil || out.String() != "license 1 has 4 seats\n" {
+		t.Fatalf("seats: %v %q", err, out)
+	}
+	if err := run("license", "list"); err != nil || !strings.Contains(out.String(), "SEATS") || !strings.Contains(out.String(), "  4  ") {
+		t.Fatalf("list: %v %q", err, out)
+	}
+	for _, bad := range [][]string{{"license", "seats", "1", "0"}, {"license", "create", "--seats", "0"}} {
+		if err := run(bad...); exitcode.Of(err) != exitcode.Usage {
+			t.Errorf("%v: %v, want a usage error", bad, err)
+		}
+	}
 	if err := run("license", "revoke", strconv.Itoa(1)); err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +298,7 @@ func TestAdminCommandTree(t *testing.T) {
 func TestAdminStats(t *testing.T) {
 	ctx := context.Background()
 	opts, _, take := adminFixture(t)
-	if err := runLicenseCreate(ctx, opts, "", "", false); err != nil {
+	if err := runLicenseCreate(ctx, opts, "", "", 1, false); err != nil {
 		t.Fatal(err)
 	}
 	if err := runRestrictFiles(ctx, opts, "1h"); err != nil {

@@ -45,15 +45,31 @@ type LicenseStatus struct {
 	CreatedAt time.Time  `json:"created_at"`
 	ExpiresAt *time.Time `json:"expires_at"`           // nil: never
 	RevokedAt *time.Time `json:"revoked_at,omitempty"` // nil: not denylisted
+	// Seats is how many installations of the license count toward
+	// prevalence per half-year (store.License.Seats).
+	Seats int `json:"seats"`
 }
 
 func statusAt(l store.License, now time.Time) LicenseStatus {
 	return LicenseStatus{ID: l.ID, Label: l.Label, State: l.State(now), CreatedAt: l.CreatedAt,
-		ExpiresAt: l.ExpiresAt, RevokedAt: l.RevokedAt}
+		ExpiresAt: l.ExpiresAt, RevokedAt: l.RevokedAt, Seats: l.Seats}
 }
 
-// CreateLicense makes a license with a new random key, returned in Key.
-func (a *Admin) CreateLicense(ctx context.Context, label string, e Expiry) (LicenseStatus, error) {
+// checkSeats refuses a number of seats the database would not take; 0
+// means the default, one.
+func checkSeats(seats int) error {
+	if seats < 0 || seats > store.MaxSeats {
+		return usage("e.g. --seats 5, one per installation the license is for", "--seats: %d is not between 1 and %d", seats, store.MaxSeats)
+	}
+	return nil
+}
+
+// CreateLicense makes a license with a new random key, returned in Key,
+// for seats installations (0: one).
+func (a *Admin) CreateLicense(ctx context.Context, label string, e Expiry, seats int) (LicenseStatus, error) {
+	if err := checkSeats(seats); err != nil {
+		return LicenseStatus{}, err
+	}
 	now := a.now()
 	db, err := a.open(ctx)
 	if err != nil {
@@ -64,9 +80,36 @@ func (a *Admin) CreateLicense(ctx context.Context, label string, e Expiry) (Lice
 	if err != nil {
 		return LicenseStatus{}, err
 	}
+	// Nobody holds the key before this returns: a moment with one seat
+	// counts nothing.
+	if seats > 1 {
+		if created, err = db.SetLicenseSeats(ctx, key, seats); err != nil {
+			return LicenseStatus{}, err
+		}
+	}
 	l := statusAt(created, now)
 	l.Key = key
 	return l, nil
+}
+
+// SetSeats sets how many installations of a license, by key or id, count
+// toward prevalence per half-year. Codes already counted in the current
+// half-year stay counted when it is lowered.
+func (a *Admin) SetSeats(ctx context.Context, keyOrID string, seats int) (LicenseStatus, error) {
+	if err := checkSeats(seats); err != nil || seats == 0 {
+		return LicenseStatus{}, usage("e.g. ksn admin license seats 3 5", "seats: %d is not between 1 and %d", seats, store.MaxSeats)
+	}
+	now := a.now()
+	db, err := a.open(ctx)
+	if err != nil {
+		return LicenseStatus{}, err
+	}
+	defer db.Close()
+	l, err := db.SetLicenseSeats(ctx, keyOrID, seats)
+	if err != nil {
+		return LicenseStatus{}, notFound(err, "see 'ksn admin license list'")
+	}
+	return statusAt(l, now), nil
 }
 
 // ListLicenses returns every license, oldest first.

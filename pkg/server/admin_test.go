@@ -24,7 +24,7 @@ func newAdmin(t *testing.T) *Admin {
 func TestAdminLicenses(t *testing.T) {
 	ctx := context.Background()
 	a := newAdmin(t)
-	l, err := a.CreateLicense(ctx, "team", Expiry{In: 90 * 24 * time.Hour})
+	l, err := a.CreateLicense(ctx, "team", Expiry{In: 90 * 24 * time.Hour}, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,15 +33,26 @@ func TestAdminLicenses(t *testing.T) {
 	if !strings.HasPrefix(key, LicenseKeyPrefix) || l.State != LicenseValid || l.ExpiresAt == nil || !l.ExpiresAt.Equal(want) {
 		t.Fatalf("created %q %+v; want an expiry of %v, to the second", key, l, want)
 	}
-	if never, err := a.CreateLicense(ctx, "", Expiry{Never: true}); err != nil || never.ExpiresAt != nil {
+	if never, err := a.CreateLicense(ctx, "", Expiry{Never: true}, 0); err != nil || never.ExpiresAt != nil {
 		t.Fatalf("never: %+v, %v", never, err)
 	}
-	if now, err := a.CreateLicense(ctx, "", Expiry{}); err != nil || now.State != LicenseExpired {
+	if now, err := a.CreateLicense(ctx, "", Expiry{}, 0); err != nil || now.State != LicenseExpired {
 		t.Fatalf("an expiry of 0 expires at once: %+v, %v", now, err)
 	}
 	ls, err := a.ListLicenses(ctx)
-	if err != nil || len(ls) != 3 || ls[0].Label != "team" {
+	if err != nil || len(ls) != 3 || ls[0].Label != "team" || ls[0].Seats != 4 || ls[1].Seats != 1 {
 		t.Fatalf("list: %+v, %v", ls, err)
+	}
+	if l, err := a.SetSeats(ctx, "2", 7); err != nil || l.Seats != 7 || l.ID != 2 {
+		t.Fatalf("seats: %+v, %v", l, err)
+	}
+	for _, n := range []int{0, -1, 2_000_000} {
+		if _, err := a.SetSeats(ctx, "2", n); exitcode.Of(err) != exitcode.Usage {
+			t.Errorf("seats %d: %v, want a usage error", n, err)
+		}
+	}
+	if _, err := a.CreateLicense(ctx, "", Expiry{Never: true}, -3); exitcode.Of(err) != exitcode.Usage {
+		t.Errorf("create with -3 seats: %v, want a usage error", err)
 	}
 
 	if _, err := a.RevokeLicense(ctx, key); err != nil {

@@ -191,7 +191,8 @@ func (s *Server) handleSubmissions(w http.ResponseWriter, r *http.Request, lic s
 		}
 		subs[i] = sub
 	}
-	accepted, dups, err := s.cfg.Store.StoreSubmissions(r.Context(), batch.Participant, subs, s.now())
+	accepted, dups, err := s.cfg.Store.StoreSubmissions(r.Context(),
+		store.Sender{License: lic.ID, Seats: lic.Seats, Participant: batch.Participant}, subs, s.now())
 	if err != nil {
 		s.storeFailed(w, r, err)
 		return

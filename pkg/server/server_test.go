@@ -76,7 +76,12 @@ func newFixture(t *testing.T, mod func(*Config)) *fixture {
 	if err := db.UnlockSubmissions(ctx, seal.Key{42}); err != nil {
 		t.Fatal(err)
 	}
-	key, lic, err := db.CreateLicense(ctx, "test", nil)
+	key, _, err := db.CreateLicense(ctx, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Seats for the several test installations some tests send from.
+	lic, err := db.SetLicenseSeats(ctx, key, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,9 +21,13 @@ type ServerStore interface {
 	// LicenseByKey finds the license of a key; unknown keys wrap ErrNotFound.
 	LicenseByKey(ctx context.Context, key string) (License, error)
 	// StoreSubmissions seals and stores records idempotently by id, received
-	// at the given time from a participant (its code for the half-year),
-	// and updates the aggregates.
-	StoreSubmissions(ctx context.Context, participant string, subs []Submission, at time.Time) (accepted, duplicates int, err error)
+	// at the given time from a sender (its license and its participant
+	// code for the half-year), and updates the aggregates. Per half-year,
+	// a license's first Sender.Seats distinct codes count as participants
+	// of the objects they report; further codes' records are stored and
+	// counted as reports only. What links a license to its codes is keyed
+	// by the half-year's data key and deleted with the half-year.
+	StoreSubmissions(ctx context.Context, from Sender, subs []Submission, at time.Time) (accepted, duplicates int, err error)
 	// ObjectStats returns the aggregates of objects, for prevalence.
 	ObjectStats(ctx context.Context, kind string, objects [][]byte) (map[string]ObjectStat, error)
 	// Restriction returns until when file reputation is switched off.
@@ -44,6 +48,9 @@ type ServerAdmin interface {
 	ListLicenses(ctx context.Context) ([]License, error)
 	RevokeLicense(ctx context.Context, keyOrID string) (License, error)
 	ExtendLicense(ctx context.Context, keyOrID string, expires *time.Time) (License, error)
+	// SetLicenseSeats sets License.Seats (1 to MaxSeats) of the license a
+	// key or id names; CreateLicense makes licenses of one seat.
+	SetLicenseSeats(ctx context.Context, keyOrID string, seats int) (License, error)
 
 	SetOverride(ctx context.Context, ind reputation.FileIndicator) error
 	UnsetOverride(ctx context.Context, alg checksum.Algorithm, digest []byte) error

@@ -58,6 +58,8 @@ func (s *Server) heldHalfYears(ctx context.Context) ([]halfyear.Label, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT half_year FROM submission_keys
 UNION SELECT DISTINCT half_year FROM sealed_submissions
 UNION SELECT DISTINCT half_year FROM submission_participants
+UNION SELECT DISTINCT half_year FROM license_seats
+UNION SELECT DISTINCT half_year FROM seated_codes
 ORDER BY 1`)
 	if err != nil {
 		return nil, err
@@ -101,6 +103,11 @@ func (s *Server) purgeHalfYear(ctx context.Context, conn *sql.Conn, label string
 	}
 	if p.ParticipantRows, err = r.RowsAffected(); err != nil {
 		return p, err
+	}
+	for _, table := range []string{"license_seats", "seated_codes"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE half_year = ?`, label); err != nil {
+			return p, explainWrite(err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO purged_half_years (half_year, purged_at, records, participant_rows) VALUES (?, ?, ?, ?)
 ON CONFLICT (half_year) DO UPDATE SET purged_at = excluded.purged_at,

@@ -29,6 +29,16 @@ const (
 	partC = "cccccccccccccccccccccccccccccccc"
 )
 
+// sender makes each test participant the one installation of a license
+// of its own, so that seats never cap what a test counts.
+func sender(participant string) Sender {
+	var lic int64 = 1
+	if participant != "" {
+		lic = int64(participant[0])
+	}
+	return Sender{License: lic, Seats: 1, Participant: participant}
+}
+
 // openSealed opens a fresh database and gives it testKEK.
 func openSealed(t testing.TB) *Server {
 	t.Helper()
@@ -84,7 +94,7 @@ func countRows(t *testing.T, s *Server, table string) int {
 
 func store(t *testing.T, s *Server, participant string, at time.Time, subs ...Submission) {
 	t.Helper()
-	acc, dup, err := s.StoreSubmissions(context.Background(), participant, subs, at)
+	acc, dup, err := s.StoreSubmissions(context.Background(), sender(participant), subs, at)
 	if err != nil || acc+dup != len(subs) {
 		t.Fatalf("StoreSubmissions: %d accepted, %d duplicates, %v", acc, dup, err)
 	}
@@ -242,7 +252,7 @@ func TestPurgeTwoHalfYears(t *testing.T) {
 	}
 	// A record "received" in a purged half-year (a clock gone back) is
 	// refused rather than sealed under a new key.
-	if _, _, err := s.StoreSubmissions(ctx, partC, []Submission{fileSub(recID(9), 9)}, jun); !errors.Is(err, ErrPurged) {
+	if _, _, err := s.StoreSubmissions(ctx, sender(partC), []Submission{fileSub(recID(9), 9)}, jun); !errors.Is(err, ErrPurged) {
 		t.Errorf("store into a purged half-year: %v, want ErrPurged", err)
 	}
 
@@ -372,7 +382,7 @@ func TestSealedAtRest(t *testing.T) {
 func TestKEKBinding(t *testing.T) {
 	ctx := context.Background()
 	s, path := openServerTemp(t)
-	if _, _, err := s.StoreSubmissions(ctx, partA, []Submission{fileSub(recID(1), 1)}, time.Now()); !errors.Is(err, ErrNoKEK) {
+	if _, _, err := s.StoreSubmissions(ctx, sender(partA), []Submission{fileSub(recID(1), 1)}, time.Now()); !errors.Is(err, ErrNoKEK) {
 		t.Errorf("store without a KEK: %v, want ErrNoKEK", err)
 	}
 	if _, ok, _ := s.KEKBound(ctx); ok {
@@ -406,7 +416,7 @@ func TestKEKBinding(t *testing.T) {
 			t.Errorf("%s with another KEK: %v", name, err)
 		}
 	}
-	if _, _, err := s2.StoreSubmissions(ctx, partA, []Submission{fileSub(recID(2), 2)}, time.Now()); !errors.Is(err, ErrNoKEK) {
+	if _, _, err := s2.StoreSubmissions(ctx, sender(partA), []Submission{fileSub(recID(2), 2)}, time.Now()); !errors.Is(err, ErrNoKEK) {
 		t.Errorf("a refused KEK still stores: %v", err)
 	}
 	if err := s2.UnlockSubmissions(ctx, testKEK); err != nil {
@@ -581,7 +591,7 @@ func TestLostDataKeyIsNotReplaced(t *testing.T) {
 	ctx := context.Background()
 	s := openSealed(t)
 	at := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
-	if _, _, err := s.StoreSubmissions(ctx, partA, []Submission{fileSub(recID(1), 1)}, at); err != nil {
+	if _, _, err := s.StoreSubmissions(ctx, sender(partA), []Submission{fileSub(recID(1), 1)}, at); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.DB().Exec(`DELETE FROM submission_keys`); err != nil {
@@ -590,7 +600,7 @@ func TestLostDataKeyIsNotReplaced(t *testing.T) {
 	s.sealing.mu.Lock()
 	s.sealing.cur = nil // as after a restart
 	s.sealing.mu.Unlock()
-	_, _, err := s.StoreSubmissions(ctx, partA, []Submission{fileSub(recID(2), 2)}, at)
+	_, _, err := s.StoreSubmissions(ctx, sender(partA), []Submission{fileSub(recID(2), 2)}, at)
 	if !errors.Is(err, ErrKeyMissing) {
 		t.Fatalf("StoreSubmissions after the key row was lost: %v, want ErrKeyMissing", err)
 	}

@@ -19,7 +19,10 @@ import (
 const settingKEKCheck = "kek_check"
 
 // Purposes of the keys derived from a data key.
-const dedupPurpose = "ksn-participant-dedup-v1"
+const (
+	dedupPurpose = "ksn-participant-dedup-v1"
+	seatsPurpose = "ksn-license-seats-v1"
+)
 
 // sealing is a database's key-encryption key and the data key of the
 // half-year last written.
@@ -35,11 +38,13 @@ type dataKey struct {
 	label   string
 	wrapped []byte
 	sealer  *seal.Sealer
-	dedup   seal.Key
+	dedup   seal.Key // of submission_participants
+	seats   seal.Key // of license_seats and seated_codes
 }
 
 func newDataKey(label string, wrapped []byte, k seal.Key) *dataKey {
-	return &dataKey{label: label, wrapped: wrapped, sealer: seal.NewSealer(k), dedup: seal.Derive(k, dedupPurpose)}
+	return &dataKey{label: label, wrapped: wrapped, sealer: seal.NewSealer(k),
+		dedup: seal.Derive(k, dedupPurpose), seats: seal.Derive(k, seatsPurpose)}
 }
 
 // UnlockSubmissions gives the database the KEK that seals submissions. The

@@ -14,15 +14,16 @@ import (
 	"github.com/ksnproject/ksn/pkg/seal"
 )
 
-// StoreSubmissions seals and stores a batch that participant (its code for
-// the half-year) sent, received at at, in one transaction, and updates the
-// aggregates of the new records. accepted are new records, duplicates ids
-// already stored (or repeated within the batch), which change nothing, so
-// that a client may resend a batch after any failure. A malformed id or
-// participant fails the whole batch before anything is stored.
-func (s *Server) StoreSubmissions(ctx context.Context, participant string, subs []Submission, at time.Time) (accepted, duplicates int, err error) {
+// StoreSubmissions seals and stores a batch that from sent, received at
+// at, in one transaction, and updates the aggregates of the new records.
+// accepted are new records, duplicates ids already stored (or repeated
+// within the batch), which change nothing, so that a client may resend a
+// batch after any failure. A malformed id or participant fails the whole
+// batch before anything is stored. The sender's records count toward
+// prevalence only while its code holds one of its license's seats.
+func (s *Server) StoreSubmissions(ctx context.Context, from Sender, subs []Submission, at time.Time) (accepted, duplicates int, err error) {
 	fail := func(err error) (int, int, error) { return 0, 0, fmt.Errorf("store submissions: %w", err) }
-	part, err := ParseParticipant(participant)
+	part, err := ParseParticipant(from.Participant)
 	if err != nil {
 		return fail(err)
 	}
@@ -84,8 +85,16 @@ func (s *Server) StoreSubmissions(ctx context.Context, participant string, subs 
 		accepted++
 		agg.add(sub)
 	}
-	if err := agg.writeParticipants(ctx, tx, label, dk.dedup, part); err != nil {
-		return fail(err)
+	if accepted > 0 {
+		seated, err := seatFor(ctx, tx, label, dk.seats, from.License, from.Seats, part)
+		if err != nil {
+			return fail(err)
+		}
+		if seated {
+			if err := agg.writeParticipants(ctx, tx, label, dk.dedup, part); err != nil {
+				return fail(err)
+			}
+		}
 	}
 	if err := agg.write(ctx, tx); err != nil {
 		return fail(err)

@@ -19,6 +19,16 @@ type Submission struct {
 	System *SystemFacts
 }
 
+// Sender is who sent a batch, as far as the aggregates need to know: the
+// license, whose participant codes count toward prevalence only up to its
+// seats, and the sending installation's participant code for the
+// half-year. Neither is stored with the records (see seatFor).
+type Sender struct {
+	License     int64  // the license's id
+	Seats       int    // License.Seats; below 1 counts as 1
+	Participant string // 32 lower-case hex characters (ParseParticipant)
+}
+
 // FileFacts are what the aggregates keep of a file record.
 type FileFacts struct {
 	SHA256 [32]byte
