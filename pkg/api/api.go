@@ -143,7 +143,12 @@ const (
 	ProblemRestricted        = "restricted"         // 503 + Retry-After: file reputation switched off service-wide
 	ProblemBadRequest        = "bad-request"        // 400
 	ProblemTooLarge          = "too-large"          // 413
-	ProblemInternal          = "internal"           // 500
+	// ProblemIDReused (422): a record id the server stored before, sent
+	// with another record (the Idempotency-Key draft's "same key,
+	// different payload"). Nothing of the batch was stored; a client
+	// resending a batch sends its records unchanged and never meets it.
+	ProblemIDReused = "id-reused"
+	ProblemInternal = "internal" // 500
 )
 
 // URLLookupRequest is the body of POST /v1/lookup/urls: 4-byte prefixes of

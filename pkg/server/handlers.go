@@ -193,6 +193,12 @@ func (s *Server) handleSubmissions(w http.ResponseWriter, r *http.Request, lic s
 	}
 	accepted, dups, err := s.cfg.Store.StoreSubmissions(r.Context(),
 		store.Sender{License: lic.ID, Seats: lic.Seats, Participant: batch.Participant}, subs, s.now())
+	var reused *store.IDReusedError
+	if errors.As(err, &reused) {
+		writeProblem(w, r, problem{Status: http.StatusUnprocessableEntity, Type: api.ProblemIDReused,
+			Detail: fmt.Sprintf("records[%d]: the id %s was already stored with a different record; nothing of the batch was stored", reused.Index, reused.ID)})
+		return
+	}
 	if err != nil {
 		s.storeFailed(w, r, err)
 		return

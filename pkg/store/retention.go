@@ -32,6 +32,26 @@ func (e *KEKMismatchError) Is(target error) bool { return target == ErrWrongKEK 
 // destroyed: the server's clock is behind the purge that ran.
 var ErrPurged = errors.New("half-year already purged")
 
+// ErrIDReused reports a record whose id was already stored with another
+// body: a client resending a record sends it unchanged, so this is a bug
+// or an attempt to pass one record off as another. A *IDReusedError
+// wraps it.
+var ErrIDReused = errors.New("a record id was already stored with a different body")
+
+// IDReusedError names the record of a batch whose id was reused.
+type IDReusedError struct {
+	Index int    // in the batch
+	ID    string // the record's id
+}
+
+// Error says which record.
+func (e *IDReusedError) Error() string {
+	return fmt.Sprintf("record %d (id %s): %v", e.Index, e.ID, ErrIDReused)
+}
+
+// Is makes errors.Is(err, ErrIDReused) hold for an *IDReusedError.
+func (e *IDReusedError) Is(target error) bool { return target == ErrIDReused }
+
 // ErrKeyMissing reports sealed records whose half-year's data key is gone
 // although no purge destroyed it: the database was damaged or edited.
 var ErrKeyMissing = errors.New("the data key is missing (the database was damaged or edited; restore it, or purge that half-year)")

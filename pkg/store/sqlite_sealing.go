@@ -22,6 +22,7 @@ const settingKEKCheck = "kek_check"
 const (
 	dedupPurpose = "ksn-participant-dedup-v1"
 	seatsPurpose = "ksn-license-seats-v1"
+	// digestPurpose: sqlite_digest.go
 )
 
 // sealing is a database's key-encryption key and the data key of the
@@ -40,11 +41,12 @@ type dataKey struct {
 	sealer  *seal.Sealer
 	dedup   seal.Key // of submission_participants
 	seats   seal.Key // of license_seats and seated_codes
+	digest  seal.Key // of sealed_submissions.digest
 }
 
 func newDataKey(label string, wrapped []byte, k seal.Key) *dataKey {
 	return &dataKey{label: label, wrapped: wrapped, sealer: seal.NewSealer(k),
-		dedup: seal.Derive(k, dedupPurpose), seats: seal.Derive(k, seatsPurpose)}
+		dedup: seal.Derive(k, dedupPurpose), seats: seal.Derive(k, seatsPurpose), digest: seal.Derive(k, digestPurpose)}
 }
 
 // UnlockSubmissions gives the database the KEK that seals submissions. The
@@ -144,6 +146,26 @@ func (s *Server) dataKeyFor(ctx context.Context, tx *sql.Tx, label string, at ti
 	s.sealing.cur = dk
 	s.sealing.mu.Unlock()
 	return dk, nil
+}
+
+// halfYearKey returns the data key of a half-year that holds records,
+// unwrapped with the KEK.
+func (s *Server) halfYearKey(ctx context.Context, tx *sql.Tx, label string) (seal.Key, error) {
+	s.sealing.mu.Lock()
+	kek := s.sealing.kek
+	s.sealing.mu.Unlock()
+	if kek == nil {
+		return seal.Key{}, ErrNoKEK
+	}
+	var wrapped []byte
+	err := tx.QueryRowContext(ctx, `SELECT wrapped FROM submission_keys WHERE half_year = ?`, label).Scan(&wrapped)
+	if errors.Is(err, sql.ErrNoRows) {
+		return seal.Key{}, fmt.Errorf("%s: %w", label, ErrKeyMissing)
+	}
+	if err != nil {
+		return seal.Key{}, err
+	}
+	return seal.Unwrap(*kek, label, wrapped)
 }
 
 // ReadSubmissions opens every sealed record, oldest half-year first, and

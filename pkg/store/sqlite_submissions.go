@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,17 +57,28 @@ func (s *Server) StoreSubmissions(ctx context.Context, from Sender, subs []Submi
 
 	// Seal every record, then insert them many rows to a statement (a
 	// statement costs more than a row), learning from RETURNING which ids
-	// were new.
-	rows := make([]any, 0, 3*len(subs))
+	// were new. An id twice in the batch must come with the same record
+	// both times.
+	rows := make([]any, 0, 4*len(subs))
+	digests := make([][]byte, len(subs))
+	first := make(map[string]int, len(subs)) // id: index of its first record
 	var aad, pt []byte
 	for i, sub := range subs {
+		digests[i] = recordDigest(dk.digest, sub.Record)
+		if j, ok := first[string(ids[i])]; ok {
+			if !hmac.Equal(digests[i], digests[j]) {
+				return fail(&IDReusedError{Index: i, ID: sub.Record.ID})
+			}
+			continue
+		}
+		first[string(ids[i])] = i
 		pt = appendPlaintext(pt[:0], sub.Record)
 		aad = append(append(aad[:0], ids[i]...), label...)
 		sealed := dk.sealer.SealWithNonce(make([]byte, 0, len(pt)+seal.Overhead), [seal.NonceSize]byte(nonces[i*seal.NonceSize:]), aad, pt)
-		rows = append(rows, ids[i], label, sealed)
+		rows = append(rows, ids[i], label, sealed, digests[i])
 	}
 	inserted := make(map[string]bool, len(subs))
-	err = insertRows(ctx, tx, `INSERT INTO sealed_submissions (id, half_year, sealed) VALUES `, 3, rows,
+	err = insertRows(ctx, tx, `INSERT INTO sealed_submissions (id, half_year, sealed, digest) VALUES `, 4, rows,
 		` ON CONFLICT (id) DO NOTHING RETURNING id`, func(r *sql.Rows) error {
 			var id []byte
 			err := r.Scan(&id)
@@ -74,6 +87,19 @@ func (s *Server) StoreSubmissions(ctx context.Context, from Sender, subs []Submi
 		})
 	if err != nil {
 		return fail(explainWrite(err))
+	}
+	// The ids the insert skipped were stored before: with this record?
+	var stored []int
+	for id, i := range first {
+		if !inserted[id] {
+			stored = append(stored, i)
+		}
+	}
+	if len(stored) > 0 {
+		slices.Sort(stored) // compared in batch order, chunk by chunk
+		if err := s.checkReused(ctx, tx, dk, subs, ids, digests, stored); err != nil {
+			return fail(err)
+		}
 	}
 	agg := newBatchAggregates(at)
 	for i, sub := range subs {

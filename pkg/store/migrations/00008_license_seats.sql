@@ -1,4 +1,6 @@
--- Seats (issue 14): one license sending under many made-up participant
+-- Issue 14, what a participant cannot do to the network.
+--
+-- Seats: one license sending under many made-up participant
 -- codes must not raise prevalence. A license has a number of seats; in
 -- each half-year, its first `seats` distinct participant codes are
 -- counted as participants, and any further code's records are stored and
@@ -34,7 +36,16 @@ CREATE TABLE seated_codes (
 -- license more with `ksn admin license seats`.
 ALTER TABLE licenses ADD COLUMN seats INTEGER NOT NULL DEFAULT 1 CHECK (seats >= 1);
 
+-- A record id sent again with another body is refused, not counted as a
+-- duplicate (the Idempotency-Key draft's rule): each sealed record keeps a
+-- keyed digest of what was received (16 bytes of HMAC-SHA256 under a key
+-- derived from its half-year's data key, so it is shredded with it), to
+-- compare without opening the record. NULL for records stored before:
+-- those are taken as duplicates, as they always were.
+ALTER TABLE sealed_submissions ADD COLUMN digest BLOB;
+
 -- +goose Down
+ALTER TABLE sealed_submissions DROP COLUMN digest;
 ALTER TABLE licenses DROP COLUMN seats;
 DROP TABLE seated_codes;
 DROP TABLE license_seats;

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,5 +71,27 @@ func TestSeatsCapPrevalence(t *testing.T) {
 	send(other, 10)
 	if p := prevalence(); p != 4 {
 		t.Fatalf("a license raised to 3 seats: prevalence %d, want 4", p)
+	}
+}
+
+// TestIDReusedRefused: a record id sent again with the same record is a
+// duplicate; with another record it is 422 id-reused, naming the record,
+// and nothing of the batch is stored.
+func TestIDReusedRefused(t *testing.T) {
+	fx := newFixture(t, nil)
+	a, b := strings.Repeat("a", 32), strings.Repeat("b", 32)
+	decodeJSON[api.SubmissionResult](t, fx.do("POST", api.PathSubmissions, fx.key, batchOf(rec(a))), 202)
+	if r := decodeJSON[api.SubmissionResult](t, fx.do("POST", api.PathSubmissions, fx.key, batchOf(rec(a))), 202); r.Duplicates != 1 {
+		t.Fatalf("the same record again: %+v", r)
+	}
+	changed := rec(a)
+	changed.Body = json.RawMessage(strings.Replace(fileBody, `"size":68`, `"size":69`, 1))
+	p := problemOf(t, fx.do("POST", api.PathSubmissions, fx.key, batchOf(rec(b), changed)), 422, api.ProblemIDReused)
+	if !strings.Contains(p.Detail, "records[1]") || !strings.Contains(p.Detail, a) {
+		t.Errorf("detail %q", p.Detail)
+	}
+	var n int
+	if err := fx.db.DB().QueryRow(`SELECT count(*) FROM sealed_submissions`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("%d records stored (%v), want 1", n, err)
 	}
 }
