@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -70,4 +71,23 @@ func cmdSubmitCodes(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("lookup answered %d", st)
 	}
 	fmt.Fprintf(ts.Stdout(), "accepted %d\nprevalence %d\n", accepted, look.Results[0].Prevalence)
+}
+
+// cmdPost sends the JSON in FILE to PATH of a real server with the license
+// key in KEYFILE and prints "status N" and the answer's body:
+// `post $ENDPOINT key /v1/submissions batch.json`.
+func cmdPost(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 4 {
+		ts.Fatalf("usage: post ENDPOINT KEYFILE PATH FILE")
+	}
+	req, err := http.NewRequest(http.MethodPost, args[0]+args[2], strings.NewReader(ts.ReadFile(args[3])))
+	ts.Check(err)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(ts.ReadFile(args[1])))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	ts.Check(err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	ts.Check(err)
+	fmt.Fprintf(ts.Stdout(), "status %d\n%s", resp.StatusCode, body)
 }

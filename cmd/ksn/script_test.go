@@ -83,6 +83,7 @@ func TestScripts(t *testing.T) {
 			"tls-cert":       cmdTLSCert,
 			"hostile-server": cmdHostileServer,
 			"submit-codes":   cmdSubmitCodes,
+			"post":           cmdPost,
 		},
 	})
 }

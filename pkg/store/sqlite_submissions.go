@@ -34,6 +34,9 @@ func (s *Server) StoreSubmissions(ctx context.Context, from Sender, subs []Submi
 		if ids[i], err = ParseRecordID(sub.Record.ID); err != nil {
 			return fail(err)
 		}
+		if err := sub.checkFacts(); err != nil {
+			return fail(err)
+		}
 	}
 	if len(subs) == 0 {
 		return 0, 0, nil
