@@ -68,8 +68,9 @@ overrides and restrictions with 'ksn admin' (both work while the server runs).
 It listens on loopback unless --listen says otherwise; give it a certificate
 (--tls-cert, --tls-key) before exposing it. Once it listens it prints one line
 "ksn serve: listening on URL (database PATH)" to standard error, then one log
-line per request (license id, endpoint, status, duration; never keys, bodies
-or client addresses). SIGINT or SIGTERM stop it gracefully.
+line per request (endpoint, status, duration, items; the license id only of
+a refused request, so that nothing ties a license to what it looked up or
+sent; never keys, bodies or client addresses). SIGINT or SIGTERM stop it gracefully.
 
 --statement FILE serves that text as the participation statement and
 stores it in the database, so a restart without the flag keeps serving it

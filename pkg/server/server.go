@@ -211,9 +211,10 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// observe logs and counts every request. The log record names the license
-// by id and never carries the key, a body or the client's address: DESIGN
-// §3 promises that participants' addresses are not collected.
+// observe logs and counts every request. The log record never carries the
+// key, a body or the client's address (DESIGN §3 promises that
+// participants' addresses are not collected), and names the license only
+// of a refusal.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -232,12 +233,14 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			slog.Int("status", sw.status),
 			slog.Duration("duration", d),
 		}
-		// An accepted submission is not logged with its license: the
-		// statement promises that the key is not stored with what a
-		// participant sends, and a log line tying a license to a batch's
-		// time and size would do just that. Refusals keep it, for the
-		// operator who has to find out why a license is turned away.
-		if ri.licenseID != 0 && !(ep == api.PathSubmissions && sw.status < 400) {
+		// No answered request is logged with its license: the statement
+		// promises that the key is not stored with what a participant
+		// sends, and a line tying a license to a submission's time and
+		// size would do just that; so would a lookup's line just before
+		// it, from the same client (a check looks up, then delivers).
+		// Refusals keep it, for the operator who has to find out why a
+		// license is turned away: a refused request stored nothing.
+		if ri.licenseID != 0 && sw.status >= 400 {
 			attrs = append(attrs, slog.Int64("license", ri.licenseID))
 		}
 		if ri.items != 0 {
