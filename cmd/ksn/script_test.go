@@ -84,6 +84,7 @@ func TestScripts(t *testing.T) {
 			"hostile-server": cmdHostileServer,
 			"submit-codes":   cmdSubmitCodes,
 			"post":           cmdPost,
+			"flood":          cmdFlood,
 		},
 	})
 }

@@ -42,6 +42,8 @@ type ServeOptions struct {
 	// MinPrevalence is the fewest participants a lookup reports (see
 	// server.Config.MinPrevalence).
 	MinPrevalence int
+	// MaxConnections bounds the open connections.
+	MaxConnections int
 	// Now is the clock of the server and its purges; nil means time.Now.
 	Now func() time.Time
 	// Logger, when set, replaces the text (or JSON) logger on IO.ErrOut;
@@ -111,6 +113,9 @@ does the same on demand.`,
 				return usageError("e.g. --purge-grace 7d", "--purge-grace: not a duration of 0 or more: %q", grace)
 			}
 			opts.PurgeGrace = d
+			if opts.MaxConnections < 1 {
+				return usageError("e.g. --max-connections 1024", "--max-connections: %d is not a count", opts.MaxConnections)
+			}
 			if opts.MinPrevalence < 0 {
 				return usageError("e.g. --min-prevalence 3", "--min-prevalence: %d is not a count", opts.MinPrevalence)
 			}
@@ -134,6 +139,7 @@ does the same on demand.`,
 	fl.StringVar(&opts.AddrFile, "addr-file", "", "once listening, write the server's URL and a newline to `FILE` (for scripts using --listen host:0)")
 	fl.StringVar(&opts.KEKFile, "kek-file", "", "key-encryption key `FILE` (default: $KSN_KEK_FILE, else the database's path + .kek, created on first start)")
 	fl.StringVar(&grace, "purge-grace", "7d", "purge a half-year's sealed records this `DURATION` after it ends")
+	fl.IntVar(&opts.MaxConnections, "max-connections", server.DefaultMaxConnections, "hold at most `N` connections open; more wait until one closes")
 	fl.IntVar(&opts.MinPrevalence, "min-prevalence", 3, "report how many participants reported a file only from `N` up (below, that anyone did is not told)")
 	return cmd
 }
@@ -158,20 +164,21 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 		logger = newServerLogger(opts.IO.ErrOut, opts.LogJSON)
 	}
 	return server.Run(ctx, server.RunOptions{
-		Listen:        opts.Listen,
-		DB:            opts.DB,
-		TLSCert:       opts.TLSCert,
-		TLSKey:        opts.TLSKey,
-		Rate:          opts.Rate,
-		Burst:         opts.Burst,
-		MinPrevalence: opts.MinPrevalence,
-		StatementFile: opts.StatementFile,
-		AddrFile:      opts.AddrFile,
-		KEK:           server.KEKSource{Path: opts.KEKFile, From: opts.KEKFrom},
-		PurgeGrace:    opts.PurgeGrace,
-		Now:           opts.Now,
-		Logger:        logger,
-		Warn:          func(msg string) { opts.IO.Warnf("%s", msg) },
+		Listen:         opts.Listen,
+		DB:             opts.DB,
+		TLSCert:        opts.TLSCert,
+		TLSKey:         opts.TLSKey,
+		Rate:           opts.Rate,
+		Burst:          opts.Burst,
+		MinPrevalence:  opts.MinPrevalence,
+		MaxConnections: opts.MaxConnections,
+		StatementFile:  opts.StatementFile,
+		AddrFile:       opts.AddrFile,
+		KEK:            server.KEKSource{Path: opts.KEKFile, From: opts.KEKFrom},
+		PurgeGrace:     opts.PurgeGrace,
+		Now:            opts.Now,
+		Logger:         logger,
+		Warn:           func(msg string) { opts.IO.Warnf("%s", msg) },
 		Listening: func(l server.Listening) {
 			fmt.Fprintf(opts.IO.ErrOut, "ksn serve: listening on %s (database %s)\n", l.URL, l.DB)
 			if l.KEKCreated {

@@ -17,11 +17,17 @@ import (
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/statement"
 	"github.com/ksnproject/ksn/pkg/store"
+	"golang.org/x/net/netutil"
 )
 
 // shutdownGrace is how long a stopping server lets requests in flight
 // finish before it closes their connections.
 const shutdownGrace = 10 * time.Second
+
+// DefaultMaxConnections bounds the connections a server holds open at
+// once (RunOptions.MaxConnections): more wait in the kernel's queue until
+// one closes, rather than each costing a goroutine and buffers.
+const DefaultMaxConnections = 1024
 
 // RunOptions are what Run needs: `ksn serve`'s flags, parsed, and the
 // callbacks through which the command tells the operator what happens.
@@ -34,6 +40,9 @@ type RunOptions struct {
 	Rate          float64
 	Burst         int
 	MinPrevalence int
+	// MaxConnections bounds the open connections (0: the default,
+	// DefaultMaxConnections).
+	MaxConnections int
 	// StatementFile, when set, is served and stored (see LoadStatement).
 	StatementFile string
 	// AddrFile, when set, receives the server's URL and a newline once it
@@ -117,6 +126,11 @@ func Run(ctx context.Context, o RunOptions) error {
 	if err != nil {
 		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot listen on %s: %w", o.Listen, err)}
 	}
+	maxConns := o.MaxConnections
+	if maxConns <= 0 {
+		maxConns = DefaultMaxConnections
+	}
+	ln = netutil.LimitListener(ln, maxConns)
 	scheme := "http"
 	if tlsCfg != nil {
 		scheme = "https"
@@ -130,7 +144,8 @@ func Run(ctx context.Context, o RunOptions) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		// Above the server's own request timeout (DefaultRequestTimeout),
 		// so that a slow handler gets a problem answer rather than a cut
-		// connection.
+		// connection. A body must arrive sooner still, within
+		// Config.BodyTimeout of its turn to be read (readBatch).
 		ReadTimeout:    time.Minute,
 		WriteTimeout:   time.Minute,
 		IdleTimeout:    2 * time.Minute,

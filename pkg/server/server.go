@@ -50,8 +50,14 @@ type Config struct {
 	// most items it may spend at once (its token bucket's size).
 	Rate  float64
 	Burst int
-	// MaxBodyBytes bounds a request body (413 beyond it).
+	// MaxBodyBytes bounds a request body (413 beyond it): a submission's;
+	// lookups have smaller limits of their own, sized to a full batch.
 	MaxBodyBytes int64
+	// MaxDecoding is how many bodies of each class (lookups, submissions)
+	// are read and handled at once; BodyTimeout how long a request may
+	// take to send its body once its turn came.
+	MaxDecoding int
+	BodyTimeout time.Duration
 	// RequestTimeout bounds the handling of one request.
 	RequestTimeout time.Duration
 	// CacheTTL is announced to clients in /v1/status.
@@ -84,6 +90,8 @@ type Server struct {
 	mu       sync.Mutex
 	limiters map[bucket]*rate.Limiter // two per license: lookups, submissions
 
+	lookupTurns, submitTurns turns // bodies read at once (limits.go)
+
 	restrMu      sync.Mutex
 	restrUntil   time.Time // from the store
 	restrChecked time.Time // when it was read; zero: never
@@ -108,6 +116,12 @@ func New(cfg Config) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if cfg.MaxDecoding <= 0 {
+		cfg.MaxDecoding = DefaultMaxDecoding
+	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
+	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
 	}
@@ -126,6 +140,9 @@ func New(cfg Config) *Server {
 		log:      log,
 		now:      cfg.Now,
 		limiters: make(map[bucket]*rate.Limiter),
+
+		lookupTurns: make(turns, cfg.MaxDecoding),
+		submitTurns: make(turns, cfg.MaxDecoding),
 	}
 	s.metrics = newMetrics(cfg.Registry)
 	s.handler = s.routes()
