@@ -26,6 +26,7 @@ const DefaultListen = "127.0.0.1:7415"
 type ServeOptions struct {
 	IO            *term.IOStreams
 	Listen        string
+	MetricsListen string // where /metrics is served instead of Listen
 	DB            string // the server database; resolved by the command when empty
 	TLSCert       string
 	TLSKey        string
@@ -60,6 +61,11 @@ func NewCmdServe(f *Factory, runF func(*ServeOptions) error) *cobra.Command {
 		Short: "Run the reputation server that participating clients talk to",
 		Long: `Run ksn's reputation server: the HTTP API of /v1 (lookups, submissions,
 the statement, status), /healthz and Prometheus /metrics.
+
+/metrics shows request counts and the process's runtime to whoever asks.
+--metrics-listen ADDRESS serves it there instead (say 127.0.0.1:9415, or an
+address only the scraper's network reaches), and the API's port then
+answers it 404: the way to keep it off a public port.
 
 The server keeps its own SQLite database (default: server.db in ksn's data
 directory): licenses, submissions, operator settings and the reputation
@@ -129,6 +135,7 @@ does the same on demand.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Listen, "listen", DefaultListen, "`ADDRESS` to listen on (host:port; port 0 picks a free one)")
+	fl.StringVar(&opts.MetricsListen, "metrics-listen", "", "serve /metrics on `ADDRESS` (host:port) instead of the API's port")
 	fl.StringVar(&opts.DB, "db", "", "server database `PATH` (default: server.db in the data directory)")
 	fl.StringVar(&opts.TLSCert, "tls-cert", "", "TLS certificate `FILE` (PEM); serve HTTPS")
 	fl.StringVar(&opts.TLSKey, "tls-key", "", "TLS private key `FILE` (PEM)")
@@ -165,6 +172,7 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	}
 	return server.Run(ctx, server.RunOptions{
 		Listen:         opts.Listen,
+		MetricsListen:  opts.MetricsListen,
 		DB:             opts.DB,
 		TLSCert:        opts.TLSCert,
 		TLSKey:         opts.TLSKey,
@@ -181,6 +189,9 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 		Warn:           func(msg string) { opts.IO.Warnf("%s", msg) },
 		Listening: func(l server.Listening) {
 			fmt.Fprintf(opts.IO.ErrOut, "ksn serve: listening on %s (database %s)\n", l.URL, l.DB)
+			if l.MetricsURL != "" {
+				fmt.Fprintf(opts.IO.ErrOut, "ksn serve: metrics on %s\n", l.MetricsURL)
+			}
 			if l.KEKCreated {
 				fmt.Fprintf(opts.IO.ErrOut, "ksn serve: created the key-encryption key %s: keep it safe and out of the database's backups; without it the sealed submissions cannot be read\n", l.KEKFile)
 			} else {

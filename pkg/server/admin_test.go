@@ -201,9 +201,10 @@ func TestAdminVerify(t *testing.T) {
 	}
 }
 
-// runUntilListening runs Run until it listens and checks that it answers,
-// then stops it, and returns what it told once listening.
-func runUntilListening(t *testing.T, o RunOptions) Listening {
+// runUntilListening runs Run until it listens and checks that it answers
+// (and whatever the checks check), then stops it, and returns what it
+// told once listening.
+func runUntilListening(t *testing.T, o RunOptions, checks ...func(Listening)) Listening {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -226,6 +227,9 @@ func runUntilListening(t *testing.T, o RunOptions) Listening {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("healthz: %s", resp.Status)
+	}
+	for _, check := range checks {
+		check(l)
 	}
 	cancel()
 	if err := <-done; err != nil {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ksnproject/ksn/pkg/api"
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/statement"
 	"github.com/ksnproject/ksn/pkg/store"
@@ -32,10 +33,13 @@ const DefaultMaxConnections = 1024
 // RunOptions are what Run needs: `ksn serve`'s flags, parsed, and the
 // callbacks through which the command tells the operator what happens.
 type RunOptions struct {
-	Listen  string // host:port; port 0 picks a free one
-	DB      string // the server database's path
-	TLSCert string // PEM files; both or neither
-	TLSKey  string
+	Listen string // host:port; port 0 picks a free one
+	// MetricsListen, when set, is where /metrics is served instead of on
+	// Listen (host:port), so that it can be kept off the public port.
+	MetricsListen string
+	DB            string // the server database's path
+	TLSCert       string // PEM files; both or neither
+	TLSKey        string
 	// Rate, Burst and MinPrevalence are those of Config.
 	Rate          float64
 	Burst         int
@@ -68,6 +72,7 @@ type RunOptions struct {
 // Listening is what Run tells once it listens.
 type Listening struct {
 	URL        string // scheme://host:port
+	MetricsURL string // http://host:port/metrics when on a listener of its own
 	DB         string // the database's absolute path
 	KEKFile    string // the key-encryption key file in use
 	KEKCreated bool   // whether this start made that file
@@ -120,7 +125,16 @@ func Run(ctx context.Context, o RunOptions) error {
 		Logger:        logger,
 		Now:           o.Now,
 		MinPrevalence: o.MinPrevalence,
+
+		MetricsElsewhere: o.MetricsListen != "",
 	})
+	metricsSrv, metricsURL, err := serveMetrics(o, handler, logger)
+	if err != nil {
+		return err
+	}
+	if metricsSrv != nil {
+		defer metricsSrv.Close()
+	}
 
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
@@ -159,7 +173,7 @@ func Run(ctx context.Context, o RunOptions) error {
 	}
 	url := fmt.Sprintf("%s://%s", scheme, ln.Addr())
 	if o.Listening != nil {
-		o.Listening(Listening{URL: url, DB: db.Path(), KEKFile: kc.Path, KEKCreated: kekCreated})
+		o.Listening(Listening{URL: url, MetricsURL: metricsURL, DB: db.Path(), KEKFile: kc.Path, KEKCreated: kekCreated})
 	}
 	if o.AddrFile != "" {
 		if err := writeAddrFile(o.AddrFile, url); err != nil {
@@ -196,6 +210,31 @@ func Run(ctx context.Context, o RunOptions) error {
 		return &exitcode.Error{Code: exitcode.ServiceError, Err: fmt.Errorf("server stopped: %w", err)}
 	}
 	return nil
+}
+
+// serveMetrics starts serving /metrics on o.MetricsListen, when set, in
+// plain HTTP: it is for a scraper on the operator's network, never for
+// clients. The server stops with Run.
+func serveMetrics(o RunOptions, h *Server, logger *slog.Logger) (*http.Server, string, error) {
+	if o.MetricsListen == "" {
+		return nil, "", nil
+	}
+	ln, err := net.Listen("tcp", o.MetricsListen)
+	if err != nil {
+		return nil, "", &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot listen on %s (--metrics-listen): %w", o.MetricsListen, err)}
+	}
+	if !isLoopback(ln.Addr()) {
+		warnf(o.Warn, "serving /metrics on %s without TLS: keep that port to the scraper's network", ln.Addr())
+	}
+	srv := &http.Server{
+		Handler:           h.MetricsHandler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		ErrorLog:          log.New(addrRedactor{logger}, "", 0),
+	}
+	go srv.Serve(netutil.LimitListener(ln, 16)) // ends with Close
+	return srv, fmt.Sprintf("http://%s%s", ln.Addr(), api.PathMetrics), nil
 }
 
 // writeAddrFile writes url and a newline to path whole, then renames it

@@ -73,6 +73,11 @@ type Config struct {
 	// Now is the clock of licenses, rate limits and the restriction
 	// switch; tests inject one. Nil means time.Now.
 	Now func() time.Time
+	// MetricsElsewhere says that /metrics is served on a listener of its
+	// own (MetricsHandler), so that the API's port does not show the
+	// server's request counts and runtime to every client: the API then
+	// answers /metrics like any unknown path.
+	MetricsElsewhere bool
 	// Registry receives the server's metrics and is what /metrics serves;
 	// nil means a new registry of the server's own (with the Go runtime and
 	// process collectors).
@@ -149,6 +154,14 @@ func New(cfg Config) *Server {
 	return s
 }
 
+// MetricsHandler serves /metrics alone (other paths are 404), for a
+// listener of its own (Config.MetricsElsewhere).
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET "+api.PathMetrics, s.metrics.handler())
+	return mux
+}
+
 // ServeHTTP serves one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
@@ -176,7 +189,9 @@ func (s *Server) routes() http.Handler {
 		})
 	}
 	handle(http.MethodGet, api.PathHealth, s.handleHealth)
-	handle(http.MethodGet, api.PathMetrics, s.metrics.handler().ServeHTTP)
+	if !s.cfg.MetricsElsewhere {
+		handle(http.MethodGet, api.PathMetrics, s.metrics.handler().ServeHTTP)
+	}
 	handle(http.MethodGet, api.PathStatement, s.handleStatement)
 	handle(http.MethodGet, api.PathStatus, s.authed(s.handleStatus))
 	handle(http.MethodPost, api.PathLookupFiles, s.authed(s.handleLookupFiles))
