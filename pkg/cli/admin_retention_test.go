@@ -100,14 +100,14 @@ func TestAdminPurgeAndStats(t *testing.T) {
 	}
 
 	opts.Now = func() time.Time { return time.Date(2026, 7, 7, 0, 0, 0, 0, time.UTC) }
-	if err := runAdminPurge(ctx, opts, 7*24*time.Hour, false); err != nil {
+	if err := runAdminPurge(ctx, opts, 7*24*time.Hour, 0, false); err != nil {
 		t.Fatal(err)
 	}
 	if out, _ := take(); !strings.Contains(out, "nothing to purge\n") || !strings.Contains(out, "2026H1: 3 sealed records kept until 2026-07-08T00:00:00Z\n") {
 		t.Errorf("purge within the grace:\n%s", out)
 	}
 	opts.Now = func() time.Time { return time.Date(2026, 7, 8, 0, 0, 0, 0, time.UTC) }
-	if err := runAdminPurge(ctx, opts, 7*24*time.Hour, true); err != nil {
+	if err := runAdminPurge(ctx, opts, 7*24*time.Hour, 0, true); err != nil {
 		t.Fatal(err)
 	}
 	out, _ := take()

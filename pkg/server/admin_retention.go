@@ -41,15 +41,18 @@ type KeptHalfYear struct {
 }
 
 // Purge destroys now every half-year that ended more than grace ago, as a
-// running server does hourly (Retention): its data key, its sealed records
-// and its participant rows. It needs no key.
-func (a *Admin) Purge(ctx context.Context, grace time.Duration) (PurgeReport, error) {
-	db, err := a.open(ctx)
+// running server does hourly (Retention): its data key, its sealed
+// records, its participant and seat rows, and the per-object aggregates
+// of fewer than minPrevalence participants. It needs no key-encryption
+// key. A report that is not Checkpointed means that a reader kept the WAL
+// from being emptied: the running server tries again every minute.
+func (a *Admin) Purge(ctx context.Context, grace time.Duration, minPrevalence int) (PurgeReport, error) {
+	db, _, err := a.openKeys(ctx, KEKSource{}, true)
 	if err != nil {
 		return PurgeReport{}, err
 	}
 	defer db.Close()
-	res, err := (&Retention{Store: db, Grace: grace, Now: a.Now}).PurgeNow(ctx)
+	res, err := (&Retention{Store: db, Grace: grace, MinPrevalence: minPrevalence, Now: a.Now}).PurgeNow(ctx)
 	if err != nil {
 		return PurgeReport{}, err
 	}
@@ -84,17 +87,17 @@ type VerifyReport struct {
 }
 
 // Verify opens every sealed submission with the key-encryption key from
-// kek (the default file beside the database when it names none) and counts
+// kek (the default file when it names none: KeyPlaces) and counts
 // what opens; nothing of the records is read out. A key that is not the
 // database's is a usage error; records that do not open are not an error
 // but a report that is not OK.
 func (a *Admin) Verify(ctx context.Context, kek KEKSource) (VerifyReport, error) {
-	db, err := a.open(ctx)
+	db, placed, err := a.openKeys(ctx, kek, false)
 	if err != nil {
 		return VerifyReport{}, err
 	}
 	defer db.Close()
-	kc := kek.resolve(db.Path())
+	kc := placed.KEK
 	key, _, err := loadKEK(ctx, a.Warn, db, kc, false)
 	if err != nil {
 		return VerifyReport{}, err

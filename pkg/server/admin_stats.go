@@ -39,7 +39,7 @@ func (a *Admin) Stats(ctx context.Context, days, top int) (StatsReport, error) {
 	if days < 0 || top < 0 {
 		return StatsReport{}, usage("", "--days and --top must be 0 or more")
 	}
-	db, err := a.open(ctx)
+	db, _, err := a.openKeys(ctx, KEKSource{}, false)
 	if err != nil {
 		return StatsReport{}, err
 	}

@@ -158,12 +158,6 @@ func TestChooseKEK(t *testing.T) {
 			t.Errorf("ChooseKEK(%q) = %+v, want %+v", c.flag, got, c.want)
 		}
 	}
-	if got := (KEKSource{}).resolve("/srv/server.db"); got != (KEKSource{Path: "/srv/server.db.kek"}) {
-		t.Errorf("default: %+v", got)
-	}
-	if got := (KEKSource{Path: "k"}).resolve("/srv/server.db"); got.From != "--kek-file" {
-		t.Errorf("a path given without saying how: %+v", got)
-	}
 }
 
 func TestAdminVerify(t *testing.T) {
@@ -190,7 +184,7 @@ func TestAdminVerify(t *testing.T) {
 	if err := Keygen(right); exitcode.Of(err) != exitcode.Usage {
 		t.Errorf("keygen over an existing key: %v", err)
 	}
-	runUntilListening(t, RunOptions{Listen: "127.0.0.1:0", DB: a.DB, KEK: KEKSource{Path: right}})
+	runUntilListening(t, RunOptions{Listen: "127.0.0.1:0", DB: a.DB, Keys: KeyPlaces{KEK: KEKSource{Path: right}}})
 	rep, err := a.Verify(ctx, KEKSource{Path: right})
 	if err != nil || !rep.OK || rep.KEKFile != right {
 		t.Errorf("verify with the right key: %+v, %v", rep, err)

@@ -52,9 +52,9 @@ type RunOptions struct {
 	// AddrFile, when set, receives the server's URL and a newline once it
 	// listens, for scripts that listen on port 0.
 	AddrFile string
-	// KEK is where the key-encryption key comes from; the default file
-	// beside the database is made on the first start.
-	KEK KEKSource
+	// Keys says where the data keys and the key-encryption key are; the
+	// default key-encryption key file is made on the first start.
+	Keys KeyPlaces
 	// PurgeGrace is how long after a half-year ends it is purged.
 	PurgeGrace time.Duration
 	// Now is the clock of the server and its purges; nil means time.Now.
@@ -76,6 +76,11 @@ type Listening struct {
 	DB         string // the database's absolute path
 	KEKFile    string // the key-encryption key file in use
 	KEKCreated bool   // whether this start made that file
+	// KEKMovedFrom is where the key-encryption key file was before this
+	// start moved it out of the database's directory ("": not moved).
+	KEKMovedFrom string
+	KeyDir       string // the data keys' directory
+	KeysMoved    int    // data keys this start moved out of the database
 }
 
 // Run is `ksn serve`: it opens the database, binds it to its key-encryption
@@ -104,7 +109,11 @@ func Run(ctx context.Context, o RunOptions) error {
 		return err
 	}
 
-	kc := o.KEK.resolve(db.Path())
+	placed, err := o.Keys.place(ctx, o.Warn, db, true)
+	if err != nil {
+		return err
+	}
+	kc := placed.KEK
 	kek, kekCreated, err := loadKEK(ctx, o.Warn, db, kc, true)
 	if err != nil {
 		return err
@@ -173,7 +182,8 @@ func Run(ctx context.Context, o RunOptions) error {
 	}
 	url := fmt.Sprintf("%s://%s", scheme, ln.Addr())
 	if o.Listening != nil {
-		o.Listening(Listening{URL: url, MetricsURL: metricsURL, DB: db.Path(), KEKFile: kc.Path, KEKCreated: kekCreated})
+		o.Listening(Listening{URL: url, MetricsURL: metricsURL, DB: db.Path(), KEKFile: kc.Path, KEKCreated: kekCreated,
+			KEKMovedFrom: placed.KEKFrom, KeyDir: placed.KeyDir, KeysMoved: placed.Moved})
 	}
 	if o.AddrFile != "" {
 		if err := writeAddrFile(o.AddrFile, url); err != nil {
@@ -188,7 +198,7 @@ func Run(ctx context.Context, o RunOptions) error {
 	retained := make(chan struct{})
 	go func() {
 		defer close(retained)
-		(&Retention{Store: db, Grace: o.PurgeGrace, Now: o.Now, Logger: logger}).Run(rctx)
+		(&Retention{Store: db, Grace: o.PurgeGrace, MinPrevalence: o.MinPrevalence, Now: o.Now, Logger: logger}).Run(rctx)
 	}()
 	defer func() { stopRetention(); <-retained }()
 

@@ -58,11 +58,18 @@ type ServerAdmin interface {
 	SetStatement(ctx context.Context, text string) error
 	Statement(ctx context.Context) (text string, ok bool, err error)
 
+	// DatabaseID is the database's random identity, made on first use;
+	// copies share it. The default places of its keys are named by it.
+	DatabaseID(ctx context.Context) (string, error)
+	// UseDataKeys gives the database the place of its data keys (outside
+	// the database) and moves there any key an earlier version kept in
+	// the database; moved counts those.
+	UseDataKeys(ctx context.Context, keys DataKeys) (moved int, err error)
 	UnlockSubmissions(ctx context.Context, kek seal.Key) error
 	UseKEK(ctx context.Context, kek seal.Key) error
 	KEKBound(ctx context.Context) (fingerprint string, ok bool, err error)
 	VerifySealed(ctx context.Context) ([]SealedHalfYear, error)
-	Purge(ctx context.Context, now time.Time, grace time.Duration) (PurgeResult, error)
+	Purge(ctx context.Context, o PurgeOptions) (PurgeResult, error)
 	SealedCounts(ctx context.Context) ([]SealedHalfYear, error)
 	PurgedHalfYears(ctx context.Context) ([]PurgedHalfYear, error)
 

@@ -47,12 +47,12 @@ func recordDigest(key seal.Key, r api.Record) []byte {
 // fails with an *IDReusedError on the first that differs. A record of an
 // earlier half-year is compared under that half-year's key; one stored
 // before digests were kept (NULL) counts as the same.
-func (s *Server) checkReused(ctx context.Context, tx *sql.Tx, cur *dataKey, subs []Submission, ids [][]byte, digests [][]byte, idx []int) error {
+func (s *Server) checkReused(ctx context.Context, tx *sql.Tx, keys DataKeys, cur *dataKey, subs []Submission, ids [][]byte, digests [][]byte, idx []int) error {
 	byID := make(map[string]int, len(idx))
 	for _, i := range idx {
 		byID[string(ids[i])] = i
 	}
-	keys := map[string]seal.Key{cur.label: cur.digest}
+	digestKeys := map[string]seal.Key{cur.label: cur.digest}
 	for len(idx) > 0 {
 		chunk := idx[:min(len(idx), lookupChunk)]
 		idx = idx[len(chunk):]
@@ -73,14 +73,14 @@ func (s *Server) checkReused(ctx context.Context, tx *sql.Tx, cur *dataKey, subs
 			}
 			want := digests[i]
 			if label != cur.label {
-				k, ok := keys[label]
+				k, ok := digestKeys[label]
 				if !ok {
-					dk, err := s.halfYearKey(ctx, tx, label)
+					dk, err := s.halfYearKey(keys, label)
 					if err != nil {
 						return fmt.Errorf("compare record %x with %s: %w", id, label, err)
 					}
 					k = seal.Derive(dk, digestPurpose)
-					keys[label] = k
+					digestKeys[label] = k
 				}
 				want = recordDigest(k, subs[i].Record)
 			}

@@ -172,8 +172,9 @@ func TestPurgeTwoHalfYears(t *testing.T) {
 	if got := readAll(t, s); len(got["2026H1"]) != 5 || len(got["2026H2"]) != 3 {
 		t.Fatalf("before the purge: %d records of 2026H1, %d of 2026H2", len(got["2026H1"]), len(got["2026H2"]))
 	}
-	var wrappedH1 []byte
-	if err := s.DB().QueryRow(`SELECT wrapped FROM submission_keys WHERE half_year = '2026H1'`).Scan(&wrappedH1); err != nil {
+	keys := seal.KeyDir{Path: path + ".keys"} // the directory a database given none uses
+	wrappedH1, err := keys.Load("2026H1")
+	if err != nil {
 		t.Fatal(err)
 	}
 	before := snapshotAggregates(t, s)
@@ -189,11 +190,11 @@ func TestPurgeTwoHalfYears(t *testing.T) {
 	}
 
 	// Within the grace period nothing goes.
-	res, err := s.Purge(ctx, time.Date(2026, 7, 7, 23, 0, 0, 0, time.UTC), 7*24*time.Hour)
+	res, err := s.Purge(ctx, PurgeOptions{Now: time.Date(2026, 7, 7, 23, 0, 0, 0, time.UTC), Grace: 7 * 24 * time.Hour})
 	if err != nil || len(res.Purged) != 0 {
 		t.Fatalf("purge within the grace: %+v, %v", res, err)
 	}
-	res, err = s.Purge(ctx, time.Date(2026, 7, 8, 0, 0, 0, 0, time.UTC), 7*24*time.Hour)
+	res, err = s.Purge(ctx, PurgeOptions{Now: time.Date(2026, 7, 8, 0, 0, 0, 0, time.UTC), Grace: 7 * 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,6 +203,9 @@ func TestPurgeTwoHalfYears(t *testing.T) {
 	}
 
 	// Key gone, rows gone; nothing left to open of 2026H1.
+	if _, err := keys.Load("2026H1"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the key file of 2026H1 after the purge: %v", err)
+	}
 	var n int
 	if err := s.DB().QueryRow(`SELECT (SELECT count(*) FROM submission_keys WHERE half_year = '2026H1')
 		+ (SELECT count(*) FROM sealed_submissions WHERE half_year = '2026H1')
@@ -220,9 +224,9 @@ func TestPurgeTwoHalfYears(t *testing.T) {
 	if !bytes.Equal(snapshotAggregates(t, s), before) {
 		t.Errorf("the purge changed the aggregates:\nbefore %s\nafter  %s", before, snapshotAggregates(t, s))
 	}
-	// The destroyed key is not on disk: secure_delete zeroed its cell and
-	// the truncating checkpoint left no old page in the WAL.
-	for _, f := range []string{path, path + "-wal"} {
+	// The destroyed key was never in the database's files, nor is it in
+	// its directory any more.
+	for _, f := range []string{path, path + "-wal", keys.Path + "/2026H1.key"} {
 		b, err := os.ReadFile(f)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			t.Fatal(err)
@@ -243,7 +247,7 @@ func TestPurgeTwoHalfYears(t *testing.T) {
 	if stats.Submissions != 3 {
 		t.Errorf("Stats.Submissions = %d, want 3", stats.Submissions)
 	}
-	if res, err := s.Purge(ctx, time.Date(2026, 8, 11, 0, 0, 0, 0, time.UTC), 7*24*time.Hour); err != nil || len(res.Purged) != 0 {
+	if res, err := s.Purge(ctx, PurgeOptions{Now: time.Date(2026, 8, 11, 0, 0, 0, 0, time.UTC), Grace: 7 * 24 * time.Hour}); err != nil || len(res.Purged) != 0 {
 		t.Errorf("second purge %+v, %v", res, err)
 	}
 	var purged int64
@@ -584,8 +588,8 @@ func TestMigrationShredsPlaintextSubmissions(t *testing.T) {
 	}
 }
 
-// TestLostDataKeyIsNotReplaced: when a half-year's key row is gone without
-// a purge (a damaged or edited database), the next submission fails
+// TestLostDataKeyIsNotReplaced: when a half-year's key file is gone
+// without a purge (a lost or wrong key directory), the next submission fails
 // instead of sealing under a new key beside records nobody can open.
 func TestLostDataKeyIsNotReplaced(t *testing.T) {
 	ctx := context.Background()
@@ -594,7 +598,8 @@ func TestLostDataKeyIsNotReplaced(t *testing.T) {
 	if _, _, err := s.StoreSubmissions(ctx, sender(partA), []Submission{fileSub(recID(1), 1)}, at); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.DB().Exec(`DELETE FROM submission_keys`); err != nil {
+	keys := seal.KeyDir{Path: s.Path() + ".keys"}
+	if err := keys.Destroy("2026H2"); err != nil {
 		t.Fatal(err)
 	}
 	s.sealing.mu.Lock()
@@ -604,7 +609,7 @@ func TestLostDataKeyIsNotReplaced(t *testing.T) {
 	if !errors.Is(err, ErrKeyMissing) {
 		t.Fatalf("StoreSubmissions after the key row was lost: %v, want ErrKeyMissing", err)
 	}
-	if n := countRows(t, s, "submission_keys"); n != 0 {
-		t.Fatalf("%d keys: a new one was made", n)
+	if labels, err := keys.Labels(); err != nil || len(labels) != 0 {
+		t.Fatalf("keys %v (%v): a new one was made", labels, err)
 	}
 }

@@ -48,12 +48,16 @@ func (s *Server) StoreSubmissions(ctx context.Context, from Sender, subs []Submi
 		return fail(err)
 	}
 
+	keys, err := s.keysFor(ctx)
+	if err != nil {
+		return fail(err)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fail(explainWrite(err))
 	}
 	defer tx.Rollback()
-	dk, err := s.dataKeyFor(ctx, tx, label, at)
+	dk, err := s.dataKeyFor(ctx, tx, keys, label, at)
 	if err != nil {
 		return fail(err)
 	}
@@ -100,7 +104,7 @@ func (s *Server) StoreSubmissions(ctx context.Context, from Sender, subs []Submi
 	}
 	if len(stored) > 0 {
 		slices.Sort(stored) // compared in batch order, chunk by chunk
-		if err := s.checkReused(ctx, tx, dk, subs, ids, digests, stored); err != nil {
+		if err := s.checkReused(ctx, tx, keys, dk, subs, ids, digests, stored); err != nil {
 			return fail(err)
 		}
 	}
