@@ -59,7 +59,7 @@ type Statement struct {
 // Limits tell a client how to size its requests.
 type Limits struct {
 	MaxBatch        int     `json:"max_batch"`
-	MaxBodyBytes    int64   `json:"max_body_bytes"`
+	MaxBodyBytes    int64   `json:"max_body_bytes"`   // of a submission; lookups' limits are smaller, sized to a full batch
 	ItemsPerSecond  float64 `json:"items_per_second"` // the license's sustained rate
 	Burst           int     `json:"burst"`
 	CacheTTLSeconds int     `json:"cache_ttl_seconds"` // how long a client may cache a verdict

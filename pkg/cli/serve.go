@@ -84,6 +84,11 @@ line per request (endpoint, status, duration, items; the license id only of
 a refused request, so that nothing ties a license to what it looked up or
 sent; never keys, bodies or client addresses). SIGINT or SIGTERM stop it gracefully.
 
+Requests are bounded: bodies per endpoint (a full batch's worth), items
+charged to the license's rate as they are decoded (oversized requests cost
+a full batch), a few bodies read at a time, each within a deadline, and at
+most --max-connections connections open.
+
 --statement FILE serves that text as the participation statement and
 stores it in the database, so a restart without the flag keeps serving it
 (a changed statement pauses every participant until they accept it again).
