@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -174,5 +175,48 @@ func TestKeyDirOfOneDatabase(t *testing.T) {
 	runUntilListening(t, RunOptions{Listen: "127.0.0.1:0", DB: filepath.Join(dir, "three.db"), Keys: KeyPlaces{KeyDir: filepath.Join(dir, "k")}, Warn: warn})
 	if len(warnings) != 1 || !strings.Contains(warnings[0], "inside the database's directory") {
 		t.Errorf("warnings: %q", warnings)
+	}
+}
+
+// owedPurger is a database whose first purges cannot checkpoint.
+type owedPurger struct {
+	mu    sync.Mutex
+	calls int
+	owed  int // purges that report a checkpoint still owed
+}
+
+func (p *owedPurger) Purge(context.Context, store.PurgeOptions) (store.PurgeResult, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls++
+	return store.PurgeResult{Checkpointed: p.calls > p.owed}, nil
+}
+
+// TestRetentionRetriesCheckpoint: while a purge reports a checkpoint
+// owed, the schedule tries again every RetryEvery, not hourly; once it is
+// done, it waits for the next hour.
+func TestRetentionRetriesCheckpoint(t *testing.T) {
+	p := &owedPurger{owed: 3}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		(&Retention{Store: p, Every: time.Hour, RetryEvery: 5 * time.Millisecond}).Run(ctx)
+		close(done)
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		p.mu.Lock()
+		n := p.calls
+		p.mu.Unlock()
+		if n >= 4 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	<-done
+	if p.calls != 4 {
+		t.Errorf("%d purges; want 3 owing a checkpoint, the 4th completing it, then none within the hour", p.calls)
 	}
 }

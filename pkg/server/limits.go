@@ -56,6 +56,7 @@ func (s *Server) bodyLimit(path string) int64 {
 // rateRefusal stops a decoding whose license cannot pay its next item.
 type rateRefusal struct{ wait time.Duration }
 
+// Error says what was refused.
 func (e *rateRefusal) Error() string { return "the license's rate is exceeded" }
 
 // meter charges one request's items to its license's token bucket while

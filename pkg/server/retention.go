@@ -16,9 +16,9 @@ const (
 	// DefaultPurgeEvery is how often a running server looks for a
 	// half-year to purge.
 	DefaultPurgeEvery = time.Hour
-	// checkpointRetryEvery is how often a purge whose WAL checkpoint a
-	// reader kept from completing is tried again.
-	checkpointRetryEvery = time.Minute
+	// DefaultRetryEvery is how often a purge whose WAL checkpoint a reader
+	// kept from completing is tried again.
+	DefaultRetryEvery = time.Minute
 )
 
 // Purger is the part of the database that retention needs.
@@ -28,16 +28,17 @@ type Purger interface {
 
 // Retention destroys the sealed records of finished half-years on a
 // schedule (DESIGN §6: "cleared twice per year"): at start, then every
-// Every, and every minute while a checkpoint is owed. Grace is used as
+// Every, and every RetryEvery while a checkpoint is owed. Grace is used as
 // given (0: purge as soon as a half-year ends); MinPrevalence is the
 // server's (Config.MinPrevalence): per-object aggregates with fewer
-// participants go with their half-year. Zero Every, Now and Logger mean
-// DefaultPurgeEvery, time.Now and no logs.
+// participants go with their half-year. Zero Every, RetryEvery, Now and
+// Logger mean DefaultPurgeEvery, DefaultRetryEvery, time.Now and no logs.
 type Retention struct {
 	Store         Purger
 	Grace         time.Duration
 	MinPrevalence int
 	Every         time.Duration
+	RetryEvery    time.Duration
 	Now           func() time.Time
 	Logger        *slog.Logger
 }
@@ -73,17 +74,20 @@ func (r *Retention) PurgeNow(ctx context.Context) (store.PurgeResult, error) {
 	return res, nil
 }
 
-// Run purges at once, then every Every (every minute while a checkpoint
-// is owed), until ctx ends.
+// Run purges at once, then every Every (every RetryEvery while a
+// checkpoint is owed), until ctx ends.
 func (r *Retention) Run(ctx context.Context) {
-	every := r.Every
+	every, retry := r.Every, r.RetryEvery
 	if every <= 0 {
 		every = DefaultPurgeEvery
+	}
+	if retry <= 0 {
+		retry = DefaultRetryEvery
 	}
 	for {
 		wait := every
 		if res, err := r.PurgeNow(ctx); err == nil && !res.Checkpointed { // errors are logged; the next round tries again
-			wait = min(every, checkpointRetryEvery)
+			wait = min(every, retry)
 		}
 		select {
 		case <-ctx.Done():

@@ -69,6 +69,13 @@ type ServerAdmin interface {
 	UseKEK(ctx context.Context, kek seal.Key) error
 	KEKBound(ctx context.Context) (fingerprint string, ok bool, err error)
 	VerifySealed(ctx context.Context) ([]SealedHalfYear, error)
+	// Purge destroys every half-year due (PurgeOptions): in one
+	// transaction its sealed records, participant and seat rows, the
+	// per-object aggregates below MinParticipants last reported in it, and
+	// a purged_half_years record; then its key (DataKeys.Destroy). It
+	// leaves nothing destroyed readable in the database's files (SQLite:
+	// secure_delete and a truncating WAL checkpoint), and reports
+	// Checkpointed false while that is still owed, retrying on every call.
 	Purge(ctx context.Context, o PurgeOptions) (PurgeResult, error)
 	SealedCounts(ctx context.Context) ([]SealedHalfYear, error)
 	PurgedHalfYears(ctx context.Context) ([]PurgedHalfYear, error)
