@@ -82,6 +82,9 @@ func TestScripts(t *testing.T) {
 			"record-proxy":   cmdRecordProxy,
 			"tls-cert":       cmdTLSCert,
 			"hostile-server": cmdHostileServer,
+			"submit-codes":   cmdSubmitCodes,
+			"post":           cmdPost,
+			"flood":          cmdFlood,
 		},
 	})
 }
