@@ -113,21 +113,25 @@ type cacheTable struct {
 // order of the records) before any of it is used; an error says what is
 // wrong in words for a warning.
 func decodeTable(data []byte) (cacheTable, error) {
-	if len(data) < headerSize+trailerSize {
-		if len(data) < len(cacheMagic) || string(data[:len(cacheMagic)]) == cacheMagic {
-			return cacheTable{}, errors.New("truncated")
-		}
+	switch {
+	case len(data) < len(cacheMagic) && string(data) == cacheMagic[:len(data)]:
+		return cacheTable{}, errors.New("truncated")
+	case len(data) < len(cacheMagic) || string(data[:len(cacheMagic)]) != cacheMagic:
 		return cacheTable{}, errors.New("not a ksn stat cache")
-	}
-	if string(data[:len(cacheMagic)]) != cacheMagic {
-		return cacheTable{}, errors.New("not a ksn stat cache")
+	case len(data) < 12:
+		return cacheTable{}, errors.New("truncated")
 	}
 	le := binary.LittleEndian
+	// The format before anything else: a newer one may lay out the rest
+	// differently.
 	switch format := le.Uint32(data[8:]); {
 	case format > cacheFormat:
 		return cacheTable{}, fmt.Errorf("%w (format %d)", errCacheNewer, format)
 	case format != cacheFormat:
 		return cacheTable{}, fmt.Errorf("unknown format %d", format)
+	}
+	if len(data) < headerSize+trailerSize {
+		return cacheTable{}, errors.New("truncated")
 	}
 	count, blobLen := uint64(le.Uint32(data[12:])), uint64(le.Uint32(data[16:]))
 	want := headerSize + count*recordSize + blobLen + trailerSize
