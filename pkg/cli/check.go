@@ -136,12 +136,15 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	early := loadConsentEarly(ctx, opts.Consent)
+	defer early.release()
 	local, err := opts.OpenLocal(ctx)
 	if err != nil {
 		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the reputation database: %w", err),
 			Hint: "check that ksn's data directory is writable, or set KSN_HOME to another directory"}
 	}
-	defer local.Close()
+	var col *network.Collector
+	defer func() { closeTogether(func() { local.Close() }, col.Close) }()
 
 	inputs, closeInputs, err := checkInputs(opts)
 	if err != nil {
@@ -159,10 +162,7 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	defer progress.Stop()
 	rep := newReporter(opts, progress)
 
-	var (
-		col  *network.Collector
-		sess *network.Session
-	)
+	var sess *network.Session
 	sum, runErr := check.Run(ctx, check.Options{
 		Inputs: inputs, Recursive: opts.Recursive, Follow: opts.Follow, Stdin: stdin,
 		Algorithms: opts.Algorithms, Workers: opts.Workers, FailOn: opts.FailOn, Progress: counts,
@@ -173,12 +173,11 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 		Sink:    rep,
 		Warn:    func(msg string) { progress.Around(func() { opts.IO.Warnf("%s", msg) }) },
 		Network: func(ctx context.Context) ([]reputation.Source, check.Collector) {
-			col, sess = openNetwork(ctx, opts.IO, opts.Consent, network.SessionOptions{
+			col, sess = openNetwork(ctx, opts.IO, early.consent(), network.SessionOptions{
 				Msg: opts.IO, Cache: local.Cache, Fresh: opts.NoCache, Files: true})
 			return sess.Sources(), col
 		},
 	})
-	defer col.Close()
 	progress.Stop()
 	if runErr != nil {
 		// What was found is still reported, and a threat still decides
