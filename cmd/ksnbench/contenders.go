@@ -317,7 +317,9 @@ func (p peer) version() string {
 }
 
 // ksnEnv is the environment for one ksn run: this one without any KSN_*
-// setting of the user's, with home as KSN_HOME and the stat cache off.
+// setting of the user's, with home as KSN_HOME and the network's verdict
+// cache off (KSN_NO_CACHE). Whether the stat cache helps is decided by
+// home: a fresh or emptied one has none.
 func ksnEnv(home string) []string {
 	var env []string
 	for _, kv := range os.Environ() {

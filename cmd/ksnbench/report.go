@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"runtime"
 	"slices"
 	"time"
@@ -35,6 +36,54 @@ type setReport struct {
 	KSNPeakRSS        int64    `json:"ksn_peak_rss_bytes,omitempty"`
 	KSNPeakRSSIsBound bool     `json:"ksn_peak_rss_is_upper_bound,omitempty"`
 	Notes             []string `json:"notes,omitempty"`
+	// Goals are the ratios issue 17 set targets for, where both sides ran.
+	Goals []goalReport `json:"goals,omitempty"`
+}
+
+// goalReport is one ratio of medians (and of minimums) against its target.
+type goalReport struct {
+	What       string  `json:"what"` // "cold check ÷ re-check"
+	Ratio      float64 `json:"ratio"`
+	RatioByMin float64 `json:"ratio_by_min"`
+	Goal       string  `json:"goal"` // "≥ 10×"
+	Met        bool    `json:"met"`  // by median
+}
+
+// goal is a target: the median of a over that of b, at least (or, when
+// atMost, at most) target.
+type goal struct {
+	set, what, a, b string
+	target          float64
+	atMost          bool
+}
+
+// goals are issue 17's targets, per input set.
+var goals = []goal{
+	{"tree", "cold check ÷ re-check", "ksn", "ksn re-check", 10, false},
+	{"tree", "cold check (warm db) ÷ re-check", "ksn (warm db)", "ksn re-check", 10, false},
+	{"tree", "re-check ÷ find -printf", "ksn re-check", "find -printf", 2, true},
+	{"tree", "re-check ÷ stat-walk (in-process)", "ksn re-check", "stat-walk", 2, true},
+	{"one", "ksn check ÷ ksn --version", "ksn", "ksn --version", 1.5, true},
+}
+
+// goalReports computes the goals of set from the contenders' medians and
+// minimums.
+func goalReports(set string, medians, mins map[string]time.Duration) []goalReport {
+	var out []goalReport
+	for _, g := range goals {
+		r := ratio(medians[g.a], medians[g.b])
+		if g.set != set || r == 0 {
+			continue
+		}
+		gr := goalReport{What: g.what, Ratio: r, RatioByMin: ratio(mins[g.a], mins[g.b])}
+		if g.atMost {
+			gr.Goal, gr.Met = fmt.Sprintf("≤ %g×", g.target), r <= g.target
+		} else {
+			gr.Goal, gr.Met = fmt.Sprintf("≥ %g×", g.target), r >= g.target
+		}
+		out = append(out, gr)
+	}
+	return out
 }
 
 // contenderReport is one contender's times on one input set; a ratio that
@@ -49,6 +98,8 @@ type contenderReport struct {
 	MBPerS    float64 `json:"mb_per_s,omitempty"`
 	// PerFloor is the median over the floor's median.
 	PerFloor float64 `json:"per_floor,omitempty"`
+	// Spread is (slowest − fastest) ÷ median over the runs: the noise.
+	Spread float64 `json:"spread,omitempty"`
 	// PeakRSS is the largest peak RSS over the runs (external commands only).
 	PeakRSS int64 `json:"peak_rss_bytes,omitempty"`
 	// PeakRSSIsBound says PeakRSS is an upper bound, not the value: it did
@@ -83,7 +134,7 @@ func newSetReport(set *inputSet, cs []*contender, notes []string) setReport {
 		Bytes:       set.bytes,
 		Notes:       notes,
 	}
-	medians := map[string]time.Duration{}
+	medians, mins := map[string]time.Duration{}, map[string]time.Duration{}
 	for _, c := range cs {
 		cr := contenderReport{Name: c.name, Command: c.command, Installed: c.missing == ""}
 		if len(c.samples) > 0 {
@@ -96,8 +147,9 @@ func newSetReport(set *inputSet, cs []*contender, notes []string) setReport {
 				}
 			}
 			med := median(walls)
-			medians[c.name] = med
+			medians[c.name], mins[c.name] = med, slices.Min(walls)
 			cr.MedianNS, cr.MinNS = int64(med), int64(slices.Min(walls))
+			cr.Spread = ratio(slices.Max(walls)-slices.Min(walls), med)
 			cr.MBPerS = float64(set.bytes) / 1e6 / med.Seconds()
 		}
 		sr.Contenders = append(sr.Contenders, cr)
@@ -116,6 +168,7 @@ func newSetReport(set *inputSet, cs []*contender, notes []string) setReport {
 		}
 	}
 	sr.KSNPerSHA256Loop = ratio(ksn, medians["sha256-loop"])
+	sr.Goals = goalReports(set.name, medians, mins)
 	return sr
 }
 
