@@ -19,6 +19,7 @@ type report struct {
 	KSN          string      `json:"ksn,omitempty"`
 	PeerVersions []string    `json:"peer_versions"`
 	Runs         int         `json:"runs"`
+	StartupRuns  int         `json:"startup_runs"` // on the one small file
 	Warnings     []string    `json:"warnings,omitempty"`
 	Sets         []setReport `json:"sets"`
 }
@@ -111,7 +112,7 @@ type contenderReport struct {
 
 // newReport describes the machine. It is called before the inputs are
 // generated, so the load average is not that of ksnbench's own work.
-func newReport(runs int) *report {
+func newReport(runs, startupRuns int) *report {
 	return &report{
 		CPU:          cpuModel(),
 		LogicalCPUs:  runtime.NumCPU(),
@@ -121,6 +122,7 @@ func newReport(runs int) *report {
 		MemAvailable: memAvailable(),
 		LoadAverage:  loadAverage(),
 		Runs:         runs,
+		StartupRuns:  startupRuns,
 	}
 }
 

@@ -32,7 +32,7 @@ func (rep *report) writeText(out io.Writer) error {
 		fmt.Fprintf(tw, "ksn\tskipped (-skip-ksn)\n")
 	}
 	fmt.Fprintf(tw, "peers\t%s\n", strings.Join(rep.PeerVersions, "; "))
-	fmt.Fprintf(tw, "runs\t%d per contender, interleaved; median and min wall time\n", rep.Runs)
+	fmt.Fprintf(tw, "runs\t%d per contender (%d on the one small file), interleaved; median and min wall time\n", rep.Runs, rep.StartupRuns)
 	for _, w := range rep.Warnings {
 		fmt.Fprintf(tw, "WARNING\t%s\n", w)
 	}

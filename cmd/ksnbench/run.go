@@ -27,7 +27,7 @@ func run(o *options) (*report, error) {
 		os.RemoveAll(d)
 	}
 
-	rep := newReport(o.runs)
+	rep := newReport(o.runs, o.startupRuns)
 	var ksn string
 	if !o.skipKSN {
 		if ksn, rep.KSN, err = findKSN(o.ksn, dir, o.progress); err != nil {
