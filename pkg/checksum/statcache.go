@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,6 +35,7 @@ type StatCache struct {
 	now        func() time.Time
 
 	loadOnce sync.Once
+	loaded   atomic.Bool // loadOnce has run: table and problem are set
 	table    cacheTable
 	loadedID fileIdentity // of the file table came from; zero when none
 	problem  error        // why the file on disk was not used
@@ -100,9 +102,12 @@ func NewStatCache(path string, o StatCacheOptions) *StatCache {
 func (c *StatCache) Path() string { return c.path }
 
 // Problem says why the cache file could not be used (damaged, truncated,
-// another format), or nil when it could or did not exist. Save rebuilds it.
+// another format), or nil when it could, did not exist, or was never read
+// (a run that looked nothing up). Save rebuilds it.
 func (c *StatCache) Problem() error {
-	c.ensureLoaded()
+	if !c.loaded.Load() {
+		return nil
+	}
 	return c.problem
 }
 
@@ -144,6 +149,7 @@ func (c *StatCache) fileSize() int64 {
 
 func (c *StatCache) ensureLoaded() {
 	c.loadOnce.Do(func() {
+		defer c.loaded.Store(true)
 		data, id, err := c.read()
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {

@@ -147,6 +147,24 @@ func FuzzDecodeStatCache(f *testing.F) {
 	})
 }
 
+// TestTableFind: every path in the table is found as itself, and paths
+// not in it are not, whatever the table's size.
+func TestTableFind(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 7, 100, 5000} {
+		tab, err := decodeTable(sampleTable(n))
+		must(t, err)
+		for i := range n {
+			e, ok := tab.find(fmt.Sprintf("/home/u/file-%d", i))
+			if !ok || e.id.ino != uint64(i) {
+				t.Fatalf("%d entries: file-%d found %v as ino %d", n, i, ok, e.id.ino)
+			}
+			if _, ok := tab.find(fmt.Sprintf("/home/u/other-%d", i)); ok {
+				t.Fatalf("%d entries: other-%d found", n, i)
+			}
+		}
+	}
+}
+
 // TestStatCacheBounds: beyond either bound the least recently used
 // entries go, then the oldest hashed.
 func TestStatCacheBounds(t *testing.T) {

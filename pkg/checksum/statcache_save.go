@@ -18,7 +18,7 @@ func (c *StatCache) Save() error {
 	updates := c.updates
 	c.updates = nil
 	c.mu.Unlock()
-	if len(updates) == 0 && c.problem == nil {
+	if len(updates) == 0 && c.Problem() == nil {
 		return nil
 	}
 	dir := filepath.Dir(c.path)
