@@ -261,7 +261,7 @@ func TestGoalReports(t *testing.T) {
 	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 	medians := map[string]time.Duration{"ksn": ms(700), "ksn re-check": ms(50), "find -printf": ms(30), "stat-walk": ms(20)}
 	mins := map[string]time.Duration{"ksn": ms(600), "ksn re-check": ms(40), "find -printf": ms(25), "stat-walk": ms(20)}
-	got := goalReports("tree", medians, mins)
+	got := goalReports("tree", medians, mins, nil)
 	want := []goalReport{
 		{What: "cold check ÷ re-check", Ratio: 14, RatioByMin: 15, Goal: "≥ 10×", Met: true},
 		{What: "re-check ÷ find -printf", Ratio: 50.0 / 30, RatioByMin: 1.6, Goal: "≤ 2×", Met: true},
@@ -276,7 +276,7 @@ func TestGoalReports(t *testing.T) {
 			t.Errorf("goal %d = %+v, want %+v", i, g, w)
 		}
 	}
-	if g := goalReports("one", map[string]time.Duration{"ksn": ms(7), "ksn --version": ms(4)}, mins); len(g) != 1 || g[0].Met {
+	if g := goalReports("one", map[string]time.Duration{"ksn": ms(7), "ksn --version": ms(4)}, mins, nil); len(g) != 1 || g[0].Met {
 		t.Errorf("startup goal: %+v, want one, not met at 1.75×", g)
 	}
 }

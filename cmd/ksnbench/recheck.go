@@ -45,13 +45,13 @@ func recheckContenders(o *options, r *runner, ksn, dir string, set *inputSet) (c
 		name:    "stat-walk",
 		command: "in-process loop: a directory walk that stats every file",
 		run: func() (sample, error) {
-			start := time.Now()
+			start, cpu := time.Now(), selfCPU()
 			n, err := statWalk(set.root)
 			wall := time.Since(start)
 			if err == nil && n != len(set.files) {
 				err = fmt.Errorf("stat %d files, want %d", n, len(set.files))
 			}
-			return sample{wall: wall}, err
+			return sample{wall: wall, cpu: selfCPU() - cpu}, err
 		},
 	})
 	return cs, cleanup, nil

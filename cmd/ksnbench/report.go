@@ -46,8 +46,9 @@ type goalReport struct {
 	What       string  `json:"what"` // "cold check ÷ re-check"
 	Ratio      float64 `json:"ratio"`
 	RatioByMin float64 `json:"ratio_by_min"`
-	Goal       string  `json:"goal"` // "≥ 10×"
-	Met        bool    `json:"met"`  // by median
+	RatioByCPU float64 `json:"ratio_by_cpu"` // of median CPU times
+	Goal       string  `json:"goal"`         // "≥ 10×"
+	Met        bool    `json:"met"`          // by median
 }
 
 // goal is a target: the median of a over that of b, at least (or, when
@@ -69,14 +70,14 @@ var goals = []goal{
 
 // goalReports computes the goals of set from the contenders' medians and
 // minimums.
-func goalReports(set string, medians, mins map[string]time.Duration) []goalReport {
+func goalReports(set string, medians, mins, cpus map[string]time.Duration) []goalReport {
 	var out []goalReport
 	for _, g := range goals {
 		r := ratio(medians[g.a], medians[g.b])
 		if g.set != set || r == 0 {
 			continue
 		}
-		gr := goalReport{What: g.what, Ratio: r, RatioByMin: ratio(mins[g.a], mins[g.b])}
+		gr := goalReport{What: g.what, Ratio: r, RatioByMin: ratio(mins[g.a], mins[g.b]), RatioByCPU: ratio(cpus[g.a], cpus[g.b])}
 		if g.atMost {
 			gr.Goal, gr.Met = fmt.Sprintf("≤ %g×", g.target), r <= g.target
 		} else {
@@ -101,6 +102,8 @@ type contenderReport struct {
 	PerFloor float64 `json:"per_floor,omitempty"`
 	// Spread is (slowest − fastest) ÷ median over the runs: the noise.
 	Spread float64 `json:"spread,omitempty"`
+	// MedianCPUNS is the median user + system time.
+	MedianCPUNS int64 `json:"median_cpu_ns,omitempty"`
 	// PeakRSS is the largest peak RSS over the runs (external commands only).
 	PeakRSS int64 `json:"peak_rss_bytes,omitempty"`
 	// PeakRSSIsBound says PeakRSS is an upper bound, not the value: it did
@@ -136,13 +139,14 @@ func newSetReport(set *inputSet, cs []*contender, notes []string) setReport {
 		Bytes:       set.bytes,
 		Notes:       notes,
 	}
-	medians, mins := map[string]time.Duration{}, map[string]time.Duration{}
+	medians, mins, cpus := map[string]time.Duration{}, map[string]time.Duration{}, map[string]time.Duration{}
 	for _, c := range cs {
 		cr := contenderReport{Name: c.name, Command: c.command, Installed: c.missing == ""}
 		if len(c.samples) > 0 {
 			walls := make([]time.Duration, len(c.samples))
+			cpu := make([]time.Duration, len(c.samples))
 			for i, s := range c.samples {
-				walls[i] = s.wall
+				walls[i], cpu[i] = s.wall, s.cpu
 				cr.RunsNS = append(cr.RunsNS, int64(s.wall))
 				if s.maxRSS > cr.PeakRSS {
 					cr.PeakRSS, cr.PeakRSSIsBound = s.maxRSS, s.rssBound
@@ -152,6 +156,8 @@ func newSetReport(set *inputSet, cs []*contender, notes []string) setReport {
 			medians[c.name], mins[c.name] = med, slices.Min(walls)
 			cr.MedianNS, cr.MinNS = int64(med), int64(slices.Min(walls))
 			cr.Spread = ratio(slices.Max(walls)-slices.Min(walls), med)
+			cpus[c.name] = median(cpu)
+			cr.MedianCPUNS = int64(cpus[c.name])
 			cr.MBPerS = float64(set.bytes) / 1e6 / med.Seconds()
 		}
 		sr.Contenders = append(sr.Contenders, cr)
@@ -170,7 +176,7 @@ func newSetReport(set *inputSet, cs []*contender, notes []string) setReport {
 		}
 	}
 	sr.KSNPerSHA256Loop = ratio(ksn, medians["sha256-loop"])
-	sr.Goals = goalReports(set.name, medians, mins)
+	sr.Goals = goalReports(set.name, medians, mins, cpus)
 	return sr
 }
 

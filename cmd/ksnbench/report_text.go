@@ -46,18 +46,18 @@ func (rep *report) writeText(out io.Writer) error {
 			width = max(width, len(c.Name))
 		}
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(tw, "%-*s\tmedian\tmin\tspread\tMB/s\t× floor\tpeak RSS\t\n", width, "contender")
+		fmt.Fprintf(tw, "%-*s\tmedian\tmin\tspread\tCPU\tMB/s\t× floor\tpeak RSS\t\n", width, "contender")
 		for _, c := range s.Contenders {
 			if !c.Installed {
-				fmt.Fprintf(tw, "%-*s\tnot installed\t\t\t\t\t\t\n", width, c.Name)
+				fmt.Fprintf(tw, "%-*s\tnot installed\t\t\t\t\t\t\t\n", width, c.Name)
 				continue
 			}
 			rss := "-"
 			if c.PeakRSS > 0 {
 				rss = rssText(c.PeakRSS, c.PeakRSSIsBound)
 			}
-			fmt.Fprintf(tw, "%-*s\t%s\t%s\t%.0f%%\t%.0f\t%.2f\t%s\t\n", width, c.Name,
-				seconds(c.MedianNS), seconds(c.MinNS), 100*c.Spread, c.MBPerS, c.PerFloor, rss)
+			fmt.Fprintf(tw, "%-*s\t%s\t%s\t%.0f%%\t%s\t%.0f\t%.2f\t%s\t\n", width, c.Name,
+				seconds(c.MedianNS), seconds(c.MinNS), 100*c.Spread, seconds(c.MedianCPUNS), c.MBPerS, c.PerFloor, rss)
 		}
 		tw.Flush()
 		b.WriteString("\n")
@@ -92,6 +92,7 @@ func (rep *report) writeText(out io.Writer) error {
 		for _, n := range s.Notes {
 			fmt.Fprintf(&b, "  %s\n", n)
 		}
+		b.WriteString("  CPU: median user + system time (of the child; of this process for the in-process loops), less swayed by other work than wall time\n")
 		b.WriteString("  peak RSS: ru_maxrss of the child; \"≤\" marks a value no larger than ksnbench's own peak, which Linux charges to every child\n")
 		b.WriteString("commands (stdout to /dev/null):\n")
 		for _, c := range s.Contenders {
@@ -167,13 +168,13 @@ func writeGoals(b *bytes.Buffer, goals []goalReport) {
 		return
 	}
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "goal\tby median\tby min\ttarget\t\n")
+	fmt.Fprintf(tw, "goal\tby median\tby min\tby CPU\ttarget\t\n")
 	for _, g := range goals {
 		met := "met"
 		if !g.Met {
 			met = "NOT MET"
 		}
-		fmt.Fprintf(tw, "%s\t%.2f×\t%.2f×\t%s\t%s\n", g.What, g.Ratio, g.RatioByMin, g.Goal, met)
+		fmt.Fprintf(tw, "%s\t%.2f×\t%.2f×\t%.2f×\t%s\t%s\n", g.What, g.Ratio, g.RatioByMin, g.RatioByCPU, g.Goal, met)
 	}
 	tw.Flush()
 }
