@@ -50,7 +50,7 @@ func (w *worker) fromCache(key, path string, r *Result) (hit bool, known cacheEn
 	if testHookIdentity != nil {
 		testHookIdentity(&id)
 	}
-	if err != nil || !regular || !e.trusted(id, w.cache.now()) {
+	if err != nil || !regular || !e.trusted(id, w.cache.loadedAt) {
 		return false, cacheEntry{}
 	}
 	if !e.algs.has(setOf(w.set.algs)) {

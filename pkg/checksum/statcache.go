@@ -36,6 +36,7 @@ type StatCache struct {
 
 	loadOnce sync.Once
 	loaded   atomic.Bool // loadOnce has run: table and problem are set
+	loadedAt time.Time   // the clock when the file was read
 	table    cacheTable
 	loadedID fileIdentity // of the file table came from; zero when none
 	problem  error        // why the file on disk was not used
@@ -112,7 +113,7 @@ func (c *StatCache) Problem() error {
 }
 
 // trusted reports whether e describes the file now at id: same identity
-// and times, and not racy.
+// and times, and not racy; now is when the entry was read from the file.
 func (e cacheEntry) trusted(id fileIdentity, now time.Time) bool {
 	w := int64(racyWindow)
 	if e.id.mtimeNs%1e9 == 0 && e.id.ctimeNs%1e9 == 0 {
@@ -150,6 +151,9 @@ func (c *StatCache) fileSize() int64 {
 func (c *StatCache) ensureLoaded() {
 	c.loadOnce.Do(func() {
 		defer c.loaded.Store(true)
+		// One reading of the clock serves every lookup: the entries
+		// were all made before the file was read.
+		c.loadedAt = c.now()
 		data, id, err := c.read()
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
@@ -209,9 +213,9 @@ func (c *StatCache) record(key string, e cacheEntry) {
 
 // touch notes that e was found unchanged, once a day per entry: the day
 // of use is what the bounds drop by, and an unchanged tree re-checked the
-// same day leaves the file as it is.
+// same day leaves the file as it is. The day is the load's, not read again.
 func (c *StatCache) touch(key string, e cacheEntry) {
-	today := c.today()
+	today := uint32(c.loadedAt.Unix() / 86400)
 	if e.used >= today {
 		return
 	}

@@ -55,3 +55,22 @@ func BenchmarkStatCacheSave(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkStatCacheFind: looking up every entry of a 20,000-entry cache,
+// as a re-check of the tree does.
+func BenchmarkStatCacheFind(b *testing.B) {
+	path := benchCache(b, 20000)
+	c := NewStatCache(path, StatCacheOptions{})
+	c.ensureLoaded()
+	keys := make([]string, 20000)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("/home/someone/projects/some-project/build/output/d%03d/f%05d.bin", i/200, i)
+	}
+	for b.Loop() {
+		for _, k := range keys {
+			if _, ok := c.table.find(k); !ok {
+				b.Fatal("not found", k)
+			}
+		}
+	}
+}
