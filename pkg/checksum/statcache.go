@@ -48,11 +48,14 @@ type StatCache struct {
 	size     int64
 
 	mu      sync.Mutex
-	updates map[string]cacheUpdate
+	updates []cacheUpdate // in no order; a path may be there twice
 }
 
-// cacheUpdate is what a run learnt of one path.
+// cacheUpdate is what a run learnt of one path. A slice of them, sorted
+// once by Save, costs the workers less than a map kept in order as they go.
 type cacheUpdate struct {
+	hash  uint64
+	path  []byte
 	e     cacheEntry
 	touch bool // the entry was found unchanged: only its day of use moves
 }
@@ -200,15 +203,17 @@ func (c *StatCache) lookup(key string) (cacheEntry, bool) {
 // today is the Unix day of the cache's clock.
 func (c *StatCache) today() uint32 { return uint32(c.now().Unix() / 86400) }
 
-// record keeps what hashing a file found.
+// record keeps what hashing a file found. The path's hash is computed
+// here, on the worker, rather than by Save for every file at the end.
 func (c *StatCache) record(key string, e cacheEntry) {
-	e.used = c.today()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.updates == nil {
-		c.updates = map[string]cacheUpdate{}
+	if len(key) > maxPathBytes {
+		return // beyond what the file's record can hold: hashed every time
 	}
-	c.updates[key] = cacheUpdate{e: e}
+	e.used = c.today()
+	u := cacheUpdate{hash: pathHash(key), path: []byte(key), e: e}
+	c.mu.Lock()
+	c.updates = append(c.updates, u)
+	c.mu.Unlock()
 }
 
 // touch notes that e was found unchanged, once a day per entry: the day
@@ -220,14 +225,10 @@ func (c *StatCache) touch(key string, e cacheEntry) {
 		return
 	}
 	e.used = today
+	u := cacheUpdate{hash: pathHash(key), path: []byte(key), e: e, touch: true}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.updates == nil {
-		c.updates = map[string]cacheUpdate{}
-	}
-	if _, ok := c.updates[key]; !ok {
-		c.updates[key] = cacheUpdate{e: e, touch: true}
-	}
+	c.updates = append(c.updates, u)
+	c.mu.Unlock()
 }
 
 // clock is the cache's time, or the zero time without a cache.

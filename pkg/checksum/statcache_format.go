@@ -1,11 +1,13 @@
 package checksum
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"slices"
 )
 
@@ -261,26 +263,35 @@ func compareEntries(a, b tableEntry) int {
 	return bytes.Compare(a.path, b.path)
 }
 
-// encodeTable writes entries, which must be in file order without a path
-// twice, as a cache file.
+// encodeTable is writeTable into memory.
 func encodeTable(entries []tableEntry) []byte {
+	var b bytes.Buffer
+	writeTable(&b, entries) // a bytes.Buffer does not fail
+	return b.Bytes()
+}
+
+// writeTable writes entries, which must be in file order without a path
+// twice, as a cache file. It streams through a small buffer: a 20,000-file
+// cache is not first built whole in memory.
+func writeTable(w io.Writer, entries []tableEntry) error {
 	blobLen := 0
 	for _, te := range entries {
 		blobLen += len(te.path) + len(te.e.digests)
 	}
-	total := headerSize + len(entries)*recordSize + blobLen + trailerSize
-	out := make([]byte, total)
+	sum := crc32.New(crcTable)
+	bw := bufio.NewWriterSize(io.MultiWriter(w, sum), 64<<10)
 	le := binary.LittleEndian
-	copy(out, cacheMagic)
-	le.PutUint32(out[8:], cacheFormat)
-	le.PutUint32(out[12:], uint32(len(entries)))
-	le.PutUint32(out[16:], uint32(blobLen))
-	blob := out[headerSize+len(entries)*recordSize : total-trailerSize]
+	var r [recordSize]byte
+	copy(r[:], cacheMagic)
+	le.PutUint32(r[8:], cacheFormat)
+	le.PutUint32(r[12:], uint32(len(entries)))
+	le.PutUint32(r[16:], uint32(blobLen))
+	le.PutUint32(r[20:], 0)
+	bw.Write(r[:headerSize])
 	pos := 0
-	for i, te := range entries {
-		r := out[headerSize+i*recordSize:]
+	for _, te := range entries {
 		e := te.e
-		le.PutUint64(r, te.hash)
+		le.PutUint64(r[0:], te.hash)
 		le.PutUint64(r[8:], e.id.dev)
 		le.PutUint64(r[16:], e.id.ino)
 		le.PutUint64(r[24:], uint64(e.id.size))
@@ -290,11 +301,19 @@ func encodeTable(entries []tableEntry) []byte {
 		le.PutUint32(r[56:], e.used)
 		le.PutUint32(r[60:], uint32(pos))
 		le.PutUint16(r[64:], uint16(len(te.path)))
-		r[66] = byte(e.algs)
-		pos += copy(blob[pos:], te.path)
-		le.PutUint32(r[68:], uint32(pos))
-		pos += copy(blob[pos:], e.digests)
+		r[66], r[67] = byte(e.algs), 0
+		le.PutUint32(r[68:], uint32(pos+len(te.path)))
+		bw.Write(r[:])
+		pos += len(te.path) + len(te.e.digests)
 	}
-	le.PutUint32(out[total-trailerSize:], crc32.Checksum(out[:total-trailerSize], crcTable))
-	return out
+	for _, te := range entries {
+		bw.Write(te.path)
+		bw.Write(te.e.digests)
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	le.PutUint32(r[:4], sum.Sum32())
+	_, err := w.Write(r[:4])
+	return err
 }

@@ -30,12 +30,12 @@ func sampleTable(n int) []byte {
 	return encodeTable(mergeEntries(cacheTable{}, updatesOf(entries)))
 }
 
-func updatesOf(entries []tableEntry) map[string]cacheUpdate {
-	m := map[string]cacheUpdate{}
+func updatesOf(entries []tableEntry) []cacheUpdate {
+	var ups []cacheUpdate
 	for _, te := range entries {
-		m[string(te.path)] = cacheUpdate{e: te.e}
+		ups = append(ups, cacheUpdate{hash: te.hash, path: te.path, e: te.e})
 	}
-	return m
+	return ups
 }
 
 // TestStatCacheDamaged: a cache file that is truncated, garbage, damaged
@@ -162,6 +162,50 @@ func TestTableFind(t *testing.T) {
 				t.Fatalf("%d entries: other-%d found", n, i)
 			}
 		}
+	}
+}
+
+// TestMergeEntries: what the file holds and what a run learnt, joined.
+func TestMergeEntries(t *testing.T) {
+	ent := func(at int64, used uint32) cacheEntry {
+		return cacheEntry{cachedAt: at, used: used, algs: setOf(Default), digests: make([]byte, 64)}
+	}
+	up := func(path string, e cacheEntry, touch bool) cacheUpdate {
+		return cacheUpdate{hash: pathHash(path), path: []byte(path), e: e, touch: touch}
+	}
+	cases := []struct {
+		name    string
+		base    map[string]cacheEntry
+		ups     []cacheUpdate
+		at      int64 // of /p in the result
+		used    uint32
+		entries int
+	}{
+		{"hashed again replaces", map[string]cacheEntry{"/p": ent(1, 5)}, []cacheUpdate{up("/p", ent(2, 7), false)}, 2, 7, 1},
+		{"another process hashed later", map[string]cacheEntry{"/p": ent(3, 5)}, []cacheUpdate{up("/p", ent(2, 7), false)}, 3, 7, 1},
+		{"a touch moves the day only", map[string]cacheEntry{"/p": ent(3, 5)}, []cacheUpdate{up("/p", ent(1, 9), true)}, 3, 9, 1},
+		{"a touch brings a dropped entry back", nil, []cacheUpdate{up("/p", ent(1, 9), true)}, 1, 9, 1},
+		{"twice in one run: the later", map[string]cacheEntry{"/q": ent(1, 1)}, []cacheUpdate{up("/p", ent(4, 8), false), up("/p", ent(2, 9), false)}, 4, 9, 2},
+		{"untouched entries stay", map[string]cacheEntry{"/p": ent(1, 1), "/q": ent(1, 1), "/r": ent(1, 1)}, nil, 1, 1, 3},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var base []cacheUpdate
+			for p, e := range tc.base {
+				base = append(base, up(p, e, false))
+			}
+			tab, err := decodeTable(encodeTable(mergeEntries(cacheTable{}, base)))
+			must(t, err)
+			got := mergeEntries(tab, tc.ups)
+			if len(got) != tc.entries {
+				t.Fatalf("%d entries, want %d", len(got), tc.entries)
+			}
+			for _, te := range got {
+				if string(te.path) == "/p" && (te.e.cachedAt != tc.at || te.e.used != tc.used) {
+					t.Fatalf("/p hashed at %d, used %d; want %d, %d", te.e.cachedAt, te.e.used, tc.at, tc.used)
+				}
+			}
+		})
 	}
 }
 

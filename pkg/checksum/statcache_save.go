@@ -1,6 +1,9 @@
 package checksum
 
 import (
+	"bytes"
+	"cmp"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -43,60 +46,86 @@ func (c *StatCache) Save() error {
 		}
 	}
 	entries := boundEntries(mergeEntries(base, updates), c.maxEntries, c.maxBytes)
-	return writeAtomic(c.path, encodeTable(entries))
+	return writeAtomic(c.path, func(w io.Writer) error { return writeTable(w, entries) })
 }
 
 // mergeEntries joins the file's entries and this run's updates, in file
-// order. For a path in both, the entry hashed last wins, and the later day
-// of use is kept.
-func mergeEntries(base cacheTable, updates map[string]cacheUpdate) []tableEntry {
-	ups := make([]tableEntry, 0, len(updates))
-	touched := make(map[string]bool)
-	for k, u := range updates {
-		ups = append(ups, tableEntry{hash: pathHash(k), path: []byte(k), e: u.e})
-		if u.touch {
-			touched[k] = true
-		}
+// order. For a path in both, or twice among the updates, the entry hashed
+// last wins, and the latest day of use is kept.
+func mergeEntries(base cacheTable, ups []cacheUpdate) []tableEntry {
+	// Sort small keys, not the updates: moving 16 bytes a swap instead of
+	// a hundred makes the first save of a large tree several times cheaper.
+	type sortKey struct {
+		hash uint64
+		i    int
 	}
-	slices.SortFunc(ups, compareEntries)
+	keys := make([]sortKey, len(ups))
+	for i, u := range ups {
+		keys[i] = sortKey{u.hash, i}
+	}
+	slices.SortFunc(keys, func(a, b sortKey) int {
+		if a.hash != b.hash {
+			return cmp.Compare(a.hash, b.hash)
+		}
+		if c := bytes.Compare(ups[a.i].path, ups[b.i].path); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.i, b.i) // stable: a path's updates in the order they came
+	})
 	out := make([]tableEntry, 0, base.count+len(ups))
+	same := func(j int, te tableEntry) bool {
+		u := &ups[keys[j].i]
+		return u.hash == te.hash && bytes.Equal(u.path, te.path)
+	}
 	i, j := 0, 0
-	for i < base.count || j < len(ups) {
-		var cmp int
-		var b tableEntry
-		switch {
-		case i == base.count:
-			cmp = 1
-		default:
-			b.hash, b.path, b.e = base.at(i)
-			if j == len(ups) {
-				cmp = -1
-			} else {
-				cmp = compareEntries(b, ups[j])
+	for i < base.count || j < len(keys) {
+		var cur tableEntry
+		have := false
+		if i < base.count {
+			cur.hash, cur.path, cur.e = base.at(i)
+			c := -1
+			if j < len(keys) {
+				u := &ups[keys[j].i]
+				c = compareEntries(cur, tableEntry{hash: u.hash, path: u.path})
+			}
+			if c < 0 { // no update names it
+				out = append(out, cur)
+				i++
+				continue
+			}
+			if c == 0 {
+				have = true
+				i++
 			}
 		}
-		switch {
-		case cmp < 0:
-			out = append(out, b)
-			i++
-		case cmp > 0:
-			// A touch of an entry no longer in the file (another process
-			// dropped it) brings it back: it was trusted a moment ago.
-			out = append(out, ups[j])
-			j++
-		default:
-			u := ups[j]
-			used := max(b.e.used, u.e.used)
-			if touched[string(u.path)] || b.e.cachedAt > u.e.cachedAt {
-				u.e = b.e
-			}
-			u.e.used = used
-			out = append(out, u)
-			i++
-			j++
+		if !have {
+			u := &ups[keys[j].i]
+			cur = tableEntry{hash: u.hash, path: u.path}
 		}
+		// Every update of this path, after the file's entry if any.
+		for ; j < len(keys) && same(j, cur); j++ {
+			cur.e, have = combine(cur.e, have, ups[keys[j].i])
+		}
+		out = append(out, cur)
 	}
 	return out
+}
+
+// combine applies update u to the entry cur (have: there is one). A file
+// hashed later replaces one hashed earlier; a touch only moves the day of
+// use, and brings back an entry another process dropped meanwhile (it was
+// trusted a moment ago).
+func combine(cur cacheEntry, have bool, u cacheUpdate) (cacheEntry, bool) {
+	switch {
+	case !have:
+		return u.e, true
+	case u.touch:
+	case u.e.cachedAt >= cur.cachedAt:
+		u.e.used = max(u.e.used, cur.used)
+		return u.e, true
+	}
+	cur.used = max(cur.used, u.e.used)
+	return cur, true
 }
 
 // boundEntries drops the least recently used entries (the oldest hashed
@@ -146,14 +175,14 @@ func boundEntries(entries []tableEntry, maxEntries int, maxBytes int64) []tableE
 	return kept
 }
 
-// writeAtomic replaces path with data by renaming a temporary file of the
-// same directory over it.
-func writeAtomic(path string, data []byte) error {
+// writeAtomic replaces path with what write writes, by renaming a
+// temporary file of the same directory over it.
+func writeAtomic(path string, write func(io.Writer) error) error {
 	f, err := os.CreateTemp(filepath.Dir(path), ".statcache-*.tmp")
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(data)
+	err = write(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
