@@ -67,10 +67,10 @@ type Options struct {
 	// SizeWalks sizes the directories walked, for Progress's ETA: a stat
 	// of every file, worth it only while a progress line is shown.
 	SizeWalks bool
-	// StatCache is the stat cache file ("" for none): files unchanged
-	// since they were hashed are not read again. Only digests are cached;
-	// every file is looked up again.
-	StatCache string
+	// StatCache, when set, answers files unchanged since they were hashed
+	// without reading them, and is saved at the end of the run. Only
+	// digests are cached; every file is looked up again.
+	StatCache *StatCache
 	// Rehash hashes every file whatever the stat cache says (and
 	// refreshes it).
 	Rehash bool
@@ -146,10 +146,7 @@ func Run(ctx context.Context, opts Options, cfg Config) (Summary, error) {
 		lk.join(ctx)
 		reported <- lk.loop(ctx, results)
 	}()
-	var cache *checksum.StatCache
-	if opts.StatCache != "" {
-		cache = checksum.NewStatCache(opts.StatCache, cacheOptions)
-	}
+	cache := opts.StatCache
 	runErr := checksum.Run(ctx, iterPaths(opts.Inputs), checksum.Options{
 		Algorithms: algs, Workers: opts.Workers, Recursive: opts.Recursive, Follow: opts.Follow,
 		Stdin: opts.Stdin, Progress: opts.Progress, SizeWalks: opts.SizeWalks,
@@ -191,6 +188,10 @@ func algorithms(ctx context.Context, asked []checksum.Algorithm, sources []reput
 
 // cacheOptions are the stat cache's bounds and clock; tests move the clock.
 var cacheOptions = checksum.StatCacheOptions{}
+
+// NewStatCache returns the stat cache kept in the file at path, with the
+// default bounds. Nothing is read until a lookup needs it (or Load).
+func NewStatCache(path string) *StatCache { return checksum.NewStatCache(path, cacheOptions) }
 
 // saveCache writes what the run learnt into the stat cache, if it used one.
 func saveCache(c *checksum.StatCache) error {

@@ -347,7 +347,7 @@ func TestRunStatCache(t *testing.T) {
 		src := local(map[string]reputation.Result{sha("bad"): mal})
 		col := &memCollector{}
 		var warnings []string
-		sum, err := Run(context.Background(), Options{Inputs: Args([]string{dir}), Recursive: true, StatCache: cache, Rehash: s.rehash, FailOn: reputation.Malicious},
+		sum, err := Run(context.Background(), Options{Inputs: Args([]string{dir}), Recursive: true, StatCache: NewStatCache(cache), Rehash: s.rehash, FailOn: reputation.Malicious},
 			Config{Sources: []reputation.Source{src}, Sink: &memSink{}, Warn: func(m string) { warnings = append(warnings, m) },
 				Network: func(context.Context) ([]reputation.Source, Collector) { return nil, col }})
 		if err != nil {

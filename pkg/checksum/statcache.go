@@ -194,6 +194,11 @@ func (c *StatCache) read() ([]byte, fileIdentity, error) {
 	return data, identityOf(fi), nil
 }
 
+// Load reads the cache file now rather than at the first lookup: a
+// caller that knows a walk is coming can read it while it opens other
+// things. It is safe to call with lookups under way, and more than once.
+func (c *StatCache) Load() { c.ensureLoaded() }
+
 // lookup returns the entry for key, loading the file on first use.
 func (c *StatCache) lookup(key string) (cacheEntry, bool) {
 	c.ensureLoaded()

@@ -138,6 +138,14 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	}
 	early := loadConsentEarly(ctx, opts.Consent)
 	defer early.release()
+	var cache *check.StatCache
+	if opts.StatCache != "" {
+		cache = check.NewStatCache(opts.StatCache)
+		if opts.Recursive && !opts.Rehash {
+			// A walk is coming: read the cache while the databases open.
+			go cache.Load()
+		}
+	}
 	local, err := opts.OpenLocal(ctx)
 	if err != nil {
 		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the reputation database: %w", err),
@@ -167,7 +175,7 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 		Inputs: inputs, Recursive: opts.Recursive, Follow: opts.Follow, Stdin: stdin,
 		Algorithms: opts.Algorithms, Workers: opts.Workers, FailOn: opts.FailOn, Progress: counts,
 		// Sizing a walk costs a stat per file: only for a progress line.
-		SizeWalks: opts.IO.IsStderrTTY(), StatCache: opts.StatCache, Rehash: opts.Rehash,
+		SizeWalks: opts.IO.IsStderrTTY(), StatCache: cache, Rehash: opts.Rehash,
 	}, check.Config{
 		Sources: []reputation.Source{local.Source},
 		Sink:    rep,
