@@ -117,7 +117,7 @@ func importOne(ctx context.Context, opts *FeedImportOptions, db feeds.Database, 
 	progress := opts.IO.StartProgress(term.ProgressDelay, func() string {
 		return fmt.Sprintf("importing %s: %d indicators", filepath.Base(path), count.Load())
 	})
-	res, err := feeds.ImportFile(ctx, db, path, opts.Format, &count)
+	res, err := feeds.ImportFile(ctx, db, path, feeds.ImportOptions{Format: opts.Format, Count: &count})
 	progress.Stop()
 	if err != nil {
 		return err
