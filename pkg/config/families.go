@@ -151,6 +151,15 @@ func (f *Family) members(doc map[string]any) []string {
 	return append(names, extra...)
 }
 
+// Choices lists the values a setting accepts when it accepts only some
+// (a feed's format); nil when any value of its kind will do.
+func (k Key) Choices() []string {
+	if k.choices == "" {
+		return nil
+	}
+	return strings.Split(k.choices, ",")
+}
+
 // familyNames lists the families' keys with NAME in place of the member,
 // for messages that list every setting.
 func familyNames() []string {
