@@ -82,6 +82,11 @@ func TestScripts(t *testing.T) {
 			"record-proxy":   cmdRecordProxy,
 			"tls-cert":       cmdTLSCert,
 			"hostile-server": cmdHostileServer,
+			// feedserver_test.go
+			"feed-server":      cmdFeedServer,
+			"feed-server-mode": cmdFeedServerMode,
+			"feed-requests":    cmdFeedRequests,
+			"make-cvd":         cmdMakeCVD,
 		},
 	})
 }

@@ -48,8 +48,9 @@ type statusJSON struct {
 		Accepted bool       `json:"accepted"`
 		Since    *time.Time `json:"accepted_at"`
 	} `json:"statement"`
-	Outbox   queueJSON `json:"outbox"`
-	Endpoint string    `json:"endpoint"`
+	Outbox   queueJSON        `json:"outbox"`
+	Feeds    *feedsStatusJSON `json:"feeds,omitempty"`
+	Endpoint string           `json:"endpoint"`
 	// InsecureTransport: a plain http:// endpoint on another machine is
 	// allowed (the insecure_transport setting).
 	InsecureTransport bool         `json:"insecure_transport,omitempty"`
@@ -91,6 +92,7 @@ func runStatus(ctx context.Context, f *Factory, asJSON bool) error {
 		return err
 	}
 	s := statusOut(c, r)
+	s.Feeds = feedsStatus(f)
 	if asJSON {
 		b, err := json.Marshal(s)
 		if err != nil {
@@ -153,6 +155,9 @@ func printStatus(f *Factory, r network.Report, s *statusJSON) {
 		row("Decisions", s.Participation.StateFile)
 	}
 	row("Outbox", fmt.Sprintf("%d records, %d dropped when full, %d too old", s.Outbox.Records, s.Outbox.DroppedFull, s.Outbox.DroppedAge))
+	if s.Feeds != nil {
+		row("Feeds", describeFeeds(f, s.Feeds))
+	}
 	endpoint := s.Endpoint
 	if endpoint == "" {
 		endpoint = "none"

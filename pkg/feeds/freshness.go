@@ -91,8 +91,8 @@ func Freshness(feeds []Feed, st State, now time.Time, maxAge time.Duration) Noti
 	return Notice{}
 }
 
-// Ago writes a duration the way people say ages: "3d", "5h", "12m",
-// "now".
+// Ago writes a duration the way people say ages, in its largest whole
+// unit: "3d", "5h", "12m", "40s".
 func Ago(d time.Duration) string {
 	switch {
 	case d >= 48*time.Hour:
@@ -102,5 +102,5 @@ func Ago(d time.Duration) string {
 	case d >= time.Minute:
 		return fmt.Sprintf("%dm", int(d/time.Minute))
 	}
-	return "now"
+	return fmt.Sprintf("%ds", int(d/time.Second))
 }

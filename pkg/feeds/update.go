@@ -52,9 +52,12 @@ type UpdateResult struct {
 	Outcome  Outcome
 	Imported *Imported // Added and Updated
 	Bytes    int64     // downloaded
-	Err      *UpdateError
-	Elapsed  time.Duration
-	dl       download // the validators to keep
+	// NotModified: the server answered 304 (Unchanged without it: it sent
+	// the file last imported again).
+	NotModified bool
+	Err         *UpdateError
+	Elapsed     time.Duration
+	dl          download // the validators to keep
 }
 
 func (u *Updater) client() *http.Client {
@@ -159,7 +162,7 @@ func (u *Updater) one(ctx context.Context, f Feed, prev FeedState) UpdateResult 
 		return fail(ue)
 	}
 	if d.notModified || (prev.SHA256 != "" && d.sha256 == prev.SHA256) {
-		r.Outcome, r.Elapsed = Unchanged, time.Since(start)
+		r.Outcome, r.Elapsed, r.NotModified = Unchanged, time.Since(start), d.notModified
 		r.Imported = &Imported{Name: f.Name, Format: f.Format}
 		r.Imported.Summary.Indicators = prev.Indicators
 		r.dl = d
