@@ -44,7 +44,7 @@ func (s *MalwareBazaar) LookupFiles(ctx context.Context, files []reputation.File
 func (s *MalwareBazaar) ask(ctx context.Context, sha string) (reputation.Answer, error) {
 	form := url.Values{"query": {"get_info"}, "hash": {sha}}.Encode()
 	h := http.Header{"Auth-Key": {s.o.Key}, "Content-Type": {"application/x-www-form-urlencoded"}}
-	status, hdr, body, err := s.exchange(ctx, http.MethodPost, "/api/v1/", []byte(form), h)
+	status, hdr, body, err := s.send(ctx, http.MethodPost, "/api/v1/", []byte(form), h)
 	if err != nil {
 		return reputation.Answer{}, err
 	}

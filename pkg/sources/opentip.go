@@ -40,7 +40,7 @@ func (s *OpenTIP) LookupFiles(ctx context.Context, files []reputation.FileQuery)
 
 func (s *OpenTIP) ask(ctx context.Context, sha string) (reputation.Answer, error) {
 	h := http.Header{"X-Api-Key": {s.o.Key}}
-	status, hdr, body, err := s.exchange(ctx, http.MethodGet, "/api/v1/search/hash?request="+url.QueryEscape(sha), nil, h)
+	status, hdr, body, err := s.send(ctx, http.MethodGet, "/api/v1/search/hash?request="+url.QueryEscape(sha), nil, h)
 	if err != nil {
 		return reputation.Answer{}, err
 	}

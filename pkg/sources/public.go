@@ -155,17 +155,24 @@ func (p *public) take() bool {
 
 // budgetSpent is the error of a request the known quota does not allow.
 func (p *public) budgetSpent() *Error {
-	e := p.fail(ReasonRateLimited, 0, fmt.Errorf("its daily quota of %d requests is used up", p.o.Budget))
+	e := p.fail(ReasonRateLimited, 0, errors.New("its daily quota is used up (the requests you allowed it today were sent)"))
 	e.Until = NextUTCDay(p.o.Now())
 	return e
 }
 
-// exchange sends one request and returns the status and the body of the
-// answer (at most maxPublicBody bytes; more is a service error).
+// exchange sends one request, counted against the budget, and returns
+// the status and the body of the answer (at most maxPublicBody bytes;
+// more is a service error).
 func (p *public) exchange(ctx context.Context, method, path string, body []byte, header http.Header) (int, http.Header, []byte, error) {
 	if !p.take() {
 		return 0, nil, nil, p.budgetSpent()
 	}
+	return p.send(ctx, method, path, body, header)
+}
+
+// send is exchange for a request already counted (eachFile counts before
+// it hands a file to a worker).
+func (p *public) send(ctx context.Context, method, path string, body []byte, header http.Header) (int, http.Header, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -218,8 +225,11 @@ func (p *public) unexpected(status int, body []byte) *Error {
 }
 
 // eachFile asks about every file with a SHA-256, Workers at a time, with
-// ask; the first fatal error stops the rest and is returned (answers so
-// far are dropped with it: the run marks the source failed).
+// ask (which sends with send: the request is counted here, before a
+// worker gets it, so that a spent budget stops the handing out and not
+// the requests under way); the first fatal error stops the rest and is
+// returned (answers so far are dropped with it: the run marks the source
+// failed).
 func (p *public) eachFile(ctx context.Context, files []reputation.FileQuery, ask func(ctx context.Context, sha256hex string) (reputation.Answer, error)) ([]reputation.Answer, error) {
 	out := make([]reputation.Answer, len(files))
 	ctx, cancel := context.WithCancel(ctx)
@@ -250,9 +260,18 @@ func (p *public) eachFile(ctx context.Context, files []reputation.FileQuery, ask
 		if f.Digests[checksum.SHA256] == nil {
 			continue // a file hashed without SHA-256 cannot be asked about
 		}
+		if !p.take() {
+			mu.Lock()
+			if first == nil {
+				first = p.budgetSpent()
+			}
+			mu.Unlock()
+			break
+		}
 		select {
 		case work <- i:
 		case <-ctx.Done():
+			p.requests.Add(-1) // counted, never sent
 		}
 		if ctx.Err() != nil {
 			break
