@@ -87,6 +87,9 @@ func TestScripts(t *testing.T) {
 			"feed-server-mode": cmdFeedServerMode,
 			"feed-requests":    cmdFeedRequests,
 			"make-cvd":         cmdMakeCVD,
+			// fakesource_test.go
+			"fake-source":     cmdFakeSource,
+			"source-requests": cmdSourceRequests,
 		},
 	})
 }

@@ -55,6 +55,7 @@ type statusJSON struct {
 	// allowed (the insecure_transport setting).
 	InsecureTransport bool         `json:"insecure_transport,omitempty"`
 	License           *licenseJSON `json:"license,omitempty"` // as the server reports it
+	Sources           []sourceJSON `json:"sources"`           // the public sources, as the last runs left them
 	Connection        struct {
 		Connected bool   `json:"connected"`
 		Reason    string `json:"reason,omitempty"`
@@ -129,6 +130,7 @@ func statusOut(c *network.Consent, r network.Report) statusJSON {
 	if l := r.License; l != nil {
 		s.License = &licenseJSON{State: l.State, Label: l.Label, ExpiresAt: l.ExpiresAt}
 	}
+	s.Sources = sourcesOut(r.Sources)
 	s.Connection.Connected = r.Connected
 	s.Connection.Reason, s.Connection.Detail, s.Connection.Hint, s.Connection.ExitCode = r.Reason, r.Detail, r.Hint, int(r.Code)
 	return s
@@ -181,4 +183,5 @@ func printStatus(f *Factory, r network.Report, s *statusJSON) {
 		row("License", lic)
 	}
 	row("Connection", conn)
+	printSources(row, s.Sources)
 }

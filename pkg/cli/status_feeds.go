@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/feeds"
@@ -65,4 +66,20 @@ func describeFeeds(f *Factory, s *feedsStatusJSON) string {
 		line += "; " + s.Text
 	}
 	return line
+}
+
+// printSources adds a line per enabled public source to `ksn status`, and
+// one naming those that are not.
+func printSources(row func(label, value string), srcs []sourceJSON) {
+	var off []string
+	for _, s := range srcs {
+		if !s.Enabled {
+			off = append(off, s.Name)
+			continue
+		}
+		row("Source", s.Name+": "+describeSource(s))
+	}
+	if len(off) > 0 {
+		row("Sources", "not configured: "+strings.Join(off, ", ")+" (ksn source enable NAME)")
+	}
 }

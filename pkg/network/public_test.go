@@ -236,3 +236,16 @@ func TestEnableSource(t *testing.T) {
 }
 
 func fixedTime() time.Time { return time.Now() }
+
+// The statement a user accepts names every third party before it can be
+// enabled.
+func TestStatementNamesPublicSources(t *testing.T) {
+	text := strings.Join(strings.Fields(participation.Builtin().Text), " ")
+	for _, p := range PublicSources {
+		name, _, _ := strings.Cut(p.Title, " (")
+		host := strings.TrimPrefix(p.URL, "https://")
+		if !strings.Contains(text, name) || !strings.Contains(text, host) {
+			t.Errorf("the statement does not name %s (%s)", name, host)
+		}
+	}
+}

@@ -51,7 +51,10 @@ func OpenSession(ctx context.Context, c *Consent, opts SessionOptions) *Session 
 	if c == nil || !c.status.Participating {
 		return s
 	}
-	s.openPublic(c)
+	if opts.Files {
+		// They answer for files only: links are not sent to them.
+		s.openPublic(c)
+	}
 	if c.Endpoint() == "" {
 		return s
 	}
