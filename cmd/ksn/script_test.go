@@ -85,6 +85,14 @@ func TestScripts(t *testing.T) {
 			"submit-codes":   cmdSubmitCodes,
 			"post":           cmdPost,
 			"flood":          cmdFlood,
+			// feedserver_test.go
+			"feed-server":      cmdFeedServer,
+			"feed-server-mode": cmdFeedServerMode,
+			"feed-requests":    cmdFeedRequests,
+			"make-cvd":         cmdMakeCVD,
+			// fakesource_test.go
+			"fake-source":     cmdFakeSource,
+			"source-requests": cmdSourceRequests,
 		},
 	})
 }

@@ -33,6 +33,7 @@ from the start, and (when you choose to participate) a ksn reputation server.
 		NewCmdCheck(f, nil),
 		NewCmdURL(f, nil),
 		NewCmdFeed(f),
+		NewCmdSource(f),
 		NewCmdStatus(f),
 		NewCmdOptin(f),
 		NewCmdOptout(f),

@@ -48,12 +48,14 @@ type statusJSON struct {
 		Accepted bool       `json:"accepted"`
 		Since    *time.Time `json:"accepted_at"`
 	} `json:"statement"`
-	Outbox   queueJSON `json:"outbox"`
-	Endpoint string    `json:"endpoint"`
+	Outbox   queueJSON        `json:"outbox"`
+	Feeds    *feedsStatusJSON `json:"feeds,omitempty"`
+	Endpoint string           `json:"endpoint"`
 	// InsecureTransport: a plain http:// endpoint on another machine is
 	// allowed (the insecure_transport setting).
 	InsecureTransport bool         `json:"insecure_transport,omitempty"`
 	License           *licenseJSON `json:"license,omitempty"` // as the server reports it
+	Sources           []sourceJSON `json:"sources"`           // the public sources, as the last runs left them
 	Connection        struct {
 		Connected bool   `json:"connected"`
 		Reason    string `json:"reason,omitempty"`
@@ -91,6 +93,7 @@ func runStatus(ctx context.Context, f *Factory, asJSON bool) error {
 		return err
 	}
 	s := statusOut(c, r)
+	s.Feeds = feedsStatus(f)
 	if asJSON {
 		b, err := json.Marshal(s)
 		if err != nil {
@@ -133,6 +136,7 @@ func statusOut(c *network.Consent, r network.Report) statusJSON {
 	if l := r.License; l != nil {
 		s.License = &licenseJSON{State: l.State, Label: l.Label, ExpiresAt: l.ExpiresAt}
 	}
+	s.Sources = sourcesOut(r.Sources)
 	s.Connection.Connected = r.Connected
 	s.Connection.Reason, s.Connection.Detail, s.Connection.Hint, s.Connection.ExitCode = r.Reason, r.Detail, r.Hint, int(r.Code)
 	return s
@@ -161,6 +165,9 @@ func printStatus(f *Factory, r network.Report, s *statusJSON) {
 		row("Decisions", s.Participation.StateFile)
 	}
 	row("Outbox", fmt.Sprintf("%s, %d dropped when full, %d too old", plural(s.Outbox.Records, "record"), s.Outbox.DroppedFull, s.Outbox.DroppedAge))
+	if s.Feeds != nil {
+		row("Feeds", describeFeeds(f, s.Feeds))
+	}
 	endpoint := s.Endpoint
 	if endpoint == "" {
 		endpoint = "none"
@@ -184,4 +191,5 @@ func printStatus(f *Factory, r network.Report, s *statusJSON) {
 		row("License", lic)
 	}
 	row("Connection", conn)
+	printSources(row, s.Sources)
 }

@@ -64,12 +64,18 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("File() = %s", s.File())
 	}
 	list := s.List()
-	if len(list) != len(Keys) {
-		t.Fatalf("List has %d values", len(list))
+	// The fixed keys, then three fields of each built-in feed.
+	if want := len(Keys) + 3*len(Families[0].Builtin); len(list) != want {
+		t.Fatalf("List has %d values, want %d", len(list), want)
 	}
-	for i, v := range list {
+	for i, v := range list[:len(Keys)] {
 		if v.Key != Keys[i] || v.Value != Keys[i].Default || v.Source != "default" {
 			t.Errorf("List()[%d] = %+v", i, v)
+		}
+	}
+	for _, v := range list[len(Keys):] {
+		if v.Value != v.Key.Default || v.Source != "default" || !strings.HasPrefix(v.Key.Name, "feed.") {
+			t.Errorf("family setting %+v", v)
 		}
 	}
 	if d := s.Duration("timeout"); d != 10*time.Second {

@@ -47,11 +47,17 @@ func ValidLicenseKey(key string) bool {
 // only, written atomically: a crash leaves the old key or the new one,
 // never half of one.
 func StoreLicenseKey(paths config.Paths, key string) error {
-	path := filepath.Join(paths.State, licenseFile)
+	return writeSecret(filepath.Join(paths.State, licenseFile), []byte(key+"\n"))
+}
+
+// writeSecret replaces the file at path with data, readable by its owner
+// only (its directory too), atomically and durably: keys and the choice
+// of sources are written so.
+func writeSecret(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".license-*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".secret-*")
 	if err != nil {
 		return err
 	}
@@ -60,7 +66,7 @@ func StoreLicenseKey(paths config.Paths, key string) error {
 		tmp.Close()
 		return err
 	}
-	if _, err := tmp.WriteString(key + "\n"); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return err
 	}
