@@ -39,8 +39,8 @@ func ParseReceived(value string) []netip.Addr {
 			skipNext = false
 			i++
 			continue
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
-			i++
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ']':
+			i++ // a stray ']' too: it starts no word
 			continue
 		case c == ';' && depth == 0:
 			i = len(value)
@@ -58,6 +58,7 @@ func ParseReceived(value string) []netip.Addr {
 			for j < len(value) && !strings.ContainsRune(" \t\r\n()[];", rune(value[j])) {
 				j++
 			}
+			j = max(j, i+1) // a ';' in a comment is a word of its own
 			tok, i = value[i:j], j
 		}
 		word := strings.ToLower(tok)
