@@ -167,7 +167,7 @@ func (s *htmlScanner) rune(r rune) {
 	case s.quote == 0 && (r == '"' || r == '\'') && len(s.tag) > 0 && s.tag[len(s.tag)-1] == '=':
 		s.quote = r
 	case s.quote == 0 && r == '>':
-		s.end()
+		s.tagEnd()
 		return
 	}
 	if len(s.tag) >= maxTagLen {
@@ -177,15 +177,18 @@ func (s *htmlScanner) rune(r rune) {
 	s.tag = utf8.AppendRune(s.tag, r)
 }
 
-// end parses the tag read so far.
-func (s *htmlScanner) end() {
-	if s.inTag && !s.over {
+// tagEnd parses the tag read so far.
+func (s *htmlScanner) tagEnd() {
+	if !s.over {
 		for _, v := range hrefs(string(s.tag)) {
 			s.links.add(strings.TrimSpace(html.UnescapeString(v)))
 		}
 	}
 	s.inTag, s.tag = false, s.tag[:0]
 }
+
+// end ends the text: a tag cut by it is no tag a reader sees.
+func (s *htmlScanner) end() { s.inTag, s.tag = false, s.tag[:0] }
 
 // hrefs returns the values of the href attributes in a tag's text (what
 // is between < and >): name, then attributes, each name[=value] with the
