@@ -11,10 +11,7 @@ import (
 
 // budget is what is left of a message's Limits.DecodedBytes, shared by
 // all its parts.
-type budget struct {
-	left int64
-	hit  bool
-}
+type budget struct{ left int64 }
 
 // decoder turns a part's raw bytes into its decoded bytes, charging the
 // message's budget and noting damage on the way. Damage (truncated base64,
@@ -64,7 +61,6 @@ func (d *decoder) Read(p []byte) (int, error) {
 	n, err := d.r.Read(p)
 	if d.budget != nil && int64(n) > d.budget.left {
 		n = int(d.budget.left)
-		d.budget.hit = true
 		d.err = fmt.Errorf("%w: more than the limit of decoded bytes for one message", ErrTooLarge)
 		err = d.err
 	}

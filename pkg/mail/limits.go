@@ -102,7 +102,8 @@ var codes = []struct {
 // Error is one thing wrong with a message. Path names the part (the names
 // below the message, as Join would show them; empty for the message
 // itself), Err is one of the Err... reasons, Detail says more in words.
-// Detail holds no text from the message except sanitised names.
+// Detail may quote the message (sanitised and cut short): it is for the
+// user, never for a record.
 type Error struct {
 	Path   string
 	Err    error

@@ -145,6 +145,9 @@ func TestMboxOfThree(t *testing.T) {
 		}
 		name := Join("archive.mbox", MboxName(mm.Number, m.ID))
 		w := walkMessage(t, m)
+		if len(w.res.Problems) > 0 || w.res.Err != nil {
+			t.Errorf("%s: problems %v, Err %v", name, w.res.Problems, w.res.Err)
+		}
 		g := got{name: name}
 		for _, p := range w.res.Parts {
 			g.parts = append(g.parts, Join(append([]string{name}, p.Path...)...)+" "+p.SHA256[:8])

@@ -159,7 +159,7 @@ type Result struct {
 	// Parts are the attachments and pictures in the order they appear,
 	// including one whose reading failed.
 	Parts []PartResult
-	// BodySHA256 is the SHA-256 of the normalised body (see text.go), in
+	// BodySHA256 is the SHA-256 of the normalised body (see the package doc), in
 	// lower-case hex; "" when the message has no body text.
 	BodySHA256 string
 	// Links are the http and https links in the body texts, each once, in

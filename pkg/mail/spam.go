@@ -35,7 +35,7 @@ const MaxSpamDigests = 1000
 // refuses any other, a field given twice, and a value out of its bounds:
 //
 //	{
-//	  "body_sha256":       "" | 64 lower-case hex: SHA-256 of the normalised body (see text.go),
+//	  "body_sha256":       "" | 64 lower-case hex: SHA-256 of the normalised body (see the package doc),
 //	                       "" when the message has no body text,
 //	  "attachment_sha256": [64 lower-case hex, ...]: the SHA-256 of each attachment's decoded
 //	                       bytes, each once, in message order, at most MaxSpamDigests,

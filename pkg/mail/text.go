@@ -10,33 +10,6 @@ import (
 	"unicode/utf8"
 )
 
-// The normalised body of a message, whose SHA-256 is Result.BodySHA256
-// and the spam record's body digest, is defined so that two copies of a
-// message sent to different people, by different servers, in different
-// line-ending conventions and transfer encodings, give the same digest,
-// while any change a reader could see gives another:
-//
-//  1. The body texts are the text/plain and text/html parts that are not
-//     attachments (no file name, Content-Disposition not "attachment"), at
-//     any depth, attached messages' included, in the order they appear.
-//  2. Each is decoded from its Content-Transfer-Encoding, then from its
-//     charset to UTF-8: utf-8 and us-ascii (and no charset) as they are,
-//     with each invalid byte as U+FFFD; iso-8859-1, latin1 and windows-1252
-//     (and their other names) as windows-1252, as browsers do. Any other
-//     charset is not converted (the standard library has no tables for
-//     them): its bytes are taken as they are, only ASCII white space is
-//     recognised, and the same text in another charset gives another
-//     digest.
-//  3. Invisible format characters (Unicode Cf: zero-width spaces and
-//     joiners, soft hyphens, bidi controls, byte order marks) are removed.
-//  4. Every run of white space (Unicode White_Space, line ends included)
-//     becomes one space; white space at the start and end is removed.
-//     Case is kept. HTML is taken as its source text, tags included.
-//  5. The parts' texts are joined with "\n", which no normalised text
-//     contains, so that the parts' boundaries are part of the digest.
-//
-// A message without a body text has no digest ("").
-
 // charset is how a text part's bytes become characters.
 type charset int
 
