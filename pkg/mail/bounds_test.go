@@ -57,6 +57,13 @@ func TestBadMail(t *testing.T) {
 			parts:    []string{"first.com=" + eicarSHA256, "last.com!missing-boundary"},
 		},
 		{
+			name: "missing closing boundary after a closed inner multipart",
+			raw: mixed(true, "Content-Type: multipart/related; boundary=C\n\n--C\n"+attachment("inner.com", "7bit", eicar)+"\n--C--\n",
+				attachment("after.com", "7bit", eicar)+"\n--B\n"+"Content-Type: multipart/alternative; boundary=D\n\n--D\n"+attachment("last.com", "7bit", eicar)+"\n--D--\nepilogue"),
+			problems: []string{"missing-boundary@"},
+			parts:    []string{"inner.com=" + eicarSHA256, "after.com=" + eicarSHA256, "last.com=" + eicarSHA256},
+		},
+		{
 			name:     "no boundary in the body",
 			raw:      "Content-Type: multipart/mixed; boundary=B\n\njust text\n",
 			problems: []string{"malformed@"},

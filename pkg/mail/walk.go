@@ -116,7 +116,7 @@ func (w *walker) multipart(body *decoder, boundary, mediaType string, path []str
 			break
 		}
 		if err != nil {
-			w.partsError(err, body, i, here)
+			w.partsError(err, i, here)
 			break
 		}
 		w.entity(p.Header, p, path, depth+1, defType, false)
@@ -127,7 +127,7 @@ func (w *walker) multipart(body *decoder, boundary, mediaType string, path []str
 }
 
 // partsError reports why the next part of a multipart could not be read.
-func (w *walker) partsError(err error, body *decoder, i int, here []string) {
+func (w *walker) partsError(err error, i int, here []string) {
 	var re *readError
 	switch {
 	case errors.As(err, &re):
@@ -136,18 +136,15 @@ func (w *walker) partsError(err error, body *decoder, i int, here []string) {
 		// The part that crossed the limit has said so.
 	case i == 0:
 		w.problem(newError(here, ErrMalformed, "no part found: the boundary is not in the body"))
-	case w.lastMissing():
-		// The last part ended with the body; it said so.
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		// The body ended before the closing boundary. When the last part
+		// was a leaf or a text, its reader saw the end and said so.
+		if p := w.res.Problems; len(p) == 0 || !errors.Is(p[len(p)-1], ErrMissingBoundary) {
+			w.problem(newError(here, ErrMissingBoundary, "the message ends before it"))
+		}
 	default:
 		w.problem(newError(here, ErrMalformed, "cannot read the next part: %s; the rest is skipped", untrusted.Text(err.Error(), 120)))
 	}
-}
-
-// lastMissing reports whether the last problem is a missing closing
-// boundary, which the multipart reader repeats as "NextPart: EOF".
-func (w *walker) lastMissing() bool {
-	p := w.res.Problems
-	return len(p) > 0 && errors.Is(p[len(p)-1], ErrMissingBoundary)
 }
 
 // attached walks an attached message (message/rfc822).
