@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/check"
+	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/network"
 	"github.com/ksnproject/ksn/pkg/reputation"
@@ -37,6 +38,7 @@ type CheckOptions struct {
 	Workers    int
 	NoCache    bool // --no-cache or KSN_NO_CACHE: ask the network every time
 	Rehash     bool // --rehash: hash every file whatever the stat cache says
+	Mail       *check.MailOptions
 	// StatCache is the stat cache file in the cache directory ("" when
 	// ksn's directories cannot be found: then every file is hashed).
 	StatCache string
@@ -63,6 +65,14 @@ are not followed unless --follow, and then loops are detected.
 Besides the digests asked for with --hash, ksn computes any digest that the
 local database holds indicators for (for example MD5 after importing a ClamAV
 .hdb file), so that every indicator can match.
+
+Mail is read: a message (.eml, or found by its header) and an mbox (each
+message in turn) have each attachment and picture checked as an object of
+its own, named 'message.eml › invoice.zip', and a message is as bad as its
+worst part. A malformed message is reported and the others still checked.
+While you participate at the extended level (or do not participate yet),
+each message's spam statistics are kept for the network: digests and the
+public addresses of its relays, never an address, subject or body.
 
 A stat cache in ksn's cache directory remembers the digests of the files it
 hashed with their device, inode, size, mtime and ctime: a file unchanged since
@@ -102,8 +112,16 @@ it costs. --rehash reads every file whatever the cache says.`,
 			}
 			opts.OpenLocal = f.OpenLocal
 			opts.Consent = f.LoadConsent
+			opts.Mail = &check.MailOptions{}
 			if paths, err := f.Paths(); err == nil {
 				opts.StatCache = filepath.Join(paths.Cache, "statcache")
+				// A bad setting is reported by the participation state's
+				// load; here it only costs the relays.
+				if st, err := config.LoadSettings(paths, f.Env); err == nil {
+					if opts.Mail.Relays, err = check.ParseRelays(st.String("mail.own_relays")); err != nil {
+						return usageError("e.g. ksn config set mail.own_relays '192.0.2.25, 2001:db8::/48'", "mail.own_relays: %v", err)
+					}
+				}
 			}
 			if v := f.Env("KSN_NO_CACHE"); v != "" && v != "0" {
 				opts.NoCache = true
@@ -175,7 +193,7 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 		Inputs: inputs, Recursive: opts.Recursive, Follow: opts.Follow, Stdin: stdin,
 		Algorithms: opts.Algorithms, Workers: opts.Workers, FailOn: opts.FailOn, Progress: counts,
 		// Sizing a walk costs a stat per file: only for a progress line.
-		SizeWalks: opts.IO.IsStderrTTY(), StatCache: cache, Rehash: opts.Rehash,
+		SizeWalks: opts.IO.IsStderrTTY(), StatCache: cache, Rehash: opts.Rehash, Mail: opts.Mail,
 	}, check.Config{
 		Sources: []reputation.Source{local.Source},
 		Sink:    rep,
@@ -202,10 +220,17 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	}
 	col.Wait()
 	sess.Deliver(ctx, col)
-	if err := rep.finish(sum); err != nil || sess.Failure() == nil {
+	err = rep.finish(sum)
+	netErr := sess.Failure()
+	if err != nil && netErr != nil {
+		// A threat decides the exit code, but the files that got no
+		// network verdict are not to go unmentioned.
+		opts.IO.Warnf("%v; %s had no network verdict (--json marks them \"unanswered\")", netErr, plural(sum.Unanswered, "file"))
+	}
+	if err != nil || netErr == nil {
 		return err
 	}
-	return sess.Failure()
+	return netErr
 }
 
 // progressLine is the progress of a check elapsed into it: it moves as

@@ -41,6 +41,7 @@ from the start, and (when you choose to participate) a ksn reputation server.
 		NewCmdQueue(f),
 		NewCmdConfig(f),
 		NewCmdLicense(f),
+		NewCmdMail(f),
 		newExitCodesTopic(),
 	)
 	// The reputation server and its administration.
