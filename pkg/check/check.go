@@ -128,6 +128,8 @@ type Summary struct {
 	SourceErrors []SourceError
 	// Unanswered counts the items some source failed to answer.
 	Unanswered int
+	// Directories named without -r: among Failed, but no files.
+	Directories int
 }
 
 // SourceError is a source that failed during a run.

@@ -2,8 +2,12 @@ package check
 
 import (
 	"context"
+	"errors"
+
 	"fmt"
 	"time"
+
+	"github.com/ksnproject/ksn/pkg/checksum"
 
 	"github.com/ksnproject/ksn/pkg/reputation"
 )
@@ -177,6 +181,9 @@ func (lk *lookups) count(it Item) {
 		s.Skipped++
 	case "error":
 		s.Failed++
+		if errors.Is(it.Err, checksum.ErrIsDir) {
+			s.Directories++
+		}
 	default:
 		if it.Cached {
 			s.Unchanged++

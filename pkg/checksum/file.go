@@ -112,7 +112,11 @@ var testHookIdentity func(*fileIdentity)
 // second stat, which no timing-based test could do reliably.
 var testHookAfterRead func(path string)
 
-var errIsDir = errors.New("is a directory (use -r to check what it holds)")
+// ErrIsDir is the error of a directory named without -r: not a file, and
+// summaries count it apart.
+var ErrIsDir = errors.New("is a directory (use -r to check what it holds)")
+
+var errIsDir = ErrIsDir
 
 // fileReader is an open file as hashing needs it.
 type fileReader interface {

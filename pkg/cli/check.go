@@ -39,6 +39,7 @@ type CheckOptions struct {
 	NoCache    bool // --no-cache or KSN_NO_CACHE: ask the network every time
 	Rehash     bool // --rehash: hash every file whatever the stat cache says
 	Mail       *check.MailOptions
+	Quiet      bool // --quiet: print only what is at or above --fail-on
 	// StatCache is the stat cache file in the cache directory ("" when
 	// ksn's directories cannot be found: then every file is hashed).
 	StatCache string
@@ -105,7 +106,17 @@ it costs. --rehash reads every file whatever the cache says.`,
 			}
 			opts.FailOn = v
 			if len(args) == 0 && opts.FilesFrom == "" {
-				return usageError("name files or directories (with -r), '-' for standard input, or use --files-from", "nothing to check")
+				if f.IO.IsStdinTTY() {
+					return usageError("name files or directories (with -r), '-' for standard input, or use --files-from", "nothing to check")
+				}
+				// As sha256sum does: data piped in is the input.
+				opts.Inputs = []string{"-"}
+			}
+			if opts.Workers < 0 || opts.Workers > maxWorkers {
+				return usageError(fmt.Sprintf("--workers from 1 to %d (0: the number of CPUs)", maxWorkers), "--workers: %d is out of range", opts.Workers)
+			}
+			if opts.Quiet && opts.Format != "" {
+				return usageError("", "--quiet and --format cannot be used together: a checksum list needs every file")
 			}
 			if opts.Null && opts.FilesFrom == "" {
 				return usageError("use -0 together with --files-from", "-0 only applies to --files-from")
@@ -141,7 +152,8 @@ it costs. --rehash reads every file whatever the cache says.`,
 	fl.BoolVar(&opts.JSON, "json", false, "print one JSON object per input (NDJSON), in input order")
 	fl.StringVar(&opts.Format, "format", "", "print checksum lines for `sha256sum|b3sum` -c instead of verdicts")
 	fl.StringVar(&failOn, "fail-on", "malicious", "exit 1 when an object is at least this bad: malicious or suspicious")
-	fl.IntVar(&opts.Workers, "workers", 0, "files hashed at once (default: the number of CPUs)")
+	fl.IntVar(&opts.Workers, "workers", 0, "files hashed at once, at most 256 (default: the number of CPUs)")
+	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "print only objects at or above --fail-on (and the summary), like clamscan -i")
 	fl.BoolVar(&opts.NoCache, "no-cache", false, "ask the network even about files it answered recently (also KSN_NO_CACHE=1)")
 	fl.BoolVar(&opts.Rehash, "rehash", false, "read every file, even those the stat cache knows unchanged (the cache is refreshed)")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"sha256sum", "b3sum"}, cobra.ShellCompDirectiveNoFileComp))
@@ -149,6 +161,10 @@ it costs. --rehash reads every file whatever the cache says.`,
 	_ = cmd.RegisterFlagCompletionFunc("hash", cobra.FixedCompletions([]string{"blake3", "sha256", "sha1", "md5"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
+
+// maxWorkers bounds --workers: each worker holds a 256 KiB buffer, and far
+// more workers than cores only add memory and contention.
+const maxWorkers = 256
 
 func runCheck(ctx context.Context, opts *CheckOptions) error {
 	if ctx == nil {

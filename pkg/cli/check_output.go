@@ -52,6 +52,9 @@ func (r *reporter) Batch(items []check.Item) error {
 }
 
 func (r *reporter) add(c check.Item) error {
+	if r.opts.Quiet && (c.Status() != "ok" || c.Reputation.Verdict.Severity() < r.opts.FailOn.Severity()) {
+		return nil
+	}
 	var err error
 	switch {
 	case r.opts.JSON:
@@ -167,11 +170,8 @@ func (r *reporter) finish(sum check.Summary) error {
 
 func (r *reporter) summary(sum check.Summary) {
 	s := r.styles
-	noun := "files"
-	if sum.Files == 1 {
-		noun = "file"
-	}
-	parts := []string{fmt.Sprintf("%d %s", sum.Files, noun)}
+	// A directory named without -r is not a file: it is said apart.
+	parts := []string{plural(sum.Files-sum.Directories, "file")}
 	for _, v := range reputation.Verdicts {
 		if n := sum.Verdicts[v]; n > 0 || v == reputation.Malicious {
 			text := fmt.Sprintf("%d %s", n, v)
@@ -184,8 +184,11 @@ func (r *reporter) summary(sum check.Summary) {
 	if sum.Skipped > 0 {
 		parts = append(parts, fmt.Sprintf("%d skipped", sum.Skipped))
 	}
-	if sum.Failed > 0 {
-		parts = append(parts, fmt.Sprintf("%d unreadable", sum.Failed))
+	if n := sum.Failed - sum.Directories; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d unreadable", n))
+	}
+	if sum.Directories > 0 {
+		parts = append(parts, plural(sum.Directories, "directory")+" not read (use -r)")
 	}
 	read := fmt.Sprintf("%s in %s", term.Bytes(sum.Bytes), term.Duration(sum.Elapsed))
 	if sum.Bytes > 0 {
