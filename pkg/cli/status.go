@@ -146,7 +146,9 @@ func printStatus(f *Factory, r network.Report, s *statusJSON) {
 	sty := f.IO.Styles()
 	// Padded before it is styled: padding counts bytes, and colour codes
 	// are bytes a terminal does not show.
-	row := func(label, value string) { fmt.Fprintf(f.IO.Out, "%s %s\n", sty.Bold.Render(fmt.Sprintf("%-14s", label)), value) }
+	row := func(label, value string) {
+		fmt.Fprintf(f.IO.Out, "%s %s\n", sty.Bold.Render(fmt.Sprintf("%-14s", label)), value)
+	}
 	state := network.DescribeState(r.Status)
 	if r.Status.DecidedBy != "" && r.Status.DecidedBy != "decision" {
 		state += " (decided by " + r.Status.DecidedBy + ")"
