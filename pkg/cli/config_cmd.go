@@ -34,7 +34,7 @@ Participation is not a setting: only 'ksn optin' can start it.`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: keys,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := loadSettings(f)
+			_, s, err := f.settings()
 			if err != nil {
 				return err
 			}
@@ -59,7 +59,7 @@ Participation is not a setting: only 'ksn optin' can start it.`,
 			if err := config.SetSetting(paths, args[0], args[1]); err != nil {
 				return usageError("'ksn config list' shows every key and its default", "%v", err)
 			}
-			s, err := loadSettings(f)
+			_, s, err := f.settings()
 			if err != nil {
 				return err
 			}
@@ -93,7 +93,7 @@ Participation is not a setting: only 'ksn optin' can start it.`,
 		Short: "Print every setting, its value and where the value comes from",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := loadSettings(f)
+			_, s, err := f.settings()
 			if err != nil {
 				return err
 			}
@@ -124,16 +124,4 @@ Participation is not a setting: only 'ksn optin' can start it.`,
 	list.Flags().BoolVar(&asJSON, "json", false, "print the settings as a JSON array")
 	cmd.AddCommand(get, set, unset, list)
 	return cmd
-}
-
-func loadSettings(f *Factory) (*config.Settings, error) {
-	paths, err := f.Paths()
-	if err != nil {
-		return nil, err
-	}
-	s, err := config.LoadSettings(paths, f.Env)
-	if err != nil {
-		return nil, usageError("fix the value with 'ksn config set', or unset the variable", "configuration: %v", err)
-	}
-	return s, nil
 }
