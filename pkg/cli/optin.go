@@ -116,7 +116,7 @@ func runOptin(ctx context.Context, f *Factory, opts *OptinOptions) error {
 			if err := printStatement(f.IO, st, false); err != nil {
 				return err
 			}
-			fmt.Fprintf(f.IO.Out, "\n%s\n", backlogSentence(stats, opts.Level, maxAge, endpoint, time.Now()))
+			fmt.Fprintf(f.IO.Out, "\n%s\n", network.BacklogSentence(stats, opts.Level, maxAge, endpoint, time.Now()))
 			fmt.Fprintf(f.IO.Out, "Participate at the %s level under statement %s? Type \"yes\" to accept: ", opts.Level, st.ID)
 			answer, _ := bufio.NewReader(f.IO.In).ReadString('\n')
 			if a := strings.ToLower(strings.TrimSpace(answer)); a != "yes" {
@@ -146,54 +146,12 @@ func runOptin(ctx context.Context, f *Factory, opts *OptinOptions) error {
 		if a.SendError != "" {
 			f.IO.Warnf("the collected records could not be sent yet (%s); they stay in the outbox and go with the next check", a.SendError)
 		}
-		fmt.Fprintln(f.IO.Out, afterOptinSentence(a.Outbox, opts.Level, endpoint))
+		fmt.Fprintln(f.IO.Out, network.AfterOptinSentence(a.Outbox, opts.Level, endpoint))
 		if !a.Now.Participating {
 			f.IO.Warnf("%s: nothing is sent while it is set", network.DescribeState(a.Now))
 		}
 		return nil
 	})
-}
-
-// backlogSentence tells, before the user answers, what accepting sends.
-func backlogSentence(stats network.OutboxStats, level network.Level, maxAge time.Duration, endpoint string, now time.Time) string {
-	switch {
-	case stats.Records == 0:
-		return "No records were collected on this machine before; nothing is waiting to be sent."
-	case level == network.Basic:
-		return fmt.Sprintf("%s collected on this machine stay local: the basic level sends lookups only.", plural(stats.Records, "record"))
-	}
-	s := fmt.Sprintf("If you accept, the %s collected on this machine since %s will be sent", plural(int(stats.Records), "record"), formatTime(stats.Oldest))
-	if endpoint == "" {
-		s += " once an endpoint is set"
-	}
-	if maxAge > 0 && stats.Oldest.Before(now.Add(-maxAge)) {
-		s += fmt.Sprintf(", except those older than %s, which are dropped instead", formatAge(maxAge))
-	}
-	return s + "."
-}
-
-// formatAge writes a max_age setting the way users set it: "90d", "36h".
-func formatAge(d time.Duration) string {
-	switch {
-	case d%(24*time.Hour) == 0:
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	case d%time.Hour == 0:
-		return fmt.Sprintf("%dh", d/time.Hour)
-	}
-	return d.String()
-}
-
-// afterOptinSentence tells, once accepted, what happens to the records left.
-func afterOptinSentence(records int, level network.Level, endpoint string) string {
-	switch {
-	case records == 0:
-		return "Nothing is waiting to be sent."
-	case level == network.Basic:
-		return fmt.Sprintf("%d collected records stay local (basic level); 'ksn queue clear' deletes them.", records)
-	case endpoint == "":
-		return fmt.Sprintf("%s in the outbox will be sent once an endpoint is set ('ksn config set endpoint URL').", plural(records, "record"))
-	}
-	return fmt.Sprintf("%s in the outbox will be sent to %s.", plural(records, "record"), endpoint)
 }
 
 // NewCmdOptout builds `ksn optout`.
