@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/ksnproject/ksn/pkg/config"
@@ -108,12 +107,7 @@ Participation is not a setting: only 'ksn optin' can start it.`,
 				for _, v := range s.List() {
 					items = append(items, item{v.Key.Name, v.Value, v.Source, v.Key.Default})
 				}
-				b, err := json.Marshal(items)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(f.IO.Out, "%s\n", b)
-				return nil
+				return writeJSONLine(f.IO, items)
 			}
 			for _, v := range s.List() {
 				fmt.Fprintf(f.IO.Out, "%-20s %-28s %s\n", v.Key.Name, fmt.Sprintf("%q", v.Value), f.IO.Styles().Dim.Render(v.Source))
