@@ -24,7 +24,8 @@ type linkPrinter struct {
 func (p *linkPrinter) Batch(links []linkcheck.Link) error {
 	for _, l := range links {
 		if p.json {
-			if err := writeLinkJSON(p.out, l, p.explain); err != nil {
+			// One line per link: an Encoder ends each with a newline.
+			if err := json.NewEncoder(p.out).Encode(l.Record(p.explain)); err != nil {
 				return err
 			}
 		} else {
@@ -87,13 +88,4 @@ func removedParts(c urlcanon.Canonical) string {
 		parts[i] = words[p]
 	}
 	return strings.Join(parts, ", ")
-}
-
-func writeLinkJSON(w io.Writer, l linkcheck.Link, explain bool) error {
-	b, err := json.Marshal(l.Record(explain))
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
 }
