@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -170,8 +169,8 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	early := loadConsentEarly(ctx, opts.Consent)
-	defer early.release()
+	early := network.LoadEarly(ctx, opts.Consent)
+	defer early.Release()
 	var cache *check.StatCache
 	if opts.StatCache != "" {
 		cache = check.NewStatCache(opts.StatCache)
@@ -185,10 +184,10 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the reputation database: %w", err),
 			Hint: "check that ksn's data directory is writable, or set KSN_HOME to another directory"}
 	}
-	var col *network.Collector
-	defer func() { closeTogether(func() { local.Close() }, col.Close) }()
+	var use network.Use
+	defer func() { network.CloseTogether(func() { local.Close() }, use.Collector.Close) }()
 
-	inputs, closeInputs, err := checkInputs(opts)
+	inputs, closeInputs, err := check.Inputs(opts.Inputs, opts.FilesFrom, opts.Null, opts.IO.In)
 	if err != nil {
 		return err
 	}
@@ -204,7 +203,6 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	defer progress.Stop()
 	rep := newReporter(opts, progress)
 
-	var sess *network.Session
 	sum, runErr := check.Run(ctx, check.Options{
 		Inputs: inputs, Recursive: opts.Recursive, Follow: opts.Follow, Stdin: stdin,
 		Algorithms: opts.Algorithms, Workers: opts.Workers, FailOn: opts.FailOn, Progress: counts,
@@ -215,9 +213,9 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 		Sink:    rep,
 		Warn:    func(msg string) { progress.Around(func() { opts.IO.Warnf("%s", msg) }) },
 		Network: func(ctx context.Context) ([]reputation.Source, check.Collector) {
-			col, sess = openNetwork(ctx, opts.IO, early.consent(), network.SessionOptions{
+			use = network.Open(ctx, opts.IO, early.Loader(), network.SessionOptions{
 				Msg: opts.IO, Cache: local.Cache, Fresh: opts.NoCache, Files: true})
-			return sess.Sources(), col
+			return use.Session.Sources(), use.Collector
 		},
 	})
 	progress.Stop()
@@ -234,10 +232,9 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 		}
 		return &exitcode.Error{Code: exitcode.Usage, Err: runErr}
 	}
-	col.Wait()
-	sess.Deliver(ctx, col)
+	use.Finish(ctx)
 	err = rep.finish(sum)
-	netErr := sess.Failure()
+	netErr := use.Session.Failure()
 	if err != nil && netErr != nil {
 		// A threat decides the exit code, but the files that got no
 		// network verdict are not to go unmentioned.
@@ -270,42 +267,4 @@ func etaText(d time.Duration) string {
 		return fmt.Sprintf("%ds", int(d.Seconds()))
 	}
 	return term.Duration(d)
-}
-
-// openNetwork reads the participation state and opens what a participant
-// uses of the network: the collector (which keeps records even while the
-// user does not participate) and the session (nothing unless they do). A
-// bad setting must not cost the user their local verdicts: the run goes
-// on, not participating, and says why.
-func openNetwork(ctx context.Context, ios *term.IOStreams, consent func(context.Context) (*network.Consent, error), o network.SessionOptions) (*network.Collector, *network.Session) {
-	if consent == nil {
-		return nil, nil
-	}
-	c, err := consent(ctx)
-	if err != nil {
-		ios.Warnf("%v: checking with local verdicts only, nothing is collected or sent", err)
-		return nil, nil
-	}
-	return network.NewCollector(ctx, ios, c), network.OpenSession(ctx, c, o)
-}
-
-// checkInputs returns the paths to check: the arguments, then the entries
-// of --files-from, read as the run goes so a huge list is never held whole.
-func checkInputs(opts *CheckOptions) (check.Paths, func(), error) {
-	if opts.FilesFrom == "" {
-		return check.Args(opts.Inputs), func() {}, nil
-	}
-	if opts.FilesFrom == "-" {
-		for _, p := range opts.Inputs {
-			if p == "-" {
-				return nil, nil, usageError("read the file list from a file, or pass the data as a file", "standard input cannot be both the --files-from list and an input")
-			}
-		}
-		return check.List(opts.Inputs, opts.IO.In, opts.Null), func() {}, nil
-	}
-	f, err := os.Open(opts.FilesFrom)
-	if err != nil {
-		return nil, nil, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("--files-from: %w", err)}
-	}
-	return check.List(opts.Inputs, f, opts.Null), func() { f.Close() }, nil
 }

@@ -139,12 +139,7 @@ func (r *reporter) sumLine(c check.Item) error {
 	if c.Reputation.Verdict.Severity() >= r.opts.FailOn.Severity() {
 		r.opts.IO.Warnf("%s: %s %s", term.SafeText(c.Path), c.Reputation.Verdict, term.SafeText(c.Reputation.ThreatName))
 	}
-	name, prefix := c.Path, ""
-	if strings.ContainsAny(name, "\\\n") {
-		name = strings.NewReplacer("\\", "\\\\", "\n", "\\n").Replace(name)
-		prefix = "\\"
-	}
-	_, err := fmt.Fprintf(r.out, "%s%s  %s\n", prefix, c.Digests.Hex(check.SumFormats[r.opts.Format]), name)
+	_, err := io.WriteString(r.out, c.SumLine(r.opts.Format))
 	return err
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ksnproject/ksn/pkg/linkcheck"
+	"github.com/ksnproject/ksn/pkg/reputation"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/ksnproject/ksn/pkg/urlcanon"
 )
@@ -19,10 +20,15 @@ type linkPrinter struct {
 	out           *bufio.Writer
 	styles        *term.Styles
 	json, explain bool
+	quiet         bool // only links at or above failOn
+	failOn        reputation.Verdict
 }
 
 func (p *linkPrinter) Batch(links []linkcheck.Link) error {
 	for _, l := range links {
+		if p.quiet && (l.Err != nil || l.Result.Verdict.Severity() < p.failOn.Severity()) {
+			continue
+		}
 		if p.json {
 			// One line per link: an Encoder ends each with a newline.
 			if err := json.NewEncoder(p.out).Encode(l.Record(p.explain)); err != nil {
