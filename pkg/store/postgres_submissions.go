@@ -1,0 +1,283 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/ksnproject/ksn/pkg/halfyear"
+	"github.com/ksnproject/ksn/pkg/seal"
+)
+
+// StoreSubmissions is Server.StoreSubmissions. Replicas may store the same
+// batch at the same moment (a client retrying through another replica):
+// the primary key on the record id stores it once, and the later
+// transaction counts the records as duplicates. Rows are written in key
+// order, so that concurrent batches lock them in one order; a deadlock
+// PostgreSQL breaks anyway runs the batch again.
+func (s *PostgresServer) StoreSubmissions(ctx context.Context, participant string, subs []Submission, at time.Time) (accepted, duplicates int, err error) {
+	fail := func(err error) (int, int, error) { return 0, 0, fmt.Errorf("store submissions: %w", err) }
+	part, err := ParseParticipant(participant)
+	if err != nil {
+		return fail(err)
+	}
+	ids := make([][]byte, len(subs))
+	for i, sub := range subs {
+		if ids[i], err = ParseRecordID(sub.Record.ID); err != nil {
+			return fail(err)
+		}
+	}
+	if len(subs) == 0 {
+		return 0, 0, nil
+	}
+	at = at.UTC()
+	label := halfyear.Of(at).String()
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		accepted, duplicates, err = s.storeBatch(ctx, tx, part, label, ids, subs, at)
+		return err
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return accepted, duplicates, nil
+}
+
+func (s *PostgresServer) storeBatch(ctx context.Context, tx pgx.Tx, part []byte, label string, ids [][]byte, subs []Submission, at time.Time) (accepted, duplicates int, err error) {
+	dk, err := s.pgDataKeyFor(ctx, tx, label, at)
+	if err != nil {
+		return 0, 0, err
+	}
+	nonces := make([]byte, seal.NonceSize*len(subs))
+	if _, err := rand.Read(nonces); err != nil {
+		return 0, 0, err
+	}
+	order := make([]int, len(subs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return bytes.Compare(ids[a], ids[b]) })
+	rowIDs := make([][]byte, 0, len(subs))
+	sealed := make([][]byte, 0, len(subs))
+	var aad, pt []byte
+	for n, i := range order {
+		if n > 0 && bytes.Equal(ids[i], rowIDs[len(rowIDs)-1]) {
+			continue // a second copy in the batch: ON CONFLICT cannot see it
+		}
+		pt = appendPlaintext(pt[:0], subs[i].Record)
+		aad = append(append(aad[:0], ids[i]...), label...)
+		sealed = append(sealed, dk.sealer.SealWithNonce(make([]byte, 0, len(pt)+seal.Overhead),
+			[seal.NonceSize]byte(nonces[i*seal.NonceSize:]), aad, pt))
+		rowIDs = append(rowIDs, ids[i])
+	}
+	rows, err := tx.Query(ctx, `INSERT INTO sealed_submissions (id, half_year, sealed)
+SELECT id, $2, sealed FROM unnest($1::bytea[], $3::bytea[]) AS t(id, sealed)
+ON CONFLICT (id) DO NOTHING RETURNING id`, rowIDs, label, sealed)
+	if err != nil {
+		return 0, 0, err
+	}
+	inserted := make(map[string]bool, len(subs))
+	var id []byte
+	if _, err := pgx.ForEachRow(rows, []any{&id}, func() error { inserted[string(id)] = true; return nil }); err != nil {
+		return 0, 0, err
+	}
+	agg := newBatchAggregates(at)
+	for i, sub := range subs {
+		if !inserted[string(ids[i])] {
+			duplicates++
+			continue
+		}
+		delete(inserted, string(ids[i])) // a second copy in the batch is a duplicate
+		accepted++
+		agg.add(sub)
+	}
+	if err := pgWriteParticipants(ctx, tx, agg, label, dk.dedup, part); err != nil {
+		return 0, 0, err
+	}
+	if err := pgWriteAggregates(ctx, tx, agg); err != nil {
+		return 0, 0, err
+	}
+	return accepted, duplicates, nil
+}
+
+// pgDataKeyFor is dataKeyFor on PostgreSQL. Two replicas creating the
+// half-year's key at once insert with ON CONFLICT DO NOTHING: the one that
+// waited on the other's row reads the key that won, so that one half-year
+// has one key.
+func (s *PostgresServer) pgDataKeyFor(ctx context.Context, tx pgx.Tx, label string, at time.Time) (*dataKey, error) {
+	s.sealing.mu.Lock()
+	kek, cur := s.sealing.kek, s.sealing.cur
+	s.sealing.mu.Unlock()
+	if kek == nil {
+		return nil, ErrNoKEK
+	}
+	var wrapped []byte
+	err := tx.QueryRow(ctx, `SELECT wrapped FROM submission_keys WHERE half_year = $1`, label).Scan(&wrapped)
+	switch {
+	case err == nil:
+		if cur != nil && cur.label == label && hmac.Equal(cur.wrapped, wrapped) {
+			return cur, nil
+		}
+	case errors.Is(err, pgx.ErrNoRows):
+		var purged, orphans int
+		if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM purged_half_years WHERE half_year = $1),
+    (SELECT count(*) FROM sealed_submissions WHERE half_year = $1)`, label).Scan(&purged, &orphans); err != nil {
+			return nil, err
+		}
+		if purged > 0 {
+			return nil, fmt.Errorf("a record received at %s belongs to %s: %w (is the server's clock right?)", at.Format(time.RFC3339), label, ErrPurged)
+		}
+		if orphans > 0 {
+			return nil, fmt.Errorf("%d sealed records of %s have no data key: %w", orphans, label, ErrKeyMissing)
+		}
+		k, err := seal.NewKey()
+		if err != nil {
+			return nil, err
+		}
+		if wrapped, err = seal.Wrap(*kek, label, k); err != nil {
+			return nil, err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO submission_keys (half_year, wrapped, created_at) VALUES ($1, $2, $3)
+ON CONFLICT (half_year) DO NOTHING`, label, wrapped, at.Unix()); err != nil {
+			return nil, err
+		}
+		if err := tx.QueryRow(ctx, `SELECT wrapped FROM submission_keys WHERE half_year = $1`, label).Scan(&wrapped); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, err
+	}
+	k, err := seal.Unwrap(*kek, label, wrapped)
+	if err != nil {
+		return nil, err
+	}
+	dk := newDataKey(label, wrapped, k)
+	s.sealing.mu.Lock()
+	s.sealing.cur = dk
+	s.sealing.mu.Unlock()
+	return dk, nil
+}
+
+// pgWriteParticipants is batchAggregates.writeParticipants on PostgreSQL.
+func pgWriteParticipants(ctx context.Context, tx pgx.Tx, a *batchAggregates, label string, dedup seal.Key, participant []byte) error {
+	if len(a.order) == 0 {
+		return nil
+	}
+	m := hmac.New(sha256.New, dedup[:])
+	bySeen := make(map[string]objectRef, len(a.order))
+	seen := make([][]byte, 0, len(a.order))
+	for _, ref := range a.order {
+		m.Reset()
+		m.Write(participant)
+		m.Write([]byte(ref.kind))
+		m.Write([]byte{0})
+		m.Write(ref.key[:])
+		h := m.Sum(nil)[:16]
+		bySeen[string(h)] = ref
+		seen = append(seen, h)
+	}
+	slices.SortFunc(seen, bytes.Compare)
+	rows, err := tx.Query(ctx, `INSERT INTO submission_participants (half_year, seen)
+SELECT $1, seen FROM unnest($2::bytea[]) AS t(seen) ON CONFLICT DO NOTHING RETURNING seen`, label, seen)
+	if err != nil {
+		return err
+	}
+	var h []byte
+	_, err = pgx.ForEachRow(rows, []any{&h}, func() error {
+		if ref, ok := bySeen[string(h)]; ok {
+			a.objects[ref].participants++
+		}
+		return nil
+	})
+	return err
+}
+
+// pgWriteAggregates is batchAggregates.write on PostgreSQL: one statement
+// per table, rows in key order.
+func pgWriteAggregates(ctx context.Context, tx pgx.Tx, a *batchAggregates) error {
+	if len(a.order) > 0 {
+		refs := slices.Clone(a.order)
+		slices.SortFunc(refs, func(x, y objectRef) int {
+			if c := strings.Compare(x.kind, y.kind); c != 0 {
+				return c
+			}
+			return bytes.Compare(x.key[:], y.key[:])
+		})
+		kinds := make([]string, len(refs))
+		objects := make([][]byte, len(refs))
+		parts := make([]int64, len(refs))
+		reports := make([]int64, len(refs))
+		for i, ref := range refs {
+			d := a.objects[ref]
+			kinds[i], objects[i], parts[i], reports[i] = ref.kind, ref.key[:], d.participants, d.reports
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO object_stats (kind, object, participants, reports, first_day, last_day)
+SELECT kind, object, p, r, $5, $5 FROM unnest($1::text[], $2::bytea[], $3::int8[], $4::int8[]) AS t(kind, object, p, r)
+ON CONFLICT (kind, object) DO UPDATE SET
+    participants = object_stats.participants + excluded.participants,
+    reports = object_stats.reports + excluded.reports,
+    first_day = least(object_stats.first_day, excluded.first_day),
+    last_day = greatest(object_stats.last_day, excluded.last_day)`, kinds, objects, parts, reports, a.dayUnix); err != nil {
+			return err
+		}
+	}
+	for _, kind := range sortedKeys(a.kinds) {
+		if _, err := tx.Exec(ctx, `INSERT INTO daily_counts (day, kind, records) VALUES ($1, $2, $3)
+ON CONFLICT (day, kind) DO UPDATE SET records = daily_counts.records + excluded.records`, a.day, kind, a.kinds[kind]); err != nil {
+			return err
+		}
+	}
+	for _, class := range sortedKeys(a.scan) {
+		d := a.scan[class]
+		if _, err := tx.Exec(ctx, `INSERT INTO scan_time_classes (size_class, records, total_ms) VALUES ($1, $2, $3)
+ON CONFLICT (size_class) DO UPDATE SET records = scan_time_classes.records + excluded.records,
+    total_ms = scan_time_classes.total_ms + excluded.total_ms`, class, d.records, d.totalMS); err != nil {
+			return err
+		}
+		buckets := make([]int32, 0, len(d.buckets))
+		counts := make([]int64, 0, len(d.buckets))
+		for _, b := range sortedKeys(d.buckets) {
+			buckets, counts = append(buckets, int32(b)), append(counts, d.buckets[b])
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO scan_time_buckets (size_class, bucket, records)
+SELECT $1, b, n FROM unnest($2::int4[], $3::int8[]) AS t(b, n)
+ON CONFLICT (size_class, bucket) DO UPDATE SET records = scan_time_buckets.records + excluded.records`, class, buckets, counts); err != nil {
+			return err
+		}
+	}
+	keys := make([]systemKey, 0, len(a.systems))
+	for k := range a.systems {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y systemKey) int {
+		return strings.Compare(strings.Join([]string{x.os, x.arch, x.osVersion, x.ksnVersion, x.cpus, x.memory}, "\x00"),
+			strings.Join([]string{y.os, y.arch, y.osVersion, y.ksnVersion, y.cpus, y.memory}, "\x00"))
+	})
+	for _, k := range keys {
+		if _, err := tx.Exec(ctx, `INSERT INTO system_counts (os, arch, os_version, ksn_version, cpus, memory, records)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (os, arch, os_version, ksn_version, cpus, memory) DO UPDATE SET records = system_counts.records + excluded.records`,
+			k.os, k.arch, k.osVersion, k.ksnVersion, k.cpus, k.memory, a.systems[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sortedKeys returns a map's keys in order: writes in one order cannot
+// deadlock one another.
+func sortedKeys[K interface{ ~string | ~int }, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
