@@ -49,7 +49,7 @@ half-year is over ('purge'; the server does it by itself), with aggregate
 statistics kept ('stats'). 'keygen' makes the key-encryption key of a new
 server, 'verify' checks that a key opens what is sealed.`,
 	}
-	cmd.PersistentFlags().StringVar(&opts.DB, "db", "", "server database `PATH` (default: server.db in the data directory)")
+	cmd.PersistentFlags().StringVar(&opts.DB, "db", "", "server database: SQLite `PATH` or postgres:// URL (default: $KSN_DATABASE_URL, else server.db in the data directory)")
 	cmd.AddCommand(newCmdAdminLicense(opts), newCmdAdminVerdict(opts), newCmdAdminRestrict(opts), newCmdAdminStats(opts),
 		newCmdAdminKeygen(opts), newCmdAdminPurge(opts), newCmdAdminVerify(opts))
 	return cmd

@@ -31,6 +31,7 @@ type ServeOptions struct {
 	TLSKey        string
 	Rate          float64
 	Burst         int
+	Replicas      int // how many replicas share the database (and the licenses' rates)
 	StatementFile string
 	LogJSON       bool
 	AddrFile      string // where to write the URL once listening (scripts, tests)
@@ -59,9 +60,12 @@ func NewCmdServe(f *Factory, runF func(*ServeOptions) error) *cobra.Command {
 		Long: `Run ksn's reputation server: the HTTP API of /v1 (lookups, submissions,
 the statement, status), /healthz and Prometheus /metrics.
 
-The server keeps its own SQLite database (default: server.db in ksn's data
-directory): licenses, submissions, operator settings and the reputation
-indicators it answers with. Load feeds into it with
+The server keeps its own database: a SQLite file (default: server.db in
+ksn's data directory), or PostgreSQL with --db postgres://... (or
+$KSN_DATABASE_URL), where several replicas behind a load balancer share
+one database: licenses, submissions, operator settings and the reputation
+indicators it answers with. Each of --replicas N enforces 1/N of every
+license's --rate and --burst, so that together they keep to them. Load feeds into it with
 'ksn feed import --db <server database> FILE...', manage licenses, verdict
 overrides and restrictions with 'ksn admin' (both work while the server runs).
 
@@ -95,8 +99,8 @@ does the same on demand.`,
 			if (opts.TLSCert == "") != (opts.TLSKey == "") {
 				return usageError("give both --tls-cert and --tls-key, or neither", "--tls-cert and --tls-key go together")
 			}
-			if opts.Rate < 0 || opts.Burst < 0 {
-				return usageError("", "--rate and --burst must be positive")
+			if opts.Rate < 0 || opts.Burst < 0 || opts.Replicas < 0 {
+				return usageError("", "--rate, --burst and --replicas must be positive")
 			}
 			if opts.DB == "" {
 				p, err := serverDBPath(f)
@@ -123,11 +127,12 @@ does the same on demand.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Listen, "listen", DefaultListen, "`ADDRESS` to listen on (host:port; port 0 picks a free one)")
-	fl.StringVar(&opts.DB, "db", "", "server database `PATH` (default: server.db in the data directory)")
+	fl.StringVar(&opts.DB, "db", "", "server database: SQLite `PATH` or postgres:// URL (default: $KSN_DATABASE_URL, else server.db in the data directory)")
 	fl.StringVar(&opts.TLSCert, "tls-cert", "", "TLS certificate `FILE` (PEM); serve HTTPS")
 	fl.StringVar(&opts.TLSKey, "tls-key", "", "TLS private key `FILE` (PEM)")
 	fl.Float64Var(&opts.Rate, "rate", server.DefaultRate, "items (digests, records) per second each license may send")
 	fl.IntVar(&opts.Burst, "burst", server.DefaultBurst, "items a license may send at once")
+	fl.IntVar(&opts.Replicas, "replicas", 1, "how many replicas serve one PostgreSQL database; each enforces this share of --rate and --burst")
 	fl.StringVar(&opts.StatementFile, "statement", "", "serve the participation statement in `FILE` (and keep it)")
 	fl.BoolVar(&opts.LogJSON, "log-json", false, "log as JSON lines instead of text")
 	fl.StringVar(&opts.AddrFile, "addr-file", "", "once listening, write the server's URL and a newline to `FILE` (for scripts using --listen host:0)")
@@ -137,8 +142,14 @@ does the same on demand.`,
 	return cmd
 }
 
-// serverDBPath is the default server database, <data dir>/server.db.
+// serverDBPath is the default server database: $KSN_DATABASE_URL, else
+// <data dir>/server.db.
 func serverDBPath(f *Factory) (string, error) {
+	if f.Env != nil {
+		if v := f.Env(server.DatabaseURLEnv); v != "" {
+			return v, nil
+		}
+	}
 	paths, err := f.Paths()
 	if err != nil {
 		return "", &exitcode.Error{Code: exitcode.Usage, Err: err}
@@ -163,6 +174,7 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 		TLSKey:        opts.TLSKey,
 		Rate:          opts.Rate,
 		Burst:         opts.Burst,
+		Replicas:      opts.Replicas,
 		MinPrevalence: opts.MinPrevalence,
 		StatementFile: opts.StatementFile,
 		AddrFile:      opts.AddrFile,

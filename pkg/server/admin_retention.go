@@ -91,6 +91,9 @@ func (a *Admin) Verify(ctx context.Context, kek KEKSource) (VerifyReport, error)
 		return VerifyReport{}, err
 	}
 	defer db.Close()
+	if err := needKEKFile(a.DB, kek); err != nil {
+		return VerifyReport{}, err
+	}
 	kc := kek.resolve(db.Path())
 	key, _, err := loadKEK(ctx, a.Warn, db, kc, false)
 	if err != nil {

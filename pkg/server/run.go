@@ -27,12 +27,15 @@ const shutdownGrace = 10 * time.Second
 // callbacks through which the command tells the operator what happens.
 type RunOptions struct {
 	Listen  string // host:port; port 0 picks a free one
-	DB      string // the server database's path
+	DB      string // the server database: a SQLite file's path or a postgres:// URL
 	TLSCert string // PEM files; both or neither
 	TLSKey  string
-	// Rate, Burst and MinPrevalence are those of Config.
+	// Rate, Burst and MinPrevalence are those of Config; Rate and Burst
+	// are the license's, of which each of Replicas (0 or 1: this one
+	// alone) enforces its share.
 	Rate          float64
 	Burst         int
+	Replicas      int
 	MinPrevalence int
 	// StatementFile, when set, is served and stored (see LoadStatement).
 	StatementFile string
@@ -79,7 +82,10 @@ func Run(ctx context.Context, o RunOptions) error {
 		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 
-	db, err := store.OpenServer(ctx, o.DB)
+	if err := needKEKFile(o.DB, o.KEK); err != nil {
+		return err
+	}
+	db, err := store.OpenServerDatabase(ctx, o.DB)
 	if err != nil {
 		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the server database: %w", err)}
 	}
@@ -103,11 +109,12 @@ func Run(ctx context.Context, o RunOptions) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	rate, burst := share(o.Rate, o.Burst, o.Replicas)
 	handler := New(Config{
 		Store:         db,
 		Statement:     st,
-		Rate:          o.Rate,
-		Burst:         o.Burst,
+		Rate:          rate,
+		Burst:         burst,
 		Logger:        logger,
 		Now:           o.Now,
 		MinPrevalence: o.MinPrevalence,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -87,13 +88,10 @@ func OpenPostgresServer(ctx context.Context, dsn string) (*PostgresServer, error
 // redactDSN names a database in messages: user, host and database, never
 // the password.
 func redactDSN(c *pgx.ConnConfig) string {
-	host := c.Host
-	if !strings.HasPrefix(host, "/") {
-		host = fmt.Sprintf("%s:%d", host, c.Port)
-	} else {
-		host = url.PathEscape(host) // a unix socket's directory
+	if strings.HasPrefix(c.Host, "/") { // a unix socket's directory
+		return fmt.Sprintf("postgres://%s@/%s?host=%s", c.User, c.Database, url.QueryEscape(c.Host))
 	}
-	return fmt.Sprintf("postgres://%s@%s/%s", c.User, host, c.Database)
+	return fmt.Sprintf("postgres://%s@%s/%s", c.User, net.JoinHostPort(c.Host, fmt.Sprint(c.Port)), c.Database)
 }
 
 // migrate applies migrations_pg under goose's session lock.
