@@ -1,0 +1,81 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/api"
+	"github.com/ksnproject/ksn/pkg/seal"
+	"github.com/ksnproject/ksn/pkg/store"
+	"github.com/ksnproject/ksn/pkg/store/storetest"
+)
+
+// TestReplicasPurgeOnce starts the purge on two replicas (each with its
+// own connections to one PostgreSQL database) at the same moment: one
+// destroys the finished half-year, the other finds nothing left, and every
+// record is purged once.
+func TestReplicasPurgeOnce(t *testing.T) {
+	dsn := storetest.PostgresDSN(t)
+	ctx := context.Background()
+	kek := seal.Derive(seal.Key{7}, "replicas")
+	var replicas [2]*store.PostgresServer
+	for i := range replicas {
+		db, err := store.OpenPostgresServer(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := db.UnlockSubmissions(ctx, kek); err != nil {
+			t.Fatal(err)
+		}
+		replicas[i] = db
+	}
+	const n = 500
+	var subs []store.Submission
+	for i := range n {
+		sum := sha256.Sum256([]byte(fmt.Sprint(i)))
+		subs = append(subs, store.Submission{
+			Record: api.Record{ID: fmt.Sprintf("%032x", i+1), Kind: "file", CreatedAt: time.Now().UTC(),
+				Body: json.RawMessage(fmt.Sprintf(`{"digests":{"sha256":"%x"},"size":1,"verdict":"unknown","hash_ms":1}`, sum))},
+			File: &store.FileFacts{SHA256: sum, Size: 1, HashMS: 1},
+		})
+	}
+	received := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	if _, _, err := replicas[0].StoreSubmissions(ctx, fmt.Sprintf("%032x", 1), subs, received); err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC) }
+	var results [2]store.PurgeResult
+	var wg sync.WaitGroup
+	for i, db := range replicas {
+		wg.Go(func() {
+			res, err := (&Retention{Store: db, Grace: DefaultPurgeGrace, Now: now}).PurgeNow(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			results[i] = res
+		})
+	}
+	wg.Wait()
+	ran := 0
+	for _, res := range results {
+		if len(res.Purged) > 0 {
+			ran++
+			if res.Purged[0].Records != n {
+				t.Errorf("the purge destroyed %d records, want %d", res.Purged[0].Records, n)
+			}
+		}
+	}
+	if ran != 1 {
+		t.Errorf("the purge ran on %d replicas, want exactly 1: %+v", ran, results)
+	}
+	counts, err := replicas[1].SealedCounts(ctx)
+	if err != nil || len(counts) != 0 {
+		t.Errorf("sealed records left: %+v, %v", counts, err)
+	}
+}
