@@ -89,6 +89,9 @@ func Run(ctx context.Context, o RunOptions) error {
 	if err != nil {
 		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the server database: %w", err)}
 	}
+	if !store.IsPostgresURL(o.DB) {
+		db = store.QueueWrites(db) // one writer: submitters never race for SQLite's lock
+	}
 	defer db.Close()
 
 	st, err := LoadStatement(ctx, db, o.StatementFile)

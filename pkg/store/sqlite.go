@@ -80,8 +80,9 @@ type sqliteDB struct {
 	now  func() time.Time // injectable clock for tests
 
 	lookup [len(lookupClasses)]*sql.Stmt // lookupSQL of each class, prepared once
-	algs   *sql.Stmt // algorithmsSQL, prepared once
-	urls   urlStmts  // the link statements, prepared on first use (sqlite_urls.go)
+	stats  [len(lookupClasses)]*sql.Stmt // objectStatsSQL of each class (prevalence), prepared once
+	algs   *sql.Stmt                     // algorithmsSQL, prepared once
+	urls   urlStmts                      // the link statements, prepared on first use (sqlite_urls.go)
 }
 
 // open opens the reputation database at path into s, creating it (and its
@@ -187,6 +188,9 @@ func (s *sqliteDB) init(ctx context.Context) error {
 		if s.lookup[i], err = s.db.PrepareContext(ctx, lookupSQL(n)); err != nil {
 			return err
 		}
+		if s.stats[i], err = s.db.PrepareContext(ctx, objectStatsSQL(n)); err != nil {
+			return err
+		}
 	}
 	if s.algs, err = s.db.PrepareContext(ctx, algorithmsSQL); err != nil {
 		return err
@@ -225,7 +229,7 @@ func (s *sqliteDB) Path() string { return s.path }
 // Close closes the database. Commit or roll back Importers first.
 func (s *sqliteDB) Close() error {
 	var errs []error
-	for _, st := range append(s.lookup[:], s.algs, s.urls.byHash, s.urls.bounded, s.urls.last) {
+	for _, st := range append(append(s.lookup[:], s.stats[:]...), s.algs, s.urls.byHash, s.urls.bounded, s.urls.last) {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
