@@ -109,6 +109,8 @@ type target struct {
 	key  string
 	pids []int
 	pg   bool // its CPU includes PostgreSQL's processes
+	// corpus, when set, is what this server knows instead of the run's.
+	corpus *corpusFlags
 }
 
 // postgresSchema makes a schema of its own on the server dsn names and
@@ -163,6 +165,7 @@ func runMatrix(args []string) error {
 	repeat := fs.Int("repeat", 3, "measurements per cell (interleaved across servers); the median is reported")
 	submit := fs.Duration("submit", 0, "also run 64 submitters of 1,000-record batches for this long on each database")
 	soakFor := fs.Duration("soak", 0, "also hold 256 connections at batch 1,000 on SQLite for this long")
+	scale := fs.Int("scale", 0, "also compare SQLite holding 10,000 known digests with one holding this many (e.g. 10000000)")
 	fs.Parse(args)
 
 	l, err := newLab()
@@ -232,6 +235,11 @@ func runMatrix(args []string) error {
 			printSubmit(os.Stdout, t.name, submitLoad(t.urls, t.key, 64, 1000, *submit, t.cpuPIDs()))
 		}
 	}
+	if *scale > 0 {
+		if err := compareScale(l, c, *scale, *dur, *repeat); err != nil {
+			return err
+		}
+	}
 	if *soakFor > 0 {
 		r, m := soak(targets[0].urls, targets[0].key, c, targets[0].pids[0], 256, 1000, *soakFor)
 		printSoak(os.Stdout, "sqlite", r, m)
@@ -253,7 +261,11 @@ func measureAll(targets []target, c corpusFlags, batches, clients []int, dur tim
 	drivers := map[string]*driver{}
 	raw := map[string]map[[2]int][]cellResult{}
 	for _, t := range targets {
-		drivers[t.name] = newDriver(t.urls, t.key, c, nil)
+		tc := c
+		if t.corpus != nil {
+			tc = *t.corpus
+		}
+		drivers[t.name] = newDriver(t.urls, t.key, tc, nil)
 		raw[t.name] = map[[2]int][]cellResult{}
 	}
 	for rep := range repeat {
@@ -278,4 +290,33 @@ func measureAll(targets []target, c corpusFlags, batches, clients []int, dur tim
 		}
 	}
 	return out
+}
+
+// compareScale measures lookups on two SQLite servers, one knowing 10,000
+// digests and one knowing big, at 16 clients, interleaved: a server's
+// speed should not depend much on how much it knows.
+func compareScale(l *lab, c corpusFlags, big int, dur time.Duration, repeat int) error {
+	var targets []target
+	for _, n := range []int{10_000, big} {
+		cc := c
+		cc.indicators, cc.seed = n, fmt.Sprintf("scale-%d", n)
+		db := filepath.Join(l.dir, fmt.Sprintf("scale-%d.db", n))
+		key, err := l.prepare(db, cc)
+		if err != nil {
+			return err
+		}
+		url, pid, err := l.start(l.ksn, "serve", "--db", db, "--listen", "127.0.0.1:0", "--rate", "1e9", "--burst", "1000000000")
+		if err != nil {
+			return err
+		}
+		targets = append(targets, target{name: fmt.Sprintf("sqlite-%d", n), urls: []string{url}, key: key, pids: []int{pid}, corpus: &cc})
+	}
+	res := measureAll(targets, c, []int{1, 1000}, []int{16}, dur, repeat)
+	for _, b := range []int{1, 1000} {
+		small, large := res[targets[0].name][[2]int{b, 16}], res[targets[1].name][[2]int{b, 16}]
+		printCell(os.Stdout, targets[0].name, small)
+		printCell(os.Stdout, targets[1].name, large)
+		fmt.Printf("%-12s batch %5d: %d known digests answer %.2fx as fast as 10,000\n", "scale", b, big, large.FilesPerSec/small.FilesPerSec)
+	}
+	return nil
 }
