@@ -31,6 +31,8 @@ type ServeOptions struct {
 	TLSKey        string
 	Rate          float64
 	Burst         int
+	SubmitRate    float64
+	SubmitBurst   int
 	Replicas      int // how many replicas share the database (and the licenses' rates)
 	StatementFile string
 	LogJSON       bool
@@ -65,7 +67,8 @@ ksn's data directory), or PostgreSQL with --db postgres://... (or
 $KSN_DATABASE_URL), where several replicas behind a load balancer share
 one database: licenses, submissions, operator settings and the reputation
 indicators it answers with. Each of --replicas N enforces 1/N of every
-license's --rate and --burst, so that together they keep to them. Load feeds into it with
+license's --rate and --burst (lookups) and --submit-rate and --submit-burst
+(submissions), so that together they keep to them. Load feeds into it with
 'ksn feed import --db <server database> FILE...', manage licenses, verdict
 overrides and restrictions with 'ksn admin' (both work while the server runs).
 
@@ -99,8 +102,8 @@ does the same on demand.`,
 			if (opts.TLSCert == "") != (opts.TLSKey == "") {
 				return usageError("give both --tls-cert and --tls-key, or neither", "--tls-cert and --tls-key go together")
 			}
-			if opts.Rate < 0 || opts.Burst < 0 || opts.Replicas < 0 {
-				return usageError("", "--rate, --burst and --replicas must be positive")
+			if opts.Rate < 0 || opts.Burst < 0 || opts.SubmitRate < 0 || opts.SubmitBurst < 0 || opts.Replicas < 0 {
+				return usageError("", "--rate, --burst, --submit-rate, --submit-burst and --replicas must be positive")
 			}
 			if opts.DB == "" {
 				p, err := serverDBPath(f)
@@ -132,6 +135,8 @@ does the same on demand.`,
 	fl.StringVar(&opts.TLSKey, "tls-key", "", "TLS private key `FILE` (PEM)")
 	fl.Float64Var(&opts.Rate, "rate", server.DefaultRate, "items (digests, records) per second each license may send")
 	fl.IntVar(&opts.Burst, "burst", server.DefaultBurst, "items a license may send at once")
+	fl.Float64Var(&opts.SubmitRate, "submit-rate", server.DefaultSubmitRate, "records per second each license may submit (a budget apart from lookups)")
+	fl.IntVar(&opts.SubmitBurst, "submit-burst", server.DefaultSubmitBurst, "records a license may submit at once (a first delivery's backlog)")
 	fl.IntVar(&opts.Replicas, "replicas", 1, "how many replicas serve one PostgreSQL database; each enforces this share of --rate and --burst")
 	fl.StringVar(&opts.StatementFile, "statement", "", "serve the participation statement in `FILE` (and keep it)")
 	fl.BoolVar(&opts.LogJSON, "log-json", false, "log as JSON lines instead of text")
@@ -174,6 +179,8 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 		TLSKey:        opts.TLSKey,
 		Rate:          opts.Rate,
 		Burst:         opts.Burst,
+		SubmitRate:    opts.SubmitRate,
+		SubmitBurst:   opts.SubmitBurst,
 		Replicas:      opts.Replicas,
 		MinPrevalence: opts.MinPrevalence,
 		StatementFile: opts.StatementFile,

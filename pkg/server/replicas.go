@@ -31,12 +31,13 @@ func needKEKFile(db string, k KEKSource) error {
 // the budget, whichever replica a request reaches. A load balancer that
 // spreads a client's requests evenly lets it use the whole budget; one
 // that sends all of them to one replica, a share.
-func share(rate float64, burst, replicas int) (float64, int) {
+// Zero rate and burst are the defaults given.
+func share(rate float64, burst int, defRate float64, defBurst, replicas int) (float64, int) {
 	if rate <= 0 {
-		rate = DefaultRate
+		rate = defRate
 	}
 	if burst <= 0 {
-		burst = DefaultBurst
+		burst = defBurst
 	}
 	if replicas <= 1 {
 		return rate, burst

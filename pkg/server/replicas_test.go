@@ -79,3 +79,21 @@ func TestReplicasPurgeOnce(t *testing.T) {
 		t.Errorf("sealed records left: %+v, %v", counts, err)
 	}
 }
+
+// TestBacklogFitsTheSubmissionBudget delivers a 30,000-record backlog in
+// full batches at once under the default limits: every batch is taken
+// (the submission burst holds it), and the lookups' bucket is untouched.
+func TestBacklogFitsTheSubmissionBudget(t *testing.T) {
+	fx := newFixture(t, func(c *Config) { c.Rate, c.Burst, c.SubmitRate, c.SubmitBurst = 0, 0, 0, 0 })
+	for b := range 30 {
+		recs := make([]api.Record, api.MaxBatch)
+		for i := range recs {
+			recs[i] = api.Record{ID: fmt.Sprintf("%016x%016x", b+1, i), Kind: "file", CreatedAt: fx.clock.Now(), Body: json.RawMessage(fileBody)}
+		}
+		decodeJSON[api.SubmissionResult](t, fx.do("POST", api.PathSubmissions, fx.key, batchOf(recs...)), 202)
+	}
+	st := decodeJSON[api.Status](t, fx.do("GET", api.PathStatus, fx.key, nil), 200)
+	if st.Limits.SubmitBurst < 30*api.MaxBatch {
+		t.Errorf("the status announces a submission burst of %d", st.Limits.SubmitBurst)
+	}
+}

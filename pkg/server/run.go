@@ -35,6 +35,8 @@ type RunOptions struct {
 	// alone) enforces its share.
 	Rate          float64
 	Burst         int
+	SubmitRate    float64 // records; a bucket of their own (Config)
+	SubmitBurst   int
 	Replicas      int
 	MinPrevalence int
 	// StatementFile, when set, is served and stored (see LoadStatement).
@@ -112,12 +114,15 @@ func Run(ctx context.Context, o RunOptions) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	rate, burst := share(o.Rate, o.Burst, o.Replicas)
+	rate, burst := share(o.Rate, o.Burst, DefaultRate, DefaultBurst, o.Replicas)
+	submitRate, submitBurst := share(o.SubmitRate, o.SubmitBurst, DefaultSubmitRate, DefaultSubmitBurst, o.Replicas)
 	handler := New(Config{
 		Store:         db,
 		Statement:     st,
 		Rate:          rate,
 		Burst:         burst,
+		SubmitRate:    submitRate,
+		SubmitBurst:   submitBurst,
 		Logger:        logger,
 		Now:           o.Now,
 		MinPrevalence: o.MinPrevalence,

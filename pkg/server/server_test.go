@@ -203,7 +203,8 @@ func TestAuth(t *testing.T) {
 	st := decodeJSON[api.Status](t, fx.do("GET", api.PathStatus, fx.key, nil), 200)
 	if st.License.State != "valid" || st.License.Label != "test" || st.FileReputation != "available" ||
 		st.Limits.MaxBatch != api.MaxBatch || st.Limits.Burst != DefaultBurst || st.Limits.ItemsPerSecond != DefaultRate ||
-		st.Limits.MaxBodyBytes != DefaultMaxBodyBytes || st.Limits.CacheTTLSeconds != 3600 {
+		st.Limits.MaxBodyBytes != DefaultMaxBodyBytes || st.Limits.CacheTTLSeconds != 3600 ||
+		st.Limits.SubmitPerSecond != DefaultSubmitRate || st.Limits.SubmitBurst != DefaultSubmitBurst {
 		t.Errorf("status %+v", st)
 	}
 
@@ -313,7 +314,7 @@ func TestLookupFilesBadInput(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	fx := newFixture(t, func(c *Config) { c.Rate = 2; c.Burst = 10 })
+	fx := newFixture(t, func(c *Config) { c.Rate = 2; c.Burst = 10; c.SubmitRate = 2; c.SubmitBurst = 10 })
 	one := lookup(map[string]string{"sha256": eicarSHA256})
 	var ten []map[string]string
 	for range 10 {
