@@ -53,7 +53,7 @@ func deliverOutbox(ctx context.Context, cl *client.Client, store outbox, permit 
 			return sent, nil
 		}
 		if pace != nil {
-			if err := pace.WaitN(ctx, len(batch)); err != nil {
+			if err := paceWait(ctx, pace, len(batch)); err != nil {
 				return sent, err
 			}
 		}
@@ -72,6 +72,30 @@ func deliverOutbox(ctx context.Context, cl *client.Client, store outbox, permit 
 			return sent, err
 		}
 		sent += len(batch)
+	}
+}
+
+// maxPaceWait is the longest a delivery waits for its budget by itself.
+// A longer wait (a license allowed a trickle) is the server's to announce:
+// the batch goes, and a 429 ends the delivery with the wait remembered,
+// as any refusal does.
+const maxPaceWait = 30 * time.Second
+
+// paceWait waits until n records fit the budget, or not at all when that
+// would take longer than maxPaceWait.
+func paceWait(ctx context.Context, pace *rate.Limiter, n int) error {
+	r := pace.ReserveN(time.Now(), n)
+	d := r.Delay()
+	if !r.OK() || d > maxPaceWait {
+		r.Cancel()
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+		r.Cancel()
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
 	}
 }
 

@@ -55,23 +55,17 @@ func (s *Server) handleLookupFiles(w http.ResponseWriter, r *http.Request, lic s
 			Detail: "file reputation is temporarily restricted by the operator", RetryAfter: retrySeconds(left)})
 		return
 	}
-	var req api.FileLookupRequest
-	if !s.decode(w, r, lic, &req) {
+	files, itemErr, ok := s.readLookup(w, r, lic)
+	if !ok {
 		return
 	}
-	n := len(req.Items)
+	n := len(files)
 	if !s.admit(w, r, lic, n, "items") {
 		return
 	}
-	files := make([]store.FileDigests, n)
-	for i, it := range req.Items {
-		fd, err := parseDigests(it.Digests)
-		if err != nil {
-			writeProblem(w, r, problem{Status: http.StatusBadRequest, Type: api.ProblemBadRequest,
-				Detail: fmt.Sprintf("items[%d]: %v", i, err)})
-			return
-		}
-		files[i] = fd
+	if itemErr != nil {
+		writeProblem(w, r, problem{Status: http.StatusBadRequest, Type: api.ProblemBadRequest, Detail: itemErr.Error()})
+		return
 	}
 	results, err := s.cfg.Store.LookupFiles(r.Context(), files)
 	if err != nil {
