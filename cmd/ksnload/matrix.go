@@ -180,7 +180,7 @@ func runMatrix(args []string) error {
 	if err != nil {
 		return err
 	}
-	url, pid, err := l.start(l.ksn, "serve", "--db", sqlite, "--listen", "127.0.0.1:0", "--rate", "1e9", "--burst", "1000000000")
+	url, pid, err := l.start(l.ksn, "serve", "--db", sqlite, "--listen", "127.0.0.1:0", "--rate", "1e9", "--burst", "1000000000", "--submit-rate", "1e9", "--submit-burst", "1000000000")
 	if err != nil {
 		return err
 	}
@@ -203,7 +203,7 @@ func runMatrix(args []string) error {
 		var urls []string
 		var pids []int
 		for range 3 {
-			u, p, err := l.start(l.ksn, "serve", "--db", dsn, "--kek-file", kek, "--listen", "127.0.0.1:0", "--rate", "1e9", "--burst", "1000000000")
+			u, p, err := l.start(l.ksn, "serve", "--db", dsn, "--kek-file", kek, "--listen", "127.0.0.1:0", "--rate", "1e9", "--burst", "1000000000", "--submit-rate", "1e9", "--submit-burst", "1000000000")
 			if err != nil {
 				return err
 			}
@@ -305,7 +305,7 @@ func compareScale(l *lab, c corpusFlags, big int, dur time.Duration, repeat int)
 		if err != nil {
 			return err
 		}
-		url, pid, err := l.start(l.ksn, "serve", "--db", db, "--listen", "127.0.0.1:0", "--rate", "1e9", "--burst", "1000000000")
+		url, pid, err := l.start(l.ksn, "serve", "--db", db, "--listen", "127.0.0.1:0", "--rate", "1e9", "--burst", "1000000000", "--submit-rate", "1e9", "--submit-burst", "1000000000")
 		if err != nil {
 			return err
 		}

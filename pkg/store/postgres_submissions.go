@@ -126,16 +126,12 @@ func (s *PostgresServer) pgDataKeyFor(ctx context.Context, tx pgx.Tx, label stri
 			return cur, nil
 		}
 	case errors.Is(err, pgx.ErrNoRows):
-		var purged, orphans int
-		if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM purged_half_years WHERE half_year = $1),
-    (SELECT count(*) FROM sealed_submissions WHERE half_year = $1)`, label).Scan(&purged, &orphans); err != nil {
+		var purged int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM purged_half_years WHERE half_year = $1`, label).Scan(&purged); err != nil {
 			return nil, err
 		}
 		if purged > 0 {
 			return nil, fmt.Errorf("a record received at %s belongs to %s: %w (is the server's clock right?)", at.Format(time.RFC3339), label, ErrPurged)
-		}
-		if orphans > 0 {
-			return nil, fmt.Errorf("%d sealed records of %s have no data key: %w", orphans, label, ErrKeyMissing)
 		}
 		k, err := seal.NewKey()
 		if err != nil {
@@ -144,11 +140,25 @@ func (s *PostgresServer) pgDataKeyFor(ctx context.Context, tx pgx.Tx, label stri
 		if wrapped, err = seal.Wrap(*kek, label, k); err != nil {
 			return nil, err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO submission_keys (half_year, wrapped, created_at) VALUES ($1, $2, $3)
-ON CONFLICT (half_year) DO NOTHING`, label, wrapped, at.Unix()); err != nil {
+		// Another replica may be creating the key at this moment: the
+		// insert waits for it, and then takes its key instead. Only a key
+		// this transaction made may find records already there (committed
+		// before, with no key: the key row was lost); a replica that
+		// created the key a moment ago committed its records with it.
+		tag, err := tx.Exec(ctx, `INSERT INTO submission_keys (half_year, wrapped, created_at) VALUES ($1, $2, $3)
+ON CONFLICT (half_year) DO NOTHING`, label, wrapped, at.Unix())
+		if err != nil {
 			return nil, err
 		}
-		if err := tx.QueryRow(ctx, `SELECT wrapped FROM submission_keys WHERE half_year = $1`, label).Scan(&wrapped); err != nil {
+		if tag.RowsAffected() == 1 {
+			var orphans int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM sealed_submissions WHERE half_year = $1`, label).Scan(&orphans); err != nil {
+				return nil, err
+			}
+			if orphans > 0 {
+				return nil, fmt.Errorf("%d sealed records of %s have no data key: %w", orphans, label, ErrKeyMissing)
+			}
+		} else if err := tx.QueryRow(ctx, `SELECT wrapped FROM submission_keys WHERE half_year = $1`, label).Scan(&wrapped); err != nil {
 			return nil, err
 		}
 	default:

@@ -2,9 +2,16 @@ package store_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/api"
+	"github.com/ksnproject/ksn/pkg/seal"
 
 	"github.com/ksnproject/ksn/pkg/store"
 	"github.com/ksnproject/ksn/pkg/store/storetest"
@@ -52,5 +59,53 @@ func TestPostgresPath(t *testing.T) {
 	}
 	if _, err := store.OpenPostgresServer(context.Background(), "postgres://u:secret@[bad"); err == nil || strings.Contains(err.Error(), "secret") {
 		t.Errorf("malformed URL: %v", err)
+	}
+}
+
+// TestPostgresFirstBatchesOfAHalfYear stores the first batches of a
+// half-year from two replicas at once, round after round: one data key is
+// made, and no replica mistakes the other's fresh records for records
+// whose key was lost.
+func TestPostgresFirstBatchesOfAHalfYear(t *testing.T) {
+	dsn := storetest.PostgresDSN(t)
+	ctx := context.Background()
+	var replicas [2]*store.PostgresServer
+	for i := range replicas {
+		db, err := store.OpenPostgresServer(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := db.UnlockSubmissions(ctx, seal.Key{9}); err != nil {
+			t.Fatal(err)
+		}
+		replicas[i] = db
+	}
+	for round := range 10 {
+		at := time.Date(2000+round, 2, 1, 0, 0, 0, 0, time.UTC)
+		var wg sync.WaitGroup
+		for g := range 8 {
+			wg.Go(func() {
+				sum := sha256.Sum256([]byte(fmt.Sprint(round, g)))
+				sub := store.Submission{
+					Record: api.Record{ID: fmt.Sprintf("%016x%016x", round+1, g+1), Kind: "file", CreatedAt: at,
+						Body: json.RawMessage(fmt.Sprintf(`{"digests":{"sha256":"%x"},"size":1,"verdict":"unknown","hash_ms":1}`, sum))},
+					File: &store.FileFacts{SHA256: sum, Size: 1, HashMS: 1},
+				}
+				if _, _, err := replicas[g%2].StoreSubmissions(ctx, fmt.Sprintf("%032x", g+1), []store.Submission{sub}, at); err != nil {
+					t.Errorf("round %d, submitter %d: %v", round, g, err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	counts, err := replicas[0].VerifySealed(ctx)
+	if err != nil || len(counts) != 10 {
+		t.Fatalf("VerifySealed: %+v, %v", counts, err)
+	}
+	for _, c := range counts {
+		if c.Records != 8 || c.Opened != 8 {
+			t.Errorf("%s: %d records, %d opened; want 8 and 8", c.HalfYear, c.Records, c.Opened)
+		}
 	}
 }
