@@ -9,10 +9,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/cli"
+	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/term"
+	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
 )
 
@@ -58,5 +61,65 @@ func generate(root string) error {
 		}
 	}
 	header := &doc.GenManHeader{Title: "KSN", Section: "1", Date: &manDate, Source: "ksn", Manual: "ksn manual"}
-	return doc.GenManTree(cmd, header, manDir)
+	// Man pages go through Markdown, where <key> is an HTML tag and
+	// vanishes: escape the placeholders so that they survive as text.
+	escapePlaceholders(cmd)
+	if err := doc.GenManTree(cmd, header, manDir); err != nil {
+		return err
+	}
+	return addSections(manDir)
+}
+
+// escapePlaceholders makes every "<" in the tree's texts a Markdown
+// escape.
+func escapePlaceholders(c *cobra.Command) {
+	esc := strings.NewReplacer("<", `\<`, ">", `\>`)
+	c.Use, c.Long, c.Example = esc.Replace(c.Use), esc.Replace(c.Long), esc.Replace(c.Example)
+	for _, sub := range c.Commands() {
+		escapePlaceholders(sub)
+	}
+}
+
+// addSections appends what every page needs and cobra does not write: the
+// exit status of every command, and for ksn(1) the environment and files.
+func addSections(dir string) error {
+	pages, err := filepath.Glob(filepath.Join(dir, "*.1"))
+	if err != nil {
+		return err
+	}
+	var status strings.Builder
+	status.WriteString(".SH EXIT STATUS\n")
+	for _, e := range exitcode.Table {
+		fmt.Fprintf(&status, ".TP\n.B %d\n%s\n", e.Code, roff(e.Meaning))
+	}
+	env, files, _ := strings.Cut(cli.EnvironmentText(), "\nFILES\n")
+	extra := ".SH ENVIRONMENT\n.nf\n" + roff(strings.TrimPrefix(env, "ENVIRONMENT\n")) + "\n.fi\n" +
+		".SH FILES\n.nf\n" + roff(files) + "\n.fi\n"
+	for _, p := range pages {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		add := status.String()
+		if filepath.Base(p) == "ksn.1" {
+			add += extra
+		}
+		if err := os.WriteFile(p, append(b, add...), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// roff escapes text for a man page: backslashes, and lines that would
+// start with a control character.
+func roff(s string) string {
+	s = strings.ReplaceAll(s, `\`, `\e`)
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, ".") || strings.HasPrefix(l, "'") {
+			lines[i] = `\&` + l
+		}
+	}
+	return strings.Join(lines, "\n")
 }

@@ -5,13 +5,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"os"
 	"os/signal"
 	"runtime/debug"
 
 	"github.com/ksnproject/ksn/pkg/cli"
-	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/term"
 )
 
@@ -30,18 +28,7 @@ func run() int {
 		OpenStore: cli.DefaultOpenStore,
 		Version:   version(),
 	}
-	err := cli.NewRootCmd(f).ExecuteContext(ctx)
-	if err == nil {
-		return 0
-	}
-	var e *exitcode.Error
-	if !errors.As(err, &e) || !e.Silent {
-		f.IO.Errorf("%v", err)
-		if errors.As(err, &e) {
-			f.IO.Hint(e.Hint)
-		}
-	}
-	return int(exitcode.Of(err))
+	return cli.Main(ctx, f)
 }
 
 // version is the module version when built with `go install`, else "dev".

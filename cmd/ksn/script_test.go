@@ -82,6 +82,17 @@ func TestScripts(t *testing.T) {
 			"record-proxy":   cmdRecordProxy,
 			"tls-cert":       cmdTLSCert,
 			"hostile-server": cmdHostileServer,
+			"submit-codes":   cmdSubmitCodes,
+			"post":           cmdPost,
+			"flood":          cmdFlood,
+			// feedserver_test.go
+			"feed-server":      cmdFeedServer,
+			"feed-server-mode": cmdFeedServerMode,
+			"feed-requests":    cmdFeedRequests,
+			"make-cvd":         cmdMakeCVD,
+			// fakesource_test.go
+			"fake-source":     cmdFakeSource,
+			"source-requests": cmdSourceRequests,
 		},
 	})
 }
@@ -311,7 +322,8 @@ func cmdTLSCert(ts *testscript.TestScript, neg bool, args []string) {
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1),
 		Subject:      pkix.Name{CommonName: args[0]},
-		DNSNames:     []string{args[0]},
+		DNSNames:     dnsNames(args[0]),
+		IPAddresses:  ipAddresses(args[0]),
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(48 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
@@ -324,4 +336,20 @@ func cmdTLSCert(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644))
 	ts.Check(os.WriteFile(ts.MkAbs(args[2]), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600))
+}
+
+// dnsNames and ipAddresses put a certificate's HOST where a client looks
+// for it: an IP address in the IP SANs, a name in the DNS names.
+func dnsNames(host string) []string {
+	if net.ParseIP(host) != nil {
+		return nil
+	}
+	return []string{host}
+}
+
+func ipAddresses(host string) []net.IP {
+	if ip := net.ParseIP(host); ip != nil {
+		return []net.IP{ip}
+	}
+	return nil
 }

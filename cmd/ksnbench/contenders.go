@@ -22,7 +22,11 @@ import (
 
 // sample is one timed execution of a contender.
 type sample struct {
-	wall   time.Duration
+	wall time.Duration
+	// cpu is the user and system time the run took (of the child, or of
+	// this process for an in-process loop): less swayed than wall time by
+	// other work on the machine, which only delays the run.
+	cpu    time.Duration
 	maxRSS int64 // peak resident set of the child in bytes; 0 when in-process
 	// rssBound: maxRSS is no more than this process's own peak, which Linux
 	// charges to every child it starts, so the child's real peak is at most
@@ -121,13 +125,13 @@ func loopContender(name, command string, set *inputSet, newHashes func() []hash.
 		name:    name,
 		command: command,
 		run: func() (sample, error) {
-			start := time.Now()
+			start, cpu := time.Now(), selfCPU()
 			n, err := hashLoop(set.root, newHashes)
 			wall := time.Since(start)
 			if err == nil && n != set.bytes {
 				err = fmt.Errorf("hashed %d bytes, want %d", n, set.bytes)
 			}
-			return sample{wall: wall}, err
+			return sample{wall: wall, cpu: selfCPU() - cpu}, err
 		},
 	}
 }
@@ -153,6 +157,7 @@ func (r *runner) run(argv, env []string, okCodes ...int) (sample, error) {
 	err := cmd.Run()
 	s := sample{wall: time.Since(start)}
 	if cmd.ProcessState != nil {
+		s.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			s.maxRSS = ru.Maxrss << 10 // KiB on Linux
 			if runtime.GOOS == "darwin" {
@@ -185,12 +190,22 @@ func (r *runner) runBatches(batches [][]string) (sample, error) {
 		if err != nil {
 			return total, err
 		}
+		total.cpu += s.cpu
 		if s.maxRSS > total.maxRSS {
 			total.maxRSS, total.rssBound = s.maxRSS, s.rssBound
 		}
 	}
 	total.wall = time.Since(start)
 	return total, nil
+}
+
+// selfCPU is the user and system time this process has used so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // selfPeakRSS is this process's peak RSS in bytes. Go starts a child with
@@ -317,7 +332,9 @@ func (p peer) version() string {
 }
 
 // ksnEnv is the environment for one ksn run: this one without any KSN_*
-// setting of the user's, with home as KSN_HOME and the stat cache off.
+// setting of the user's, with home as KSN_HOME and the network's verdict
+// cache off (KSN_NO_CACHE). Whether the stat cache helps is decided by
+// home: a fresh or emptied one has none.
 func ksnEnv(home string) []string {
 	var env []string
 	for _, kv := range os.Environ() {

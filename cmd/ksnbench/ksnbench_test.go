@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"hash"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -254,4 +255,39 @@ func fileSize(t *testing.T, path string) int64 {
 		t.Fatal(err)
 	}
 	return fi.Size()
+}
+
+func TestGoalReports(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	medians := map[string]time.Duration{"ksn": ms(700), "ksn re-check": ms(50), "find -printf": ms(30), "stat-walk": ms(20)}
+	mins := map[string]time.Duration{"ksn": ms(600), "ksn re-check": ms(40), "find -printf": ms(25), "stat-walk": ms(20)}
+	got := goalReports("tree", medians, mins, nil)
+	want := []goalReport{
+		{What: "cold check ÷ re-check", Ratio: 14, RatioByMin: 15, Goal: "≥ 10×", Met: true},
+		{What: "re-check ÷ find -printf", Ratio: 50.0 / 30, RatioByMin: 1.6, Goal: "≤ 2×", Met: true},
+		{What: "re-check ÷ stat-walk (in-process)", Ratio: 2.5, RatioByMin: 2, Goal: "≤ 2×", Met: false},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v, want %+v (a goal whose contender did not run is left out)", got, want)
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.What != w.What || g.Goal != w.Goal || g.Met != w.Met || math.Abs(g.Ratio-w.Ratio) > 1e-9 || math.Abs(g.RatioByMin-w.RatioByMin) > 1e-9 {
+			t.Errorf("goal %d = %+v, want %+v", i, g, w)
+		}
+	}
+	if g := goalReports("one", map[string]time.Duration{"ksn": ms(7), "ksn --version": ms(4)}, mins, nil); len(g) != 1 || g[0].Met {
+		t.Errorf("startup goal: %+v, want one, not met at 1.75×", g)
+	}
+}
+
+// The stat-walk floor sees every file of the tree, and only those.
+func TestStatWalk(t *testing.T) {
+	set, err := prepareTree(t.TempDir(), 450, 1, 10, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := statWalk(set.root); err != nil || n != len(set.files) {
+		t.Fatalf("statWalk = %d, %v; want %d", n, err, len(set.files))
+	}
 }

@@ -32,7 +32,7 @@ func (rep *report) writeText(out io.Writer) error {
 		fmt.Fprintf(tw, "ksn\tskipped (-skip-ksn)\n")
 	}
 	fmt.Fprintf(tw, "peers\t%s\n", strings.Join(rep.PeerVersions, "; "))
-	fmt.Fprintf(tw, "runs\t%d per contender, interleaved; median and min wall time\n", rep.Runs)
+	fmt.Fprintf(tw, "runs\t%d per contender (%d on the one small file), interleaved; median and min wall time\n", rep.Runs, rep.StartupRuns)
 	for _, w := range rep.Warnings {
 		fmt.Fprintf(tw, "WARNING\t%s\n", w)
 	}
@@ -46,18 +46,18 @@ func (rep *report) writeText(out io.Writer) error {
 			width = max(width, len(c.Name))
 		}
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(tw, "%-*s\tmedian\tmin\tMB/s\t× floor\tpeak RSS\t\n", width, "contender")
+		fmt.Fprintf(tw, "%-*s\tmedian\tmin\tspread\tCPU\tMB/s\t× floor\tpeak RSS\t\n", width, "contender")
 		for _, c := range s.Contenders {
 			if !c.Installed {
-				fmt.Fprintf(tw, "%-*s\tnot installed\t\t\t\t\t\n", width, c.Name)
+				fmt.Fprintf(tw, "%-*s\tnot installed\t\t\t\t\t\t\t\n", width, c.Name)
 				continue
 			}
 			rss := "-"
 			if c.PeakRSS > 0 {
 				rss = rssText(c.PeakRSS, c.PeakRSSIsBound)
 			}
-			fmt.Fprintf(tw, "%-*s\t%.3f s\t%.3f s\t%.0f\t%.2f\t%s\t\n", width, c.Name,
-				time.Duration(c.MedianNS).Seconds(), time.Duration(c.MinNS).Seconds(), c.MBPerS, c.PerFloor, rss)
+			fmt.Fprintf(tw, "%-*s\t%s\t%s\t%.0f%%\t%s\t%.0f\t%.2f\t%s\t\n", width, c.Name,
+				seconds(c.MedianNS), seconds(c.MinNS), 100*c.Spread, seconds(c.MedianCPUNS), c.MBPerS, c.PerFloor, rss)
 		}
 		tw.Flush()
 		b.WriteString("\n")
@@ -70,18 +70,29 @@ func (rep *report) writeText(out io.Writer) error {
 		if ksn != nil {
 			writeKSNComparison(&b, s, ksn)
 		}
+		writeGoals(&b, s.Goals)
 		b.WriteString("notes:\n")
-		if ksn != nil {
-			b.WriteString("  ksn: every cache off: a fresh KSN_HOME per run and KSN_NO_CACHE=1; stdout to /dev/null\n")
+		switch {
+		case ksn != nil && s.Name == "one":
+			b.WriteString("  ksn: one KSN_HOME made by a run before the timed ones; KSN_NO_CACHE=1; stdout to /dev/null\n")
+		case ksn != nil:
+			b.WriteString("  ksn: every cache off: a fresh KSN_HOME per run (no database, no stat cache) and KSN_NO_CACHE=1; stdout to /dev/null\n")
 			b.WriteString("  creating the database: ksn − ksn (warm db)\n")
 		}
-		b.WriteString("  floor, sha256-loop: in this process; a directory walk feeds GOMAXPROCS workers reading 256 KiB at a time\n")
+		if s.Name == "tree" {
+			b.WriteString("  ksn re-check: the same command on the unchanged tree, the stat cache primed by a run before the timed ones\n")
+			b.WriteString("  stat-walk: in this process, one goroutine walks the tree and stats every file, as find does\n")
+		}
+		if s.Name != "one" {
+			b.WriteString("  floor, sha256-loop: in this process; a directory walk feeds GOMAXPROCS workers reading 256 KiB at a time\n")
+		}
 		if s.Name == "big" {
 			b.WriteString("  the big file is one file, so one worker hashes it: each chunk to BLAKE3, then to SHA-256\n")
 		}
 		for _, n := range s.Notes {
 			fmt.Fprintf(&b, "  %s\n", n)
 		}
+		b.WriteString("  CPU: median user + system time (of the child; of this process for the in-process loops), less swayed by other work than wall time\n")
 		b.WriteString("  peak RSS: ru_maxrss of the child; \"≤\" marks a value no larger than ksnbench's own peak, which Linux charges to every child\n")
 		b.WriteString("commands (stdout to /dev/null):\n")
 		for _, c := range s.Contenders {
@@ -138,4 +149,32 @@ func rssText(n int64, bound bool) string {
 		return "≤ " + humanBytes(n)
 	}
 	return humanBytes(n)
+}
+
+// seconds formats a duration in ns for the table: milliseconds below a
+// second, where the startup set lives.
+func seconds(ns int64) string {
+	d := time.Duration(ns)
+	if d < time.Second {
+		return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000)
+	}
+	return fmt.Sprintf("%.3f s", d.Seconds())
+}
+
+// writeGoals prints each goal's ratio, by median and by minimum, and
+// whether the median met it.
+func writeGoals(b *bytes.Buffer, goals []goalReport) {
+	if len(goals) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "goal\tby median\tby min\tby CPU\ttarget\t\n")
+	for _, g := range goals {
+		met := "met"
+		if !g.Met {
+			met = "NOT MET"
+		}
+		fmt.Fprintf(tw, "%s\t%.2f×\t%.2f×\t%.2f×\t%s\t%s\n", g.What, g.Ratio, g.RatioByMin, g.RatioByCPU, g.Goal, met)
+	}
+	tw.Flush()
 }

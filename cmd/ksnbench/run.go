@@ -27,7 +27,7 @@ func run(o *options) (*report, error) {
 		os.RemoveAll(d)
 	}
 
-	rep := newReport(o.runs)
+	rep := newReport(o.runs, o.startupRuns)
 	var ksn string
 	if !o.skipKSN {
 		if ksn, rep.KSN, err = findKSN(o.ksn, dir, o.progress); err != nil {
@@ -41,14 +41,21 @@ func run(o *options) (*report, error) {
 	}
 
 	var sets []*inputSet
-	if o.only != "big" {
+	if o.only == "" || o.only == "one" {
+		set, err := prepareOne(dir, o.progress)
+		if err != nil {
+			return nil, err
+		}
+		sets = append(sets, set)
+	}
+	if o.only == "" || o.only == "tree" {
 		set, err := prepareTree(dir, o.files, int64(o.minSize), int64(o.maxSize), o.progress)
 		if err != nil {
 			return nil, err
 		}
 		sets = append(sets, set)
 	}
-	if o.only != "tree" {
+	if o.only == "" || o.only == "big" {
 		set, err := prepareBig(dir, int64(o.bigSize), o.progress)
 		if err != nil {
 			return nil, err
@@ -117,10 +124,20 @@ func findKSN(flagValue, dir string, progress io.Writer) (path, origin string, er
 	return path, path + " (built from " + root + ")", nil
 }
 
-// benchSet times every contender on set, runs times, interleaved.
+// benchSet times every contender on set, runs times (startupRuns times
+// for the one small file), interleaved.
 func benchSet(o *options, r *runner, ksn, dir string, set *inputSet) (setReport, error) {
 	var cs []*contender
-	if ksn != "" {
+	runs := o.runs
+	if set.name == "one" {
+		runs = o.startupRuns
+		startup, cleanup, err := startupContenders(o, r, ksn, dir, set)
+		defer cleanup()
+		if err != nil {
+			return setReport{}, err
+		}
+		cs = append(cs, startup...)
+	} else if ksn != "" {
 		argv := ksnArgs(ksn, set)
 		cs = append(cs, &contender{
 			name:    "ksn",
@@ -147,8 +164,8 @@ func benchSet(o *options, r *runner, ksn, dir string, set *inputSet) (setReport,
 			name:    "ksn (warm db)",
 			command: shortCommand(argv) + " (one KSN_HOME for all runs)",
 			run: func() (sample, error) {
-				// Keep the database, not the results and stat caches (in
-				// $KSN_HOME/cache), in case KSN_NO_CACHE is not honoured.
+				// Keep the database, not the caches in $KSN_HOME/cache:
+				// the stat cache would make this a re-check.
 				if err := os.RemoveAll(filepath.Join(home, "cache")); err != nil {
 					return sample{}, err
 				}
@@ -156,9 +173,19 @@ func benchSet(o *options, r *runner, ksn, dir string, set *inputSet) (setReport,
 			},
 		})
 	}
-	cs = append(cs,
-		loopContender("floor", "in-process loop: BLAKE3 + SHA-256", set, blake3AndSHA256),
-		loopContender("sha256-loop", "in-process loop: SHA-256 alone", set, sha256Only))
+	if set.name == "tree" {
+		recheck, cleanup, err := recheckContenders(o, r, ksn, dir, set)
+		defer cleanup()
+		if err != nil {
+			return setReport{}, err
+		}
+		cs = append(cs, recheck...)
+	}
+	if set.name != "one" {
+		cs = append(cs,
+			loopContender("floor", "in-process loop: BLAKE3 + SHA-256", set, blake3AndSHA256),
+			loopContender("sha256-loop", "in-process loop: SHA-256 alone", set, sha256Only))
+	}
 	var notes []string
 	batched := map[int][]string{}
 	for _, p := range peers {
@@ -178,7 +205,7 @@ func benchSet(o *options, r *runner, ksn, dir string, set *inputSet) (setReport,
 	slices.Sort(notes)
 
 	timed := slices.DeleteFunc(slices.Clone(cs), func(c *contender) bool { return c.missing != "" })
-	for i := range o.runs {
+	for i := range runs {
 		var line []string
 		for j := range timed {
 			c := timed[(i+j)%len(timed)]
@@ -192,7 +219,9 @@ func benchSet(o *options, r *runner, ksn, dir string, set *inputSet) (setReport,
 			c.samples = append(c.samples, s)
 			line = append(line, fmt.Sprintf("%s %.3fs", c.name, s.wall.Seconds()))
 		}
-		fmt.Fprintf(o.progress, "ksnbench: %s run %d/%d: %s\n", set.name, i+1, o.runs, strings.Join(line, ", "))
+		if set.name != "one" || (i+1)%25 == 0 || i+1 == runs {
+			fmt.Fprintf(o.progress, "ksnbench: %s run %d/%d: %s\n", set.name, i+1, runs, strings.Join(line, ", "))
+		}
 	}
 	return newSetReport(set, cs, notes), nil
 }

@@ -59,7 +59,7 @@ type Statement struct {
 // Limits tell a client how to size its requests.
 type Limits struct {
 	MaxBatch        int     `json:"max_batch"`
-	MaxBodyBytes    int64   `json:"max_body_bytes"`
+	MaxBodyBytes    int64   `json:"max_body_bytes"`   // of a submission; lookups' limits are smaller, sized to a full batch
 	ItemsPerSecond  float64 `json:"items_per_second"` // the license's sustained rate
 	Burst           int     `json:"burst"`
 	CacheTTLSeconds int     `json:"cache_ttl_seconds"` // how long a client may cache a verdict
@@ -150,7 +150,12 @@ const (
 	ProblemRestricted        = "restricted"         // 503 + Retry-After: file reputation switched off service-wide
 	ProblemBadRequest        = "bad-request"        // 400
 	ProblemTooLarge          = "too-large"          // 413
-	ProblemInternal          = "internal"           // 500
+	// ProblemIDReused (422): a record id the server stored before, sent
+	// with another record (the Idempotency-Key draft's "same key,
+	// different payload"). Nothing of the batch was stored; a client
+	// resending a batch sends its records unchanged and never meets it.
+	ProblemIDReused = "id-reused"
+	ProblemInternal = "internal" // 500
 )
 
 // URLLookupRequest is the body of POST /v1/lookup/urls: 4-byte prefixes of

@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"time"
 
@@ -63,6 +64,16 @@ type Options struct {
 	Workers    int
 	FailOn     reputation.Verdict
 	Progress   *checksum.Progress // optional, read by a progress display
+	// SizeWalks sizes the directories walked, for Progress's ETA: a stat
+	// of every file, worth it only while a progress line is shown.
+	SizeWalks bool
+	// StatCache, when set, answers files unchanged since they were hashed
+	// without reading them, and is saved at the end of the run. Only
+	// digests are cached; every file is looked up again.
+	StatCache *StatCache
+	// Rehash hashes every file whatever the stat cache says (and
+	// refreshes it).
+	Rehash bool
 }
 
 // Config is what a run is wired to.
@@ -72,6 +83,9 @@ type Config struct {
 	Sources []reputation.Source
 	Network Network // optional
 	Sink    Sink
+	// Warn receives what the user should know but does not stop the run
+	// (a stat cache that was damaged and rebuilt); nil drops it.
+	Warn func(msg string)
 }
 
 // AlgorithmSource is a source keyed by digests beyond those asked for
@@ -87,9 +101,13 @@ type Summary struct {
 	Verdicts map[reputation.Verdict]int
 	Skipped  int
 	Failed   int
-	Threats  int // at or above FailOn
-	Bytes    int64
-	Elapsed  time.Duration
+	// Hashed files were read; Unchanged ones were answered by the stat
+	// cache. Both are among the files with a verdict.
+	Hashed    int
+	Unchanged int
+	Threats   int   // at or above FailOn
+	Bytes     int64 // read and hashed (unchanged files are not read)
+	Elapsed   time.Duration
 	// SourceErrors holds the first error of each source that failed; it
 	// was not asked again during the run.
 	SourceErrors []SourceError
@@ -128,17 +146,23 @@ func Run(ctx context.Context, opts Options, cfg Config) (Summary, error) {
 		lk.join(ctx)
 		reported <- lk.loop(ctx, results)
 	}()
+	cache := opts.StatCache
 	runErr := checksum.Run(ctx, iterPaths(opts.Inputs), checksum.Options{
 		Algorithms: algs, Workers: opts.Workers, Recursive: opts.Recursive, Follow: opts.Follow,
-		Stdin: opts.Stdin, Progress: opts.Progress,
+		Stdin: opts.Stdin, Progress: opts.Progress, SizeWalks: opts.SizeWalks,
+		Cache: cache, Rehash: opts.Rehash,
 	}, func(r checksum.Result, _ bool) error {
 		results <- Item{Result: r}
 		return nil
 	})
 	close(results)
+	// The cache is saved while the last lookups are made.
+	saved := make(chan error, 1)
+	go func() { saved <- saveCache(cache) }()
 	if err := <-reported; runErr == nil {
 		runErr = err
 	}
+	cacheWarnings(cache, <-saved, cfg.Warn)
 	if lk.col != nil {
 		lk.col.Flush()
 	}
@@ -160,4 +184,36 @@ func algorithms(ctx context.Context, asked []checksum.Algorithm, sources []reput
 		}
 	}
 	return checksum.Canonical(algs), nil
+}
+
+// cacheOptions are the stat cache's bounds and clock; tests move the clock.
+var cacheOptions = checksum.StatCacheOptions{}
+
+// NewStatCache returns the stat cache kept in the file at path, with the
+// default bounds. Nothing is read until a lookup needs it (or Load).
+func NewStatCache(path string) *StatCache { return checksum.NewStatCache(path, cacheOptions) }
+
+// saveCache writes what the run learnt into the stat cache, if it used one.
+func saveCache(c *checksum.StatCache) error {
+	if c == nil {
+		return nil
+	}
+	return c.Save()
+}
+
+// cacheWarnings says when the stat cache could not be used or saved: the
+// run is right either way, but slower than the user expects.
+func cacheWarnings(c *checksum.StatCache, saveErr error, warn func(string)) {
+	if c == nil || warn == nil {
+		return
+	}
+	problem := c.Problem()
+	switch {
+	case problem != nil && saveErr == nil:
+		warn(fmt.Sprintf("the stat cache %s could not be used (%v): it was rebuilt, and the files it held were hashed again", c.Path(), problem))
+	case problem != nil:
+		warn(fmt.Sprintf("the stat cache %s could not be used (%v) nor rebuilt: %v", c.Path(), problem, saveErr))
+	case saveErr != nil:
+		warn(fmt.Sprintf("could not save the stat cache %s: %v (the next check hashes these files again)", c.Path(), saveErr))
+	}
 }

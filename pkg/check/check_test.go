@@ -313,3 +313,59 @@ type md5Source struct{ *fakeSource }
 func (md5Source) Algorithms(context.Context) ([]checksum.Algorithm, error) {
 	return []checksum.Algorithm{checksum.MD5}, nil
 }
+
+// TestRunStatCache: a second run answers unchanged files from the stat
+// cache, counts them apart, still looks every one up, and collects records
+// of hashed files only; a damaged cache is reported and rebuilt.
+func TestRunStatCache(t *testing.T) {
+	later := time.Now().Add(time.Hour) // files written now are long unchanged by then
+	cacheOptions.Now = func() time.Time { return later }
+	defer func() { cacheOptions.Now = nil }()
+	paths := files(t, "bad", "x", "y")
+	dir := filepath.Dir(paths[0])
+	cache := filepath.Join(t.TempDir(), "statcache")
+	mal := reputation.Result{Verdict: reputation.Malicious, Sources: []string{"feed"}}
+	steps := []struct {
+		name               string
+		before             func()
+		rehash             bool
+		hashed, unchanged  int
+		collected, warning int
+	}{
+		{"first run", nil, false, 3, 0, 3, 0},
+		{"unchanged", nil, false, 0, 3, 0, 0},
+		{"one file touched", func() { later = later.Add(time.Hour); must(t, os.Chtimes(paths[1], later, later)) }, false, 1, 2, 1, 0},
+		{"--rehash", nil, true, 3, 0, 3, 0},
+		{"damaged cache", func() { must(t, os.WriteFile(cache, []byte("garbage"), 0o600)) }, false, 3, 0, 3, 1},
+		{"rebuilt", nil, false, 0, 3, 0, 0},
+	}
+	for _, s := range steps {
+		if s.before != nil {
+			s.before()
+		}
+		later = later.Add(time.Minute)
+		src := local(map[string]reputation.Result{sha("bad"): mal})
+		col := &memCollector{}
+		var warnings []string
+		sum, err := Run(context.Background(), Options{Inputs: Args([]string{dir}), Recursive: true, StatCache: NewStatCache(cache), Rehash: s.rehash, FailOn: reputation.Malicious},
+			Config{Sources: []reputation.Source{src}, Sink: &memSink{}, Warn: func(m string) { warnings = append(warnings, m) },
+				Network: func(context.Context) ([]reputation.Source, Collector) { return nil, col }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Hashed != s.hashed || sum.Unchanged != s.unchanged || col.items != s.collected || len(warnings) != s.warning {
+			t.Errorf("%s: %d hashed, %d unchanged, %d collected, warnings %q; want %d, %d, %d, %d warning(s)",
+				s.name, sum.Hashed, sum.Unchanged, col.items, warnings, s.hashed, s.unchanged, s.collected, s.warning)
+		}
+		if sum.Threats != 1 || src.asked != 3 {
+			t.Errorf("%s: %d threats, %d files looked up: every file is looked up every time", s.name, sum.Threats, src.asked)
+		}
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -4,7 +4,8 @@
 // reputation sources, the answers are combined by the trust rule
 // (reputation.Combine), and each result goes to a sink (the command's
 // reporter) and to a collector (the participation outbox) before a
-// summary ends the run.
+// summary ends the run. With a stat cache, files unchanged since they
+// were last hashed are not read, but are looked up like the others.
 //
 // It knows nothing of cobra, lipgloss or the terminal, of how a source
 // reaches its data, or of participation: sources, sink and collector are

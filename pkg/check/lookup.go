@@ -130,9 +130,31 @@ func (lk *lookups) batch(ctx context.Context, batch []Item) error {
 		return err
 	}
 	if lk.col != nil {
-		lk.col.CollectFiles(batch)
+		lk.col.CollectFiles(hashedOnly(batch))
 	}
 	return nil
+}
+
+// hashedOnly leaves out the files the stat cache answered: a record
+// describes a hashing (with its time), and an unchanged file was not
+// hashed. Re-checking an unchanged tree then writes nothing to the outbox.
+func hashedOnly(batch []Item) []Item {
+	n := 0
+	for _, it := range batch {
+		if !it.Cached {
+			n++
+		}
+	}
+	if n == len(batch) {
+		return batch
+	}
+	out := make([]Item, 0, n)
+	for _, it := range batch {
+		if !it.Cached {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // fail ends a source's use for the run, keeping its first error.
@@ -150,7 +172,12 @@ func (lk *lookups) count(it Item) {
 	case "error":
 		s.Failed++
 	default:
-		s.Bytes += it.Size
+		if it.Cached {
+			s.Unchanged++
+		} else {
+			s.Hashed++
+			s.Bytes += it.Size
+		}
 		s.Verdicts[it.Reputation.Verdict]++
 		if it.Reputation.Verdict.Severity() >= lk.failOn.Severity() {
 			s.Threats++

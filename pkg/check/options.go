@@ -9,6 +9,8 @@ type (
 	Algorithm = checksum.Algorithm
 	// Progress counts files and bytes done while a run works.
 	Progress = checksum.Progress
+	// StatCache remembers the digests of unchanged files (NewStatCache).
+	StatCache = checksum.StatCache
 )
 
 // SumFormats are the output formats other tools verify with -c, and the

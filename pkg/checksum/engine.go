@@ -7,7 +7,6 @@ import (
 	"iter"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -20,6 +19,8 @@ type Result struct {
 	// or the reason the input could not be hashed.
 	Err     error
 	Elapsed time.Duration // time spent opening and hashing this input
+	// Cached: the digests came from the stat cache, the file unread.
+	Cached bool
 }
 
 // Skipped returns the skip reason, or "" when the input was not skipped.
@@ -31,13 +32,6 @@ func (r Result) Skipped() SkipReason {
 	return ""
 }
 
-// Progress counts work done so far; a progress display reads it while Run
-// works. All fields are updated atomically.
-type Progress struct {
-	Files atomic.Int64 // inputs finished (hashed, skipped or failed)
-	Bytes atomic.Int64 // bytes hashed
-}
-
 // Options configure a Run.
 type Options struct {
 	Algorithms []Algorithm // default Default
@@ -46,6 +40,19 @@ type Options struct {
 	Follow     bool        // follow symlinks found while descending
 	Stdin      io.Reader   // what "-" reads; nil means "-" is an error
 	Progress   *Progress   // optional
+	// SizeWalks has a second walk size the directories being checked, so
+	// that Progress knows the total (for an ETA). It costs a stat of each
+	// file: ask for it only when a progress line is shown.
+	SizeWalks bool
+	// Cache, when set, answers files unchanged since they were hashed and
+	// records what is hashed. Files named one by one are looked up only
+	// once they add up to more than reading the cache costs (see
+	// directBytes): a single small file is hashed faster than the cache
+	// is read.
+	Cache *StatCache
+	// Rehash hashes every file whatever Cache says, and records the
+	// digests in it.
+	Rehash bool
 }
 
 // Tuning shared by the engine and its tests. A 256 KiB buffer stays in L2
@@ -73,6 +80,9 @@ func Run(ctx context.Context, paths iter.Seq2[string, error], opts Options, emit
 	opts.Algorithms = Canonical(opts.Algorithms)
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if !statCacheSupported {
+		opts.Cache = nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -105,9 +115,12 @@ func Run(ctx context.Context, paths iter.Seq2[string, error], opts Options, emit
 			w := newWorker(opts)
 			for j := range jobs {
 				r := w.run(j)
-				if opts.Progress != nil {
-					opts.Progress.Files.Add(1)
-					opts.Progress.Bytes.Add(r.Size)
+				if p := opts.Progress; p != nil {
+					if r.Cached {
+						p.Unchanged.Add(1)
+						p.UnchangedBytes.Add(r.Size)
+					}
+					p.Files.Add(1)
 				}
 				results <- indexed{j.seq, r}
 			}
@@ -157,10 +170,11 @@ type indexed struct {
 // job is one input to hash, or an input already settled by the walk (a skip
 // or an error found while enumerating) that only needs to keep its place.
 type job struct {
-	seq     int
-	path    string
-	stdin   bool
-	settled error
+	seq       int
+	path      string
+	stdin     bool
+	cacheable bool // look it up in (and record it into) the stat cache
+	settled   error
 }
 
 type worker struct {
@@ -169,6 +183,9 @@ type worker struct {
 	chunk       int
 	pipelineMin int64
 	stdin       io.Reader
+	progress    *Progress // nil: nobody watches
+	cache       *StatCache
+	rehash      bool
 }
 
 func newWorker(opts Options) *worker {
@@ -178,6 +195,9 @@ func newWorker(opts Options) *worker {
 		chunk:       pipelineChunk,
 		pipelineMin: pipelineMinBytes,
 		stdin:       opts.Stdin,
+		progress:    opts.Progress,
+		cache:       opts.Cache,
+		rehash:      opts.Rehash,
 	}
 }
 
@@ -197,10 +217,7 @@ func (w *worker) run(j job) Result {
 			r.Digests = w.set.sums()
 		}
 	} else {
-		r.Size, r.Digests, r.Err = w.hashFile(j.path)
-		if r.Err != nil && r.Skipped() == "" {
-			r.Err = describe(r.Err)
-		}
+		w.file(j, &r)
 	}
 	r.Elapsed = time.Since(start)
 	return r

@@ -49,25 +49,27 @@ func (e *SkipError) Error() string { return "skipped: " + string(e.Reason) }
 // The mode seen by the walk is only a hint: the file is opened without
 // blocking and checked again, so a file swapped for a FIFO between walk and
 // open is skipped instead of hanging the run.
-func (w *worker) hashFile(path string) (size int64, d Digests, err error) {
+// The identity returned is the file's as it was opened: what the stat
+// cache records, since the digests describe that file.
+func (w *worker) hashFile(path string) (size int64, d Digests, id fileIdentity, err error) {
 	f, err := openRaw(path)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, id, err
 	}
 	defer f.Close()
 	before, err := f.Stat()
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, id, err
 	}
 	if !before.Mode().IsRegular() {
 		if before.IsDir() {
-			return 0, nil, errIsDir
+			return 0, nil, id, errIsDir
 		}
-		return 0, nil, &SkipError{skipReasonFor(before.Mode())}
+		return 0, nil, id, &SkipError{skipReasonFor(before.Mode())}
 	}
 	var n int64
 	if before.Size() >= w.pipelineMin && len(w.set.algs) > 1 {
-		n, d, err = hashPipelined(f, w.set.algs, w.chunk)
+		n, d, err = hashPipelined(f, w.set.algs, w.chunk, w.progress)
 	} else {
 		n, err = w.hashSequential(f, before.Size())
 		if err == nil {
@@ -75,20 +77,35 @@ func (w *worker) hashFile(path string) (size int64, d Digests, err error) {
 		}
 	}
 	if err != nil {
-		return n, nil, fmt.Errorf("read: %w", err)
+		return n, nil, id, fmt.Errorf("read: %w", err)
 	}
 	if testHookAfterRead != nil {
 		testHookAfterRead(path)
 	}
 	after, err := f.Stat()
 	if err != nil {
-		return n, nil, err
+		return n, nil, id, err
 	}
-	if identityOf(before) != identityOf(after) || n != after.Size() {
-		return n, nil, ErrChanged
+	id = statIdentity(before)
+	if id != statIdentity(after) || n != after.Size() {
+		return n, nil, id, ErrChanged
 	}
-	return n, d, nil
+	return n, d, id, nil
 }
+
+// statIdentity is identityOf, through the hook a test uses to play a file
+// system with coarse timestamps.
+func statIdentity(fi fs.FileInfo) fileIdentity {
+	id := identityOf(fi)
+	if testHookIdentity != nil {
+		testHookIdentity(&id)
+	}
+	return id
+}
+
+// testHookIdentity lets a test rewrite the times every stat reports, as a
+// file system with coarse timestamps would.
+var testHookIdentity func(*fileIdentity)
 
 // testHookAfterRead lets a test change a file between the read and the
 // second stat, which no timing-based test could do reliably.
@@ -114,6 +131,9 @@ func (w *worker) hashSequential(r io.Reader, size int64) (int64, error) {
 		if k > 0 {
 			w.set.write(w.buf[:k])
 			n += int64(k)
+			if w.progress != nil {
+				w.progress.Bytes.Add(int64(k))
+			}
 		}
 		if err == io.EOF {
 			return n, nil
@@ -131,7 +151,7 @@ func (w *worker) hashSequential(r io.Reader, size int64) (int64, error) {
 // goroutine computes the first digest itself (BLAKE3 by default, the
 // fastest); each other digest gets a goroutine. Fewer hand-offs mean fewer
 // thread wake-ups, which showed up as system time with smaller chunks.
-func hashPipelined(r io.Reader, algs []Algorithm, chunk int) (int64, Digests, error) {
+func hashPipelined(r io.Reader, algs []Algorithm, chunk int, progress *Progress) (int64, Digests, error) {
 	const slots = 4
 	ring := make([][]byte, slots)
 	for i := range ring {
@@ -177,6 +197,9 @@ func hashPipelined(r io.Reader, algs []Algorithm, chunk int) (int64, Digests, er
 		k, err := io.ReadFull(r, buf)
 		if k > 0 {
 			n += int64(k)
+			if progress != nil {
+				progress.Bytes.Add(int64(k))
+			}
 			for i := range work {
 				work[i] <- buf[:k]
 			}

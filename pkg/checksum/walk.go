@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"iter"
 	"os"
@@ -18,7 +19,9 @@ const maxDepth = 256
 // enumerate turns the inputs into jobs in a deterministic order: inputs as
 // given, directory entries sorted by name. It stops when send returns false.
 func enumerate(ctx context.Context, paths iter.Seq2[string, error], opts Options, send func(job) bool) error {
-	e := &enumerator{opts: opts, send: send}
+	e := &enumerator{opts: opts, send: send, sizes: newSizer(ctx, opts)}
+	complete := false
+	defer func() { e.sizes.finish(complete) }()
 	for p, err := range paths {
 		if err != nil {
 			return err
@@ -30,6 +33,7 @@ func enumerate(ctx context.Context, paths iter.Seq2[string, error], opts Options
 			return nil
 		}
 	}
+	complete = true
 	return nil
 }
 
@@ -39,6 +43,8 @@ type enumerator struct {
 	seq       int
 	stdinUsed bool
 	ancestors []inode
+	sizes     *sizer // nil: nobody watches the progress
+	named     int64  // bytes of the regular files named so far
 }
 
 func (e *enumerator) emit(j job) bool {
@@ -60,6 +66,7 @@ func (e *enumerator) input(path string) bool {
 			return e.settle(path, errors.New("standard input was already read"))
 		}
 		e.stdinUsed = true
+		e.sizes.file(streamSize(e.opts.Stdin))
 		return e.emit(job{path: path, stdin: true})
 	}
 	if path == "" {
@@ -73,11 +80,16 @@ func (e *enumerator) input(path string) bool {
 	}
 	switch {
 	case fi.IsDir() && e.opts.Recursive:
+		e.sizes.dir(path)
 		return e.dir(path, fi, 0)
 	case fi.IsDir():
 		return e.settle(path, errIsDir)
 	case fi.Mode().IsRegular():
-		return e.emit(job{path: path})
+		e.sizes.file(fi.Size())
+		e.named += fi.Size()
+		// A small file named alone is hashed faster than the cache is read.
+		c := e.opts.Cache
+		return e.emit(job{path: path, cacheable: c != nil && e.named >= max(directBytes, c.fileSize())})
 	}
 	// A special file the user named is an error, not a skip: exit status 0
 	// must never mean "nothing found" for an input nobody looked at.
@@ -113,7 +125,7 @@ func (e *enumerator) entry(path string, d fs.DirEntry, depth int) bool {
 	t := d.Type()
 	switch {
 	case t.IsRegular():
-		return e.emit(job{path: path})
+		return e.emit(job{path: path, cacheable: e.opts.Cache != nil})
 	case t.IsDir():
 		fi, err := d.Info()
 		if err != nil {
@@ -132,7 +144,7 @@ func (e *enumerator) entry(path string, d fs.DirEntry, depth int) bool {
 			return e.dir(path, fi, depth+1)
 		}
 		if fi.Mode().IsRegular() {
-			return e.emit(job{path: path})
+			return e.emit(job{path: path, cacheable: e.opts.Cache != nil})
 		}
 		return e.settle(path, &SkipError{skipReasonFor(fi.Mode())})
 	}
@@ -155,4 +167,15 @@ func describe(err error) error {
 		return errors.New("permission denied")
 	}
 	return err
+}
+
+// streamSize is the size of what standard input holds when it is a
+// regular file (ksn check - < file), or -1.
+func streamSize(r io.Reader) int64 {
+	if f, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			return fi.Size()
+		}
+	}
+	return -1
 }

@@ -16,6 +16,10 @@ type AdminOptions struct {
 	// DB is the server database; DefaultDB gives it when empty.
 	DB        string
 	DefaultDB func() (string, error)
+	// KeyDir (--key-dir) and StateDir place the database's keys as for
+	// `ksn serve` (server.KeyPlaces).
+	KeyDir   string
+	StateDir string
 	// Now is the clock that relative times (--expires 90d, --for 10m)
 	// count from; tests set it.
 	Now func() time.Time
@@ -27,12 +31,16 @@ type AdminOptions struct {
 // SQLite's WAL mode and busy timeout let an operator run it beside a
 // running `ksn serve`.
 func (o *AdminOptions) admin() *server.Admin {
-	return &server.Admin{DB: o.DB, DefaultDB: o.DefaultDB, Now: o.Now, Warn: func(msg string) { o.IO.Warnf("%s", msg) }}
+	return &server.Admin{DB: o.DB, DefaultDB: o.DefaultDB, KeyDir: o.KeyDir, StateDir: o.StateDir, Now: o.Now,
+		Warn: func(msg string) { o.IO.Warnf("%s", msg) }}
 }
 
 // NewCmdAdmin builds `ksn admin` and its subcommands.
 func NewCmdAdmin(f *Factory) *cobra.Command {
 	opts := &AdminOptions{IO: f.IO, DefaultDB: func() (string, error) { return serverDBPath(f) }, Env: f.Env}
+	if paths, err := f.Paths(); err == nil { // else DefaultDB fails with the reason
+		opts.StateDir = paths.State
+	}
 	cmd := &cobra.Command{
 		Use:   "admin",
 		Short: "Manage a reputation server: licenses, verdict overrides, restrictions, retention",
@@ -50,6 +58,7 @@ statistics kept ('stats'). 'keygen' makes the key-encryption key of a new
 server, 'verify' checks that a key opens what is sealed.`,
 	}
 	cmd.PersistentFlags().StringVar(&opts.DB, "db", "", "server database: SQLite `PATH` or postgres:// URL (default: $KSN_DATABASE_URL, else server.db in the data directory)")
+	cmd.PersistentFlags().StringVar(&opts.KeyDir, "key-dir", "", "the database's data key `DIR`, as given to ksn serve (default: in the state directory)")
 	cmd.AddCommand(newCmdAdminLicense(opts), newCmdAdminVerdict(opts), newCmdAdminRestrict(opts), newCmdAdminStats(opts),
 		newCmdAdminKeygen(opts), newCmdAdminPurge(opts), newCmdAdminVerify(opts))
 	return cmd

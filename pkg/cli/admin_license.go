@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -29,25 +30,32 @@ func parseExpiry(s string) (server.Expiry, error) {
 func newCmdAdminLicense(opts *AdminOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "license",
-		Short: "Create, list, revoke and extend license keys",
+		Short: "Create, list, revoke and extend license keys; set their seats",
 	}
 	var label, expires string
 	var createJSON bool
+	var seats int
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Create a license and print its key (shown only this once)",
 		Long: `Create a license and print its key on standard output. The server stores only
 the key's SHA-256, so the key cannot be shown again: hand it to the user,
-who runs 'ksn license activate <key>'.`,
-		Example: `  ksn admin license create --label "build farm" --expires 90d`,
+who runs 'ksn license activate <key>'.
+
+--seats is how many installations the license is for: per half-year, its
+first N participant codes count toward how many participants reported a
+file (prevalence), any further ones do not, so that one license cannot
+make a file look widespread by sending under made-up codes.`,
+		Example: `  ksn admin license create --label "build farm" --expires 90d --seats 12`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runLicenseCreate(orBackground(cmd.Context()), opts, label, expires, createJSON)
+			return runLicenseCreate(orBackground(cmd.Context()), opts, label, expires, seats, createJSON)
 		},
 	}
 	create.Flags().StringVar(&label, "label", "", "a name for the license (who or what uses it)")
 	create.Flags().StringVar(&expires, "expires", "", "`DURATION` until it expires (e.g. 90d); default never")
-	create.Flags().BoolVar(&createJSON, "json", false, "print id, key, label and expiry as JSON")
+	create.Flags().IntVar(&seats, "seats", 1, "`N` installations count toward prevalence per half-year")
+	create.Flags().BoolVar(&createJSON, "json", false, "print id, key, label, expiry and seats as JSON")
 
 	var listJSON bool
 	list := &cobra.Command{
@@ -82,43 +90,50 @@ who runs 'ksn license activate <key>'.`,
 	extend.Flags().StringVar(&extendTo, "expires", "", "`DURATION` from now (e.g. 30d), or never")
 	_ = extend.MarkFlagRequired("expires")
 
-	cmd.AddCommand(create, list, revoke, extend)
+	seatsCmd := &cobra.Command{
+		Use:     "seats <key-or-id> N",
+		Short:   "Set how many installations of a license count toward prevalence",
+		Example: "  ksn admin license seats 3 12",
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := strconv.Atoi(args[1])
+			if err != nil || n < 1 {
+				return usageError("e.g. ksn admin license seats 3 12", "seats: %q is not a number of 1 or more", args[1])
+			}
+			l, err := opts.admin().SetSeats(orBackground(cmd.Context()), args[0], n)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(opts.IO.Out, "license %d has %d seats\n", l.ID, l.Seats)
+			return nil
+		},
+	}
+
+	cmd.AddCommand(create, list, revoke, extend, seatsCmd)
 	return cmd
 }
 
-// licenseJSONOut is the documented schema of `ksn admin license` JSON
-// output. Key is only ever set by create.
-type licenseJSONOut struct {
-	ID        int64      `json:"id"`
-	Key       string     `json:"key,omitempty"`
-	Label     string     `json:"label"`
-	State     string     `json:"state"`
-	CreatedAt time.Time  `json:"created_at"`
-	ExpiresAt *time.Time `json:"expires_at"`
-	RevokedAt *time.Time `json:"revoked_at,omitempty"`
-}
-
-func licenseOut(l server.LicenseStatus) licenseJSONOut {
-	return licenseJSONOut{ID: l.ID, Label: l.Label, State: l.State, CreatedAt: l.CreatedAt,
-		ExpiresAt: l.ExpiresAt, RevokedAt: l.RevokedAt}
-}
-
-func runLicenseCreate(ctx context.Context, opts *AdminOptions, label, expires string, asJSON bool) error {
+func runLicenseCreate(ctx context.Context, opts *AdminOptions, label, expires string, seats int, asJSON bool) error {
 	exp, err := parseExpiry(expires)
 	if err != nil {
 		return err
 	}
-	key, l, err := opts.admin().CreateLicense(ctx, label, exp)
+	if seats < 1 {
+		return usageError("e.g. --seats 5", "--seats: %d is not a number of 1 or more", seats)
+	}
+	l, err := opts.admin().CreateLicense(ctx, label, exp, seats)
 	if err != nil {
 		return err
 	}
 	if asJSON {
-		out := licenseOut(l)
-		out.Key = key
-		return writeJSONLine(opts.IO, out)
+		return writeJSONLine(opts.IO, l)
 	}
-	fmt.Fprintln(opts.IO.Out, key)
-	fmt.Fprintf(opts.IO.ErrOut, "ksn: license %d created (expires %s); the key above is shown only now\n", l.ID, expiryText(l.ExpiresAt))
+	fmt.Fprintln(opts.IO.Out, l.Key)
+	more := ""
+	if l.Seats > 1 {
+		more = fmt.Sprintf(", %d seats", l.Seats)
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "ksn: license %d created (expires %s%s); the key above is shown only now\n", l.ID, expiryText(l.ExpiresAt), more)
 	opts.IO.Hint("on the client: ksn license activate <key>")
 	return nil
 }
@@ -136,16 +151,12 @@ func runLicenseList(ctx context.Context, opts *AdminOptions, asJSON bool) error 
 		return err
 	}
 	if asJSON {
-		out := make([]licenseJSONOut, 0, len(ls))
-		for _, l := range ls {
-			out = append(out, licenseOut(l))
-		}
-		return writeJSONLine(opts.IO, out)
+		return writeJSONLine(opts.IO, ls)
 	}
 	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATE\tCREATED\tEXPIRES\tLABEL")
+	fmt.Fprintln(tw, "ID\tSTATE\tSEATS\tCREATED\tEXPIRES\tLABEL")
 	for _, l := range ls {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", l.ID, l.State, l.CreatedAt.UTC().Format(time.RFC3339),
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\n", l.ID, l.State, l.Seats, l.CreatedAt.UTC().Format(time.RFC3339),
 			expiryText(l.ExpiresAt), term.SafeText(l.Label))
 	}
 	return tw.Flush()

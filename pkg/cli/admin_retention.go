@@ -54,15 +54,25 @@ func runAdminKeygen(opts *AdminOptions, out string) error {
 func newCmdAdminPurge(opts *AdminOptions) *cobra.Command {
 	var grace string
 	var asJSON bool
+	var minPrevalence int
 	cmd := &cobra.Command{
 		Use:   "purge",
 		Short: "Destroy the sealed submissions of half-years that have ended",
-		Long: `Destroy every half-year that ended more than --grace ago: its data key, its
-sealed records and its participant rows are deleted (with SQLite's
-secure_delete, then a checkpoint that empties the WAL), so that what was
-sealed under the key can never be read again, not even with the
-key-encryption key. The aggregate statistics are kept. 'ksn serve' does this
-at start and hourly; this command does it now. It needs no key.`,
+		Long: `Destroy every half-year that ended more than --grace ago: its data key file
+(in the key directory) is deleted, and its sealed records, participant and
+seat rows go from the database (with SQLite's secure_delete, then a
+checkpoint that empties the WAL), so that what was sealed under the key can
+never be read again, in this database or any copy of it, not even with the
+key-encryption key. The aggregate statistics are kept, but for the
+per-object counts (files, links) of fewer than --min-prevalence
+participants, which go with the half-year: give it the value 'ksn serve'
+has. 'ksn serve' does this at start and hourly; this command does it now.
+It needs no key-encryption key.
+
+When a reader (a long query, a backup tool) keeps the checkpoint from
+completing, it says so ("checkpointed": false in JSON): destroyed pages
+may then stay in the -wal file until a later purge completes it, which a
+running server tries every minute.`,
 		Example: `  ksn admin purge --db /srv/ksn/server.db`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -70,60 +80,41 @@ at start and hourly; this command does it now. It needs no key.`,
 			if err != nil || d < 0 {
 				return usageError("e.g. --grace 7d", "--grace: not a duration of 0 or more: %q", grace)
 			}
-			return runAdminPurge(orBackground(cmd.Context()), opts, d, asJSON)
+			if minPrevalence < 0 {
+				return usageError("e.g. --min-prevalence 3", "--min-prevalence: %d is not a count", minPrevalence)
+			}
+			return runAdminPurge(orBackground(cmd.Context()), opts, d, minPrevalence, asJSON)
 		},
 	}
 	cmd.Flags().StringVar(&grace, "grace", "7d", "keep a half-year this `DURATION` after it ends")
+	cmd.Flags().IntVar(&minPrevalence, "min-prevalence", 3, "delete per-object counts of fewer than `N` participants with their half-year")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	return cmd
 }
 
-// purgeJSON is the documented schema of `ksn admin purge --json`.
-type purgeJSON struct {
-	Purged       []purgedJSON `json:"purged"`
-	Checkpointed bool         `json:"checkpointed"`
-	Kept         []sealedJSON `json:"kept"`
-}
-
-type purgedJSON struct {
-	HalfYear        string    `json:"half_year"`
-	Records         int64     `json:"records"`
-	ParticipantRows int64     `json:"participant_rows"`
-	PurgedAt        time.Time `json:"purged_at"`
-}
-
-type sealedJSON struct {
-	HalfYear   string    `json:"half_year"`
-	Records    int64     `json:"records"`
-	PurgeAfter time.Time `json:"purge_after"`
-}
-
-func runAdminPurge(ctx context.Context, opts *AdminOptions, grace time.Duration, asJSON bool) error {
-	res, err := opts.admin().Purge(ctx, grace)
+func runAdminPurge(ctx context.Context, opts *AdminOptions, grace time.Duration, minPrevalence int, asJSON bool) error {
+	res, err := opts.admin().Purge(ctx, grace, minPrevalence)
 	if err != nil {
 		return err
 	}
-	out := purgeJSON{Purged: []purgedJSON{}, Checkpointed: res.Checkpointed, Kept: []sealedJSON{}}
-	for _, p := range res.Purged {
-		out.Purged = append(out.Purged, purgedJSON{p.HalfYear, p.Records, p.ParticipantRows, p.PurgedAt})
-	}
-	for _, k := range res.Kept {
-		out.Kept = append(out.Kept, sealedJSON(k))
+	if !res.Checkpointed {
+		opts.IO.Warnf("a reader keeps the WAL checkpoint from completing: destroyed pages stay in the -wal file until a later purge completes it (a running server tries every minute)")
 	}
 	if asJSON {
-		return writeJSONLine(opts.IO, out)
+		return writeJSONLine(opts.IO, res)
 	}
-	for _, p := range out.Purged {
-		fmt.Fprintf(opts.IO.Out, "%s: data key destroyed, %d sealed records deleted\n", p.HalfYear, p.Records)
+	for _, p := range res.Purged {
+		rare := ""
+		if p.ObjectRows > 0 {
+			rare = fmt.Sprintf(", %d per-object counts of fewer than %d participants deleted", p.ObjectRows, minPrevalence)
+		}
+		fmt.Fprintf(opts.IO.Out, "%s: data key destroyed, %d sealed records deleted%s\n", p.HalfYear, p.Records, rare)
 	}
-	if len(out.Purged) == 0 {
+	if len(res.Purged) == 0 {
 		fmt.Fprintln(opts.IO.Out, "nothing to purge")
 	}
-	for _, k := range out.Kept {
+	for _, k := range res.Kept {
 		fmt.Fprintf(opts.IO.Out, "%s: %d sealed records kept until %s\n", k.HalfYear, k.Records, k.PurgeAfter.Format(time.RFC3339))
-	}
-	if len(out.Purged) > 0 && !res.Checkpointed {
-		opts.IO.Warnf("a reader kept the WAL checkpoint from completing; the destroyed pages leave the -wal file at the next checkpoint")
 	}
 	return nil
 }
@@ -137,29 +128,20 @@ func newCmdAdminVerify(opts *AdminOptions) *cobra.Command {
 		Long: `Open every sealed submission with the key-encryption key and count, per
 half-year, how many there are and how many open; nothing of them is printed.
 Use it to check a key file before starting a server with it, or a restored
-backup. The key is --kek-file, else $KSN_KEK_FILE, else the database's path
-+ .kek. It exits 2 when the key is not the database's, 7 when a record does
-not open.`,
+backup: the records of a half-year whose data key was purged do not open
+(a backup taken before a purge keeps none of them readable). The key is
+--kek-file, else $KSN_KEK_FILE, else the database's default in ksn's state
+directory (as for 'ksn serve'); the data keys are in --key-dir, else their
+default there. It exits 2 when the key is not the database's, 7 when a
+record does not open.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runAdminVerify(orBackground(cmd.Context()), opts, kekFile, asJSON)
 		},
 	}
-	cmd.Flags().StringVar(&kekFile, "kek-file", "", "key-encryption key `FILE` (default: $KSN_KEK_FILE, else the database's path + .kek)")
+	cmd.Flags().StringVar(&kekFile, "kek-file", "", "key-encryption key `FILE` (default: $KSN_KEK_FILE, else the database's in the state directory)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	return cmd
-}
-
-// verifyJSON is the documented schema of `ksn admin verify --json`.
-type verifyJSON struct {
-	HalfYears []verifiedJSON `json:"half_years"`
-	OK        bool           `json:"ok"`
-}
-
-type verifiedJSON struct {
-	HalfYear string `json:"half_year"`
-	Records  int64  `json:"records"`
-	Opened   int64  `json:"opened"`
 }
 
 func runAdminVerify(ctx context.Context, opts *AdminOptions, kekFile string, asJSON bool) error {
@@ -167,25 +149,21 @@ func runAdminVerify(ctx context.Context, opts *AdminOptions, kekFile string, asJ
 	if err != nil {
 		return err
 	}
-	out := verifyJSON{HalfYears: []verifiedJSON{}, OK: rep.OK}
-	for _, c := range rep.HalfYears {
-		out.HalfYears = append(out.HalfYears, verifiedJSON{c.HalfYear, c.Records, c.Opened})
-	}
 	if asJSON {
-		if err := writeJSONLine(opts.IO, out); err != nil {
+		if err := writeJSONLine(opts.IO, rep); err != nil {
 			return err
 		}
 	} else {
 		tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "HALF-YEAR\tRECORDS\tOPEN")
-		for _, h := range out.HalfYears {
+		for _, h := range rep.HalfYears {
 			fmt.Fprintf(tw, "%s\t%d\t%d\n", h.HalfYear, h.Records, h.Opened)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
 	}
-	if !out.OK {
+	if !rep.OK {
 		return exitcode.New(exitcode.ServiceError, "some sealed records do not open with %s: they are damaged", rep.KEKFile)
 	}
 	if !asJSON {

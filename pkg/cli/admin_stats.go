@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"text/tabwriter"
@@ -44,42 +45,21 @@ type statsOptions struct {
 	Days, Top int
 }
 
-// statsJSON is the documented schema of `ksn admin stats --json`.
-type statsJSON struct {
-	Licenses        int            `json:"licenses"`
-	Submissions     int            `json:"submissions"` // sealed records held
-	Sealed          []heldJSON     `json:"sealed"`      // per half-year held
-	Purged          []purgedJSON   `json:"purged"`      // half-years destroyed
-	Indicators      map[string]int `json:"indicators"`  // file indicators by source
-	Links           map[string]int `json:"links"`       // link indicators by source
-	RestrictedUntil *time.Time     `json:"files_restricted_until"`
-	Aggregates      aggregatesJSON `json:"aggregates"`
-}
-
 func runAdminStats(ctx context.Context, opts *AdminOptions, asJSON bool, so statsOptions) error {
 	st, err := opts.admin().Stats(ctx, so.Days, so.Top)
 	if err != nil {
 		return err
 	}
-	out := statsJSON{Licenses: st.Licenses, Submissions: st.Submissions, Sealed: []heldJSON{}, Purged: []purgedJSON{},
-		Indicators: st.Indicators, Links: st.Links, Aggregates: aggregatesOut(st)}
-	for _, h := range st.Sealed {
-		out.Sealed = append(out.Sealed, heldJSON(h))
-	}
-	for _, p := range st.Purged {
-		out.Purged = append(out.Purged, purgedJSON{p.HalfYear, p.Records, p.ParticipantRows, p.PurgedAt})
-	}
 	if asJSON {
-		out.RestrictedUntil = st.Restricted
-		return writeJSONLine(opts.IO, out)
+		return writeJSONLine(opts.IO, st)
 	}
 	fmt.Fprintf(opts.IO.Out, "database     %s\n", st.DB)
 	fmt.Fprintf(opts.IO.Out, "licenses     %d\n", st.Licenses)
 	fmt.Fprintf(opts.IO.Out, "submissions  %d\n", st.Submissions)
-	for _, h := range out.Sealed {
+	for _, h := range st.Sealed {
 		fmt.Fprintf(opts.IO.Out, "sealed       %s: %d records (the half-year ends %s)\n", h.HalfYear, h.Records, h.Ends.Format(time.DateOnly))
 	}
-	for _, p := range out.Purged {
+	for _, p := range st.Purged {
 		fmt.Fprintf(opts.IO.Out, "purged       %s: %d records, on %s\n", p.HalfYear, p.Records, p.PurgedAt.Format(time.DateOnly))
 	}
 	for _, c := range []struct {
@@ -100,85 +80,15 @@ func runAdminStats(ctx context.Context, opts *AdminOptions, asJSON bool, so stat
 	} else {
 		fmt.Fprintln(opts.IO.Out, "files        available")
 	}
-	return printAggregates(opts, out.Aggregates)
-}
-
-// heldJSON is a half-year of sealed records in `ksn admin stats --json`.
-type heldJSON struct {
-	HalfYear string    `json:"half_year"`
-	Records  int64     `json:"records"`
-	Ends     time.Time `json:"ends"`
-}
-
-// aggregatesJSON is the aggregate statistics in `ksn admin stats --json`.
-type aggregatesJSON struct {
-	Records    map[string]int64 `json:"records"` // per kind, ever received
-	Objects    map[string]int64 `json:"objects"` // distinct objects per kind
-	Daily      []dailyJSON      `json:"daily"`
-	ScanTime   []scanTimeJSON   `json:"scan_time"`
-	Systems    []systemJSON     `json:"systems"`
-	TopObjects []objectJSON     `json:"top_objects"`
-}
-
-type dailyJSON struct {
-	Day     string `json:"day"`
-	Kind    string `json:"kind"`
-	Records int64  `json:"records"`
-}
-
-type scanTimeJSON struct {
-	Class   string  `json:"class"`
-	Records int64   `json:"records"`
-	MeanMS  float64 `json:"mean_ms"`
-	P50MS   float64 `json:"p50_ms"`
-	P90MS   float64 `json:"p90_ms"`
-	P99MS   float64 `json:"p99_ms"`
-}
-
-type systemJSON struct {
-	OS         string `json:"os"`
-	Arch       string `json:"arch"`
-	OSVersion  string `json:"os_version"`
-	KSNVersion string `json:"ksn_version"`
-	CPUs       string `json:"cpus"`
-	MemoryGiB  string `json:"memory_gib"`
-	Records    int64  `json:"records"`
-}
-
-type objectJSON struct {
-	Kind         string    `json:"kind"`
-	Object       string    `json:"object"` // hex: a file's SHA-256, a link's SHA-256 of host/path
-	Participants int64     `json:"participants"`
-	Reports      int64     `json:"reports"`
-	FirstSeen    time.Time `json:"first_seen"`
-	LastSeen     time.Time `json:"last_seen"`
-}
-
-// aggregatesOut is the JSON form of a report's aggregate statistics.
-func aggregatesOut(rep server.StatsReport) aggregatesJSON {
-	a := rep.Aggregates
-	out := aggregatesJSON{Records: a.Kinds, Objects: a.Objects, Daily: []dailyJSON{}, ScanTime: []scanTimeJSON{},
-		Systems: []systemJSON{}, TopObjects: []objectJSON{}}
-	for _, d := range a.Daily {
-		out.Daily = append(out.Daily, dailyJSON(d))
-	}
-	for _, s := range a.ScanTime {
-		out.ScanTime = append(out.ScanTime, scanTimeJSON{s.Class, s.Records, s.MeanMS, s.P50MS, s.P90MS, s.P99MS})
-	}
-	for _, s := range a.Systems {
-		out.Systems = append(out.Systems, systemJSON{s.OS, s.Arch, s.OSVersion, s.KSNVersion, s.CPUs, s.Memory, s.Records})
-	}
-	for _, o := range a.TopObjects {
-		out.TopObjects = append(out.TopObjects, objectJSON{o.Kind, fmt.Sprintf("%x", o.Object), o.Participants, o.Reports, o.FirstSeen, o.LastSeen})
-	}
-	return out
+	return printAggregates(opts, st)
 }
 
 // printAggregates writes the human form of the aggregates.
-func printAggregates(opts *AdminOptions, a aggregatesJSON) error {
+func printAggregates(opts *AdminOptions, st server.StatsReport) error {
+	a := st.Aggregates
 	w := opts.IO.Out
 	fmt.Fprintf(w, "\nrecords received  file %d, url %d, system %d (distinct: %d files, %d links)\n",
-		a.Records["file"], a.Records["url"], a.Records["system"], a.Objects["file"], a.Objects["url"])
+		a.Kinds["file"], a.Kinds["url"], a.Kinds["system"], a.Objects["file"], a.Objects["url"])
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	if len(a.Daily) > 0 {
 		fmt.Fprintln(tw, "\nDAY\tKIND\tRECORDS")
@@ -195,13 +105,13 @@ func printAggregates(opts *AdminOptions, a aggregatesJSON) error {
 	if len(a.Systems) > 0 {
 		fmt.Fprintln(tw, "\nSYSTEMS\tOS\tARCH\tOS VERSION\tKSN\tCPUS\tMEMORY GiB")
 		for _, s := range a.Systems {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Records, s.OS, s.Arch, s.OSVersion, s.KSNVersion, s.CPUs, s.MemoryGiB)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Records, s.OS, s.Arch, s.OSVersion, s.KSNVersion, s.CPUs, s.Memory)
 		}
 	}
 	if len(a.TopObjects) > 0 {
 		fmt.Fprintln(tw, "\nPARTICIPANTS\tREPORTS\tFIRST SEEN\tLAST SEEN\tKIND\tOBJECT")
 		for _, o := range a.TopObjects {
-			fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\n", o.Participants, o.Reports, o.FirstSeen.Format(time.DateOnly), o.LastSeen.Format(time.DateOnly), o.Kind, o.Object)
+			fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\n", o.Participants, o.Reports, o.FirstSeen.Format(time.DateOnly), o.LastSeen.Format(time.DateOnly), o.Kind, hex.EncodeToString(o.Object))
 		}
 	}
 	return tw.Flush()

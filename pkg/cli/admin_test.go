@@ -12,6 +12,7 @@ import (
 
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/reputation"
+	"github.com/ksnproject/ksn/pkg/server"
 	"github.com/ksnproject/ksn/pkg/store"
 	"github.com/ksnproject/ksn/pkg/term"
 )
@@ -44,7 +45,7 @@ func TestAdminLicense(t *testing.T) {
 	ctx := context.Background()
 	opts, _, take := adminFixture(t)
 
-	if err := runLicenseCreate(ctx, opts, "build farm", "90d", false); err != nil {
+	if err := runLicenseCreate(ctx, opts, "build farm", "90d", 1, false); err != nil {
 		t.Fatal(err)
 	}
 	out, errOut := take()
@@ -61,16 +62,16 @@ func TestAdminLicense(t *testing.T) {
 		t.Fatalf("the printed key does not open its license: %+v, %v", l, err)
 	}
 
-	if err := runLicenseCreate(ctx, opts, "", "", true); err != nil {
+	if err := runLicenseCreate(ctx, opts, "", "", 3, true); err != nil {
 		t.Fatal(err)
 	}
 	out, _ = take()
-	var created licenseJSONOut
-	if err := json.Unmarshal([]byte(out), &created); err != nil || created.ID != 2 || created.Key == "" || created.ExpiresAt != nil || created.State != "valid" {
+	var created server.LicenseStatus
+	if err := json.Unmarshal([]byte(out), &created); err != nil || created.ID != 2 || created.Key == "" || created.ExpiresAt != nil || created.State != "valid" || created.Seats != 3 {
 		t.Fatalf("create --json: %q (%v)", out, err)
 	}
 
-	if err := runLicenseCreate(ctx, opts, "", "soon", false); exitcode.Of(err) != exitcode.Usage {
+	if err := runLicenseCreate(ctx, opts, "", "soon", 1, false); exitcode.Of(err) != exitcode.Usage {
 		t.Errorf("--expires soon: err %v, want a usage error", err)
 	}
 
@@ -86,7 +87,7 @@ func TestAdminLicense(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _ = take()
-	var list []licenseJSONOut
+	var list []server.LicenseStatus
 	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 2 || list[0].Key != "" || list[1].Key != "" {
 		t.Fatalf("list --json: %q (%v)", out, err)
 	}
@@ -278,36 +279,18 @@ func TestAdminCommandTree(t *testing.T) {
 	if err := run("license", "list", "--json"); err != nil || !strings.Contains(out.String(), `"id":1`) {
 		t.Fatalf("list --json: %v %q", err, out)
 	}
-	if err := run("license", "revoke", strconv.Itoa(1)); err != nil {
-		t.Fatal(err)
+	if err := run("license", "seats", "1", "4"); err != nil || out.String() != "license 1 has 4 seats\n" {
+		t.Fatalf("seats: %v %q", err, out)
 	}
-}
-
-func TestAdminStats(t *testing.T) {
-	ctx := context.Background()
-	opts, _, take := adminFixture(t)
-	if err := runLicenseCreate(ctx, opts, "", "", false); err != nil {
-		t.Fatal(err)
+	if err := run("license", "list"); err != nil || !strings.Contains(out.String(), "SEATS") || !strings.Contains(out.String(), "  4  ") {
+		t.Fatalf("list: %v %q", err, out)
 	}
-	if err := runRestrictFiles(ctx, opts, "1h"); err != nil {
-		t.Fatal(err)
-	}
-	take()
-	if err := runAdminStats(ctx, opts, false, statsOptions{Days: 14, Top: 10}); err != nil {
-		t.Fatal(err)
-	}
-	out, _ := take()
-	for _, want := range []string{"licenses     1\n", "submissions  0\n", "indicators   2 (baseline)\n", "links        10 (baseline)\n", "restricted until 2026-11-23T13:00:00Z"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("stats lack %q:\n%s", want, out)
+	for _, bad := range [][]string{{"license", "seats", "1", "0"}, {"license", "create", "--seats", "0"}} {
+		if err := run(bad...); exitcode.Of(err) != exitcode.Usage {
+			t.Errorf("%v: %v, want a usage error", bad, err)
 		}
 	}
-	if err := runAdminStats(ctx, opts, true, statsOptions{Days: 14, Top: 10}); err != nil {
+	if err := run("license", "revoke", strconv.Itoa(1)); err != nil {
 		t.Fatal(err)
-	}
-	out, _ = take()
-	var st statsJSON
-	if err := json.Unmarshal([]byte(out), &st); err != nil || st.Licenses != 1 || st.Indicators["baseline"] != 2 || st.Links["baseline"] != 10 || st.RestrictedUntil == nil {
-		t.Errorf("stats --json %q (%v)", out, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/check"
@@ -35,6 +36,10 @@ type CheckOptions struct {
 	FailOn     reputation.Verdict
 	Workers    int
 	NoCache    bool // --no-cache or KSN_NO_CACHE: ask the network every time
+	Rehash     bool // --rehash: hash every file whatever the stat cache says
+	// StatCache is the stat cache file in the cache directory ("" when
+	// ksn's directories cannot be found: then every file is hashed).
+	StatCache string
 }
 
 // NewCmdCheck builds `ksn check`. runF replaces the run function in tests
@@ -57,7 +62,15 @@ are not followed unless --follow, and then loops are detected.
 
 Besides the digests asked for with --hash, ksn computes any digest that the
 local database holds indicators for (for example MD5 after importing a ClamAV
-.hdb file), so that every indicator can match.`,
+.hdb file), so that every indicator can match.
+
+A stat cache in ksn's cache directory remembers the digests of the files it
+hashed with their device, inode, size, mtime and ctime: a file unchanged since
+is not read again (the summary counts it as unchanged), but its verdict is
+always looked up again. Files modified less than the file system's timestamp
+granularity before they were hashed are hashed again next time. Files named
+one by one are hashed without the cache until they add up to more than reading
+it costs. --rehash reads every file whatever the cache says.`,
 		Example: `  ksn check -r ~/Downloads
   ksn check --json suspicious.exe | jq .verdict
   ksn check --format sha256sum -r dist > SHA256SUMS && sha256sum -c SHA256SUMS
@@ -89,6 +102,9 @@ local database holds indicators for (for example MD5 after importing a ClamAV
 			}
 			opts.OpenLocal = f.OpenLocal
 			opts.Consent = f.LoadConsent
+			if paths, err := f.Paths(); err == nil {
+				opts.StatCache = filepath.Join(paths.Cache, "statcache")
+			}
 			if v := f.Env("KSN_NO_CACHE"); v != "" && v != "0" {
 				opts.NoCache = true
 			}
@@ -109,6 +125,7 @@ local database holds indicators for (for example MD5 after importing a ClamAV
 	fl.StringVar(&failOn, "fail-on", "malicious", "exit 1 when an object is at least this bad: malicious or suspicious")
 	fl.IntVar(&opts.Workers, "workers", 0, "files hashed at once (default: the number of CPUs)")
 	fl.BoolVar(&opts.NoCache, "no-cache", false, "ask the network even about files it answered recently (also KSN_NO_CACHE=1)")
+	fl.BoolVar(&opts.Rehash, "rehash", false, "read every file, even those the stat cache knows unchanged (the cache is refreshed)")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"sha256sum", "b3sum"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"malicious", "suspicious"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("hash", cobra.FixedCompletions([]string{"blake3", "sha256", "sha1", "md5"}, cobra.ShellCompDirectiveNoFileComp))
@@ -119,12 +136,23 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	early := loadConsentEarly(ctx, opts.Consent)
+	defer early.release()
+	var cache *check.StatCache
+	if opts.StatCache != "" {
+		cache = check.NewStatCache(opts.StatCache)
+		if opts.Recursive && !opts.Rehash {
+			// A walk is coming: read the cache while the databases open.
+			go cache.Load()
+		}
+	}
 	local, err := opts.OpenLocal(ctx)
 	if err != nil {
 		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the reputation database: %w", err),
 			Hint: "check that ksn's data directory is writable, or set KSN_HOME to another directory"}
 	}
-	defer local.Close()
+	var col *network.Collector
+	defer func() { closeTogether(func() { local.Close() }, col.Close) }()
 
 	inputs, closeInputs, err := checkInputs(opts)
 	if err != nil {
@@ -138,30 +166,26 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	}
 	counts := &check.Progress{}
 	start := time.Now()
-	progress := opts.IO.StartProgress(term.ProgressDelay, func() string {
-		n, b := counts.Files.Load(), counts.Bytes.Load()
-		return fmt.Sprintf("checking: %d files, %s, %s", n, term.Bytes(b), term.Rate(b, time.Since(start)))
-	})
+	progress := opts.IO.StartProgress(term.ProgressDelay, func() string { return progressLine(counts, time.Since(start)) })
 	defer progress.Stop()
 	rep := newReporter(opts, progress)
 
-	var (
-		col  *network.Collector
-		sess *network.Session
-	)
+	var sess *network.Session
 	sum, runErr := check.Run(ctx, check.Options{
 		Inputs: inputs, Recursive: opts.Recursive, Follow: opts.Follow, Stdin: stdin,
 		Algorithms: opts.Algorithms, Workers: opts.Workers, FailOn: opts.FailOn, Progress: counts,
+		// Sizing a walk costs a stat per file: only for a progress line.
+		SizeWalks: opts.IO.IsStderrTTY(), StatCache: cache, Rehash: opts.Rehash,
 	}, check.Config{
 		Sources: []reputation.Source{local.Source},
 		Sink:    rep,
+		Warn:    func(msg string) { progress.Around(func() { opts.IO.Warnf("%s", msg) }) },
 		Network: func(ctx context.Context) ([]reputation.Source, check.Collector) {
-			col, sess = openNetwork(ctx, opts.IO, opts.Consent, network.SessionOptions{
+			col, sess = openNetwork(ctx, opts.IO, early.consent(), network.SessionOptions{
 				Msg: opts.IO, Cache: local.Cache, Fresh: opts.NoCache, Files: true})
 			return sess.Sources(), col
 		},
 	})
-	defer col.Close()
 	progress.Stop()
 	if runErr != nil {
 		// What was found is still reported, and a threat still decides
@@ -182,6 +206,29 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 		return err
 	}
 	return sess.Failure()
+}
+
+// progressLine is the progress of a check elapsed into it: it moves as
+// bytes are read, and gives an ETA once the total is known.
+func progressLine(p *check.Progress, elapsed time.Duration) string {
+	b := p.Bytes.Load()
+	line := fmt.Sprintf("checking: %d files, %s, %s", p.Files.Load(), term.Bytes(b), term.Rate(b, elapsed))
+	if u := p.Unchanged.Load(); u > 0 {
+		line += fmt.Sprintf(", %d unchanged", u)
+	}
+	if eta, ok := p.ETA(elapsed); ok {
+		line += ", about " + etaText(eta) + " left"
+	}
+	return line
+}
+
+// etaText is a time left in whole seconds: an estimate, not a measure.
+func etaText(d time.Duration) string {
+	d = max(d.Round(time.Second), time.Second)
+	if d < time.Minute {
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	}
+	return term.Duration(d)
 }
 
 // openNetwork reads the participation state and opens what a participant

@@ -105,6 +105,7 @@ type jsonResult struct {
 	Status    string            `json:"status"` // ok, skipped, error
 	Size      *int64            `json:"size,omitempty"`
 	Digests   map[string]string `json:"digests,omitempty"`
+	Cached    *bool             `json:"cached,omitempty"` // digests from the stat cache
 	Verdict   string            `json:"verdict,omitempty"`
 	Threat    string            `json:"threat,omitempty"`
 	Category  string            `json:"category,omitempty"`
@@ -129,8 +130,8 @@ func (r *reporter) json(c check.Item) error {
 	case "error":
 		j.Error = c.Err.Error()
 	default:
-		size := c.Size
-		j.Size = &size
+		size, cached := c.Size, c.Cached
+		j.Size, j.Cached = &size, &cached
 		j.Digests = map[string]string{}
 		for a := range c.Digests {
 			j.Digests[string(a)] = c.Digests.Hex(a)
@@ -234,8 +235,11 @@ func (r *reporter) summary(sum check.Summary) {
 	if sum.Failed > 0 {
 		parts = append(parts, fmt.Sprintf("%d unreadable", sum.Failed))
 	}
-	fmt.Fprintf(r.out, "%s · %s in %s (%s)\n", strings.Join(parts, ", "), term.Bytes(sum.Bytes),
-		term.Duration(sum.Elapsed), term.Rate(sum.Bytes, sum.Elapsed))
+	read := fmt.Sprintf("%s in %s", term.Bytes(sum.Bytes), term.Duration(sum.Elapsed))
+	if sum.Bytes > 0 {
+		read += " (" + term.Rate(sum.Bytes, sum.Elapsed) + ")"
+	}
+	fmt.Fprintf(r.out, "%s · %d hashed, %d unchanged · %s\n", strings.Join(parts, ", "), sum.Hashed, sum.Unchanged, read)
 }
 
 // disagreementJSON is one entry of "disagreements" in --json output.

@@ -8,7 +8,14 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
 
+	"github.com/ksnproject/ksn/pkg/client"
 	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/feeds"
 	"github.com/ksnproject/ksn/pkg/network"
@@ -47,17 +54,128 @@ type Local struct {
 	Close  func() error
 }
 
-// OpenLocal opens the local reputation database as a source.
+// OpenLocal opens the local reputation database as a source. Closing it
+// says, after the run's summary, when the feeds are getting old (see
+// feedNotice): the check and link commands close it last.
 func (f *Factory) OpenLocal(ctx context.Context) (Local, error) {
 	db, err := f.OpenLocalStore(ctx)
 	if err != nil {
 		return Local{}, err
 	}
-	l := Local{Source: sources.NewLocal(db), Close: db.Close}
+	l := Local{Source: sources.NewLocal(db), Close: func() error {
+		err := db.Close()
+		f.sayFeedNotice()
+		return err
+	}}
 	if c, ok := db.(sources.VerdictCache); ok {
 		l.Cache = c
 	}
 	return l, nil
+}
+
+// FeedUpdater is an updater of the local database's feeds, with what it
+// needs from the settings: the feeds, the proxy, the transport's safety.
+type FeedUpdater struct {
+	*feeds.Updater
+	Feeds []feeds.Feed
+	Close func() error
+}
+
+// OpenFeedUpdater opens the local database for `ksn feed update`. A
+// database that did not exist before has none of the feeds the state
+// file remembers, so the state is dropped: every feed is downloaded.
+func (f *Factory) OpenFeedUpdater(ctx context.Context) (FeedUpdater, error) {
+	paths, settings, err := f.feedSettings()
+	if err != nil {
+		return FeedUpdater{}, err
+	}
+	statePath := filepath.Join(paths.Data, feeds.StateFile)
+	if _, err := os.Stat(paths.DatabaseFile()); errors.Is(err, fs.ErrNotExist) {
+		_ = os.Remove(statePath)
+	}
+	db, err := f.OpenLocalStore(ctx)
+	if err != nil {
+		return FeedUpdater{}, err
+	}
+	t, err := client.NewTransport(settings.String("proxy"), nil)
+	if err != nil {
+		db.Close()
+		return FeedUpdater{}, usageError("ksn config set proxy URL", "proxy: %v", err)
+	}
+	t.ResponseHeaderTimeout = settings.Duration("timeout")
+	u := &feeds.Updater{DB: db, HTTP: &http.Client{Transport: t}, StatePath: statePath, UserAgent: "ksn/" + f.Version,
+		AllowPlainHTTP: settings.Bool("insecure_transport"), Stall: max(settings.Duration("timeout"), 30*time.Second)}
+	return FeedUpdater{Updater: u, Feeds: feeds.Configured(settings), Close: db.Close}, nil
+}
+
+// FeedListing is what `ksn feed list` shows.
+type FeedListing struct {
+	Feeds  []feeds.Feed
+	State  feeds.State
+	MaxAge time.Duration
+}
+
+// LoadFeedListing reads the feeds' settings and state.
+func (f *Factory) LoadFeedListing() (FeedListing, error) {
+	paths, settings, err := f.feedSettings()
+	if err != nil {
+		return FeedListing{}, err
+	}
+	st, err := feeds.LoadState(filepath.Join(paths.Data, feeds.StateFile))
+	return FeedListing{Feeds: feeds.Configured(settings), State: st, MaxAge: settings.Duration("feed.max_age")}, err
+}
+
+// ForgetFeedState drops what the state file remembers of a feed that was
+// removed.
+func (f *Factory) ForgetFeedState(name string) error {
+	paths, err := f.Paths()
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(paths.Data, feeds.StateFile)
+	st, err := feeds.LoadState(path)
+	if err != nil {
+		return err
+	}
+	if _, ok := st.Feeds[name]; !ok {
+		return nil
+	}
+	delete(st.Feeds, name)
+	return feeds.SaveState(path, st)
+}
+
+func (f *Factory) feedSettings() (config.Paths, *config.Settings, error) {
+	paths, err := f.Paths()
+	if err != nil {
+		return paths, nil, err
+	}
+	settings, err := loadSettings(f)
+	return paths, settings, err
+}
+
+// sayFeedNotice tells a check or link run about the feeds' age: a
+// warning every time once feeds were updated and grew old; the hint that
+// none ever was only once (it is remembered in the state file), since a
+// user who checks against a server only should not read it on every run.
+// It never fails the run: without settings or state it says nothing.
+func (f *Factory) sayFeedNotice() {
+	l, err := f.LoadFeedListing()
+	if err != nil {
+		return
+	}
+	n := feeds.Freshness(l.Feeds, l.State, time.Now(), l.MaxAge)
+	switch {
+	case n.Kind == feeds.Warning:
+		f.IO.Warnf("%s", n.Text)
+	case n.Kind == feeds.Hint && l.State.HintShown.IsZero():
+		f.IO.Hint(n.Text + " (shown once)")
+		paths, err := f.Paths()
+		if err != nil {
+			return
+		}
+		l.State.HintShown = time.Now().UTC()
+		_ = feeds.SaveState(filepath.Join(paths.Data, feeds.StateFile), l.State)
+	}
 }
 
 // FeedDB is a reputation database feeds are imported into.

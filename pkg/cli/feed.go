@@ -18,19 +18,25 @@ import (
 func NewCmdFeed(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "feed",
-		Short: "Load threat-intelligence feeds into the local reputation database",
+		Short: "Keep threat-intelligence feeds in the local reputation database",
+		Long: `Threat-intelligence feeds fill the local reputation database. 'ksn feed
+update' downloads the configured feeds (built in: MalwareBazaar's recent
+export, URLhaus's recent dump and its host file); 'ksn feed import' loads
+files you have. Neither sends anything about your files, so both work
+whether or not you participate; no other command ever starts a download.`,
 	}
-	cmd.AddCommand(NewCmdFeedImport(f, nil))
+	cmd.AddCommand(NewCmdFeedImport(f, nil), NewCmdFeedUpdate(f, nil), NewCmdFeedList(f), NewCmdFeedAdd(f), NewCmdFeedRemove(f))
 	return cmd
 }
 
 // FeedImportOptions are `ksn feed import`'s flags and dependencies.
 type FeedImportOptions struct {
-	IO     *term.IOStreams
-	OpenDB func(ctx context.Context) (FeedDB, error)
-	Files  []string
-	Format feeds.Format
-	DB     string
+	IO            *term.IOStreams
+	OpenDB        func(ctx context.Context) (FeedDB, error)
+	Files         []string
+	Format        feeds.Format
+	DB            string
+	AllowUnsigned bool
 }
 
 // NewCmdFeedImport builds `ksn feed import`.
@@ -43,34 +49,48 @@ func NewCmdFeedImport(f *Factory, runF func(*FeedImportOptions) error) *cobra.Co
 	}
 	cmd := &cobra.Command{
 		Use:   "import [flags] <file>...",
-		Short: "Import feed files (MalwareBazaar, ClamAV .hdb/.hsb, known-good lists, URLhaus, link lists)",
+		Short: "Import feed files (MalwareBazaar, ClamAV databases, known-good lists, URLhaus, link lists)",
 		Long: `Import threat-intelligence feed files into the reputation database.
 
 File formats: the MalwareBazaar CSV export (plain, .gz or the published
-.zip), ClamAV hash databases (.hdb: MD5, .hsb: SHA-256), and known-good
-lists (one hex digest per line, optionally followed by a name; imported as
-clean).
+.zip), ClamAV hash databases (.hdb: MD5, .hsb: SHA-256), ClamAV's signed
+containers (.cvd, .cld: their .hdb and .hsb members are malicious, .hdu
+and .hsu suspicious, the rest is skipped), and known-good lists (one hex
+digest per line, optionally followed by a name; imported as clean).
 
-Link formats: URLhaus CSV dumps (csv.txt, csv_recent), and plain lists of
-links or host names, one a line, optionally followed by a verdict
-(malicious, the default; suspicious; clean) and a threat name. A link is
-kept as its canonical host and path, and its query when it has one: a
-listing without a query matches the path whatever query a visit adds, one
-with a query matches that query only, and a host name (or a link to "/")
-covers the whole host and its subdomains.
+A .cvd must be signed with ClamAV's key (--allow-unsigned imports one that
+is not) and its archive must have the MD5 its header states; otherwise
+nothing of it is imported. A .cld is checked by neither, as ClamAV does
+not check it: it is rewritten by incremental updates.
 
-The format is detected unless --format names it.
+Link formats: URLhaus CSV dumps (csv.txt, csv_recent), URLhaus's host
+file (each host listed as a whole), and plain lists of links or host
+names, one a line, optionally followed by a verdict (malicious, the
+default; suspicious; clean) and a threat name. A link is kept as its
+canonical host and path, and its query when it has one: a listing without
+a query matches the path whatever query a visit adds, one with a query
+matches that query only, and a host name (or a link to "/") covers the
+whole host and its subdomains.
+
+The format is detected unless --format names it; '-' reads standard
+input, which needs --format.
 
 Importing the same file again changes nothing. A malformed line is counted
 and reported with its line number; the rest of the file still imports.`,
 		Example: `  ksn feed import recent.csv
   ksn feed import csv_recent.txt blocked-hosts.txt
-  ksn feed import --format clamav-hsb main.hsb daily.hsb`,
+  ksn feed import /var/lib/clamav/daily.cvd /var/lib/clamav/main.cvd
+  curl -s https://example.org/list.txt | ksn feed import --format url-list -`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ff, err := feeds.ParseFormat(format)
 			if err != nil {
 				return usageError("formats: "+strings.Join(names, ", "), "--format: %v", err)
+			}
+			for _, a := range args {
+				if a == "-" && ff == feeds.Auto {
+					return usageError("name the format: ksn feed import --format url-list -", "standard input needs --format")
+				}
 			}
 			opts.Files, opts.Format = args, ff
 			opts.OpenDB = func(ctx context.Context) (FeedDB, error) { return f.OpenFeedDB(ctx, opts.DB) }
@@ -82,14 +102,13 @@ and reported with its line number; the rest of the file still imports.`,
 	}
 	cmd.Flags().StringVar(&format, "format", "auto", "feed format: "+strings.Join(names, ", "))
 	cmd.Flags().StringVar(&opts.DB, "db", "", "reputation database `PATH`, or a server database's postgres:// URL (default: the local database)")
+	cmd.Flags().BoolVar(&opts.AllowUnsigned, "allow-unsigned", false, "import a ClamAV .cvd that is not signed with ClamAV's key (its MD5 must still match)")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(names, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
 func runFeedImport(ctx context.Context, opts *FeedImportOptions) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
+	ctx = orBackground(ctx)
 	db, err := opts.OpenDB(ctx)
 	if err != nil {
 		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the reputation database: %w", err)}
@@ -117,7 +136,14 @@ func importOne(ctx context.Context, opts *FeedImportOptions, db feeds.Database, 
 	progress := opts.IO.StartProgress(term.ProgressDelay, func() string {
 		return fmt.Sprintf("importing %s: %d indicators", filepath.Base(path), count.Load())
 	})
-	res, err := feeds.ImportFile(ctx, db, path, opts.Format, &count)
+	o := feeds.ImportOptions{Format: opts.Format, Count: &count, AllowUnsigned: opts.AllowUnsigned}
+	var res feeds.Imported
+	var err error
+	if path == "-" {
+		res, err = feeds.ImportReader(ctx, db, opts.IO.In, "-", o)
+	} else {
+		res, err = feeds.ImportFile(ctx, db, path, o)
+	}
 	progress.Stop()
 	if err != nil {
 		return err
@@ -126,18 +152,48 @@ func importOne(ctx context.Context, opts *FeedImportOptions, db feeds.Database, 
 	fmt.Fprintf(opts.IO.Out, "%s (%s): %d indicators: %d added, %d updated, %d unchanged in %s\n",
 		term.SafeText(path), res.Format, sum.Indicators, stats.Added, stats.Updated, stats.Unchanged,
 		term.Duration(res.Elapsed))
-	if sum.Malformed > 0 {
-		noun := "lines"
-		if sum.Malformed == 1 {
-			noun = "line"
-		}
-		opts.IO.Warnf("%s: %d malformed %s skipped", term.SafeText(path), sum.Malformed, noun)
-		for _, le := range sum.Errors {
-			fmt.Fprintf(opts.IO.ErrOut, "  %s\n", term.SafeText(le.Error()))
-		}
-		if extra := sum.Malformed - len(sum.Errors); extra > 0 {
-			fmt.Fprintf(opts.IO.ErrOut, "  ... and %d more\n", extra)
-		}
+	if res.CVD != nil {
+		printCVD(opts.IO, path, res.CVD)
 	}
+	reportMalformed(opts.IO, path, sum)
 	return nil
+}
+
+// printCVD says what was checked of a ClamAV container and what of it
+// was read and skipped.
+func printCVD(io *term.IOStreams, path string, c *feeds.CVDInfo) {
+	h := c.Header
+	checks := "MD5 and signature not checked (a .cld: ClamAV rewrites it and checks neither)"
+	switch {
+	case c.SignatureVerified && c.MD5Verified:
+		checks = "signature verified with ClamAV's key, MD5 matches"
+	case c.MD5Verified:
+		checks = "MD5 matches; NOT signed with ClamAV's key (imported because of --allow-unsigned)"
+	}
+	fmt.Fprintf(io.Out, "  ClamAV database version %d, built %s by %s, %d signatures, functionality level %d: %s\n",
+		h.Version, h.Built, h.Builder, h.Signatures, h.Level, checks)
+	for _, m := range c.Members {
+		fmt.Fprintf(io.Out, "  read %s: %d entries\n", m.Name, m.Summary.Indicators)
+	}
+	if len(c.Skipped) > 0 {
+		fmt.Fprintf(io.Out, "  skipped: %s (not whole-file hashes)\n", c.SkippedList())
+	}
+}
+
+// reportMalformed warns about the lines an import skipped.
+func reportMalformed(io *term.IOStreams, path string, sum feeds.Summary) {
+	if sum.Malformed == 0 {
+		return
+	}
+	noun := "lines"
+	if sum.Malformed == 1 {
+		noun = "line"
+	}
+	io.Warnf("%s: %d malformed %s skipped", term.SafeText(path), sum.Malformed, noun)
+	for _, le := range sum.Errors {
+		fmt.Fprintf(io.ErrOut, "  %s\n", term.SafeText(le.Error()))
+	}
+	if extra := sum.Malformed - len(sum.Errors); extra > 0 {
+		fmt.Fprintf(io.ErrOut, "  ... and %d more\n", extra)
+	}
 }

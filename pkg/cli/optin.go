@@ -15,8 +15,27 @@ import (
 // acceptWithoutPin is the value --accept takes when given without "=sha256".
 const acceptWithoutPin = "statement-in-force"
 
+// acceptShown is what --help shows as --accept's optional value,
+// "--accept[=SHA256]"; given as such, it means no pin.
+const acceptShown = "SHA256"
+
+// acceptFlag is --accept: a string whose optional value reads well in
+// --help and the man page.
+type acceptFlag struct{ v *string }
+
+func (a acceptFlag) String() string { return *a.v }
+func (a acceptFlag) Type() string   { return "sha256" }
+func (a acceptFlag) Set(s string) error {
+	if s == acceptShown {
+		s = acceptWithoutPin
+	}
+	*a.v = s
+	return nil
+}
+
 // OptinOptions are `ksn optin`'s flags.
 type OptinOptions struct {
+	JSON   bool
 	Accept string // "", acceptWithoutPin, or a SHA-256 the statement must have
 	Level  network.Level
 }
@@ -50,11 +69,15 @@ At the basic level only lookups are made and nothing collected is sent.`,
 				return usageError("use --level basic or --level extended", "--level: %v", err)
 			}
 			opts.Level = l
+			if opts.JSON && opts.Accept == "" {
+				return usageError("ksn optin --accept --json", "--json needs --accept: the statement cannot be shown and asked about in JSON")
+			}
 			return runOptin(cmd.Context(), f, opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Accept, "accept", "", "accept without being asked; with `=SHA256`, only that exact statement")
-	cmd.Flags().Lookup("accept").NoOptDefVal = acceptWithoutPin
+	cmd.Flags().Var(acceptFlag{&opts.Accept}, "accept", "accept without being asked; with ``=SHA256, only that exact statement")
+	cmd.Flags().Lookup("accept").NoOptDefVal = acceptShown
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the decision and what was sent as JSON (needs --accept)")
 	cmd.Flags().StringVar(&level, "level", string(network.Extended), "basic (lookups only) or extended (lookups and statistics)")
 	_ = cmd.RegisterFlagCompletionFunc("level", cobra.FixedCompletions([]string{"basic", "extended"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -115,9 +138,17 @@ func runOptin(ctx context.Context, f *Factory, opts *OptinOptions) error {
 	if err != nil {
 		return err
 	}
+	if opts.JSON {
+		out := decisionOut{Decision: decisionOf(&a.Decision), Participating: a.Now.Participating, Reason: a.Now.Reason,
+			Sent: a.Sent, Dropped: a.Stale, Outbox: a.Outbox.Records}
+		if a.SendErr != nil {
+			out.SendError = a.SendErr.Error()
+		}
+		return writeJSONLine(f.IO, out)
+	}
 	fmt.Fprintf(f.IO.Out, "Participating at the %s level since %s (statement %s).\n", a.Decision.Level, formatTime(a.Decision.At), st.ID)
 	if a.Stale > 0 {
-		fmt.Fprintf(f.IO.Out, "%d records older than %s were dropped, not sent.\n", a.Stale, maxAgeText)
+		fmt.Fprintf(f.IO.Out, "%s older than %s dropped, not sent.\n", plural(a.Stale, "record"), maxAgeText)
 	}
 	if a.Sent > 0 {
 		fmt.Fprintf(f.IO.Out, "Sent %s to %s.\n", plural(a.Sent, "collected record"), endpoint)
@@ -138,7 +169,7 @@ func backlogSentence(stats network.OutboxStats, level network.Level, maxAge time
 	case stats.Records == 0:
 		return "No records were collected on this machine before; nothing is waiting to be sent."
 	case level == network.Basic:
-		return fmt.Sprintf("%d records collected on this machine stay local: the basic level sends lookups only.", stats.Records)
+		return fmt.Sprintf("%s collected on this machine stay local: the basic level sends lookups only.", plural(stats.Records, "record"))
 	}
 	s := fmt.Sprintf("If you accept, the %s collected on this machine since %s will be sent", plural(int(stats.Records), "record"), formatTime(stats.Oldest))
 	if endpoint == "" {
@@ -168,14 +199,14 @@ func afterOptinSentence(stats network.OutboxStats, level network.Level, endpoint
 	case level == network.Basic:
 		return fmt.Sprintf("%d collected records stay local (basic level); 'ksn queue clear' deletes them.", stats.Records)
 	case endpoint == "":
-		return fmt.Sprintf("%d records wait in the outbox and will be sent once an endpoint is set ('ksn config set endpoint URL').", stats.Records)
+		return fmt.Sprintf("%s in the outbox will be sent once an endpoint is set ('ksn config set endpoint URL').", plural(stats.Records, "record"))
 	}
-	return fmt.Sprintf("%d records wait in the outbox to be sent to %s.", stats.Records, endpoint)
+	return fmt.Sprintf("%s in the outbox will be sent to %s.", plural(stats.Records, "record"), endpoint)
 }
 
 // NewCmdOptout builds `ksn optout`.
 func NewCmdOptout(f *Factory) *cobra.Command {
-	var purge bool
+	var purge, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "optout",
 		Short: "Stop participating, at once (works offline)",
@@ -184,14 +215,27 @@ network and writes nothing but the decision. With --purge the records
 collected locally are deleted too.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runOptout(orBackground(cmd.Context()), f, purge)
+			return runOptout(orBackground(cmd.Context()), f, purge, asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&purge, "purge", false, "also delete the local outbox")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the decision recorded as JSON")
 	return cmd
 }
 
-func runOptout(ctx context.Context, f *Factory, purge bool) error {
+// decisionOut is what optin --json and optout --json print.
+type decisionOut struct {
+	Decision      *decisionJSON `json:"decision"`
+	Participating bool          `json:"participating"`
+	Reason        string        `json:"reason,omitempty"`  // why not, when not
+	Sent          int           `json:"sent,omitempty"`    // collected records delivered at once
+	Dropped       int           `json:"dropped,omitempty"` // past outbox.max_age, not sent
+	Purged        int           `json:"purged,omitempty"`  // optout --purge
+	Outbox        int           `json:"outbox"`            // records left in the outbox
+	SendError     string        `json:"send_error,omitempty"`
+}
+
+func runOptout(ctx context.Context, f *Factory, purge, asJSON bool) error {
 	c, err := f.LoadConsent(ctx)
 	if err != nil {
 		return err
@@ -207,6 +251,13 @@ func runOptout(ctx context.Context, f *Factory, purge bool) error {
 	if err != nil {
 		return err
 	}
+	if asJSON {
+		stats, err := c.OutboxStats(ctx)
+		if err != nil {
+			return err
+		}
+		return writeJSONLine(f.IO, decisionOut{Decision: decisionOf(&d), Purged: purged, Outbox: stats.Records})
+	}
 	fmt.Fprintf(f.IO.Out, "Not participating since %s: nothing is sent.\n", formatTime(d.At))
 	if purge {
 		fmt.Fprintf(f.IO.Out, "Deleted %s from the local outbox.\n", plural(purged, "record"))
@@ -217,7 +268,7 @@ func runOptout(ctx context.Context, f *Factory, purge bool) error {
 		return err
 	}
 	if stats.Records > 0 {
-		fmt.Fprintf(f.IO.Out, "%d records stay in the local outbox ('ksn queue' shows them, 'ksn optout --purge' or 'ksn queue clear' deletes them).\n", stats.Records)
+		fmt.Fprintf(f.IO.Out, "%s stay in the local outbox ('ksn queue' shows them, 'ksn optout --purge' or 'ksn queue clear' deletes them).\n", plural(stats.Records, "record"))
 	}
 	return nil
 }

@@ -147,7 +147,7 @@ func printQueueStats(ios *term.IOStreams, c *network.Consent, s network.OutboxSt
 		_, err = fmt.Fprintf(ios.Out, "%s\n", b)
 		return err
 	}
-	fmt.Fprintf(ios.Out, "%d records, %s (at most %d, kept up to %s)\n", q.Records, term.Bytes(q.Bytes), q.MaxRecords, q.MaxAge)
+	fmt.Fprintf(ios.Out, "%s, %s (at most %d, kept up to %s)\n", plural(q.Records, "record"), term.Bytes(q.Bytes), q.MaxRecords, q.MaxAge)
 	if q.Records > 0 {
 		fmt.Fprintf(ios.Out, "oldest %s, newest %s\n", formatTime(s.Oldest), formatTime(s.Newest))
 	}

@@ -18,7 +18,7 @@ filled from threat-intelligence feeds and holding the industry test files
 from the start, and (when you choose to participate) a ksn reputation server.
 
 ` + exitCodesText(),
-		Version:           f.Version,
+		Version:           fullVersion(f.Version),
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		DisableAutoGenTag: true,
@@ -33,6 +33,7 @@ from the start, and (when you choose to participate) a ksn reputation server.
 		NewCmdCheck(f, nil),
 		NewCmdURL(f, nil),
 		NewCmdFeed(f),
+		NewCmdSource(f),
 		NewCmdStatus(f),
 		NewCmdOptin(f),
 		NewCmdOptout(f),
@@ -44,6 +45,11 @@ from the start, and (when you choose to participate) a ksn reputation server.
 	)
 	// The reputation server and its administration.
 	root.AddCommand(NewCmdServe(f, nil), NewCmdAdmin(f))
+	root.AddCommand(NewCmdVersion(f), newEnvironmentTopic())
+	root.SetHelpCommand(newHelpCmd(root))
+	root.SetUsageTemplate(root.UsageTemplate() + exitCodesFooter)
+	root.SetVersionTemplate("ksn {{.Version}}\n")
+	strictGroups(root)
 	return root
 }
 

@@ -26,6 +26,7 @@ const DefaultListen = "127.0.0.1:7415"
 type ServeOptions struct {
 	IO            *term.IOStreams
 	Listen        string
+	MetricsListen string // where /metrics is served instead of Listen
 	DB            string // the server database; resolved by the command when empty
 	TLSCert       string
 	TLSKey        string
@@ -38,13 +39,19 @@ type ServeOptions struct {
 	LogJSON       bool
 	AddrFile      string // where to write the URL once listening (scripts, tests)
 	// KEKFile is the key-encryption key file (--kek-file, else KSN_KEK_FILE);
-	// empty: <DB>.kek, made on first start.
-	KEKFile    string
+	// empty: the default in StateDir, made on first start.
+	KEKFile string
+	// KeyDir is the data keys' directory (--key-dir); empty: the default
+	// in StateDir, ksn's state directory (see server.KeyPlaces).
+	KeyDir     string
+	StateDir   string
 	KEKFrom    string        // "--kek-file" or "KSN_KEK_FILE"; "" for the default
 	PurgeGrace time.Duration // how long after a half-year ends it is purged
 	// MinPrevalence is the fewest participants a lookup reports (see
 	// server.Config.MinPrevalence).
 	MinPrevalence int
+	// MaxConnections bounds the open connections.
+	MaxConnections int
 	// Now is the clock of the server and its purges; nil means time.Now.
 	Now func() time.Time
 	// Logger, when set, replaces the text (or JSON) logger on IO.ErrOut;
@@ -62,6 +69,11 @@ func NewCmdServe(f *Factory, runF func(*ServeOptions) error) *cobra.Command {
 		Long: `Run ksn's reputation server: the HTTP API of /v1 (lookups, submissions,
 the statement, status), /healthz and Prometheus /metrics.
 
+/metrics shows request counts and the process's runtime to whoever asks.
+--metrics-listen ADDRESS serves it there instead (say 127.0.0.1:9415, or an
+address only the scraper's network reaches), and the API's port then
+answers it 404: the way to keep it off a public port.
+
 The server keeps its own database: a SQLite file (default: server.db in
 ksn's data directory), or PostgreSQL with --db postgres://... (or
 $KSN_DATABASE_URL), where several replicas behind a load balancer share
@@ -75,8 +87,14 @@ overrides and restrictions with 'ksn admin' (both work while the server runs).
 It listens on loopback unless --listen says otherwise; give it a certificate
 (--tls-cert, --tls-key) before exposing it. Once it listens it prints one line
 "ksn serve: listening on URL (database PATH)" to standard error, then one log
-line per request (license id, endpoint, status, duration; never keys, bodies
-or client addresses). SIGINT or SIGTERM stop it gracefully.
+line per request (endpoint, status, duration, items; the license id only of
+a refused request, so that nothing ties a license to what it looked up or
+sent; never keys, bodies or client addresses). SIGINT or SIGTERM stop it gracefully.
+
+Requests are bounded: bodies per endpoint (a full batch's worth), items
+charged to the license's rate as they are decoded (oversized requests cost
+a full batch), a few bodies read at a time, each within a deadline, and at
+most --max-connections connections open.
 
 --statement FILE serves that text as the participation statement and
 stores it in the database, so a restart without the flag keeps serving it
@@ -84,16 +102,23 @@ stores it in the database, so a restart without the flag keeps serving it
 Without a stored statement the one built into ksn is served.
 
 Submitted records are stored only sealed (AES-256-GCM) under a data key of
-the UTC half-year they arrive in (January-June, July-December); data keys are
-stored only wrapped by a key-encryption key kept in a file, never in the
-database: --kek-file FILE, else $KSN_KEK_FILE, else <database>.kek, which
-the first start creates (mode 0600; the line after "listening" says which
-file is used). Keep that file safe and out of the database's backups. A
-database keeps the key it was first started with: another key is refused.
-At start and hourly the server purges every half-year that ended more than
---purge-grace ago: its data key and records are destroyed (and logged);
-the aggregate statistics, which hold no record, stay. 'ksn admin purge'
-does the same on demand.`,
+the UTC half-year they arrive in (January-June, July-December). Data keys
+are files in a key directory, never in the database: --key-dir DIR, by
+default server-keys/<database id>/ in ksn's state directory (not its data
+directory). Each is wrapped by a key-encryption key (KEK): --kek-file FILE,
+else $KSN_KEK_FILE, else server-kek/<database id>.kek in the state
+directory, which the first start creates (mode 0600; one an earlier version
+made beside the database is moved there, as are data keys it kept in the
+database). The lines after "listening" name both. Back the KEK up, apart
+from the database; never back up the key directory. At start and hourly
+the server purges every half-year that ended more than --purge-grace ago:
+its key file and records are deleted, which leaves them unreadable in every
+copy of the database, with the KEK or without; the aggregate statistics
+stay, but for per-object counts of fewer than --min-prevalence
+participants, which go with their half-year. A purge that a reader keeps
+from emptying the WAL is tried again every minute. A database keeps the KEK
+it was first started with: another is refused. 'ksn admin purge' purges on
+demand.`,
 		Example: `  ksn serve
   ksn serve --listen 0.0.0.0:7415 --tls-cert cert.pem --tls-key key.pem
   ksn serve --listen 127.0.0.1:0 --db /tmp/test.db   # any free port; the line says which`,
@@ -117,9 +142,17 @@ does the same on demand.`,
 				return usageError("e.g. --purge-grace 7d", "--purge-grace: not a duration of 0 or more: %q", grace)
 			}
 			opts.PurgeGrace = d
+			if opts.MaxConnections < 1 {
+				return usageError("e.g. --max-connections 1024", "--max-connections: %d is not a count", opts.MaxConnections)
+			}
 			if opts.MinPrevalence < 0 {
 				return usageError("e.g. --min-prevalence 3", "--min-prevalence: %d is not a count", opts.MinPrevalence)
 			}
+			paths, err := f.Paths()
+			if err != nil {
+				return &exitcode.Error{Code: exitcode.Usage, Err: err}
+			}
+			opts.StateDir = paths.State
 			kek := server.ChooseKEK(opts.KEKFile, f.Env)
 			opts.KEKFile, opts.KEKFrom = kek.Path, kek.From
 			if runF != nil {
@@ -130,6 +163,7 @@ does the same on demand.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Listen, "listen", DefaultListen, "`ADDRESS` to listen on (host:port; port 0 picks a free one)")
+	fl.StringVar(&opts.MetricsListen, "metrics-listen", "", "serve /metrics on `ADDRESS` (host:port) instead of the API's port")
 	fl.StringVar(&opts.DB, "db", "", "server database: SQLite `PATH` or postgres:// URL (default: $KSN_DATABASE_URL, else server.db in the data directory)")
 	fl.StringVar(&opts.TLSCert, "tls-cert", "", "TLS certificate `FILE` (PEM); serve HTTPS")
 	fl.StringVar(&opts.TLSKey, "tls-key", "", "TLS private key `FILE` (PEM)")
@@ -141,8 +175,10 @@ does the same on demand.`,
 	fl.StringVar(&opts.StatementFile, "statement", "", "serve the participation statement in `FILE` (and keep it)")
 	fl.BoolVar(&opts.LogJSON, "log-json", false, "log as JSON lines instead of text")
 	fl.StringVar(&opts.AddrFile, "addr-file", "", "once listening, write the server's URL and a newline to `FILE` (for scripts using --listen host:0)")
-	fl.StringVar(&opts.KEKFile, "kek-file", "", "key-encryption key `FILE` (default: $KSN_KEK_FILE, else the database's path + .kek, created on first start)")
+	fl.StringVar(&opts.KEKFile, "kek-file", "", "key-encryption key `FILE` (default: $KSN_KEK_FILE, else one in the state directory, created on first start)")
+	fl.StringVar(&opts.KeyDir, "key-dir", "", "keep the half-years' data keys in `DIR`, one per database (default: in the state directory)")
 	fl.StringVar(&grace, "purge-grace", "7d", "purge a half-year's sealed records this `DURATION` after it ends")
+	fl.IntVar(&opts.MaxConnections, "max-connections", server.DefaultMaxConnections, "hold at most `N` connections open; more wait until one closes")
 	fl.IntVar(&opts.MinPrevalence, "min-prevalence", 3, "report how many participants reported a file only from `N` up (below, that anyone did is not told)")
 	return cmd
 }
@@ -173,32 +209,49 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 		logger = newServerLogger(opts.IO.ErrOut, opts.LogJSON)
 	}
 	return server.Run(ctx, server.RunOptions{
-		Listen:        opts.Listen,
-		DB:            opts.DB,
-		TLSCert:       opts.TLSCert,
-		TLSKey:        opts.TLSKey,
-		Rate:          opts.Rate,
-		Burst:         opts.Burst,
-		SubmitRate:    opts.SubmitRate,
-		SubmitBurst:   opts.SubmitBurst,
-		Replicas:      opts.Replicas,
-		MinPrevalence: opts.MinPrevalence,
-		StatementFile: opts.StatementFile,
-		AddrFile:      opts.AddrFile,
-		KEK:           server.KEKSource{Path: opts.KEKFile, From: opts.KEKFrom},
-		PurgeGrace:    opts.PurgeGrace,
-		Now:           opts.Now,
-		Logger:        logger,
-		Warn:          func(msg string) { opts.IO.Warnf("%s", msg) },
-		Listening: func(l server.Listening) {
-			fmt.Fprintf(opts.IO.ErrOut, "ksn serve: listening on %s (database %s)\n", l.URL, l.DB)
-			if l.KEKCreated {
-				fmt.Fprintf(opts.IO.ErrOut, "ksn serve: created the key-encryption key %s: keep it safe and out of the database's backups; without it the sealed submissions cannot be read\n", l.KEKFile)
-			} else {
-				fmt.Fprintf(opts.IO.ErrOut, "ksn serve: submissions sealed with the key-encryption key %s\n", l.KEKFile)
-			}
-		},
+		Listen:         opts.Listen,
+		MetricsListen:  opts.MetricsListen,
+		DB:             opts.DB,
+		TLSCert:        opts.TLSCert,
+		TLSKey:         opts.TLSKey,
+		Rate:           opts.Rate,
+		Burst:          opts.Burst,
+		SubmitRate:     opts.SubmitRate,
+		SubmitBurst:    opts.SubmitBurst,
+		Replicas:       opts.Replicas,
+		MinPrevalence:  opts.MinPrevalence,
+		MaxConnections: opts.MaxConnections,
+		StatementFile:  opts.StatementFile,
+		AddrFile:       opts.AddrFile,
+		Keys: server.KeyPlaces{KeyDir: opts.KeyDir, StateDir: opts.StateDir,
+			KEK: server.KEKSource{Path: opts.KEKFile, From: opts.KEKFrom}},
+		PurgeGrace: opts.PurgeGrace,
+		Now:        opts.Now,
+		Logger:     logger,
+		Warn:       func(msg string) { opts.IO.Warnf("%s", msg) },
+		Listening:  func(l server.Listening) { printListening(opts.IO, l) },
 	})
+}
+
+// printListening tells the operator where the server listens and where
+// its keys are.
+func printListening(ios *term.IOStreams, l server.Listening) {
+	fmt.Fprintf(ios.ErrOut, "ksn serve: listening on %s (database %s)\n", l.URL, l.DB)
+	if l.MetricsURL != "" {
+		fmt.Fprintf(ios.ErrOut, "ksn serve: metrics on %s\n", l.MetricsURL)
+	}
+	if l.KEKMovedFrom != "" {
+		fmt.Fprintf(ios.ErrOut, "ksn serve: moved the key-encryption key from %s to %s, out of the database's directory\n", l.KEKMovedFrom, l.KEKFile)
+	}
+	if l.KEKCreated {
+		fmt.Fprintf(ios.ErrOut, "ksn serve: created the key-encryption key %s: keep it safe and out of the database's backups; without it the sealed submissions cannot be read\n", l.KEKFile)
+	} else {
+		fmt.Fprintf(ios.ErrOut, "ksn serve: submissions sealed with the key-encryption key %s\n", l.KEKFile)
+	}
+	if l.KeysMoved > 0 {
+		fmt.Fprintf(ios.ErrOut, "ksn serve: moved %d data keys out of the database into %s\n", l.KeysMoved, l.KeyDir)
+	}
+	fmt.Fprintf(ios.ErrOut, "ksn serve: data keys in %s (never back it up: a purge deletes keys there)\n", l.KeyDir)
 }
 
 // newServerLogger writes the server's log to w, as text or as JSON lines.

@@ -159,6 +159,15 @@ func TestServeFlags(t *testing.T) {
 	if got.Listen != DefaultListen || got.DB != filepath.Join(home, "data", "server.db") {
 		t.Errorf("defaults: listen %q, db %q", got.Listen, got.DB)
 	}
+	if got.MaxConnections != 1024 || got.MetricsListen != "" {
+		t.Errorf("defaults: %d connections, metrics on %q", got.MaxConnections, got.MetricsListen)
+	}
+	if err := run("--metrics-listen", "127.0.0.1:9415", "--max-connections", "64"); err != nil || got.MetricsListen != "127.0.0.1:9415" || got.MaxConnections != 64 {
+		t.Errorf("--metrics-listen, --max-connections: %v, %+v", err, got)
+	}
+	if err := run("--max-connections", "0"); exitcode.Of(err) != exitcode.Usage {
+		t.Errorf("--max-connections 0: %v", err)
+	}
 	if err := run("--tls-cert", "c.pem"); exitcode.Of(err) != exitcode.Usage {
 		t.Errorf("--tls-cert alone: %v", err)
 	}

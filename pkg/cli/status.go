@@ -48,12 +48,14 @@ type statusJSON struct {
 		Accepted bool       `json:"accepted"`
 		Since    *time.Time `json:"accepted_at"`
 	} `json:"statement"`
-	Outbox   queueJSON `json:"outbox"`
-	Endpoint string    `json:"endpoint"`
+	Outbox   queueJSON        `json:"outbox"`
+	Feeds    *feedsStatusJSON `json:"feeds,omitempty"`
+	Endpoint string           `json:"endpoint"`
 	// InsecureTransport: a plain http:// endpoint on another machine is
 	// allowed (the insecure_transport setting).
 	InsecureTransport bool         `json:"insecure_transport,omitempty"`
 	License           *licenseJSON `json:"license,omitempty"` // as the server reports it
+	Sources           []sourceJSON `json:"sources"`           // the public sources, as the last runs left them
 	Connection        struct {
 		Connected bool   `json:"connected"`
 		Reason    string `json:"reason,omitempty"`
@@ -91,6 +93,7 @@ func runStatus(ctx context.Context, f *Factory, asJSON bool) error {
 		return err
 	}
 	s := statusOut(c, r)
+	s.Feeds = feedsStatus(f)
 	if asJSON {
 		b, err := json.Marshal(s)
 		if err != nil {
@@ -109,6 +112,15 @@ func runStatus(ctx context.Context, f *Factory, asJSON bool) error {
 	return &exitcode.Error{Code: r.Code, Err: fmt.Errorf("%s: %s", r.Reason, r.Detail), Hint: r.Hint}
 }
 
+// decisionOf is a decision in the JSON schema; nil for none.
+func decisionOf(d *network.Decision) *decisionJSON {
+	if d == nil {
+		return nil
+	}
+	return &decisionJSON{Seq: d.Seq, At: d.At.UTC(), Accepted: d.Accepted, Level: string(d.Level),
+		StatementID: d.StatementID, StatementSHA256: d.StatementSHA256, Via: string(d.Via), Version: d.Version}
+}
+
 // statusOut is the report in the documented JSON schema.
 func statusOut(c *network.Consent, r network.Report) statusJSON {
 	var s statusJSON
@@ -116,10 +128,7 @@ func statusOut(c *network.Consent, r network.Report) statusJSON {
 	s.Participation.State, s.Participation.Level = string(st.State), string(st.Level)
 	s.Participation.Participating, s.Participation.Reason, s.Participation.DecidedBy = st.Participating, st.Reason, st.DecidedBy
 	s.Participation.StateFile = r.StateFile
-	if d := st.Decision; d != nil {
-		s.Participation.Decision = &decisionJSON{Seq: d.Seq, At: d.At.UTC(), Accepted: d.Accepted, Level: string(d.Level),
-			StatementID: d.StatementID, StatementSHA256: d.StatementSHA256, Via: string(d.Via), Version: d.Version}
-	}
+	s.Participation.Decision = decisionOf(st.Decision)
 	s.Statement.ID, s.Statement.SHA256, s.Statement.Source = r.Statement.ID, r.Statement.SHA256, r.Statement.Source
 	s.Statement.Accepted, s.Statement.Since = r.Statement.Accepted, r.Statement.AcceptedAt
 	s.Outbox = queueSummary(c, r.Outbox)
@@ -127,6 +136,7 @@ func statusOut(c *network.Consent, r network.Report) statusJSON {
 	if l := r.License; l != nil {
 		s.License = &licenseJSON{State: l.State, Label: l.Label, ExpiresAt: l.ExpiresAt}
 	}
+	s.Sources = sourcesOut(r.Sources)
 	s.Connection.Connected = r.Connected
 	s.Connection.Reason, s.Connection.Detail, s.Connection.Hint, s.Connection.ExitCode = r.Reason, r.Detail, r.Hint, int(r.Code)
 	return s
@@ -134,7 +144,9 @@ func statusOut(c *network.Consent, r network.Report) statusJSON {
 
 func printStatus(f *Factory, r network.Report, s *statusJSON) {
 	sty := f.IO.Styles()
-	row := func(label, value string) { fmt.Fprintf(f.IO.Out, "%-14s %s\n", sty.Bold.Render(label), value) }
+	// Padded before it is styled: padding counts bytes, and colour codes
+	// are bytes a terminal does not show.
+	row := func(label, value string) { fmt.Fprintf(f.IO.Out, "%s %s\n", sty.Bold.Render(fmt.Sprintf("%-14s", label)), value) }
 	state := network.DescribeState(r.Status)
 	if r.Status.DecidedBy != "" && r.Status.DecidedBy != "decision" {
 		state += " (decided by " + r.Status.DecidedBy + ")"
@@ -152,7 +164,10 @@ func printStatus(f *Factory, r network.Report, s *statusJSON) {
 	if s.Participation.StateFile != "" {
 		row("Decisions", s.Participation.StateFile)
 	}
-	row("Outbox", fmt.Sprintf("%d records, %d dropped when full, %d too old", s.Outbox.Records, s.Outbox.DroppedFull, s.Outbox.DroppedAge))
+	row("Outbox", fmt.Sprintf("%s, %d dropped when full, %d too old", plural(s.Outbox.Records, "record"), s.Outbox.DroppedFull, s.Outbox.DroppedAge))
+	if s.Feeds != nil {
+		row("Feeds", describeFeeds(f, s.Feeds))
+	}
 	endpoint := s.Endpoint
 	if endpoint == "" {
 		endpoint = "none"
@@ -176,4 +191,5 @@ func printStatus(f *Factory, r network.Report, s *statusJSON) {
 		row("License", lic)
 	}
 	row("Connection", conn)
+	printSources(row, s.Sources)
 }

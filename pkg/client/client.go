@@ -78,19 +78,10 @@ func New(opts Options) (*Client, error) {
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	}
-	proxy := http.ProxyFromEnvironment
-	if opts.Proxy != "" {
-		u, err := parseProxy(opts.Proxy)
-		if err != nil {
-			return nil, err
-		}
-		proxy = http.ProxyURL(u)
+	t, err := NewTransport(opts.Proxy, opts.RootCAs)
+	if err != nil {
+		return nil, err
 	}
-
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.Proxy = proxy
-	t.TLSClientConfig = &tls.Config{RootCAs: opts.RootCAs, MinVersion: tls.VersionTLS12}
-	t.MaxResponseHeaderBytes = 64 << 10
 	return &Client{
 		endpoint: endpoint,
 		key:      opts.LicenseKey,
@@ -104,6 +95,27 @@ func New(opts Options) (*Client, error) {
 		},
 		now: time.Now,
 	}, nil
+}
+
+// NewTransport is the transport every ksn request to another machine
+// uses: the proxy setting (empty: HTTPS_PROXY and HTTP_PROXY), TLS 1.2 at
+// least with roots (nil: the system's), and bounded response headers.
+// Feed downloads and public reputation services use it too, so that the
+// proxy setting is honoured everywhere.
+func NewTransport(proxyURL string, roots *x509.CertPool) (*http.Transport, error) {
+	proxy := http.ProxyFromEnvironment
+	if proxyURL != "" {
+		u, err := parseProxy(proxyURL)
+		if err != nil {
+			return nil, err
+		}
+		proxy = http.ProxyURL(u)
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = proxy
+	t.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	t.MaxResponseHeaderBytes = 64 << 10
+	return t, nil
 }
 
 // Endpoint is the validated base URL the client talks to.

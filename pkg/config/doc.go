@@ -10,6 +10,9 @@
 //
 //   - keys.go: the table of every setting (name, kind, default, help) and
 //     the environment variable that overrides it;
+//   - families.go: settings that share a pattern, one member per name
+//     (feed.NAME.url, .format, .enabled), with the members ksn defines
+//     (the built-in feeds and their published URLs);
 //   - values.go and duration.go: parsing and checking a value, from the
 //     file, the environment or the command line, into its normal form;
 //   - file.go: config.toml itself: reading it, changing one key, and

@@ -62,15 +62,16 @@ func SetSetting(p Paths, name, value string) error {
 	case KindBool:
 		tomlValue = v.b
 	}
-	// A plain-http endpoint to another machine needs insecure_transport
-	// set first (in the file: the variable may be gone next time).
-	if k.Name == "endpoint" {
+	// A plain-http URL to another machine (the endpoint, a feed) needs
+	// insecure_transport set first (in the file: the variable may be gone
+	// next time).
+	if k.tlsReason != "" {
 		allowed := false
 		if raw, ok := lookupDoc(doc, "insecure_transport"); ok {
 			allowed, _ = raw.(bool)
 		}
 		if !allowed {
-			if err := InsecureEndpoint(v.text); err != nil {
+			if err := insecureURL(k, v.text); err != nil {
 				return err
 			}
 		}
@@ -143,13 +144,16 @@ func unknownKeys(doc map[string]any, prefix toml.Key) []string {
 }
 
 // isTablePrefix reports whether some setting lives inside the table at
-// path, e.g. ["outbox"].
+// path, e.g. ["outbox"], ["feed"] or ["feed", "my-list"].
 func isTablePrefix(path []string) bool {
 	for _, k := range Keys {
 		parts := strings.Split(k.Name, ".")
 		if len(parts) > len(path) && slices.Equal(parts[:len(path)], path) {
 			return true
 		}
+	}
+	if _, ok := family(path[0]); ok {
+		return len(path) == 1 || len(path) == 2 && ValidMemberName(path[1])
 	}
 	return false
 }

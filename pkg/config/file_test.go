@@ -130,7 +130,7 @@ func TestFileModes(t *testing.T) {
 	t.Run("no temporary files left", func(t *testing.T) {
 		p := testPaths(t)
 		for i := range 3 {
-			if err := SetSetting(p, "outbox.max_records", fmt.Sprint(i)); err != nil {
+			if err := SetSetting(p, "outbox.max_records", fmt.Sprint(i+1)); err != nil {
 				t.Fatal(err)
 			}
 		}

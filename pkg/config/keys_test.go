@@ -7,7 +7,7 @@ import (
 )
 
 func TestKeysTable(t *testing.T) {
-	want := []string{"endpoint", "timeout", "proxy", "insecure_transport", "cache.ttl", "outbox.max_records", "outbox.max_age"}
+	want := []string{"endpoint", "timeout", "proxy", "insecure_transport", "tls.ca_file", "cache.ttl", "outbox.max_records", "outbox.max_age", "feed.max_age"}
 	if len(Keys) != len(want) {
 		t.Fatalf("%d keys, want %d", len(Keys), len(want))
 	}
@@ -45,11 +45,12 @@ func TestKeysTable(t *testing.T) {
 
 func TestEnvName(t *testing.T) {
 	for name, want := range map[string]string{
-		"endpoint":           "KSN_ENDPOINT",
-		"timeout":            "KSN_TIMEOUT",
-		"cache.ttl":          "KSN_CACHE_TTL",
-		"outbox.max_records": "KSN_OUTBOX_MAX_RECORDS",
-		"outbox.max_age":     "KSN_OUTBOX_MAX_AGE",
+		"endpoint":                "KSN_ENDPOINT",
+		"timeout":                 "KSN_TIMEOUT",
+		"cache.ttl":               "KSN_CACHE_TTL",
+		"outbox.max_records":      "KSN_OUTBOX_MAX_RECORDS",
+		"outbox.max_age":          "KSN_OUTBOX_MAX_AGE",
+		"feed.urlhaus-recent.url": "KSN_FEED_URLHAUS_RECENT_URL",
 	} {
 		if got := EnvName(name); got != want {
 			t.Errorf("EnvName(%s) = %s, want %s", name, got, want)
@@ -70,7 +71,7 @@ func TestGetUnknown(t *testing.T) {
 			t.Fatalf("Get(%s): no error", name)
 		}
 		msg := err.Error()
-		if !strings.Contains(msg, fmt.Sprintf("%q", name)) || !strings.Contains(msg, "endpoint, timeout, proxy, insecure_transport, cache.ttl, outbox.max_records, outbox.max_age") {
+		if !strings.Contains(msg, fmt.Sprintf("%q", name)) || !strings.Contains(msg, "endpoint, timeout, proxy, insecure_transport, tls.ca_file, cache.ttl, outbox.max_records, outbox.max_age") {
 			t.Errorf("Get(%s): %v", name, err)
 		}
 		if hint != "" && !strings.Contains(msg, hint) {

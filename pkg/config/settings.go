@@ -20,8 +20,10 @@ type Value struct {
 // file, overridden by the environment. They are read once and never change,
 // so every command in one run sees the same values.
 type Settings struct {
-	file   string
-	values map[string]setting
+	file    string
+	values  map[string]setting
+	keys    []Key               // every setting of this run, in List order
+	members map[string][]string // family prefix -> member names
 }
 
 // setting keeps the parsed form next to the text so accessors never re-parse
@@ -44,26 +46,39 @@ func LoadSettings(p Paths, env Env) (*Settings, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Settings{file: file, values: make(map[string]setting, len(Keys))}
-	for _, k := range Keys {
+	doc, err := readDoc(file)
+	if err != nil {
+		return nil, err
+	}
+	s := &Settings{file: file, values: map[string]setting{}, members: map[string][]string{}}
+	s.keys = append(s.keys, Keys...)
+	for i := range Families {
+		f := &Families[i]
+		names := f.members(doc)
+		s.members[f.Prefix] = names
+		for _, name := range names {
+			for _, field := range f.Fields {
+				k, _ := f.key(name, field.Name)
+				s.keys = append(s.keys, k)
+			}
+		}
+	}
+	for _, k := range s.keys {
 		v, err := k.parse(k.Default)
 		if err != nil {
-			// Keys is ours; a default that does not parse is a bug.
+			// Keys and Families are ours; a default that does not
+			// parse is a bug.
 			panic(fmt.Sprintf("config: default of %s: %v", k.Name, err))
 		}
 		s.values[k.Name] = setting{Value{Key: k, Value: v.text, Source: "default"}, v}
 	}
 
-	doc, err := readDoc(file)
-	if err != nil {
-		return nil, err
-	}
 	var errs []error
 	if unknown := unknownKeys(doc, nil); len(unknown) > 0 {
 		errs = append(errs, fmt.Errorf("%s: unknown %s %s (known: %s)",
 			file, plural(len(unknown), "key", "keys"), strings.Join(unknown, ", "), knownNames()))
 	}
-	for _, k := range Keys {
+	for _, k := range s.keys {
 		raw, ok := lookupDoc(doc, k.Name)
 		if !ok {
 			continue
@@ -76,7 +91,7 @@ func LoadSettings(p Paths, env Env) (*Settings, error) {
 		s.values[k.Name] = setting{Value{Key: k, Value: v.text, Source: "file"}, v}
 	}
 	if env != nil {
-		for _, k := range Keys {
+		for _, k := range s.keys {
 			name := EnvName(k.Name)
 			raw := env(name)
 			if strings.TrimSpace(raw) == "" {
@@ -91,8 +106,11 @@ func LoadSettings(p Paths, env Env) (*Settings, error) {
 		}
 	}
 	if len(errs) == 0 && !s.Bool("insecure_transport") {
-		if err := InsecureEndpoint(s.String("endpoint")); err != nil {
-			errs = append(errs, fmt.Errorf("%w (the endpoint comes from %s)", err, s.values["endpoint"].Source))
+		for _, k := range s.keys {
+			v := s.values[k.Name]
+			if err := insecureURL(k, v.Value.Value); err != nil {
+				errs = append(errs, fmt.Errorf("%w (the %s comes from %s)", err, urlNoun(k), v.Source))
+			}
 		}
 	}
 	if len(errs) > 0 {
@@ -101,19 +119,38 @@ func LoadSettings(p Paths, env Env) (*Settings, error) {
 	return s, nil
 }
 
-// Get returns a setting by name, for `ksn config get`.
-func (s *Settings) Get(name string) (Value, error) {
-	v, ok := s.values[name]
-	if !ok {
-		return Value{}, unknownKeyError(name)
+// urlNoun names what a URL setting holds, for messages.
+func urlNoun(k Key) string {
+	if k.Name == "endpoint" {
+		return "endpoint"
 	}
-	return v.Value, nil
+	return "URL"
 }
 
-// List returns every setting in Keys order, so output is stable.
+// Members lists the members of the family with prefix ("feed") in this
+// run: the built-in ones first, then those in the config file.
+func (s *Settings) Members(prefix string) []string {
+	return slices.Clone(s.members[prefix])
+}
+
+// Get returns a setting by name, for `ksn config get`.
+// A family member that does not exist (feed.nothing.url) has its
+// default, which is what using it would find.
+func (s *Settings) Get(name string) (Value, error) {
+	if v, ok := s.values[name]; ok {
+		return v.Value, nil
+	}
+	if k, ok := LookupKey(name); ok {
+		return Value{Key: k, Value: k.Default, Source: "default"}, nil
+	}
+	return Value{}, unknownKeyError(name)
+}
+
+// List returns every setting: the fixed keys in Keys order, then each
+// family's members field by field, so output is stable.
 func (s *Settings) List() []Value {
-	out := make([]Value, 0, len(Keys))
-	for _, k := range Keys {
+	out := make([]Value, 0, len(s.keys))
+	for _, k := range s.keys {
 		out = append(out, s.values[k.Name].Value)
 	}
 	return out

@@ -64,12 +64,18 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("File() = %s", s.File())
 	}
 	list := s.List()
-	if len(list) != len(Keys) {
-		t.Fatalf("List has %d values", len(list))
+	// The fixed keys, then three fields of each built-in feed.
+	if want := len(Keys) + 3*len(Families[0].Builtin); len(list) != want {
+		t.Fatalf("List has %d values, want %d", len(list), want)
 	}
-	for i, v := range list {
+	for i, v := range list[:len(Keys)] {
 		if v.Key != Keys[i] || v.Value != Keys[i].Default || v.Source != "default" {
 			t.Errorf("List()[%d] = %+v", i, v)
+		}
+	}
+	for _, v := range list[len(Keys):] {
+		if v.Value != v.Key.Default || v.Source != "default" || !strings.HasPrefix(v.Key.Name, "feed.") {
+			t.Errorf("family setting %+v", v)
 		}
 	}
 	if d := s.Duration("timeout"); d != 10*time.Second {
@@ -199,7 +205,7 @@ max_age = "30d"
 
 func TestTypedAccessors(t *testing.T) {
 	p := testPaths(t)
-	writeConfig(t, p, "timeout = \"1d12h\"\n[outbox]\nmax_records = 0\n")
+	writeConfig(t, p, "timeout = \"1d12h\"\n[outbox]\nmax_records = 7\n")
 	s := mustLoad(t, p, map[string]string{"KSN_OUTBOX_MAX_AGE": "1.5h"})
 	if d := s.Duration("timeout"); d != 36*time.Hour {
 		t.Errorf("timeout = %v", d)
@@ -207,7 +213,7 @@ func TestTypedAccessors(t *testing.T) {
 	if d := s.Duration("outbox.max_age"); d != 90*time.Minute {
 		t.Errorf("outbox.max_age = %v", d)
 	}
-	if n := s.Int("outbox.max_records"); n != 0 {
+	if n := s.Int("outbox.max_records"); n != 7 {
 		t.Errorf("outbox.max_records = %d", n)
 	}
 	for _, f := range []func(){

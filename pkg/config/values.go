@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -67,6 +68,9 @@ func (k Key) parse(raw string) (parsed, error) {
 		if err != nil {
 			return parsed{}, &badValue{strconv.Quote(raw), "is too large"}
 		}
+		if n == 0 && k.positive {
+			return parsed{}, &badValue{strconv.Quote(raw), "must be more than 0 (0 would mean no bound at all)"}
+		}
 		return parsed{text: strconv.Itoa(n), n: n}, nil
 	case KindBool:
 		switch strings.ToLower(s) {
@@ -77,6 +81,13 @@ func (k Key) parse(raw string) (parsed, error) {
 		}
 		return parsed{}, &badValue{strconv.Quote(raw), "is not true or false"}
 	default:
+		if k.choices != "" {
+			v := strings.ToLower(s)
+			if !slices.Contains(strings.Split(k.choices, ","), v) {
+				return parsed{}, &badValue{strconv.Quote(raw), "is not one of " + strings.ReplaceAll(k.choices, ",", ", ")}
+			}
+			return parsed{text: v}, nil
+		}
 		return parsed{text: s}, nil
 	}
 }
@@ -97,6 +108,9 @@ func (k Key) fromTOML(raw any) (parsed, error) {
 		}
 		if int64(int(n)) != n {
 			return parsed{}, &badValue{tomlText(raw), "is too large"}
+		}
+		if n == 0 && k.positive {
+			return parsed{}, &badValue{tomlText(raw), "must be more than 0 (0 would mean no bound at all)"}
 		}
 		return parsed{text: strconv.FormatInt(n, 10), n: int(n)}, nil
 	case KindBool:
@@ -142,7 +156,9 @@ func tomlText(v any) string {
 // http(s) URL without credentials, query or fragment. Trailing slashes are
 // dropped so that callers can append "/v1/...".
 func parseURL(k Key, s string) (parsed, error) {
-	s = strings.TrimRight(s, "/")
+	if !k.exactURL {
+		s = strings.TrimRight(s, "/")
+	}
 	if s == "" {
 		return parsed{}, nil
 	}
@@ -180,7 +196,7 @@ func parseURL(k Key, s string) (parsed, error) {
 	} else if strings.HasSuffix(u.Host, ":") {
 		return bad("has an empty port after ':'")
 	}
-	if u.RawQuery != "" || u.ForceQuery {
+	if (u.RawQuery != "" || u.ForceQuery) && !k.exactURL {
 		return bad("has a query (?...); give the server's base URL only")
 	}
 	if u.Fragment != "" || strings.Contains(s, "#") {
@@ -207,20 +223,59 @@ func redactURL(s string) string {
 	return scheme + "REDACTED" + rest[at:]
 }
 
+// PlainRemote reports whether rawURL is a plain http:// URL to another
+// machine. Loopback (localhost, 127.0.0.0/8, ::1) is not: a server on the
+// same machine, or a tunnel, is as safe as the machine.
+func PlainRemote(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme != "http" {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return false
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && ip.Unmap().IsLoopback() {
+		return false
+	}
+	return true
+}
+
+// insecureURL returns the problem with a plain http:// URL to another
+// machine in a setting that needs TLS (its tlsReason says why); nil when
+// there is none.
+func insecureURL(k Key, value string) error {
+	if k.tlsReason == "" || !PlainRemote(value) {
+		return nil
+	}
+	if k.Name == "endpoint" {
+		return InsecureEndpoint(value)
+	}
+	return fmt.Errorf("%s: %s is plain http to another machine: %s; use https://, or allow it with 'ksn config set insecure_transport true'",
+		k.Name, strconv.Quote(redactURL(value)), k.tlsReason)
+}
+
+// NormalizeBaseURL checks a service's base URL as the endpoint setting is
+// checked (http or https, a host, no credentials, query or fragment) and
+// drops trailing slashes, so that callers can append a path.
+func NormalizeBaseURL(s string) (string, error) {
+	v, err := parseURL(Key{Name: "url"}, strings.TrimSpace(s))
+	if err != nil {
+		var bv *badValue
+		if errors.As(err, &bv) {
+			return "", fmt.Errorf("%s %s", bv.shown, bv.problem)
+		}
+		return "", err
+	}
+	return v.text, nil
+}
+
 // InsecureEndpoint returns a problem when endpoint is a plain http:// URL
 // to another machine: its answers could be changed on the way and the
 // license key read. Loopback (localhost, 127.0.0.0/8, ::1) is allowed,
 // for a server on the same machine or a tunnel.
 func InsecureEndpoint(endpoint string) error {
-	u, err := url.Parse(endpoint)
-	if err != nil || u.Scheme != "http" {
-		return nil
-	}
-	host := u.Hostname()
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return nil
-	}
-	if ip, err := netip.ParseAddr(host); err == nil && ip.Unmap().IsLoopback() {
+	if !PlainRemote(endpoint) {
 		return nil
 	}
 	return fmt.Errorf("endpoint: %s is plain http to another machine: a server's answers could be changed on the way and the license key read; use https://, or allow it with 'ksn config set insecure_transport true'", strconv.Quote(redactURL(endpoint)))

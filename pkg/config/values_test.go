@@ -124,3 +124,22 @@ func TestInsecureTransportSetting(t *testing.T) {
 		t.Fatalf("after unsetting insecure_transport: %v, want the http endpoint refused", err)
 	}
 }
+
+// TestZeroLimitRefused: outbox.max_records 0 would mean no bound while
+// `ksn queue` says "at most 0": it is refused wherever it comes from.
+func TestZeroLimitRefused(t *testing.T) {
+	p := testPaths(t)
+	if err := SetSetting(p, "outbox.max_records", "0"); err == nil || !strings.Contains(err.Error(), "must be more than 0") {
+		t.Fatalf("set 0: %v", err)
+	}
+	if _, err := LoadSettings(p, func(k string) string { return map[string]string{"KSN_OUTBOX_MAX_RECORDS": "0"}[k] }); err == nil {
+		t.Fatal("KSN_OUTBOX_MAX_RECORDS=0 accepted")
+	}
+	writeConfig(t, p, "[outbox]\nmax_records = 0\n")
+	if _, err := LoadSettings(p, nil); err == nil || !strings.Contains(err.Error(), "must be more than 0") {
+		t.Fatalf("file with 0: %v", err)
+	}
+	if err := SetSetting(p, "outbox.max_records", "-5"); err == nil || !strings.Contains(err.Error(), "negative") {
+		t.Fatalf("set -5: %v", err)
+	}
+}

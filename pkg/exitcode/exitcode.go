@@ -35,6 +35,31 @@ var Table = []struct {
 	{ServiceError, "service error: the server failed or broke the protocol"},
 }
 
+// Name is the machine-readable name of a code, as JSON errors carry it:
+// "ok", "threat", "usage", "not-participating", "offline",
+// "license-blocked", "rate-limited", "service-error".
+func Name(c Code) string {
+	switch c {
+	case OK:
+		return "ok"
+	case Threat:
+		return "threat"
+	case Usage:
+		return "usage"
+	case NotParticipate:
+		return "not-participating"
+	case Offline:
+		return "offline"
+	case LicenseBlocked:
+		return "license-blocked"
+	case RateLimited:
+		return "rate-limited"
+	case ServiceError:
+		return "service-error"
+	}
+	return fmt.Sprintf("exit-%d", int(c))
+}
+
 // Error is an error that decides the exit code. Hint, when set, is printed
 // on its own line after the message and names the command that fixes it.
 type Error struct {

@@ -14,6 +14,7 @@ import (
 // (docs.clamav.net, "File hash signatures").
 type clamavParser struct {
 	hsb bool // .hsb: SHA-256 or SHA-1 only; .hdb also takes them, MD5 first
+	pua bool // .hdu, .hsu: every entry is a potentially unwanted application
 }
 
 // Which digests each database may hold. ClamAV tells them apart by length in
@@ -71,7 +72,7 @@ func (p clamavParser) parseLine(line string) (reputation.FileIndicator, bool, er
 		ThreatName: name,
 		Category:   "malware",
 	}
-	if strings.HasPrefix(name, puaPrefix) {
+	if p.pua || strings.HasPrefix(name, puaPrefix) {
 		ind.Verdict = reputation.Suspicious
 		ind.Category = "pua"
 	}

@@ -44,7 +44,7 @@ func Detect(name string, head []byte) (Format, error) {
 	case ".mdb", ".msb", ".imp":
 		return fail("ClamAV " + ext + " files hash PE sections or import tables, not whole files, so ksn cannot match them")
 	case ".cvd", ".cld", ".cud":
-		return fail("it is a signed ClamAV database container; unpack it with `sigtool --unpack` and import the .hdb and .hsb files inside")
+		return ClamAVCVD, nil
 	}
 
 	if len(head) >= sniffLimit {
@@ -62,8 +62,8 @@ func Detect(name string, head []byte) (Format, error) {
 		return fail("it is gzip-compressed data")
 	case bytes.HasPrefix(head, zipMagic), bytes.HasPrefix(head, zipEmpty):
 		return fail("it is a zip archive")
-	case bytes.HasPrefix(head, []byte("ClamAV-VDB:")):
-		return fail("it is a signed ClamAV database container; unpack it with `sigtool --unpack` and import the .hdb and .hsb files inside")
+	case bytes.HasPrefix(head, []byte(cvdMagic)):
+		return ClamAVCVD, nil
 	case bytes.IndexByte(head, 0) >= 0:
 		return fail("it holds binary data, not feed text")
 	}
@@ -83,6 +83,9 @@ func Detect(name string, head []byte) (Format, error) {
 			}
 			if urlhausComment(line) {
 				return URLhaus, nil
+			}
+			if hostfileComment(line) {
+				return URLhausHostfile, nil
 			}
 			continue
 		}
@@ -152,6 +155,9 @@ func (sn sniffer) sniffLine(line string) (Format, bool) {
 	}
 	if _, ok, err := sn.uh.parseLine(line); ok && err == nil {
 		return URLhaus, true
+	}
+	if _, ok, err := (hostfileParser{}).parseLine(line); ok && err == nil {
+		return URLhausHostfile, true
 	}
 	if looksLikeLink(firstToken(line)) {
 		if _, ok, err := (urlListParser{}).parseLine(line); ok && err == nil {

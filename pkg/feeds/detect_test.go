@@ -44,8 +44,11 @@ func TestDetect(t *testing.T) {
 		{name: "csv holding digests", file: "list.csv", head: sha + "\n", errHas: "not a MalwareBazaar export"},
 		{name: "ClamAV false-positive list", file: "local.fp", head: md5 + ":68:Eicar-1\n", errHas: "false positives"},
 		{name: "ClamAV section hashes", file: "x.mdb", head: "45056:" + md5 + ":X\n", errHas: "PE sections"},
-		{name: "ClamAV container", file: "daily.cvd", head: "ClamAV-VDB:...", errHas: "sigtool --unpack"},
-		{name: "ClamAV container by content", file: "daily", head: "ClamAV-VDB:07 Mar 2017", errHas: "sigtool --unpack"},
+		{name: "ClamAV container", file: "daily.cvd", head: "ClamAV-VDB:...", want: ClamAVCVD},
+		{name: "ClamAV incremental container", file: "/var/lib/clamav/daily.CLD", head: "anything", want: ClamAVCVD},
+		{name: "ClamAV container by content", file: "daily", head: "ClamAV-VDB:07 Mar 2017", want: ClamAVCVD},
+		{name: "URLhaus host file banner", file: "hostfile", head: "#####\n# abuse.ch URLhaus Host file   #\n127.0.0.1\tevil.example\n", want: URLhausHostfile},
+		{name: "hosts lines without a banner", file: "hosts", head: "# blocked\n0.0.0.0 evil.example\n", want: URLhausHostfile},
 		{name: "hash with bad size field", file: "x", head: md5 + ":big:X\n", errHas: "no line looks like"},
 		{name: "digest of no known length", file: "x", head: sha[:50] + "\n", errHas: "no line looks like"},
 	}

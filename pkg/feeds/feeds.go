@@ -23,11 +23,16 @@ const (
 	KnownGood     Format = "known-good"
 	URLhaus       Format = "urlhaus"  // links: see ParseURLs
 	URLList       Format = "url-list" // links: see ParseURLs
+	// URLhausHostfile is a hosts file of blocked host names (links).
+	URLhausHostfile Format = "urlhaus-hostfile"
+	// ClamAVCVD is ClamAV's signed container (.cvd, .cld): read with
+	// ImportCVD, not Parse.
+	ClamAVCVD Format = "clamav-cvd"
 )
 
 // Formats lists the concrete formats, in the order help texts and error
 // messages show them.
-var Formats = []Format{MalwareBazaar, ClamAVHDB, ClamAVHSB, KnownGood, URLhaus, URLList}
+var Formats = []Format{MalwareBazaar, ClamAVHDB, ClamAVHSB, KnownGood, URLhaus, URLList, URLhausHostfile, ClamAVCVD}
 
 // formatList is the human list used in errors that ask for --format.
 func formatList() string {
@@ -50,7 +55,7 @@ func ParseFormat(s string) (Format, error) {
 
 func isConcrete(f Format) bool {
 	switch f {
-	case MalwareBazaar, ClamAVHDB, ClamAVHSB, KnownGood, URLhaus, URLList:
+	case MalwareBazaar, ClamAVHDB, ClamAVHSB, KnownGood, URLhaus, URLList, URLhausHostfile, ClamAVCVD:
 		return true
 	}
 	return false
@@ -114,6 +119,8 @@ func newLineParser(f Format) (lineParser, error) {
 		return clamavParser{hsb: true}, nil
 	case KnownGood:
 		return knownGoodParser{}, nil
+	case ClamAVCVD:
+		return nil, errors.New("feeds: a ClamAV container holds several databases; read it with ImportCVD")
 	case Auto:
 		return nil, errors.New("feeds: Parse needs a concrete format; resolve auto with Open or Detect first")
 	}

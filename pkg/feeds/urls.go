@@ -16,7 +16,7 @@ var errBadURL = errors.New("bad URL")
 
 // IsURLFormat reports whether f lists links rather than file digests: its
 // entries go through ParseURLs, not Parse.
-func IsURLFormat(f Format) bool { return f == URLhaus || f == URLList }
+func IsURLFormat(f Format) bool { return f == URLhaus || f == URLList || f == URLhausHostfile }
 
 // urlLineParser turns one line into at most one URL indicator, like
 // lineParser does for file feeds.
@@ -33,6 +33,8 @@ func ParseURLs(r io.Reader, f Format, emit func(reputation.URLIndicator) error) 
 		p = newURLhausParser()
 	case URLList:
 		p = urlListParser{}
+	case URLhausHostfile:
+		return parseHostfile(r, emit)
 	default:
 		return Summary{Format: f}, fmt.Errorf("feeds: %q is not a URL feed format", f)
 	}

@@ -2,6 +2,9 @@ package network
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/check"
@@ -41,10 +44,34 @@ func NewCollector(ctx context.Context, msg Messages, c *Consent) *Collector {
 		return col
 	}
 	col.active = c.collects()
-	if c.Endpoint() != "" && !c.status.Participating {
+	if c.Endpoint() != "" && !c.status.Participating && c.firstNotice() {
 		msg.Errorf("notice: local verdicts only: %s (ksn status tells more)", DescribeState(c.status))
 	}
 	return col
+}
+
+// noticeFile remembers the participation state the "local verdicts only"
+// notice was last given for, so that it is given once per state, not on
+// every check of a script that runs ksn a thousand times.
+const noticeFile = "notice-shown"
+
+// firstNotice reports whether the notice for the current state is news,
+// and remembers that it has been given. When the cache cannot be written,
+// the notice is given every time rather than never.
+func (c *Consent) firstNotice() bool {
+	key := c.status.Reason
+	if d := c.status.Decision; d != nil {
+		key += fmt.Sprintf(" %d", d.Seq)
+	}
+	key += " " + c.Endpoint()
+	p := filepath.Join(c.env.Paths.Cache, noticeFile)
+	if b, err := os.ReadFile(p); err == nil && string(b) == key {
+		return false
+	}
+	if os.MkdirAll(c.env.Paths.Cache, 0o700) == nil {
+		_ = os.WriteFile(p, []byte(key), 0o600)
+	}
+	return true
 }
 
 // CollectFiles holds the record of every hashed file of a batch.

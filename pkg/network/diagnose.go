@@ -24,6 +24,8 @@ type Report struct {
 	// endpoint on another machine.
 	InsecureTransport bool
 	License           *api.License // as the server reports it; nil when not asked
+	// Sources are the public sources, as earlier runs left them.
+	Sources []SourceStatus
 	Connection
 }
 
@@ -62,8 +64,16 @@ func (c *Consent) Diagnose(ctx context.Context) (Report, error) {
 		at := d.At.UTC()
 		r.Statement.Accepted, r.Statement.AcceptedAt = true, &at
 	}
+	var err error
+	if r.Sources, err = PublicStatus(c, time.Now()); err != nil {
+		return r, err
+	}
 	r.Connection = c.localReason()
-	if r.Reason == "" {
+	if r.Reason == "offline" && r.Detail == client.DetailNoEndpoint {
+		if conn, ok := publicOnly(r.Sources); ok {
+			r.Connection = conn
+		}
+	} else if r.Reason == "" {
 		r.Connection = c.probe(ctx, &r)
 	}
 	r.Connected = r.Code == exitcode.OK && r.Reason == ""
@@ -106,8 +116,10 @@ func (c *Consent) probe(ctx context.Context, r *Report) Connection {
 	if errors.As(err, &ce) {
 		rememberBackoff(paths, waitLookups, endpoint, ce, time.Now())
 		msg := ce.Message
-		if msg == "" && ce.Detail == client.DetailProtocol && ce.Err != nil {
-			msg = ce.Err.Error() // what the server got wrong
+		if msg == "" && (ce.Detail == client.DetailProtocol || ce.Detail == client.DetailTLS) {
+			// What the server got wrong, or why its certificate was
+			// refused (the x509 reason).
+			msg = strings.TrimPrefix(ce.Error(), string(ce.Reason)+": ")
 		}
 		return Connection{Reason: string(ce.Reason), Detail: ce.Detail + messageSuffix(msg), Hint: ce.Hint(), Code: ce.ExitCode()}
 	}

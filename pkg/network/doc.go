@@ -1,7 +1,9 @@
 // Package network is the participant's use of the reputation network, in
 // one place: what the user consented to (read before every request), the
 // client built from the settings and the license key, the waits a server
-// asked for (remembered across runs), the sources a check may ask, the
+// asked for (remembered across runs), the sources a check may ask (the
+// server, and the public services the user enabled with their keys, with
+// what earlier runs learnt of them: a spent quota, a refused key), the
 // records collected for the outbox and their delivery, the connection
 // diagnosis that `ksn status` prints, and the opt-in and opt-out that
 // record decisions. The check, link, status and optin commands all go

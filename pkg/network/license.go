@@ -1,6 +1,7 @@
 package network
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -46,11 +47,17 @@ func ValidLicenseKey(key string) bool {
 // only, written atomically: a crash leaves the old key or the new one,
 // never half of one.
 func StoreLicenseKey(paths config.Paths, key string) error {
-	path := filepath.Join(paths.State, licenseFile)
+	return writeSecret(filepath.Join(paths.State, licenseFile), []byte(key+"\n"))
+}
+
+// writeSecret replaces the file at path with data, readable by its owner
+// only (its directory too), atomically and durably: keys and the choice
+// of sources are written so.
+func writeSecret(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".license-*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".secret-*")
 	if err != nil {
 		return err
 	}
@@ -59,7 +66,7 @@ func StoreLicenseKey(paths config.Paths, key string) error {
 		tmp.Close()
 		return err
 	}
-	if _, err := tmp.WriteString(key + "\n"); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return err
 	}
@@ -79,11 +86,46 @@ func (c *Consent) newClient() (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return client.New(client.Options{
-		Endpoint:   c.Endpoint(),
-		LicenseKey: key,
-		Timeout:    c.settings.Duration("timeout"),
-		Proxy:      c.settings.String("proxy"),
-		UserAgent:  "ksn/" + c.env.Version,
-	})
+	o, err := c.clientOptions()
+	if err != nil {
+		return nil, err
+	}
+	o.LicenseKey = key
+	return client.New(o)
+}
+
+// clientOptions are the client's options from the settings, without the
+// license key (the statement is fetched without one).
+func (c *Consent) clientOptions() (client.Options, error) {
+	o := client.Options{
+		Endpoint:  c.Endpoint(),
+		Timeout:   c.settings.Duration("timeout"),
+		Proxy:     c.settings.String("proxy"),
+		UserAgent: "ksn/" + c.env.Version,
+	}
+	if f := c.settings.String("tls.ca_file"); f != "" {
+		pool, err := caPool(f)
+		if err != nil {
+			return o, err
+		}
+		o.RootCAs = pool
+	}
+	return o, nil
+}
+
+// caPool is the system's trusted roots plus the certificates of a private
+// CA's PEM file (tls.ca_file).
+func caPool(file string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("tls.ca_file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("tls.ca_file: %s holds no PEM certificate", file)
+	}
+	return pool, nil
 }

@@ -25,8 +25,11 @@ func (c *Consent) StatementInForce(ctx context.Context, msg Messages) Statement 
 		msg.Warnf("%s: the endpoint is not asked for its statement; this is the one built into ksn", DescribeState(c.status))
 		return participation.Builtin()
 	}
-	cl, err := client.New(client.Options{Endpoint: endpoint, Timeout: c.settings.Duration("timeout"),
-		Proxy: c.settings.String("proxy"), UserAgent: "ksn/" + c.env.Version})
+	o, err := c.clientOptions()
+	var cl *client.Client
+	if err == nil {
+		cl, err = client.New(o)
+	}
 	if err == nil {
 		var st api.Statement
 		if st, err = cl.Statement(ctx); err == nil {

@@ -27,23 +27,35 @@ type SessionOptions struct {
 }
 
 // Session is one command's use of the reputation network: present only
-// while the user participates with an endpoint set. Its first failure ends
-// its use for the run; local verdicts stand and Failure tells why.
+// while the user participates: the endpoint's server when one is set, and
+// the public sources the user enabled (with or without an endpoint). The
+// first failure of each ends its use for the run; local verdicts stand
+// and Failure tells why.
 type Session struct {
 	consent    *Consent
 	msg        Messages
 	cl         *client.Client
 	source     *gate
+	public     []*publicGate
 	sendOutbox bool // send the outbox after the run (extended level)
 	err        error
+	withdrawn  bool // participation ended while the command ran
 }
 
 // OpenSession asks the endpoint for its status once (license, statement)
-// before any lookup. Nothing is opened, and no byte is sent, unless the
-// user participates with an endpoint set.
+// before any lookup, and opens the enabled public sources (which send
+// nothing until files are looked up). Nothing is opened, and no byte is
+// sent, unless the user participates.
 func OpenSession(ctx context.Context, c *Consent, opts SessionOptions) *Session {
 	s := &Session{consent: c, msg: opts.Msg}
-	if c == nil || !c.status.Participating || c.Endpoint() == "" {
+	if c == nil || !c.status.Participating {
+		return s
+	}
+	if opts.Files {
+		// They answer for files only: links are not sent to them.
+		s.openPublic(c)
+	}
+	if c.Endpoint() == "" {
 		return s
 	}
 	endpoint := c.Endpoint()
@@ -81,25 +93,42 @@ func OpenSession(ctx context.Context, c *Consent, opts SessionOptions) *Session 
 }
 
 // Sources are the network's sources the command may ask: none unless the
-// session opened.
+// session opened; the server first, then the public sources.
 func (s *Session) Sources() []reputation.Source {
-	if s == nil || s.source == nil {
+	if s == nil {
 		return nil
 	}
-	return []reputation.Source{s.source}
+	var out []reputation.Source
+	if s.source != nil {
+		out = append(out, s.source)
+	}
+	for _, g := range s.public {
+		if g.src != nil {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
-// permitted reports whether the network may be used now. When the user
-// stopped participating since the run began, network use ends quietly but
-// for a notice: local verdicts stand, as they do for anyone who does not
-// participate, and the exit code does not change.
+// permitted reports whether the server may be asked now.
 func (s *Session) permitted(ctx context.Context) bool {
 	if s == nil || s.cl == nil || s.err != nil {
 		return false
 	}
+	return s.participating(ctx)
+}
+
+// participating reports whether the user still participates. When they
+// stopped since the run began, network use ends quietly but for a notice:
+// local verdicts stand, as they do for anyone who does not participate,
+// and the exit code does not change.
+func (s *Session) participating(ctx context.Context) bool {
+	if s.withdrawn {
+		return false
+	}
 	if err := s.consent.StillParticipating(ctx); err != nil {
 		s.msg.Warnf("%v; local verdicts stand", err)
-		s.cl = nil
+		s.cl, s.withdrawn = nil, true
 		return false
 	}
 	return true
@@ -162,8 +191,11 @@ func (s *Session) Deliver(ctx context.Context, col *Collector) {
 // when it did not): its exit code (3..7) and the command that fixes it. A
 // wait the server asked for is remembered for the next runs.
 func (s *Session) Failure() error {
-	if s == nil || s.err == nil {
+	if s == nil {
 		return nil
+	}
+	if s.err == nil {
+		return s.publicFailure()
 	}
 	var ce *client.Error
 	var ec *exitcode.Error
@@ -177,6 +209,23 @@ func (s *Session) Failure() error {
 		return ec
 	}
 	return &exitcode.Error{Code: exitcode.Offline, Err: fmt.Errorf("network verdicts unavailable, local verdicts stand: %w", s.err)}
+}
+
+// publicFailure is the first public source's failure, as Failure gives
+// the server's.
+func (s *Session) publicFailure() error {
+	for _, g := range s.public {
+		var se *sources.Error
+		switch {
+		case g.err == nil || s.withdrawn:
+		case errors.As(g.err, &se):
+			return &exitcode.Error{Code: se.ExitCode(), Err: fmt.Errorf("%s verdicts unavailable, local verdicts stand: %w", g.name, se), Hint: se.Hint()}
+		case errors.Is(g.err, context.Canceled):
+		default:
+			return &exitcode.Error{Code: exitcode.ServiceError, Err: fmt.Errorf("%s verdicts unavailable, local verdicts stand: %w", g.name, g.err)}
+		}
+	}
+	return nil
 }
 
 func formatTime(t time.Time) string {

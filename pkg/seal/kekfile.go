@@ -85,26 +85,34 @@ func WriteKEKFile(path string) (Key, error) {
 	if err != nil {
 		return Key{}, err
 	}
+	return kek, SaveKEKFile(path, kek)
+}
+
+// SaveKEKFile writes kek to path as WriteKEKFile writes a new one: whole
+// or not at all, never over an existing file (an error wrapping
+// fs.ErrExist), and durably. It is for moving a key to another file
+// system, where a rename cannot.
+func SaveKEKFile(path string, kek Key) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, ".ksn-kek-*")
 	if err != nil {
-		return Key{}, err
+		return err
 	}
 	defer os.Remove(tmp.Name())
 	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
-		return Key{}, err
+		return err
 	}
 	if _, err := tmp.Write(FormatKEK(kek)); err != nil {
 		tmp.Close()
-		return Key{}, err
+		return err
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return Key{}, err
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return Key{}, err
+		return err
 	}
 	// A hard link, unlike a rename, fails when the target exists.
 	err = os.Link(tmp.Name(), path)
@@ -113,16 +121,16 @@ func WriteKEKFile(path string) (Key, error) {
 		err = writeExclusive(path, FormatKEK(kek))
 	}
 	if errors.Is(err, fs.ErrExist) {
-		return Key{}, fmt.Errorf("%s: %w (a key-encryption key is never overwritten)", path, fs.ErrExist)
+		return fmt.Errorf("%s: %w (a key-encryption key is never overwritten)", path, fs.ErrExist)
 	}
 	if err != nil {
-		return Key{}, err
+		return err
 	}
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()
 		d.Close()
 	}
-	return kek, nil
+	return nil
 }
 
 func writeExclusive(path string, b []byte) error {

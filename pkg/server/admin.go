@@ -28,6 +28,10 @@ type Admin struct {
 	// asked only once the arguments are known to be right.
 	DB        string
 	DefaultDB func() (string, error)
+	// KeyDir (--key-dir) and StateDir place the database's keys, as for
+	// `ksn serve` (KeyPlaces).
+	KeyDir   string
+	StateDir string
 	// Now is the clock that relative times (expiries, restrictions,
 	// purges) count from; nil means time.Now.
 	Now func() time.Time
@@ -57,6 +61,23 @@ func (a *Admin) open(ctx context.Context) (store.ServerAdmin, error) {
 		return nil, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the server database: %w", err)}
 	}
 	return db, nil
+}
+
+// openKeys opens the server database with its data keys in place (see
+// KeyPlaces), for what opens, counts or purges records; kek says where
+// the key-encryption key is (resolved in the result). claim is for what
+// writes: it may make the key directory.
+func (a *Admin) openKeys(ctx context.Context, kek KEKSource, claim bool) (store.ServerAdmin, placedKeys, error) {
+	db, err := a.open(ctx)
+	if err != nil {
+		return nil, placedKeys{}, err
+	}
+	placed, err := KeyPlaces{KeyDir: a.KeyDir, KEK: kek, StateDir: a.StateDir}.place(ctx, a.Warn, db, claim)
+	if err != nil {
+		db.Close()
+		return nil, placedKeys{}, err
+	}
+	return db, placed, nil
 }
 
 // usage returns a usage error (exit 2) with a hint, as the admin's

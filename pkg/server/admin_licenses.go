@@ -32,31 +32,84 @@ func (e Expiry) at(now time.Time) *time.Time {
 	return &t
 }
 
-// LicenseStatus is a license as the database holds it (never its key),
-// with its state at the admin's clock.
+// LicenseStatus is a license as the database holds it, with its state at
+// the admin's clock. Its JSON form is the documented schema of `ksn admin
+// license create/list --json` (field order included).
 type LicenseStatus struct {
-	store.License
-	State string // LicenseValid, LicenseExpired or LicenseDenylisted
+	ID int64 `json:"id"`
+	// Key is set by CreateLicense only: it exists nowhere else, the
+	// database stores only its SHA-256.
+	Key       string     `json:"key,omitempty"`
+	Label     string     `json:"label"`
+	State     string     `json:"state"` // LicenseValid, LicenseExpired or LicenseDenylisted
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at"`           // nil: never
+	RevokedAt *time.Time `json:"revoked_at,omitempty"` // nil: not denylisted
+	// Seats is how many installations of the license count toward
+	// prevalence per half-year (store.License.Seats).
+	Seats int `json:"seats"`
 }
 
 func statusAt(l store.License, now time.Time) LicenseStatus {
-	return LicenseStatus{License: l, State: l.State(now)}
+	return LicenseStatus{ID: l.ID, Label: l.Label, State: l.State(now), CreatedAt: l.CreatedAt,
+		ExpiresAt: l.ExpiresAt, RevokedAt: l.RevokedAt, Seats: l.Seats}
 }
 
-// CreateLicense makes a license with a new random key and returns the key,
-// which exists nowhere else: the database stores only its SHA-256.
-func (a *Admin) CreateLicense(ctx context.Context, label string, e Expiry) (key string, l LicenseStatus, err error) {
+// checkSeats refuses a number of seats the database would not take; 0
+// means the default, one.
+func checkSeats(seats int) error {
+	if seats < 0 || seats > store.MaxSeats {
+		return usage("e.g. --seats 5, one per installation the license is for", "--seats: %d is not between 1 and %d", seats, store.MaxSeats)
+	}
+	return nil
+}
+
+// CreateLicense makes a license with a new random key, returned in Key,
+// for seats installations (0: one).
+func (a *Admin) CreateLicense(ctx context.Context, label string, e Expiry, seats int) (LicenseStatus, error) {
+	if err := checkSeats(seats); err != nil {
+		return LicenseStatus{}, err
+	}
 	now := a.now()
 	db, err := a.open(ctx)
 	if err != nil {
-		return "", LicenseStatus{}, err
+		return LicenseStatus{}, err
 	}
 	defer db.Close()
 	key, created, err := db.CreateLicense(ctx, label, e.at(now))
 	if err != nil {
-		return "", LicenseStatus{}, err
+		return LicenseStatus{}, err
 	}
-	return key, statusAt(created, now), nil
+	// Nobody holds the key before this returns: a moment with one seat
+	// counts nothing.
+	if seats > 1 {
+		if created, err = db.SetLicenseSeats(ctx, key, seats); err != nil {
+			return LicenseStatus{}, err
+		}
+	}
+	l := statusAt(created, now)
+	l.Key = key
+	return l, nil
+}
+
+// SetSeats sets how many installations of a license, by key or id, count
+// toward prevalence per half-year. Codes already counted in the current
+// half-year stay counted when it is lowered.
+func (a *Admin) SetSeats(ctx context.Context, keyOrID string, seats int) (LicenseStatus, error) {
+	if err := checkSeats(seats); err != nil || seats == 0 {
+		return LicenseStatus{}, usage("e.g. ksn admin license seats 3 5", "seats: %d is not between 1 and %d", seats, store.MaxSeats)
+	}
+	now := a.now()
+	db, err := a.open(ctx)
+	if err != nil {
+		return LicenseStatus{}, err
+	}
+	defer db.Close()
+	l, err := db.SetLicenseSeats(ctx, keyOrID, seats)
+	if err != nil {
+		return LicenseStatus{}, notFound(err, "see 'ksn admin license list'")
+	}
+	return statusAt(l, now), nil
 }
 
 // ListLicenses returns every license, oldest first.
@@ -71,7 +124,7 @@ func (a *Admin) ListLicenses(ctx context.Context) ([]LicenseStatus, error) {
 		return nil, err
 	}
 	now := a.now()
-	out := make([]LicenseStatus, 0, len(ls))
+	out := make([]LicenseStatus, 0, len(ls)) // [] in JSON when there are none
 	for _, l := range ls {
 		out = append(out, statusAt(l, now))
 	}

@@ -26,29 +26,33 @@ func Keygen(path string) error {
 	return nil
 }
 
-// PurgeReport says what Purge destroyed, and what it kept until when.
+// PurgeReport says what Purge destroyed, and what it kept until when. Its
+// JSON form is the documented schema of `ksn admin purge --json`.
 type PurgeReport struct {
 	store.PurgeResult
-	Kept []KeptHalfYear // oldest first
+	Kept []KeptHalfYear `json:"kept"` // oldest first
 }
 
 // KeptHalfYear is a half-year whose sealed records are still held.
 type KeptHalfYear struct {
-	HalfYear   string
-	Records    int64
-	PurgeAfter time.Time // when it becomes due for the purge
+	HalfYear   string    `json:"half_year"`
+	Records    int64     `json:"records"`
+	PurgeAfter time.Time `json:"purge_after"` // when it becomes due for the purge
 }
 
 // Purge destroys now every half-year that ended more than grace ago, as a
-// running server does hourly (Retention): its data key, its sealed records
-// and its participant rows. It needs no key.
-func (a *Admin) Purge(ctx context.Context, grace time.Duration) (PurgeReport, error) {
-	db, err := a.open(ctx)
+// running server does hourly (Retention): its data key, its sealed
+// records, its participant and seat rows, and the per-object aggregates
+// of fewer than minPrevalence participants. It needs no key-encryption
+// key. A report that is not Checkpointed means that a reader kept the WAL
+// from being emptied: the running server tries again every minute.
+func (a *Admin) Purge(ctx context.Context, grace time.Duration, minPrevalence int) (PurgeReport, error) {
+	db, _, err := a.openKeys(ctx, KEKSource{}, true)
 	if err != nil {
 		return PurgeReport{}, err
 	}
 	defer db.Close()
-	res, err := (&Retention{Store: db, Grace: grace, Now: a.Now}).PurgeNow(ctx)
+	res, err := (&Retention{Store: db, Grace: grace, MinPrevalence: minPrevalence, Now: a.Now}).PurgeNow(ctx)
 	if err != nil {
 		return PurgeReport{}, err
 	}
@@ -56,7 +60,8 @@ func (a *Admin) Purge(ctx context.Context, grace time.Duration) (PurgeReport, er
 	if err != nil {
 		return PurgeReport{}, err
 	}
-	rep := PurgeReport{PurgeResult: res}
+	rep := PurgeReport{PurgeResult: res, Kept: []KeptHalfYear{}}
+	rep.Purged = nonNil(rep.Purged)
 	for _, h := range held {
 		rep.Kept = append(rep.Kept, KeptHalfYear{h.HalfYear, h.Records, purgeAfter(h.HalfYear, grace)})
 	}
@@ -73,28 +78,26 @@ func purgeAfter(label string, grace time.Duration) time.Time {
 }
 
 // VerifyReport counts, per half-year, the sealed records and how many the
-// key opened.
+// key opened. Its JSON form is the documented schema of `ksn admin verify
+// --json`.
 type VerifyReport struct {
-	HalfYears []store.SealedHalfYear // oldest first
-	OK        bool                   // every record opened
-	KEKFile   string                 // the key file used
+	HalfYears []store.SealedHalfYear `json:"half_years"` // oldest first
+	OK        bool                   `json:"ok"`         // every record opened
+	KEKFile   string                 `json:"-"`          // the key file used
 }
 
 // Verify opens every sealed submission with the key-encryption key from
-// kek (the default file beside the database when it names none) and counts
+// kek (the default file when it names none: KeyPlaces) and counts
 // what opens; nothing of the records is read out. A key that is not the
 // database's is a usage error; records that do not open are not an error
 // but a report that is not OK.
 func (a *Admin) Verify(ctx context.Context, kek KEKSource) (VerifyReport, error) {
-	db, err := a.open(ctx)
+	db, placed, err := a.openKeys(ctx, kek, false)
 	if err != nil {
 		return VerifyReport{}, err
 	}
 	defer db.Close()
-	if err := needKEKFile(a.DB, kek); err != nil {
-		return VerifyReport{}, err
-	}
-	kc := kek.resolve(db.Path())
+	kc := placed.KEK
 	key, _, err := loadKEK(ctx, a.Warn, db, kc, false)
 	if err != nil {
 		return VerifyReport{}, err
@@ -106,7 +109,7 @@ func (a *Admin) Verify(ctx context.Context, kek KEKSource) (VerifyReport, error)
 	if err != nil {
 		return VerifyReport{}, err
 	}
-	rep := VerifyReport{HalfYears: counts, OK: true, KEKFile: kc.Path}
+	rep := VerifyReport{HalfYears: nonNil(counts), OK: true, KEKFile: kc.Path}
 	for _, c := range counts {
 		if c.Opened != c.Records {
 			rep.OK = false

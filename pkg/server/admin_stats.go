@@ -10,22 +10,27 @@ import (
 // StatsReport is what a server database holds, for `ksn admin stats`:
 // counts, the half-years sealed and purged, the restriction, and the
 // aggregate statistics of every submission. Nothing original, and no key.
+// Its JSON form is the documented schema of `ksn admin stats --json`
+// (field order included): change it only by adding.
 type StatsReport struct {
-	DB string // the database's absolute path
-	store.ServerStats
-	Sealed []HeldHalfYear         // oldest first
-	Purged []store.PurgedHalfYear // oldest first
+	DB          string                 `json:"-"` // the database's absolute path
+	Licenses    int                    `json:"licenses"`
+	Submissions int                    `json:"submissions"` // sealed records held
+	Sealed      []HeldHalfYear         `json:"sealed"`      // oldest first
+	Purged      []store.PurgedHalfYear `json:"purged"`      // oldest first
+	Indicators  map[string]int         `json:"indicators"`  // file indicators by source
+	Links       map[string]int         `json:"links"`       // link indicators by source
 	// Restricted is until when file reputation is switched off, while it
 	// is at the admin's clock; nil when it is available.
-	Restricted *time.Time
-	Aggregates store.Aggregates
+	Restricted *time.Time       `json:"files_restricted_until"`
+	Aggregates store.Aggregates `json:"aggregates"`
 }
 
 // HeldHalfYear is a half-year of sealed records and when it ends.
 type HeldHalfYear struct {
-	HalfYear string
-	Records  int64
-	Ends     time.Time
+	HalfYear string    `json:"half_year"`
+	Records  int64     `json:"records"`
+	Ends     time.Time `json:"ends"`
 }
 
 // Stats gathers the report: daily counts of the last days days (0: all),
@@ -34,7 +39,7 @@ func (a *Admin) Stats(ctx context.Context, days, top int) (StatsReport, error) {
 	if days < 0 || top < 0 {
 		return StatsReport{}, usage("", "--days and --top must be 0 or more")
 	}
-	db, err := a.open(ctx)
+	db, _, err := a.openKeys(ctx, KEKSource{}, false)
 	if err != nil {
 		return StatsReport{}, err
 	}
@@ -55,7 +60,14 @@ func (a *Admin) Stats(ctx context.Context, days, top int) (StatsReport, error) {
 	if err != nil {
 		return StatsReport{}, err
 	}
-	rep := StatsReport{DB: db.Path(), ServerStats: st, Purged: purged, Aggregates: agg}
+	rep := StatsReport{DB: db.Path(), Licenses: st.Licenses, Submissions: st.Submissions,
+		Sealed: []HeldHalfYear{}, Purged: nonNil(purged), Indicators: st.Indicators, Links: st.Links,
+		Aggregates: agg}
+	// Empty lists are [] in JSON, never null, whatever the store returned.
+	rep.Aggregates.Daily = nonNil(agg.Daily)
+	rep.Aggregates.ScanTime = nonNil(agg.ScanTime)
+	rep.Aggregates.Systems = nonNil(agg.Systems)
+	rep.Aggregates.TopObjects = nonNil(agg.TopObjects)
 	for _, h := range sealed {
 		rep.Sealed = append(rep.Sealed, HeldHalfYear{h.HalfYear, h.Records, purgeAfter(h.HalfYear, 0)})
 	}
@@ -64,4 +76,13 @@ func (a *Admin) Stats(ctx context.Context, days, top int) (StatsReport, error) {
 		rep.Restricted = &until
 	}
 	return rep, nil
+}
+
+// nonNil returns s, or an empty slice for nil: the JSON reports show an
+// empty list as [], never null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

@@ -24,23 +24,35 @@ func newAdmin(t *testing.T) *Admin {
 func TestAdminLicenses(t *testing.T) {
 	ctx := context.Background()
 	a := newAdmin(t)
-	key, l, err := a.CreateLicense(ctx, "team", Expiry{In: 90 * 24 * time.Hour})
+	l, err := a.CreateLicense(ctx, "team", Expiry{In: 90 * 24 * time.Hour}, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
+	key := l.Key
 	want := adminNow.Add(90 * 24 * time.Hour).Truncate(time.Second)
 	if !strings.HasPrefix(key, LicenseKeyPrefix) || l.State != LicenseValid || l.ExpiresAt == nil || !l.ExpiresAt.Equal(want) {
 		t.Fatalf("created %q %+v; want an expiry of %v, to the second", key, l, want)
 	}
-	if _, never, err := a.CreateLicense(ctx, "", Expiry{Never: true}); err != nil || never.ExpiresAt != nil {
+	if never, err := a.CreateLicense(ctx, "", Expiry{Never: true}, 0); err != nil || never.ExpiresAt != nil {
 		t.Fatalf("never: %+v, %v", never, err)
 	}
-	if _, now, err := a.CreateLicense(ctx, "", Expiry{}); err != nil || now.State != LicenseExpired {
+	if now, err := a.CreateLicense(ctx, "", Expiry{}, 0); err != nil || now.State != LicenseExpired {
 		t.Fatalf("an expiry of 0 expires at once: %+v, %v", now, err)
 	}
 	ls, err := a.ListLicenses(ctx)
-	if err != nil || len(ls) != 3 || ls[0].Label != "team" {
+	if err != nil || len(ls) != 3 || ls[0].Label != "team" || ls[0].Seats != 4 || ls[1].Seats != 1 {
 		t.Fatalf("list: %+v, %v", ls, err)
+	}
+	if l, err := a.SetSeats(ctx, "2", 7); err != nil || l.Seats != 7 || l.ID != 2 {
+		t.Fatalf("seats: %+v, %v", l, err)
+	}
+	for _, n := range []int{0, -1, 2_000_000} {
+		if _, err := a.SetSeats(ctx, "2", n); exitcode.Of(err) != exitcode.Usage {
+			t.Errorf("seats %d: %v, want a usage error", n, err)
+		}
+	}
+	if _, err := a.CreateLicense(ctx, "", Expiry{Never: true}, -3); exitcode.Of(err) != exitcode.Usage {
+		t.Errorf("create with -3 seats: %v, want a usage error", err)
 	}
 
 	if _, err := a.RevokeLicense(ctx, key); err != nil {
@@ -146,12 +158,6 @@ func TestChooseKEK(t *testing.T) {
 			t.Errorf("ChooseKEK(%q) = %+v, want %+v", c.flag, got, c.want)
 		}
 	}
-	if got := (KEKSource{}).resolve("/srv/server.db"); got != (KEKSource{Path: "/srv/server.db.kek"}) {
-		t.Errorf("default: %+v", got)
-	}
-	if got := (KEKSource{Path: "k"}).resolve("/srv/server.db"); got.From != "--kek-file" {
-		t.Errorf("a path given without saying how: %+v", got)
-	}
 }
 
 func TestAdminVerify(t *testing.T) {
@@ -178,7 +184,7 @@ func TestAdminVerify(t *testing.T) {
 	if err := Keygen(right); exitcode.Of(err) != exitcode.Usage {
 		t.Errorf("keygen over an existing key: %v", err)
 	}
-	runUntilListening(t, RunOptions{Listen: "127.0.0.1:0", DB: a.DB, KEK: KEKSource{Path: right}})
+	runUntilListening(t, RunOptions{Listen: "127.0.0.1:0", DB: a.DB, Keys: KeyPlaces{KEK: KEKSource{Path: right}}})
 	rep, err := a.Verify(ctx, KEKSource{Path: right})
 	if err != nil || !rep.OK || rep.KEKFile != right {
 		t.Errorf("verify with the right key: %+v, %v", rep, err)
@@ -189,9 +195,10 @@ func TestAdminVerify(t *testing.T) {
 	}
 }
 
-// runUntilListening runs Run until it listens and checks that it answers,
-// then stops it, and returns what it told once listening.
-func runUntilListening(t *testing.T, o RunOptions) Listening {
+// runUntilListening runs Run until it listens and checks that it answers
+// (and whatever the checks check), then stops it, and returns what it
+// told once listening.
+func runUntilListening(t *testing.T, o RunOptions, checks ...func(Listening)) Listening {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -214,6 +221,9 @@ func runUntilListening(t *testing.T, o RunOptions) Listening {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("healthz: %s", resp.Status)
+	}
+	for _, check := range checks {
+		check(l)
 	}
 	cancel()
 	if err := <-done; err != nil {

@@ -4,8 +4,13 @@
 // database (pkg/store): it authenticates license keys, limits each
 // license's rate, honours the operator's file-reputation switch, checks and
 // stores submissions, and logs and counts requests without recording who
-// sent what: no keys, no bodies, no client addresses. Retention purges the
-// sealed records of ended half-years on a schedule.
+// sent what: no keys, no bodies, no client addresses, no license of a
+// request it answered. It holds under abuse (limits.go, decode.go): bodies
+// are bounded per endpoint and decoded as a stream, cut at the batch
+// limit, and charged to the license's rate as they are read; a few are
+// read at once, each within a deadline. Retention purges the sealed
+// records of ended half-years on a schedule; keys.go places a database's
+// data keys and key-encryption key outside its directory.
 //
 // The operator's side is Run, all of `ksn serve` (opening the database,
 // its key-encryption key, TLS, listening, the purge schedule, a graceful

@@ -2,7 +2,6 @@ package server
 
 import (
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -55,17 +54,21 @@ func (s *Server) handleLookupFiles(w http.ResponseWriter, r *http.Request, lic s
 			Detail: "file reputation is temporarily restricted by the operator", RetryAfter: retrySeconds(left)})
 		return
 	}
-	files, itemErr, ok := s.readLookup(w, r, lic)
+	items, done, ok := readBatch[api.FileQuery](s, w, r, lic, "items", nil)
 	if !ok {
 		return
 	}
-	n := len(files)
-	if !s.admit(w, r, lic, n, "items") {
-		return
-	}
-	if itemErr != nil {
-		writeProblem(w, r, problem{Status: http.StatusBadRequest, Type: api.ProblemBadRequest, Detail: itemErr.Error()})
-		return
+	defer done()
+	n := len(items)
+	files := make([]store.FileDigests, n)
+	for i, it := range items {
+		fd, err := parseDigests(it.Digests)
+		if err != nil {
+			writeProblem(w, r, problem{Status: http.StatusBadRequest, Type: api.ProblemBadRequest,
+				Detail: fmt.Sprintf("items[%d]: %v", i, err)})
+			return
+		}
+		files[i] = fd
 	}
 	results, err := s.cfg.Store.LookupFiles(r.Context(), files)
 	if err != nil {
@@ -163,13 +166,13 @@ func optTime(t time.Time) *time.Time {
 
 func (s *Server) handleSubmissions(w http.ResponseWriter, r *http.Request, lic store.License) {
 	var batch api.SubmissionBatch
-	if !s.decode(w, r, lic, &batch) {
+	records, done, ok := readBatch[api.Record](s, w, r, lic, "records", map[string]any{"participant": &batch.Participant})
+	if !ok {
 		return
 	}
-	n := len(batch.Records)
-	if !s.admit(w, r, lic, n, "records") {
-		return
-	}
+	defer done()
+	batch.Records = records
+	n := len(records)
 	if _, err := store.ParseParticipant(batch.Participant); err != nil {
 		writeProblem(w, r, problem{Status: http.StatusBadRequest, Type: api.ProblemBadRequest,
 			Detail: "participant: missing or not 32 lower-case hex characters (the client's code for the half-year)"})
@@ -185,7 +188,14 @@ func (s *Server) handleSubmissions(w http.ResponseWriter, r *http.Request, lic s
 		}
 		subs[i] = sub
 	}
-	accepted, dups, err := s.cfg.Store.StoreSubmissions(r.Context(), batch.Participant, subs, s.now())
+	accepted, dups, err := s.cfg.Store.StoreSubmissions(r.Context(),
+		store.Sender{License: lic.ID, Seats: lic.Seats, Participant: batch.Participant}, subs, s.now())
+	var reused *store.IDReusedError
+	if errors.As(err, &reused) {
+		writeProblem(w, r, problem{Status: http.StatusUnprocessableEntity, Type: api.ProblemIDReused,
+			Detail: fmt.Sprintf("records[%d]: the id %s was already stored with a different record; nothing of the batch was stored", reused.Index, reused.ID)})
+		return
+	}
 	if err != nil {
 		s.storeFailed(w, r, err)
 		return
@@ -193,56 +203,6 @@ func (s *Server) handleSubmissions(w http.ResponseWriter, r *http.Request, lic s
 	s.metrics.submissions.WithLabelValues("accepted").Add(float64(accepted))
 	s.metrics.submissions.WithLabelValues("duplicate").Add(float64(dups))
 	writeJSON(w, http.StatusAccepted, api.SubmissionResult{Accepted: accepted, Duplicates: dups})
-}
-
-// admit lets a batch of n items in: at most api.MaxBatch (else 413), and
-// charged to the license's rate (else 429). noun names the items in the
-// 413's detail.
-func (s *Server) admit(w http.ResponseWriter, r *http.Request, lic store.License, n int, noun string) bool {
-	info(r).items = n
-	if n > api.MaxBatch {
-		writeProblem(w, r, problem{Status: http.StatusRequestEntityTooLarge, Type: api.ProblemTooLarge,
-			Detail: fmt.Sprintf("%d %s; a request may carry at most %d", n, noun, api.MaxBatch)})
-		return false
-	}
-	return s.charge(w, r, lic, n)
-}
-
-// decode reads the request body as one JSON document into v. A body over
-// the limit is 413, malformed JSON 400 with the decoder's message; both
-// cost the license one item, so that garbage is not a free way around the
-// rate limit.
-func (s *Server) decode(w http.ResponseWriter, r *http.Request, lic store.License, v any) bool {
-	dec := json.NewDecoder(r.Body)
-	err := dec.Decode(v)
-	if err == nil {
-		// One document only: trailing data is a client bug worth reporting.
-		if _, terr := dec.Token(); terr != io.EOF {
-			err = errors.New("data after the JSON document")
-		}
-	}
-	if err == nil {
-		return true
-	}
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		writeProblem(w, r, problem{Status: http.StatusRequestEntityTooLarge, Type: api.ProblemTooLarge,
-			Detail: fmt.Sprintf("the body is larger than %d bytes", tooLarge.Limit)})
-		return false
-	}
-	if r.Context().Err() != nil {
-		s.storeFailed(w, r, r.Context().Err())
-		return false
-	}
-	if !s.charge(w, r, lic, 1) {
-		return false
-	}
-	if errors.Is(err, io.EOF) {
-		err = errors.New("empty body")
-	}
-	writeProblem(w, r, problem{Status: http.StatusBadRequest, Type: api.ProblemBadRequest,
-		Detail: "malformed JSON: " + truncate(err.Error())})
-	return false
 }
 
 // truncate bounds client-controlled text echoed in a problem.

@@ -174,7 +174,9 @@ func intField(raw json.RawMessage, field string, max int64) (int64, error) {
 	return n, nil
 }
 
-// msField reads a finite JSON number ≥ 0.
+// msField reads a JSON number from 0 to store.MaxScanMS: anything else
+// (1e308, -1, 1e999, a string such as "NaN") would poison the aggregates'
+// sums or mean nothing.
 func msField(raw json.RawMessage, field string) (float64, error) {
 	s := string(raw)
 	if s == "" || !(s[0] == '-' || s[0] >= '0' && s[0] <= '9') {
@@ -186,6 +188,9 @@ func msField(raw json.RawMessage, field string) (float64, error) {
 	}
 	if f < 0 {
 		return 0, fieldErr(field, "must not be negative")
+	}
+	if f > store.MaxScanMS {
+		return 0, fieldErr(field, "must be at most %.0f (a week)", store.MaxScanMS)
 	}
 	return f, nil
 }

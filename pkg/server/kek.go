@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/seal"
@@ -14,20 +16,21 @@ import (
 // KEKEnv names the key-encryption key file when no --kek-file does.
 const KEKEnv = "KSN_KEK_FILE"
 
-// kekSuffix makes the default key-encryption key file of a database:
-// server.db.kek beside server.db.
+// kekSuffix ends the name of a default key-encryption key file:
+// <state>/server-kek/<database id>.kek, or, as earlier versions made it,
+// server.db.kek beside server.db (keys.go).
 const kekSuffix = ".kek"
 
 // KEKSource says where the key-encryption key is read from: the file Path,
 // named by From ("--kek-file" or KEKEnv), or, when Path is empty, the
-// default beside the database (<database>.kek).
+// default (KeyPlaces).
 type KEKSource struct {
 	Path string
 	From string
 }
 
 // ChooseKEK decides the key-encryption key file: the flag, else the
-// environment (env may be nil), else the default beside the database.
+// environment (env may be nil), else the default (KeyPlaces).
 func ChooseKEK(flag string, env func(string) string) KEKSource {
 	if flag != "" {
 		return KEKSource{Path: flag, From: "--kek-file"}
@@ -40,22 +43,10 @@ func ChooseKEK(flag string, env func(string) string) KEKSource {
 	return KEKSource{}
 }
 
-// resolve names the default file of the database at dbPath when no file
-// was given; a file given without saying how counts as --kek-file.
-func (k KEKSource) resolve(dbPath string) KEKSource {
-	switch {
-	case k.Path == "":
-		return KEKSource{Path: dbPath + kekSuffix}
-	case k.From == "":
-		k.From = "--kek-file"
-	}
-	return k
-}
-
 // fromText names where a key file came from, in messages.
 func (k KEKSource) fromText() string {
 	if k.From == "" {
-		return "the default beside the database"
+		return "the default"
 	}
 	return k.From
 }
@@ -87,7 +78,9 @@ func loadKEK(ctx context.Context, warn func(string), db kekBinding, c KEKSource,
 				Err:  fmt.Errorf("the key-encryption key file %s (from %s) does not exist", c.Path, c.fromText()),
 				Hint: "make one: ksn admin keygen --out " + c.Path}
 		}
-		kek, err = seal.WriteKEKFile(c.Path)
+		if err = os.MkdirAll(filepath.Dir(c.Path), 0o700); err == nil {
+			kek, err = seal.WriteKEKFile(c.Path)
+		}
 		if errors.Is(err, fs.ErrExist) { // another server made it a moment ago
 			kek, insecure, err = seal.ReadKEKFile(c.Path)
 		} else if err == nil {

@@ -3,54 +3,12 @@ package server
 import (
 	"bytes"
 	"encoding/hex"
-	"fmt"
-	"io"
-	"net/http"
 	"strconv"
 
 	"github.com/ksnproject/ksn/pkg/api"
 	"github.com/ksnproject/ksn/pkg/checksum"
 	"github.com/ksnproject/ksn/pkg/store"
 )
-
-// readLookup reads a file lookup's body into the digests of each item.
-// A body in the shape clients send (no escapes in its strings, no key
-// given twice) is read by parseLookup, which decodes every digest straight
-// into one buffer: encoding/json spent a quarter of a lookup's CPU on
-// maps, strings and hex copies per item. Anything else goes through
-// encoding/json and parseDigests, as before, so that what is refused,
-// and how, stays theirs. ok is false when an answer was written; itemErr
-// is the first item that is wrong, reported after the batch was admitted.
-func (s *Server) readLookup(w http.ResponseWriter, r *http.Request, lic store.License) (files []store.FileDigests, itemErr error, ok bool) {
-	body, err := io.ReadAll(r.Body)
-	if err == nil {
-		if files, ok := parseLookup(body); ok {
-			return files, nil, true
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-	} else {
-		// decode answers the read error (413, a timeout) as it would have.
-		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{err}))
-	}
-	var req api.FileLookupRequest
-	if !s.decode(w, r, lic, &req) {
-		return nil, nil, false
-	}
-	files = make([]store.FileDigests, len(req.Items))
-	for i, it := range req.Items {
-		fd, err := parseDigests(it.Digests)
-		if err != nil {
-			return files, fmt.Errorf("items[%d]: %v", i, err), true
-		}
-		files[i] = fd
-	}
-	return files, nil, true
-}
-
-// errReader fails with err.
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // lookupParser reads the JSON of a lookup request, in the shape clients
 // send it; any other shape is not an error here but a reason to let

@@ -46,7 +46,7 @@ func TestReplicasPurgeOnce(t *testing.T) {
 		})
 	}
 	received := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
-	if _, _, err := replicas[0].StoreSubmissions(ctx, fmt.Sprintf("%032x", 1), subs, received); err != nil {
+	if _, _, err := replicas[0].StoreSubmissions(ctx, store.Sender{License: 1, Seats: 1, Participant: fmt.Sprintf("%032x", 1)}, subs, received); err != nil {
 		t.Fatal(err)
 	}
 	now := func() time.Time { return time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC) }

@@ -16,23 +16,31 @@ const (
 	// DefaultPurgeEvery is how often a running server looks for a
 	// half-year to purge.
 	DefaultPurgeEvery = time.Hour
+	// DefaultRetryEvery is how often a purge whose WAL checkpoint a reader
+	// kept from completing is tried again.
+	DefaultRetryEvery = time.Minute
 )
 
 // Purger is the part of the database that retention needs.
 type Purger interface {
-	Purge(ctx context.Context, now time.Time, grace time.Duration) (store.PurgeResult, error)
+	Purge(ctx context.Context, o store.PurgeOptions) (store.PurgeResult, error)
 }
 
 // Retention destroys the sealed records of finished half-years on a
 // schedule (DESIGN §6: "cleared twice per year"): at start, then every
-// Every. Grace is used as given (0: purge as soon as a half-year ends);
-// zero Every, Now and Logger mean DefaultPurgeEvery, time.Now and no logs.
+// Every, and every RetryEvery while a checkpoint is owed. Grace is used as
+// given (0: purge as soon as a half-year ends); MinPrevalence is the
+// server's (Config.MinPrevalence): per-object aggregates with fewer
+// participants go with their half-year. Zero Every, RetryEvery, Now and
+// Logger mean DefaultPurgeEvery, DefaultRetryEvery, time.Now and no logs.
 type Retention struct {
-	Store  Purger
-	Grace  time.Duration
-	Every  time.Duration
-	Now    func() time.Time
-	Logger *slog.Logger
+	Store         Purger
+	Grace         time.Duration
+	MinPrevalence int
+	Every         time.Duration
+	RetryEvery    time.Duration
+	Now           func() time.Time
+	Logger        *slog.Logger
 }
 
 // PurgeNow runs one purge and logs what it destroyed: one line per
@@ -50,36 +58,41 @@ func (r *Retention) PurgeNow(ctx context.Context) (store.PurgeResult, error) {
 	if grace < 0 {
 		grace = 0
 	}
-	res, err := r.Store.Purge(ctx, now(), grace)
+	res, err := r.Store.Purge(ctx, store.PurgeOptions{Now: now(), Grace: grace, MinParticipants: r.MinPrevalence})
 	for _, p := range res.Purged {
 		log.Info("purged half-year: data key destroyed, sealed records deleted",
 			slog.String("half_year", p.HalfYear), slog.Int64("records", p.Records),
-			slog.Int64("participant_rows", p.ParticipantRows))
+			slog.Int64("participant_rows", p.ParticipantRows), slog.Int64("object_rows", p.ObjectRows))
 	}
 	if err != nil {
 		log.Error("purge failed", slog.Any("error", err))
 		return res, err
 	}
-	if len(res.Purged) > 0 && !res.Checkpointed {
-		log.Warn("purge: a reader kept the WAL checkpoint from completing; destroyed pages leave the -wal file at the next checkpoint")
+	if !res.Checkpointed {
+		log.Warn("purge: a reader keeps the WAL checkpoint from completing; destroyed pages stay in the -wal file until it does (tried again every minute)")
 	}
 	return res, nil
 }
 
-// Run purges at once, then every Every, until ctx ends.
+// Run purges at once, then every Every (every RetryEvery while a
+// checkpoint is owed), until ctx ends.
 func (r *Retention) Run(ctx context.Context) {
-	every := r.Every
+	every, retry := r.Every, r.RetryEvery
 	if every <= 0 {
 		every = DefaultPurgeEvery
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
+	if retry <= 0 {
+		retry = DefaultRetryEvery
+	}
 	for {
-		_, _ = r.PurgeNow(ctx) // logged; the next round tries again
+		wait := every
+		if res, err := r.PurgeNow(ctx); err == nil && !res.Checkpointed { // errors are logged; the next round tries again
+			wait = min(every, retry)
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-time.After(wait):
 		}
 	}
 }

@@ -14,39 +14,52 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ksnproject/ksn/pkg/api"
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/statement"
 	"github.com/ksnproject/ksn/pkg/store"
+	"golang.org/x/net/netutil"
 )
 
 // shutdownGrace is how long a stopping server lets requests in flight
 // finish before it closes their connections.
 const shutdownGrace = 10 * time.Second
 
+// DefaultMaxConnections bounds the connections a server holds open at
+// once (RunOptions.MaxConnections): more wait in the kernel's queue until
+// one closes, rather than each costing a goroutine and buffers.
+const DefaultMaxConnections = 1024
+
 // RunOptions are what Run needs: `ksn serve`'s flags, parsed, and the
 // callbacks through which the command tells the operator what happens.
 type RunOptions struct {
-	Listen  string // host:port; port 0 picks a free one
-	DB      string // the server database: a SQLite file's path or a postgres:// URL
-	TLSCert string // PEM files; both or neither
-	TLSKey  string
+	Listen string // host:port; port 0 picks a free one
+	// MetricsListen, when set, is where /metrics is served instead of on
+	// Listen (host:port), so that it can be kept off the public port.
+	MetricsListen string
+	DB            string // the server database: a SQLite file's path or a postgres:// URL
+	TLSCert       string // PEM files; both or neither
+	TLSKey        string
 	// Rate, Burst and MinPrevalence are those of Config; Rate and Burst
-	// are the license's, of which each of Replicas (0 or 1: this one
-	// alone) enforces its share.
+	// (and SubmitRate and SubmitBurst) are the license's, of which each
+	// of Replicas (0 or 1: this one alone) enforces its share.
 	Rate          float64
 	Burst         int
 	SubmitRate    float64 // records; a bucket of their own (Config)
 	SubmitBurst   int
 	Replicas      int
 	MinPrevalence int
+	// MaxConnections bounds the open connections (0: the default,
+	// DefaultMaxConnections).
+	MaxConnections int
 	// StatementFile, when set, is served and stored (see LoadStatement).
 	StatementFile string
 	// AddrFile, when set, receives the server's URL and a newline once it
 	// listens, for scripts that listen on port 0.
 	AddrFile string
-	// KEK is where the key-encryption key comes from; the default file
-	// beside the database is made on the first start.
-	KEK KEKSource
+	// Keys says where the data keys and the key-encryption key are; the
+	// default key-encryption key file is made on the first start.
+	Keys KeyPlaces
 	// PurgeGrace is how long after a half-year ends it is purged.
 	PurgeGrace time.Duration
 	// Now is the clock of the server and its purges; nil means time.Now.
@@ -64,9 +77,15 @@ type RunOptions struct {
 // Listening is what Run tells once it listens.
 type Listening struct {
 	URL        string // scheme://host:port
+	MetricsURL string // http://host:port/metrics when on a listener of its own
 	DB         string // the database's absolute path
 	KEKFile    string // the key-encryption key file in use
 	KEKCreated bool   // whether this start made that file
+	// KEKMovedFrom is where the key-encryption key file was before this
+	// start moved it out of the database's directory ("": not moved).
+	KEKMovedFrom string
+	KeyDir       string // the data keys' directory
+	KeysMoved    int    // data keys this start moved out of the database
 }
 
 // Run is `ksn serve`: it opens the database, binds it to its key-encryption
@@ -84,9 +103,6 @@ func Run(ctx context.Context, o RunOptions) error {
 		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 
-	if err := needKEKFile(o.DB, o.KEK); err != nil {
-		return err
-	}
 	db, err := store.OpenServerDatabase(ctx, o.DB)
 	if err != nil {
 		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the server database: %w", err)}
@@ -101,7 +117,11 @@ func Run(ctx context.Context, o RunOptions) error {
 		return err
 	}
 
-	kc := o.KEK.resolve(db.Path())
+	placed, err := o.Keys.place(ctx, o.Warn, db, true)
+	if err != nil {
+		return err
+	}
+	kc := placed.KEK
 	kek, kekCreated, err := loadKEK(ctx, o.Warn, db, kc, true)
 	if err != nil {
 		return err
@@ -126,12 +146,26 @@ func Run(ctx context.Context, o RunOptions) error {
 		Logger:        logger,
 		Now:           o.Now,
 		MinPrevalence: o.MinPrevalence,
+
+		MetricsElsewhere: o.MetricsListen != "",
 	})
+	metricsSrv, metricsURL, err := serveMetrics(o, handler, logger)
+	if err != nil {
+		return err
+	}
+	if metricsSrv != nil {
+		defer metricsSrv.Close()
+	}
 
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
 		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot listen on %s: %w", o.Listen, err)}
 	}
+	maxConns := o.MaxConnections
+	if maxConns <= 0 {
+		maxConns = DefaultMaxConnections
+	}
+	ln = netutil.LimitListener(ln, maxConns)
 	scheme := "http"
 	if tlsCfg != nil {
 		scheme = "https"
@@ -145,7 +179,8 @@ func Run(ctx context.Context, o RunOptions) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		// Above the server's own request timeout (DefaultRequestTimeout),
 		// so that a slow handler gets a problem answer rather than a cut
-		// connection.
+		// connection. A body must arrive sooner still, within
+		// Config.BodyTimeout of its turn to be read (readBatch).
 		ReadTimeout:    time.Minute,
 		WriteTimeout:   time.Minute,
 		IdleTimeout:    2 * time.Minute,
@@ -159,7 +194,8 @@ func Run(ctx context.Context, o RunOptions) error {
 	}
 	url := fmt.Sprintf("%s://%s", scheme, ln.Addr())
 	if o.Listening != nil {
-		o.Listening(Listening{URL: url, DB: db.Path(), KEKFile: kc.Path, KEKCreated: kekCreated})
+		o.Listening(Listening{URL: url, MetricsURL: metricsURL, DB: db.Path(), KEKFile: kc.Path, KEKCreated: kekCreated,
+			KEKMovedFrom: placed.KEKFrom, KeyDir: placed.KeyDir, KeysMoved: placed.Moved})
 	}
 	if o.AddrFile != "" {
 		if err := writeAddrFile(o.AddrFile, url); err != nil {
@@ -174,7 +210,7 @@ func Run(ctx context.Context, o RunOptions) error {
 	retained := make(chan struct{})
 	go func() {
 		defer close(retained)
-		(&Retention{Store: db, Grace: o.PurgeGrace, Now: o.Now, Logger: logger}).Run(rctx)
+		(&Retention{Store: db, Grace: o.PurgeGrace, MinPrevalence: o.MinPrevalence, Now: o.Now, Logger: logger}).Run(rctx)
 	}()
 	defer func() { stopRetention(); <-retained }()
 
@@ -196,6 +232,31 @@ func Run(ctx context.Context, o RunOptions) error {
 		return &exitcode.Error{Code: exitcode.ServiceError, Err: fmt.Errorf("server stopped: %w", err)}
 	}
 	return nil
+}
+
+// serveMetrics starts serving /metrics on o.MetricsListen, when set, in
+// plain HTTP: it is for a scraper on the operator's network, never for
+// clients. The server stops with Run.
+func serveMetrics(o RunOptions, h *Server, logger *slog.Logger) (*http.Server, string, error) {
+	if o.MetricsListen == "" {
+		return nil, "", nil
+	}
+	ln, err := net.Listen("tcp", o.MetricsListen)
+	if err != nil {
+		return nil, "", &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot listen on %s (--metrics-listen): %w", o.MetricsListen, err)}
+	}
+	if !isLoopback(ln.Addr()) {
+		warnf(o.Warn, "serving /metrics on %s without TLS: keep that port to the scraper's network", ln.Addr())
+	}
+	srv := &http.Server{
+		Handler:           h.MetricsHandler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		ErrorLog:          log.New(addrRedactor{logger}, "", 0),
+	}
+	go srv.Serve(netutil.LimitListener(ln, 16)) // ends with Close
+	return srv, fmt.Sprintf("http://%s%s", ln.Addr(), api.PathMetrics), nil
 }
 
 // writeAddrFile writes url and a newline to path whole, then renames it

@@ -62,8 +62,14 @@ type Config struct {
 	// which have a token bucket of their own.
 	SubmitRate  float64
 	SubmitBurst int
-	// MaxBodyBytes bounds a request body (413 beyond it).
+	// MaxBodyBytes bounds a request body (413 beyond it): a submission's;
+	// lookups have smaller limits of their own, sized to a full batch.
 	MaxBodyBytes int64
+	// MaxDecoding is how many bodies of each class (lookups, submissions)
+	// are read and handled at once; BodyTimeout how long a request may
+	// take to send its body once its turn came.
+	MaxDecoding int
+	BodyTimeout time.Duration
 	// RequestTimeout bounds the handling of one request.
 	RequestTimeout time.Duration
 	// CacheTTL is announced to clients in /v1/status.
@@ -79,6 +85,11 @@ type Config struct {
 	// Now is the clock of licenses, rate limits and the restriction
 	// switch; tests inject one. Nil means time.Now.
 	Now func() time.Time
+	// MetricsElsewhere says that /metrics is served on a listener of its
+	// own (MetricsHandler), so that the API's port does not show the
+	// server's request counts and runtime to every client: the API then
+	// answers /metrics like any unknown path.
+	MetricsElsewhere bool
 	// Registry receives the server's metrics and is what /metrics serves;
 	// nil means a new registry of the server's own (with the Go runtime and
 	// process collectors).
@@ -95,6 +106,8 @@ type Server struct {
 
 	mu       sync.Mutex
 	limiters map[bucket]*rate.Limiter // two per license: lookups, submissions
+
+	lookupTurns, submitTurns turns // bodies read at once (limits.go)
 
 	restrMu      sync.Mutex
 	restrUntil   time.Time // from the store
@@ -126,6 +139,12 @@ func New(cfg Config) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if cfg.MaxDecoding <= 0 {
+		cfg.MaxDecoding = DefaultMaxDecoding
+	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
+	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
 	}
@@ -144,10 +163,21 @@ func New(cfg Config) *Server {
 		log:      log,
 		now:      cfg.Now,
 		limiters: make(map[bucket]*rate.Limiter),
+
+		lookupTurns: make(turns, cfg.MaxDecoding),
+		submitTurns: make(turns, cfg.MaxDecoding),
 	}
 	s.metrics = newMetrics(cfg.Registry)
 	s.handler = s.routes()
 	return s
+}
+
+// MetricsHandler serves /metrics alone (other paths are 404), for a
+// listener of its own (Config.MetricsElsewhere).
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET "+api.PathMetrics, s.metrics.handler())
+	return mux
 }
 
 // ServeHTTP serves one request.
@@ -179,7 +209,9 @@ func (s *Server) routes() http.Handler {
 		})
 	}
 	handle(http.MethodGet, api.PathHealth, s.handleHealth)
-	handle(http.MethodGet, api.PathMetrics, s.metrics.handler().ServeHTTP)
+	if !s.cfg.MetricsElsewhere {
+		handle(http.MethodGet, api.PathMetrics, s.metrics.handler().ServeHTTP)
+	}
 	handle(http.MethodGet, api.PathStatement, s.handleStatement)
 	handle(http.MethodGet, api.PathStatus, s.authed(s.handleStatus))
 	handle(http.MethodPost, api.PathLookupFiles, s.authed(s.handleLookupFiles))
@@ -231,9 +263,10 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// observe logs and counts every request. The log record names the license
-// by id and never carries the key, a body or the client's address: DESIGN
-// §3 promises that participants' addresses are not collected.
+// observe logs and counts every request. The log record never carries the
+// key, a body or the client's address (DESIGN §3 promises that
+// participants' addresses are not collected), and names the license only
+// of a refusal.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -252,12 +285,14 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			slog.Int("status", sw.status),
 			slog.Duration("duration", d),
 		}
-		// An accepted submission is not logged with its license: the
-		// statement promises that the key is not stored with what a
-		// participant sends, and a log line tying a license to a batch's
-		// time and size would do just that. Refusals keep it, for the
-		// operator who has to find out why a license is turned away.
-		if ri.licenseID != 0 && !(ep == api.PathSubmissions && sw.status < 400) {
+		// No answered request is logged with its license: the statement
+		// promises that the key is not stored with what a participant
+		// sends, and a line tying a license to a submission's time and
+		// size would do just that; so would a lookup's line just before
+		// it, from the same client (a check looks up, then delivers).
+		// Refusals keep it, for the operator who has to find out why a
+		// license is turned away: a refused request stored nothing.
+		if ri.licenseID != 0 && sw.status >= 400 {
 			attrs = append(attrs, slog.Int64("license", ri.licenseID))
 		}
 		if ri.items != 0 {

@@ -76,7 +76,12 @@ func newFixture(t *testing.T, mod func(*Config)) *fixture {
 	if err := db.UnlockSubmissions(ctx, seal.Key{42}); err != nil {
 		t.Fatal(err)
 	}
-	key, lic, err := db.CreateLicense(ctx, "test", nil)
+	key, _, err := db.CreateLicense(ctx, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Seats for the several test installations some tests send from.
+	lic, err := db.SetLicenseSeats(ctx, key, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,104 +318,6 @@ func TestLookupFilesBadInput(t *testing.T) {
 	})
 }
 
-func TestRateLimit(t *testing.T) {
-	fx := newFixture(t, func(c *Config) { c.Rate = 2; c.Burst = 10; c.SubmitRate = 2; c.SubmitBurst = 10 })
-	one := lookup(map[string]string{"sha256": eicarSHA256})
-	var ten []map[string]string
-	for range 10 {
-		ten = append(ten, map[string]string{"sha256": eicarSHA256})
-	}
-
-	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, lookup(ten...)), 200)
-	w := fx.do("POST", api.PathLookupFiles, fx.key, one)
-	p := problemOf(t, w, 429, api.ProblemRateLimited)
-	if w.Header().Get("Retry-After") != "1" || p.RetryAfter != 1 {
-		t.Errorf("Retry-After %q, retry_after %d; want 1 (one item at 2/s, rounded up)", w.Header().Get("Retry-After"), p.RetryAfter)
-	}
-	// Refused requests take nothing: after half a second one item passes.
-	fx.clock.Add(500 * time.Millisecond)
-	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, one), 200)
-
-	// A batch bigger than the burst costs the burst: refused while the
-	// bucket is low, answered once it is full again.
-	var twenty []map[string]string
-	for range 20 {
-		twenty = append(twenty, map[string]string{"sha256": eicarSHA256})
-	}
-	w = fx.do("POST", api.PathLookupFiles, fx.key, lookup(twenty...))
-	p = problemOf(t, w, 429, api.ProblemRateLimited)
-	if p.RetryAfter != 5 {
-		t.Errorf("retry_after %d, want 5 (10 items at 2/s)", p.RetryAfter)
-	}
-	fx.clock.Add(5 * time.Second)
-	resp := decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, lookup(twenty...)), 200)
-	if len(resp.Results) != 20 {
-		t.Errorf("%d results, want 20", len(resp.Results))
-	}
-
-	// Licenses have buckets of their own.
-	other, _, err := fx.db.CreateLicense(context.Background(), "other", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, other, lookup(ten...)), 200)
-	problemOf(t, fx.do("GET", api.PathStatus, fx.key, nil), 429, api.ProblemRateLimited)
-
-	// Submissions have a bucket apart from lookups: a license whose
-	// lookups are refused can still deliver, and a delivery that empties
-	// its bucket leaves the lookups alone.
-	rec := api.Record{ID: strings.Repeat("ab", 16), Kind: "file", CreatedAt: fx.clock.Now(), Body: json.RawMessage(fileBody)}
-	decodeJSON[api.SubmissionResult](t, fx.do("POST", api.PathSubmissions, fx.key, batchOf(rec)), 202)
-	fx.clock.Add(5 * time.Second) // the lookup bucket is full again
-	for i := range 10 {
-		r := rec
-		r.ID = fmt.Sprintf("%032x", i+1)
-		decodeJSON[api.SubmissionResult](t, fx.do("POST", api.PathSubmissions, fx.key, batchOf(r)), 202)
-	}
-	problemOf(t, fx.do("POST", api.PathSubmissions, fx.key, batchOf(rec)), 429, api.ProblemRateLimited)
-	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, lookup(ten...)), 200)
-}
-
-func TestRestricted(t *testing.T) {
-	fx := newFixture(t, nil)
-	ctx := context.Background()
-	req := lookup(map[string]string{"sha256": eicarSHA256})
-	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, req), 200)
-
-	if err := fx.db.SetRestriction(ctx, fx.clock.Now().Add(10*time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	// The switch is read at most once a second.
-	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, req), 200)
-	fx.clock.Add(time.Second)
-	w := fx.do("POST", api.PathLookupFiles, fx.key, req)
-	p := problemOf(t, w, 503, api.ProblemRestricted)
-	if p.RetryAfter < 599 || p.RetryAfter > 600 || w.Header().Get("Retry-After") == "" {
-		t.Errorf("retry_after %d (header %q), want about 600", p.RetryAfter, w.Header().Get("Retry-After"))
-	}
-	st := decodeJSON[api.Status](t, fx.do("GET", api.PathStatus, fx.key, nil), 200)
-	if st.FileReputation != "restricted" {
-		t.Errorf("status file_reputation %q, want restricted", st.FileReputation)
-	}
-	// Submissions go on while lookups are restricted.
-	decodeJSON[api.SubmissionResult](t, fx.do("POST", api.PathSubmissions, fx.key, api.SubmissionBatch{Participant: testParticipant}), 202)
-
-	if err := fx.db.SetRestriction(ctx, time.Time{}); err != nil {
-		t.Fatal(err)
-	}
-	fx.clock.Add(time.Second)
-	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, req), 200)
-
-	// A restriction ends by itself.
-	if err := fx.db.SetRestriction(ctx, fx.clock.Now().Add(5*time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	fx.clock.Add(time.Second)
-	problemOf(t, fx.do("POST", api.PathLookupFiles, fx.key, req), 503, api.ProblemRestricted)
-	fx.clock.Add(6 * time.Second)
-	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, req), 200)
-}
-
 // testParticipant is a participant code as participation.ParticipantCode
 // makes them.
 const testParticipant = "0123456789abcdef0123456789abcdef"
@@ -424,62 +331,6 @@ func rec(id string) api.Record {
 
 func batchOf(recs ...api.Record) api.SubmissionBatch {
 	return api.SubmissionBatch{Participant: testParticipant, Records: recs}
-}
-
-func TestSubmissions(t *testing.T) {
-	fx := newFixture(t, nil)
-	a, b, c := strings.Repeat("a", 32), strings.Repeat("b", 32), strings.Repeat("c", 32)
-	res := decodeJSON[api.SubmissionResult](t, fx.do("POST", api.PathSubmissions, fx.key, batchOf(rec(a), rec(b))), 202)
-	if res != (api.SubmissionResult{Accepted: 2}) {
-		t.Errorf("first batch %+v", res)
-	}
-	// The same batch again (a retry after a lost answer), plus a new record.
-	res = decodeJSON[api.SubmissionResult](t, fx.do("POST", api.PathSubmissions, fx.key, batchOf(rec(a), rec(b), rec(c))), 202)
-	if res != (api.SubmissionResult{Accepted: 1, Duplicates: 2}) {
-		t.Errorf("resent batch %+v", res)
-	}
-
-	bad := func(mod func(*api.Record)) api.SubmissionBatch {
-		r := rec(strings.Repeat("d", 32))
-		mod(&r)
-		return batchOf(rec(strings.Repeat("e", 32)), r)
-	}
-	for name, batch := range map[string]api.SubmissionBatch{
-		"upper-case id": bad(func(r *api.Record) { r.ID = strings.ToUpper(r.ID) }),
-		"short id":      bad(func(r *api.Record) { r.ID = "abc" }),
-		"no kind":       bad(func(r *api.Record) { r.Kind = "" }),
-		"odd kind":      bad(func(r *api.Record) { r.Kind = "File Record" }),
-		"array body":    bad(func(r *api.Record) { r.Body = json.RawMessage(`[1]`) }),
-		"string body":   bad(func(r *api.Record) { r.Body = json.RawMessage(`"x"`) }),
-		"no created_at": bad(func(r *api.Record) { r.CreatedAt = time.Time{} }),
-		"missing body":  bad(func(r *api.Record) { r.Body = nil }),
-		"unknown kind":  bad(func(r *api.Record) { r.Kind = "mail" }),
-		"no participant": func() api.SubmissionBatch {
-			b := batchOf(rec(strings.Repeat("d", 32)))
-			b.Participant = ""
-			return b
-		}(),
-		"upper-case participant": func() api.SubmissionBatch {
-			b := batchOf(rec(strings.Repeat("d", 32)))
-			b.Participant = strings.ToUpper(testParticipant)
-			return b
-		}(),
-	} {
-		t.Run(name, func(t *testing.T) {
-			problemOf(t, fx.do("POST", api.PathSubmissions, fx.key, batch), 400, api.ProblemBadRequest)
-		})
-	}
-	problemOf(t, fx.do("POST", api.PathSubmissions, fx.key, `{"records": [{"id": 1}]}`), 400, api.ProblemBadRequest)
-	var n int
-	if err := fx.db.DB().QueryRow(`SELECT count(*) FROM sealed_submissions`).Scan(&n); err != nil || n != 3 {
-		t.Errorf("%d records stored (%v), want 3: a refused batch stores nothing", n, err)
-	}
-
-	many := make([]api.Record, api.MaxBatch+1)
-	for i := range many {
-		many[i] = rec(fmt.Sprintf("%032x", i))
-	}
-	problemOf(t, fx.do("POST", api.PathSubmissions, fx.key, batchOf(many...)), 413, api.ProblemTooLarge)
 }
 
 // failingStore fails or panics on demand.
@@ -535,91 +386,5 @@ func TestNotFoundAndMethod(t *testing.T) {
 	problemOf(t, w, 405, problemMethodNotAllowed)
 	if w.Header().Get("Allow") != "POST" {
 		t.Errorf("Allow %q, want POST", w.Header().Get("Allow"))
-	}
-}
-
-func TestMetricsAndLogs(t *testing.T) {
-	fx := newFixture(t, nil)
-	fx.do("POST", api.PathLookupFiles, fx.key, lookup(map[string]string{"sha256": eicarSHA256}, map[string]string{"sha256": unknownSHA25}))
-	fx.do("POST", api.PathSubmissions, fx.key, batchOf(rec(strings.Repeat("a", 32))))
-	fx.do("POST", api.PathSubmissions, fx.key, batchOf(rec(strings.Repeat("a", 32))))
-	fx.do("GET", api.PathStatus, "", nil)
-	fx.do("GET", "/wp-admin/"+fx.key, "", nil)
-
-	w := fx.do("GET", api.PathMetrics, "", nil)
-	if w.Code != 200 {
-		t.Fatalf("metrics: %d", w.Code)
-	}
-	body := w.Body.String()
-	for _, want := range []string{
-		`ksn_http_requests_total{code="200",endpoint="/v1/lookup/files"} 1`,
-		`ksn_http_requests_total{code="202",endpoint="/v1/submissions"} 2`,
-		`ksn_http_requests_total{code="401",endpoint="/v1/status"} 1`,
-		`ksn_http_requests_total{code="404",endpoint="other"} 1`,
-		`ksn_lookup_file_items_total{verdict="malicious"} 1`,
-		`ksn_lookup_file_items_total{verdict="unknown"} 1`,
-		`ksn_submission_records_total{result="accepted"} 1`,
-		`ksn_submission_records_total{result="duplicate"} 1`,
-		`ksn_http_request_duration_seconds_bucket{endpoint="/v1/lookup/files"`,
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("metrics lack %s", want)
-		}
-	}
-
-	logs := fx.logs.String()
-	if strings.Contains(logs, fx.key) || strings.Contains(logs, "192.0.2.1") || strings.Contains(logs, "verdict") {
-		t.Errorf("logs carry a key, an address or a body:\n%s", logs)
-	}
-	if !strings.Contains(logs, fmt.Sprintf("license=%d", fx.lic.ID)) || !strings.Contains(logs, "status=202") {
-		t.Errorf("logs lack the license id or the status:\n%s", logs)
-	}
-	// An accepted submission is not tied to its license, even in the log.
-	for _, line := range strings.Split(logs, "\n") {
-		if strings.Contains(line, "endpoint=/v1/submissions") && strings.Contains(line, "status=202") && strings.Contains(line, "license=") {
-			t.Errorf("an accepted submission is logged with its license: %s", line)
-		}
-	}
-}
-
-// TestConcurrent runs lookups, submissions and status calls of several
-// licenses at once (for the race detector), while the operator flips the
-// restriction switch.
-func TestConcurrent(t *testing.T) {
-	fx := newFixture(t, func(c *Config) { c.Now = nil; c.Rate = 1e6; c.Burst = 1e6 })
-	keys := []string{fx.key}
-	for range 3 {
-		k, _, err := fx.db.CreateLicense(context.Background(), "", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys = append(keys, k)
-	}
-	var wg sync.WaitGroup
-	for i, k := range keys {
-		wg.Go(func() {
-			for j := range 20 {
-				w := fx.do("POST", api.PathLookupFiles, k, lookup(map[string]string{"sha256": eicarSHA256}))
-				if w.Code != 200 && w.Code != 503 {
-					t.Errorf("lookup: %d %s", w.Code, w.Body)
-				}
-				w = fx.do("POST", api.PathSubmissions, k, batchOf(rec(fmt.Sprintf("%016x%016x", i, j))))
-				if w.Code != 202 {
-					t.Errorf("submission: %d %s", w.Code, w.Body)
-				}
-				fx.do("GET", api.PathStatus, k, nil)
-			}
-		})
-	}
-	wg.Go(func() {
-		for range 5 {
-			_ = fx.db.SetRestriction(context.Background(), time.Now().Add(time.Minute))
-			_ = fx.db.SetRestriction(context.Background(), time.Time{})
-		}
-	})
-	wg.Wait()
-	var n int
-	if err := fx.db.DB().QueryRow(`SELECT count(*) FROM sealed_submissions`).Scan(&n); err != nil || n != 80 {
-		t.Errorf("%d submissions stored (%v), want 80", n, err)
 	}
 }

@@ -18,16 +18,13 @@ import (
 // of the links sharing a prefix was checked; the client matches locally.
 // File-reputation restrictions do not apply: links are a separate service.
 func (s *Server) handleLookupURLs(w http.ResponseWriter, r *http.Request, lic store.License) {
-	var req api.URLLookupRequest
-	if !s.decode(w, r, lic, &req) {
+	req, done, ok := readBatch[string](s, w, r, lic, "prefixes", nil)
+	if !ok {
 		return
 	}
-	n := len(req.Prefixes)
-	if !s.admit(w, r, lic, n, "prefixes") {
-		return
-	}
-	prefixes := make([]store.URLPrefix, n)
-	for i, p := range req.Prefixes {
+	defer done()
+	prefixes := make([]store.URLPrefix, len(req))
+	for i, p := range req {
 		b, err := hex.DecodeString(p)
 		if err != nil || len(b) != len(store.URLPrefix{}) || hex.EncodeToString(b) != p {
 			writeProblem(w, r, problem{Status: http.StatusBadRequest, Type: api.ProblemBadRequest,

@@ -64,8 +64,9 @@ func TestBuiltinShape(t *testing.T) {
 		t.Error("the statement is not plain UTF-8 text ending in a newline, without tabs or CRs")
 	}
 	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
-	if len(lines) < 40 || len(lines) > 70 {
-		t.Errorf("%d lines, want 40-70", len(lines))
+	// 80: the public services it names (issue 15) took it past 70.
+	if len(lines) < 40 || len(lines) > 80 {
+		t.Errorf("%d lines, want 40-80", len(lines))
 	}
 	for i, l := range lines {
 		if n := utf8.RuneCountInString(l); n > 76 {

@@ -38,7 +38,14 @@ type License struct {
 	CreatedAt time.Time
 	ExpiresAt *time.Time // nil: never expires
 	RevokedAt *time.Time // nil: not denylisted
+	// Seats is how many installations of the license count toward
+	// prevalence: per half-year, its first Seats distinct participant
+	// codes (at least 1).
+	Seats int
 }
+
+// MaxSeats bounds License.Seats: a license is a team's, not a network's.
+const MaxSeats = 1_000_000
 
 // State says whether the license may be used at now: LicenseDenylisted wins
 // over LicenseExpired, because a revocation is final while an expiry can be

@@ -31,7 +31,11 @@ func (s *PostgresServer) CreateLicense(ctx context.Context, label string, expire
 	return key, License{ID: id, Label: label, CreatedAt: now, ExpiresAt: optTime(optUnix(expires))}, nil
 }
 
-// pgScanLicense reads licenseColumns.
+// pgLicenseColumns are licenseColumns before seats: PostgreSQL's
+// licenses have none yet, and count as one seat.
+const pgLicenseColumns = `id, label, created_at, expires_at, revoked_at`
+
+// pgScanLicense reads pgLicenseColumns.
 func pgScanLicense(row pgx.Row) (License, error) {
 	var (
 		l                License
@@ -41,7 +45,7 @@ func pgScanLicense(row pgx.Row) (License, error) {
 	if err := row.Scan(&l.ID, &l.Label, &created, &expires, &revoked); err != nil {
 		return License{}, err
 	}
-	l.CreatedAt = unixTime(created)
+	l.CreatedAt, l.Seats = unixTime(created), 1
 	if expires != nil {
 		l.ExpiresAt = optTime(*expires)
 	}
@@ -53,7 +57,7 @@ func pgScanLicense(row pgx.Row) (License, error) {
 
 // LicenseByKey is Server.LicenseByKey.
 func (s *PostgresServer) LicenseByKey(ctx context.Context, key string) (License, error) {
-	l, err := pgScanLicense(s.pool.QueryRow(ctx, `SELECT `+licenseColumns+` FROM licenses WHERE key_sha256 = $1`, hashKey(key)))
+	l, err := pgScanLicense(s.pool.QueryRow(ctx, `SELECT `+pgLicenseColumns+` FROM licenses WHERE key_sha256 = $1`, hashKey(key)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return License{}, fmt.Errorf("license: unknown key: %w", ErrNotFound)
 	}
@@ -65,7 +69,7 @@ func (s *PostgresServer) LicenseByKey(ctx context.Context, key string) (License,
 
 // ListLicenses is Server.ListLicenses.
 func (s *PostgresServer) ListLicenses(ctx context.Context) ([]License, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+licenseColumns+` FROM licenses ORDER BY id`)
+	rows, err := s.pool.Query(ctx, `SELECT `+pgLicenseColumns+` FROM licenses ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list licenses: %w", err)
 	}
@@ -84,7 +88,7 @@ func (s *PostgresServer) updateLicense(ctx context.Context, what, set, keyOrID s
 		return License{}, fmt.Errorf("%s: %w", what, err)
 	}
 	where = strings.Replace(where, "?", "$2", 1)
-	l, err := pgScanLicense(s.pool.QueryRow(ctx, `UPDATE licenses SET `+set+` WHERE `+where+` RETURNING `+licenseColumns, value, arg))
+	l, err := pgScanLicense(s.pool.QueryRow(ctx, `UPDATE licenses SET `+set+` WHERE `+where+` RETURNING `+pgLicenseColumns, value, arg))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return License{}, fmt.Errorf("%s: no license %s: %w", what, redactKey(keyOrID), ErrNotFound)
 	}

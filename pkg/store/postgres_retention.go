@@ -57,7 +57,7 @@ func (s *PostgresServer) KEKBound(ctx context.Context) (string, bool, error) {
 // write-ahead log and its archives until they are recycled. Purge vacuums
 // the tables it deleted from; what the log and backups hold goes with
 // them (see the README on backups).
-func (s *PostgresServer) Purge(ctx context.Context, now time.Time, grace time.Duration) (PurgeResult, error) {
+func (s *PostgresServer) Purge(ctx context.Context, o PurgeOptions) (PurgeResult, error) {
 	res := PurgeResult{Checkpointed: true}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		res.Purged = nil
@@ -79,10 +79,10 @@ UNION SELECT half_year FROM submission_participants ORDER BY 1`)
 			if err != nil {
 				return err
 			}
-			if now.Before(l.End().Add(grace)) {
+			if o.Now.Before(l.End().Add(o.Grace)) {
 				continue
 			}
-			p, err := pgPurgeHalfYear(ctx, tx, s, now)
+			p, err := pgPurgeHalfYear(ctx, tx, s, o.Now)
 			if err != nil {
 				return fmt.Errorf("%s: %w", s, err)
 			}

@@ -23,15 +23,18 @@ import (
 // transaction counts the records as duplicates. Rows are written in key
 // order, so that concurrent batches lock them in one order; a deadlock
 // PostgreSQL breaks anyway runs the batch again.
-func (s *PostgresServer) StoreSubmissions(ctx context.Context, participant string, subs []Submission, at time.Time) (accepted, duplicates int, err error) {
+func (s *PostgresServer) StoreSubmissions(ctx context.Context, from Sender, subs []Submission, at time.Time) (accepted, duplicates int, err error) {
 	fail := func(err error) (int, int, error) { return 0, 0, fmt.Errorf("store submissions: %w", err) }
-	part, err := ParseParticipant(participant)
+	part, err := ParseParticipant(from.Participant)
 	if err != nil {
 		return fail(err)
 	}
 	ids := make([][]byte, len(subs))
 	for i, sub := range subs {
 		if ids[i], err = ParseRecordID(sub.Record.ID); err != nil {
+			return fail(err)
+		}
+		if err := sub.checkFacts(); err != nil {
 			return fail(err)
 		}
 	}

@@ -92,7 +92,7 @@ func TestPostgresFirstBatchesOfAHalfYear(t *testing.T) {
 						Body: json.RawMessage(fmt.Sprintf(`{"digests":{"sha256":"%x"},"size":1,"verdict":"unknown","hash_ms":1}`, sum))},
 					File: &store.FileFacts{SHA256: sum, Size: 1, HashMS: 1},
 				}
-				if _, _, err := replicas[g%2].StoreSubmissions(ctx, fmt.Sprintf("%032x", g+1), []store.Submission{sub}, at); err != nil {
+				if _, _, err := replicas[g%2].StoreSubmissions(ctx, store.Sender{License: int64(g + 1), Seats: 1, Participant: fmt.Sprintf("%032x", g+1)}, []store.Submission{sub}, at); err != nil {
 					t.Errorf("round %d, submitter %d: %v", round, g, err)
 				}
 			})

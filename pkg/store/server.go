@@ -21,9 +21,13 @@ type ServerStore interface {
 	// LicenseByKey finds the license of a key; unknown keys wrap ErrNotFound.
 	LicenseByKey(ctx context.Context, key string) (License, error)
 	// StoreSubmissions seals and stores records idempotently by id, received
-	// at the given time from a participant (its code for the half-year),
-	// and updates the aggregates.
-	StoreSubmissions(ctx context.Context, participant string, subs []Submission, at time.Time) (accepted, duplicates int, err error)
+	// at the given time from a sender (its license and its participant
+	// code for the half-year), and updates the aggregates. Per half-year,
+	// a license's first Sender.Seats distinct codes count as participants
+	// of the objects they report; further codes' records are stored and
+	// counted as reports only. What links a license to its codes is keyed
+	// by the half-year's data key and deleted with the half-year.
+	StoreSubmissions(ctx context.Context, from Sender, subs []Submission, at time.Time) (accepted, duplicates int, err error)
 	// ObjectStats returns the aggregates of objects, for prevalence.
 	ObjectStats(ctx context.Context, kind string, objects [][]byte) (map[string]ObjectStat, error)
 	// Restriction returns until when file reputation is switched off.
@@ -44,6 +48,9 @@ type ServerAdmin interface {
 	ListLicenses(ctx context.Context) ([]License, error)
 	RevokeLicense(ctx context.Context, keyOrID string) (License, error)
 	ExtendLicense(ctx context.Context, keyOrID string, expires *time.Time) (License, error)
+	// SetLicenseSeats sets License.Seats (1 to MaxSeats) of the license a
+	// key or id names; CreateLicense makes licenses of one seat.
+	SetLicenseSeats(ctx context.Context, keyOrID string, seats int) (License, error)
 
 	SetOverride(ctx context.Context, ind reputation.FileIndicator) error
 	UnsetOverride(ctx context.Context, alg checksum.Algorithm, digest []byte) error
@@ -51,11 +58,25 @@ type ServerAdmin interface {
 	SetStatement(ctx context.Context, text string) error
 	Statement(ctx context.Context) (text string, ok bool, err error)
 
+	// DatabaseID is the database's random identity, made on first use;
+	// copies share it. The default places of its keys are named by it.
+	DatabaseID(ctx context.Context) (string, error)
+	// UseDataKeys gives the database the place of its data keys (outside
+	// the database) and moves there any key an earlier version kept in
+	// the database; moved counts those.
+	UseDataKeys(ctx context.Context, keys DataKeys) (moved int, err error)
 	UnlockSubmissions(ctx context.Context, kek seal.Key) error
 	UseKEK(ctx context.Context, kek seal.Key) error
 	KEKBound(ctx context.Context) (fingerprint string, ok bool, err error)
 	VerifySealed(ctx context.Context) ([]SealedHalfYear, error)
-	Purge(ctx context.Context, now time.Time, grace time.Duration) (PurgeResult, error)
+	// Purge destroys every half-year due (PurgeOptions): in one
+	// transaction its sealed records, participant and seat rows, the
+	// per-object aggregates below MinParticipants last reported in it, and
+	// a purged_half_years record; then its key (DataKeys.Destroy). It
+	// leaves nothing destroyed readable in the database's files (SQLite:
+	// secure_delete and a truncating WAL checkpoint), and reports
+	// Checkpointed false while that is still owed, retrying on every call.
+	Purge(ctx context.Context, o PurgeOptions) (PurgeResult, error)
 	SealedCounts(ctx context.Context) ([]SealedHalfYear, error)
 	PurgedHalfYears(ctx context.Context) ([]PurgedHalfYear, error)
 

@@ -59,6 +59,9 @@ WHERE day IN (SELECT DISTINCT day FROM daily_counts ORDER BY day DESC LIMIT ?) O
 		if st.Records > 0 {
 			st.MeanMS = total / float64(st.Records)
 		}
+		if math.IsInf(st.MeanMS, 0) || math.IsNaN(st.MeanMS) {
+			st.MeanMS = -1 // poisoned before times were bounded: estimated below
+		}
 		scan[st.Class] = st
 		return err
 	}); err != nil {
@@ -84,6 +87,12 @@ WHERE day IN (SELECT DISTINCT day FROM daily_counts ORDER BY day DESC LIMIT ?) O
 			continue
 		}
 		st.P50MS, st.P90MS, st.P99MS = percentile(st.Buckets, 0.50), percentile(st.Buckets, 0.90), percentile(st.Buckets, 0.99)
+		if st.MeanMS < 0 {
+			// A sum made infinite by a time of 1e308, stored before
+			// MaxScanMS: the histogram, whose buckets are bounded,
+			// still gives a finite mean, and JSON cannot carry +Inf.
+			st.MeanMS = histogramMean(st.Buckets)
+		}
 		a.ScanTime = append(a.ScanTime, *st)
 	}
 
@@ -117,6 +126,21 @@ func scanObjectStat(r interface{ Scan(...any) error }) (ObjectStat, error) {
 	}
 	st.FirstSeen, st.LastSeen = unixTime(first), unixTime(last)
 	return st, nil
+}
+
+// histogramMean estimates the mean of a histogram from its buckets'
+// values.
+func histogramMean(buckets map[int]int64) float64 {
+	var n int64
+	var sum float64
+	for b, c := range buckets {
+		n += c
+		sum += float64(c) * bucketValue(b)
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / float64(n)
 }
 
 // percentile estimates the p-quantile of a histogram: the value of the

@@ -31,11 +31,11 @@ func (s *Server) CreateLicense(ctx context.Context, label string, expires *time.
 	if err != nil {
 		return "", License{}, fmt.Errorf("create license: %w", err)
 	}
-	l := License{ID: id, Label: label, CreatedAt: now, ExpiresAt: optTime(optUnix(expires))}
+	l := License{ID: id, Label: label, CreatedAt: now, ExpiresAt: optTime(optUnix(expires)), Seats: 1}
 	return key, l, nil
 }
 
-const licenseColumns = `id, label, created_at, expires_at, revoked_at`
+const licenseColumns = `id, label, created_at, expires_at, revoked_at, seats`
 
 func scanLicense(row interface{ Scan(...any) error }) (License, error) {
 	var (
@@ -43,7 +43,7 @@ func scanLicense(row interface{ Scan(...any) error }) (License, error) {
 		created          int64
 		expires, revoked sql.NullInt64
 	)
-	if err := row.Scan(&l.ID, &l.Label, &created, &expires, &revoked); err != nil {
+	if err := row.Scan(&l.ID, &l.Label, &created, &expires, &revoked, &l.Seats); err != nil {
 		return License{}, err
 	}
 	l.CreatedAt = unixTime(created)
@@ -153,6 +153,16 @@ func (s *Server) RevokeLicense(ctx context.Context, keyOrID string) (License, er
 // It may also shorten a license, or expire it at once with a past time.
 func (s *Server) ExtendLicense(ctx context.Context, keyOrID string, expires *time.Time) (License, error) {
 	return s.updateLicense(ctx, "set license expiry", `expires_at = ?`, keyOrID, optUnix(expires))
+}
+
+// SetLicenseSeats sets how many participant codes of a license, by key or
+// id, count toward prevalence per half-year (1 to MaxSeats). Codes already
+// counted in the current half-year stay counted when it is lowered.
+func (s *Server) SetLicenseSeats(ctx context.Context, keyOrID string, seats int) (License, error) {
+	if seats < 1 || seats > MaxSeats {
+		return License{}, fmt.Errorf("set license seats: %d is not between 1 and %d", seats, MaxSeats)
+	}
+	return s.updateLicense(ctx, "set license seats", `seats = ?`, keyOrID, seats)
 }
 
 func optUnix(t *time.Time) any {

@@ -39,7 +39,7 @@ func BenchmarkStoreSubmissions(b *testing.B) {
 				subs := batch(n, c.newObjects)
 				n++
 				b.StartTimer()
-				if acc, _, err := s.StoreSubmissions(ctx, partA, subs, at); err != nil || acc != len(subs) {
+				if acc, _, err := s.StoreSubmissions(ctx, sender(partA), subs, at); err != nil || acc != len(subs) {
 					b.Fatal(acc, err)
 				}
 			}

@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +15,6 @@ import (
 
 	"github.com/ksnproject/ksn/pkg/api"
 	"github.com/ksnproject/ksn/pkg/seal"
-	"github.com/pressly/goose/v3"
 )
 
 var testKEK = seal.Key{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32}
@@ -28,6 +25,16 @@ const (
 	partB = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 	partC = "cccccccccccccccccccccccccccccccc"
 )
+
+// sender makes each test participant the one installation of a license
+// of its own, so that seats never cap what a test counts.
+func sender(participant string) Sender {
+	var lic int64 = 1
+	if participant != "" {
+		lic = int64(participant[0])
+	}
+	return Sender{License: lic, Seats: 1, Participant: participant}
+}
 
 // openSealed opens a fresh database and gives it testKEK.
 func openSealed(t testing.TB) *Server {
@@ -84,7 +91,7 @@ func countRows(t *testing.T, s *Server, table string) int {
 
 func store(t *testing.T, s *Server, participant string, at time.Time, subs ...Submission) {
 	t.Helper()
-	acc, dup, err := s.StoreSubmissions(context.Background(), participant, subs, at)
+	acc, dup, err := s.StoreSubmissions(context.Background(), sender(participant), subs, at)
 	if err != nil || acc+dup != len(subs) {
 		t.Fatalf("StoreSubmissions: %d accepted, %d duplicates, %v", acc, dup, err)
 	}
@@ -162,8 +169,9 @@ func TestPurgeTwoHalfYears(t *testing.T) {
 	if got := readAll(t, s); len(got["2026H1"]) != 5 || len(got["2026H2"]) != 3 {
 		t.Fatalf("before the purge: %d records of 2026H1, %d of 2026H2", len(got["2026H1"]), len(got["2026H2"]))
 	}
-	var wrappedH1 []byte
-	if err := s.DB().QueryRow(`SELECT wrapped FROM submission_keys WHERE half_year = '2026H1'`).Scan(&wrappedH1); err != nil {
+	keys := seal.KeyDir{Path: path + ".keys"} // the directory a database given none uses
+	wrappedH1, err := keys.Load("2026H1")
+	if err != nil {
 		t.Fatal(err)
 	}
 	before := snapshotAggregates(t, s)
@@ -179,11 +187,11 @@ func TestPurgeTwoHalfYears(t *testing.T) {
 	}
 
 	// Within the grace period nothing goes.
-	res, err := s.Purge(ctx, time.Date(2026, 7, 7, 23, 0, 0, 0, time.UTC), 7*24*time.Hour)
+	res, err := s.Purge(ctx, PurgeOptions{Now: time.Date(2026, 7, 7, 23, 0, 0, 0, time.UTC), Grace: 7 * 24 * time.Hour})
 	if err != nil || len(res.Purged) != 0 {
 		t.Fatalf("purge within the grace: %+v, %v", res, err)
 	}
-	res, err = s.Purge(ctx, time.Date(2026, 7, 8, 0, 0, 0, 0, time.UTC), 7*24*time.Hour)
+	res, err = s.Purge(ctx, PurgeOptions{Now: time.Date(2026, 7, 8, 0, 0, 0, 0, time.UTC), Grace: 7 * 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,6 +200,9 @@ func TestPurgeTwoHalfYears(t *testing.T) {
 	}
 
 	// Key gone, rows gone; nothing left to open of 2026H1.
+	if _, err := keys.Load("2026H1"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the key file of 2026H1 after the purge: %v", err)
+	}
 	var n int
 	if err := s.DB().QueryRow(`SELECT (SELECT count(*) FROM submission_keys WHERE half_year = '2026H1')
 		+ (SELECT count(*) FROM sealed_submissions WHERE half_year = '2026H1')
@@ -210,9 +221,9 @@ func TestPurgeTwoHalfYears(t *testing.T) {
 	if !bytes.Equal(snapshotAggregates(t, s), before) {
 		t.Errorf("the purge changed the aggregates:\nbefore %s\nafter  %s", before, snapshotAggregates(t, s))
 	}
-	// The destroyed key is not on disk: secure_delete zeroed its cell and
-	// the truncating checkpoint left no old page in the WAL.
-	for _, f := range []string{path, path + "-wal"} {
+	// The destroyed key was never in the database's files, nor is it in
+	// its directory any more.
+	for _, f := range []string{path, path + "-wal", keys.Path + "/2026H1.key"} {
 		b, err := os.ReadFile(f)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			t.Fatal(err)
@@ -233,7 +244,7 @@ func TestPurgeTwoHalfYears(t *testing.T) {
 	if stats.Submissions != 3 {
 		t.Errorf("Stats.Submissions = %d, want 3", stats.Submissions)
 	}
-	if res, err := s.Purge(ctx, time.Date(2026, 8, 11, 0, 0, 0, 0, time.UTC), 7*24*time.Hour); err != nil || len(res.Purged) != 0 {
+	if res, err := s.Purge(ctx, PurgeOptions{Now: time.Date(2026, 8, 11, 0, 0, 0, 0, time.UTC), Grace: 7 * 24 * time.Hour}); err != nil || len(res.Purged) != 0 {
 		t.Errorf("second purge %+v, %v", res, err)
 	}
 	var purged int64
@@ -242,7 +253,7 @@ func TestPurgeTwoHalfYears(t *testing.T) {
 	}
 	// A record "received" in a purged half-year (a clock gone back) is
 	// refused rather than sealed under a new key.
-	if _, _, err := s.StoreSubmissions(ctx, partC, []Submission{fileSub(recID(9), 9)}, jun); !errors.Is(err, ErrPurged) {
+	if _, _, err := s.StoreSubmissions(ctx, sender(partC), []Submission{fileSub(recID(9), 9)}, jun); !errors.Is(err, ErrPurged) {
 		t.Errorf("store into a purged half-year: %v, want ErrPurged", err)
 	}
 
@@ -369,232 +380,10 @@ func TestSealedAtRest(t *testing.T) {
 	}
 }
 
-func TestKEKBinding(t *testing.T) {
-	ctx := context.Background()
-	s, path := openServerTemp(t)
-	if _, _, err := s.StoreSubmissions(ctx, partA, []Submission{fileSub(recID(1), 1)}, time.Now()); !errors.Is(err, ErrNoKEK) {
-		t.Errorf("store without a KEK: %v, want ErrNoKEK", err)
-	}
-	if _, ok, _ := s.KEKBound(ctx); ok {
-		t.Error("a fresh database is bound")
-	}
-	other := seal.Key{9}
-	if err := s.UseKEK(ctx, other); err != nil {
-		t.Errorf("UseKEK on an unbound database: %v", err)
-	}
-	if _, ok, _ := s.KEKBound(ctx); ok {
-		t.Error("UseKEK bound the database")
-	}
-	if err := s.UnlockSubmissions(ctx, testKEK); err != nil {
-		t.Fatal(err)
-	}
-	store(t, s, partA, time.Now(), fileSub(recID(1), 1))
-	fp, ok, err := s.KEKBound(ctx)
-	if err != nil || !ok || fp != seal.Fingerprint(seal.CheckValue(testKEK)) {
-		t.Errorf("KEKBound = %q, %v, %v", fp, ok, err)
-	}
-
-	s2, err := OpenServer(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
-	for name, f := range map[string]func(context.Context, seal.Key) error{"UnlockSubmissions": s2.UnlockSubmissions, "UseKEK": s2.UseKEK} {
-		err := f(ctx, other)
-		var me *KEKMismatchError
-		if !errors.Is(err, ErrWrongKEK) || !errors.As(err, &me) || me.Want != fp || me.Got == fp {
-			t.Errorf("%s with another KEK: %v", name, err)
-		}
-	}
-	if _, _, err := s2.StoreSubmissions(ctx, partA, []Submission{fileSub(recID(2), 2)}, time.Now()); !errors.Is(err, ErrNoKEK) {
-		t.Errorf("a refused KEK still stores: %v", err)
-	}
-	if err := s2.UnlockSubmissions(ctx, testKEK); err != nil {
-		t.Fatal(err)
-	}
-	store(t, s2, partA, time.Now(), fileSub(recID(2), 2))
-	if got := readAll(t, s2); len(got) != 1 {
-		t.Errorf("records %v", got)
-	}
-	counts, err := s2.VerifySealed(ctx)
-	if err != nil || len(counts) != 1 || counts[0].Records != 2 || counts[0].Opened != 2 || !counts[0].HasKey {
-		t.Errorf("VerifySealed = %+v, %v", counts, err)
-	}
-	// A sealed value moved to another row does not open.
-	if _, err := s2.DB().Exec(`UPDATE sealed_submissions SET sealed = (SELECT sealed FROM sealed_submissions WHERE id = ?) WHERE id = ?`,
-		mustID(recID(1)), mustID(recID(2))); err != nil {
-		t.Fatal(err)
-	}
-	if err := s2.ReadSubmissions(ctx, func(string, api.Record) error { return nil }); !errors.Is(err, seal.ErrOpen) {
-		t.Errorf("a swapped record opened: %v", err)
-	}
-	if counts, err := s2.VerifySealed(ctx); err != nil || counts[0].Opened != 1 {
-		t.Errorf("VerifySealed after the swap = %+v, %v", counts, err)
-	}
-}
-
 func mustID(s string) []byte {
 	b, err := ParseRecordID(s)
 	if err != nil {
 		panic(err)
 	}
 	return b
-}
-
-func TestScanTimeHistogram(t *testing.T) {
-	if ScanBucket(0) != 0 || ScanBucket(0.0009) != 0 || ScanBucket(math.NaN()) != 0 || ScanBucket(-1) != 0 {
-		t.Error("times under 1 µs are not bucket 0")
-	}
-	if ScanBucket(1e12) != maxBucket || ScanBucket(math.Inf(1)) != maxBucket {
-		t.Error("huge times are not in the last bucket")
-	}
-	for _, ms := range []float64{0.001, 0.0123, 0.5, 1, 3.7, 100, 12345.6} {
-		b := ScanBucket(ms)
-		if lo, hi := bucketStart(b), bucketStart(b+1); ms < lo*(1-1e-9) || ms >= hi {
-			t.Errorf("%g ms in bucket %d = [%g, %g)", ms, b, lo, hi)
-		}
-		if v := bucketValue(b); math.Abs(v-ms)/ms > 0.19 {
-			t.Errorf("%g ms is reported as %g", ms, v)
-		}
-	}
-	// 100 times 1..100 ms: p50 ≈ 50, p90 ≈ 90, p99 ≈ 99, within a bucket.
-	h := map[int]int64{}
-	for i := 1; i <= 100; i++ {
-		h[ScanBucket(float64(i))]++
-	}
-	for p, want := range map[float64]float64{0.5: 50, 0.9: 90, 0.99: 99} {
-		if got := percentile(h, p); math.Abs(got-want)/want > 0.19 {
-			t.Errorf("p%g = %g, want about %g", p*100, got, want)
-		}
-	}
-	if percentile(map[int]int64{}, 0.5) != 0 {
-		t.Error("percentile of nothing")
-	}
-}
-
-func TestClasses(t *testing.T) {
-	for in, want := range map[string]string{
-		"6.8.0-45-generic": "6.8", "23.4.0": "23.4", "10": "10", "10.": "10", "": "unknown", "abc": "other",
-		"6.1.77-ksnuniquebuild42": "6.1", "5.15": "5.15", "12345678.1": "123456",
-	} {
-		if got := OSVersionClass(in); got != want {
-			t.Errorf("OSVersionClass(%q) = %q, want %q", in, got, want)
-		}
-	}
-	for in, want := range map[int]string{0: "unknown", 1: "1", 2: "2", 3: "3-4", 4: "3-4", 5: "5-8", 12: "9-16", 64: "33-64", 65: "65+"} {
-		if got := CPUClass(in); got != want {
-			t.Errorf("CPUClass(%d) = %q, want %q", in, got, want)
-		}
-	}
-	for in, want := range map[int]string{0: "unknown", 1: "1", 8: "5-8", 31: "17-32", 256: "129-256", 1024: "257+"} {
-		if got := MemoryClass(in); got != want {
-			t.Errorf("MemoryClass(%d) = %q, want %q", in, got, want)
-		}
-	}
-	for in, want := range map[int64]string{0: "<64KiB", 65535: "<64KiB", 65536: "<1MiB", 1 << 20: "<16MiB", 300 << 20: ">=256MiB"} {
-		if got := SizeClass(in); got != want {
-			t.Errorf("SizeClass(%d) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func TestAggregatesReport(t *testing.T) {
-	ctx := context.Background()
-	s := openSealed(t)
-	d1 := time.Date(2026, 10, 1, 8, 0, 0, 0, time.UTC)
-	d2 := d1.AddDate(0, 0, 1)
-	store(t, s, partA, d1, fileSub(recID(1), 1), fileSub(recID(2), 2), systemSub(recID(3), "6.8.1"))
-	store(t, s, partB, d2, fileSub(recID(4), 2), urlSub(recID(5), "http://a.example/"))
-	store(t, s, partC, d2, fileSub(recID(6), 2))
-	agg, err := s.Aggregates(ctx, AggregateOptions{Days: 1, Top: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if agg.Kinds["file"] != 4 || agg.Kinds["url"] != 1 || agg.Kinds["system"] != 1 {
-		t.Errorf("kinds %v", agg.Kinds)
-	}
-	if len(agg.Daily) != 2 || agg.Daily[0] != (DailyCount{"2026-10-02", "file", 2}) || agg.Daily[1] != (DailyCount{"2026-10-02", "url", 1}) {
-		t.Errorf("daily (last day) %+v", agg.Daily)
-	}
-	if len(agg.TopObjects) != 2 || !bytes.Equal(agg.TopObjects[0].Object, digestOf(2)) || agg.TopObjects[0].Participants != 3 {
-		t.Errorf("top %+v", agg.TopObjects)
-	}
-	if len(agg.ScanTime) != 2 || agg.ScanTime[0].Class != "<64KiB" || agg.ScanTime[0].Records != 4 || agg.ScanTime[1].Class != URLClass {
-		t.Errorf("scan time %+v", agg.ScanTime)
-	}
-	if m := agg.ScanTime[0].MeanMS; math.Abs(m-0.175) > 1e-9 { // (0.1 + 0.2 × 3) / 4
-		t.Errorf("mean %g", m)
-	}
-	all, _ := s.Aggregates(ctx, AggregateOptions{})
-	if len(all.Daily) != 4 || all.TopObjects != nil {
-		t.Errorf("all days %+v, top %+v", all.Daily, all.TopObjects)
-	}
-}
-
-// TestMigrationShredsPlaintextSubmissions: a database of an earlier
-// version held submissions in plaintext; the migration deletes them with
-// secure_delete, so that after a checkpoint no byte of them is in the file.
-func TestMigrationShredsPlaintextSubmissions(t *testing.T) {
-	ctx := context.Background()
-	s, path := openServerTemp(t)
-	fsys, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, s.DB(), fsys, goose.WithDisableGlobalRegistry(true), goose.WithLogger(goose.NopLogger()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.DownTo(ctx, 4); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 200 {
-		body := fmt.Sprintf(`{"url":"https://legacy-secret-host.example/p%d","verdict":"unknown","check_ms":1}`, i)
-		if _, err := s.DB().Exec(`INSERT INTO submissions (id, kind, created_at, received_at, body) VALUES (?, 'url', 1, 1, ?)`,
-			mustID(recID(i)), []byte(body)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := s.DB().Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := os.ReadFile(path); !bytes.Contains(b, []byte("legacy-secret-host")) {
-		t.Fatal("the plaintext rows are not in the file to begin with")
-	}
-	if _, err := p.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.DB().Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{path, path + "-wal"} {
-		if b, _ := os.ReadFile(f); bytes.Contains(b, []byte("legacy-secret-host")) {
-			t.Errorf("%s still holds plaintext submissions", filepath.Base(f))
-		}
-	}
-}
-
-// TestLostDataKeyIsNotReplaced: when a half-year's key row is gone without
-// a purge (a damaged or edited database), the next submission fails
-// instead of sealing under a new key beside records nobody can open.
-func TestLostDataKeyIsNotReplaced(t *testing.T) {
-	ctx := context.Background()
-	s := openSealed(t)
-	at := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
-	if _, _, err := s.StoreSubmissions(ctx, partA, []Submission{fileSub(recID(1), 1)}, at); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.DB().Exec(`DELETE FROM submission_keys`); err != nil {
-		t.Fatal(err)
-	}
-	s.sealing.mu.Lock()
-	s.sealing.cur = nil // as after a restart
-	s.sealing.mu.Unlock()
-	_, _, err := s.StoreSubmissions(ctx, partA, []Submission{fileSub(recID(2), 2)}, at)
-	if !errors.Is(err, ErrKeyMissing) {
-		t.Fatalf("StoreSubmissions after the key row was lost: %v, want ErrKeyMissing", err)
-	}
-	if n := countRows(t, s, "submission_keys"); n != 0 {
-		t.Fatalf("%d keys: a new one was made", n)
-	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"sync"
 	"time"
 
@@ -19,14 +20,19 @@ import (
 const settingKEKCheck = "kek_check"
 
 // Purposes of the keys derived from a data key.
-const dedupPurpose = "ksn-participant-dedup-v1"
+const (
+	dedupPurpose = "ksn-participant-dedup-v1"
+	seatsPurpose = "ksn-license-seats-v1"
+	// digestPurpose: sqlite_digest.go
+)
 
-// sealing is a database's key-encryption key and the data key of the
-// half-year last written.
+// sealing is a database's key-encryption key, the place of its data keys
+// and the data key of the half-year last written.
 type sealing struct {
-	mu  sync.Mutex
-	kek *seal.Key
-	cur *dataKey // nil: none yet
+	mu   sync.Mutex
+	kek  *seal.Key
+	keys DataKeys // nil: not given yet (keysFor)
+	cur  *dataKey // nil: none yet
 }
 
 // dataKey is an unwrapped data key, with the wrapped bytes it came from:
@@ -35,11 +41,14 @@ type dataKey struct {
 	label   string
 	wrapped []byte
 	sealer  *seal.Sealer
-	dedup   seal.Key
+	dedup   seal.Key // of submission_participants
+	seats   seal.Key // of license_seats and seated_codes
+	digest  seal.Key // of sealed_submissions.digest
 }
 
 func newDataKey(label string, wrapped []byte, k seal.Key) *dataKey {
-	return &dataKey{label: label, wrapped: wrapped, sealer: seal.NewSealer(k), dedup: seal.Derive(k, dedupPurpose)}
+	return &dataKey{label: label, wrapped: wrapped, sealer: seal.NewSealer(k),
+		dedup: seal.Derive(k, dedupPurpose), seats: seal.Derive(k, seatsPurpose), digest: seal.Derive(k, digestPurpose)}
 }
 
 // UnlockSubmissions gives the database the KEK that seals submissions. The
@@ -83,23 +92,23 @@ func (s *Server) KEKBound(ctx context.Context) (fingerprint string, ok bool, err
 }
 
 // dataKeyFor returns the data key of the half-year label, creating it when
-// the half-year has none yet, inside the batch's write transaction (so
-// that two servers on one database agree on one key).
-func (s *Server) dataKeyFor(ctx context.Context, tx *sql.Tx, label string, at time.Time) (*dataKey, error) {
+// the half-year has none yet, inside the batch's write transaction: the
+// checks below and the creation happen under the database's write lock,
+// and keys.Create makes racing processes agree on one key.
+func (s *Server) dataKeyFor(ctx context.Context, tx *sql.Tx, keys DataKeys, label string, at time.Time) (*dataKey, error) {
 	s.sealing.mu.Lock()
 	kek, cur := s.sealing.kek, s.sealing.cur
 	s.sealing.mu.Unlock()
 	if kek == nil {
 		return nil, ErrNoKEK
 	}
-	var wrapped []byte
-	err := tx.QueryRowContext(ctx, `SELECT wrapped FROM submission_keys WHERE half_year = ?`, label).Scan(&wrapped)
+	wrapped, err := keys.Load(label)
 	switch {
 	case err == nil:
 		if cur != nil && cur.label == label && hmac.Equal(cur.wrapped, wrapped) {
 			return cur, nil
 		}
-	case errors.Is(err, sql.ErrNoRows):
+	case errors.Is(err, fs.ErrNotExist):
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM purged_half_years WHERE half_year = ?`, label).Scan(&n); err != nil {
 			return nil, err
@@ -107,9 +116,10 @@ func (s *Server) dataKeyFor(ctx context.Context, tx *sql.Tx, label string, at ti
 		if n > 0 {
 			return nil, fmt.Errorf("a record received at %s belongs to %s: %w (is the server's clock right?)", at.Format(time.RFC3339), label, ErrPurged)
 		}
-		// Records of the half-year without its key: the key row was lost
-		// (a restored table, a hand edit). A new key would seal the next
-		// records while the earlier ones stay unreadable, in silence.
+		// Records of the half-year without its key: the key file was
+		// lost (another key directory, a restore, a hand edit). A new
+		// key would seal the next records while the earlier ones stay
+		// unreadable, in silence.
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sealed_submissions WHERE half_year = ?`, label).Scan(&n); err != nil {
 			return nil, err
 		}
@@ -123,12 +133,11 @@ func (s *Server) dataKeyFor(ctx context.Context, tx *sql.Tx, label string, at ti
 		if wrapped, err = seal.Wrap(*kek, label, k); err != nil {
 			return nil, err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO submission_keys (half_year, wrapped, created_at) VALUES (?, ?, ?)`,
-			label, wrapped, at.Unix()); err != nil {
-			return nil, explainWrite(err)
+		if wrapped, err = keys.Create(label, wrapped); err != nil {
+			return nil, fmt.Errorf("store the data key of %s: %w", label, err)
 		}
 	default:
-		return nil, err
+		return nil, fmt.Errorf("read the data key of %s: %w", label, err)
 	}
 	k, err := seal.Unwrap(*kek, label, wrapped)
 	if err != nil {
@@ -139,6 +148,25 @@ func (s *Server) dataKeyFor(ctx context.Context, tx *sql.Tx, label string, at ti
 	s.sealing.cur = dk
 	s.sealing.mu.Unlock()
 	return dk, nil
+}
+
+// halfYearKey returns the data key of a half-year that holds records,
+// unwrapped with the KEK.
+func (s *Server) halfYearKey(keys DataKeys, label string) (seal.Key, error) {
+	s.sealing.mu.Lock()
+	kek := s.sealing.kek
+	s.sealing.mu.Unlock()
+	if kek == nil {
+		return seal.Key{}, ErrNoKEK
+	}
+	wrapped, err := keys.Load(label)
+	if errors.Is(err, fs.ErrNotExist) {
+		return seal.Key{}, fmt.Errorf("%s: %w", label, ErrKeyMissing)
+	}
+	if err != nil {
+		return seal.Key{}, err
+	}
+	return seal.Unwrap(*kek, label, wrapped)
 }
 
 // ReadSubmissions opens every sealed record, oldest half-year first, and
@@ -193,6 +221,10 @@ func (s *Server) eachSealed(ctx context.Context, fn func(label string, id, plain
 	if kek == nil {
 		return ErrNoKEK
 	}
+	keys, err := s.keysFor(ctx)
+	if err != nil {
+		return err
+	}
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return err
@@ -200,17 +232,20 @@ func (s *Server) eachSealed(ctx context.Context, fn func(label string, id, plain
 	defer tx.Rollback()
 	sealers := map[string]*seal.Sealer{}
 	var aad []byte
-	return eachRow(ctx, tx, `SELECT s.id, s.half_year, s.sealed, k.wrapped FROM sealed_submissions s
-LEFT JOIN submission_keys k ON k.half_year = s.half_year ORDER BY s.half_year, s.id`, nil, func(r *sql.Rows) error {
-		var id, sealed, wrapped []byte
+	return eachRow(ctx, tx, `SELECT id, half_year, sealed FROM sealed_submissions ORDER BY half_year, id`, nil, func(r *sql.Rows) error {
+		var id, sealed []byte
 		var label string
-		if err := r.Scan(&id, &label, &sealed, &wrapped); err != nil {
+		if err := r.Scan(&id, &label, &sealed); err != nil {
 			return err
 		}
 		sl, ok := sealers[label]
 		if !ok {
-			if wrapped == nil {
+			wrapped, err := keys.Load(label)
+			if errors.Is(err, fs.ErrNotExist) {
 				return fn(label, id, nil, fmt.Errorf("record %x of %s: its data key is destroyed: %w", id, label, seal.ErrOpen))
+			}
+			if err != nil {
+				return err
 			}
 			k, err := seal.Unwrap(*kek, label, wrapped)
 			if err != nil {

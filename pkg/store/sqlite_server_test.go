@@ -112,11 +112,11 @@ func TestStoreSubmissionsIdempotent(t *testing.T) {
 	b := strings.Repeat("b", 32)
 	c := strings.Repeat("c", 32)
 
-	acc, dup, err := s.StoreSubmissions(ctx, partA, []Submission{fileSub(a, 1), fileSub(b, 2), fileSub(a, 1)}, at)
+	acc, dup, err := s.StoreSubmissions(ctx, sender(partA), []Submission{fileSub(a, 1), fileSub(b, 2), fileSub(a, 1)}, at)
 	if err != nil || acc != 2 || dup != 1 {
 		t.Fatalf("first batch: accepted %d, duplicates %d, err %v; want 2, 1", acc, dup, err)
 	}
-	acc, dup, err = s.StoreSubmissions(ctx, partA, []Submission{fileSub(b, 2), systemSub(c, "6.8.0-45-generic")}, at)
+	acc, dup, err = s.StoreSubmissions(ctx, sender(partA), []Submission{fileSub(b, 2), systemSub(c, "6.8.0-45-generic")}, at)
 	if err != nil || acc != 1 || dup != 1 {
 		t.Fatalf("second batch: accepted %d, duplicates %d, err %v; want 1, 1", acc, dup, err)
 	}
@@ -133,12 +133,12 @@ func TestStoreSubmissionsIdempotent(t *testing.T) {
 	}
 
 	for _, bad := range []string{"", strings.Repeat("A", 32), strings.Repeat("g", 32), strings.Repeat("a", 31)} {
-		if _, _, err := s.StoreSubmissions(ctx, partA, []Submission{fileSub(strings.Repeat("d", 32), 1), fileSub(bad, 1)}, at); err == nil {
+		if _, _, err := s.StoreSubmissions(ctx, sender(partA), []Submission{fileSub(strings.Repeat("d", 32), 1), fileSub(bad, 1)}, at); err == nil {
 			t.Errorf("id %q accepted", bad)
 		}
 	}
 	for _, bad := range []string{"", "00", strings.Repeat("A", 32), strings.Repeat("g", 32)} {
-		if _, _, err := s.StoreSubmissions(ctx, bad, []Submission{fileSub(strings.Repeat("d", 32), 1)}, at); err == nil {
+		if _, _, err := s.StoreSubmissions(ctx, sender(bad), []Submission{fileSub(strings.Repeat("d", 32), 1)}, at); err == nil {
 			t.Errorf("participant %q accepted", bad)
 		}
 	}
@@ -189,7 +189,7 @@ func TestStats(t *testing.T) {
 	if err := s.UnlockSubmissions(ctx, testKEK); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.StoreSubmissions(ctx, partA, []Submission{fileSub(strings.Repeat("a", 32), 1)}, time.Now()); err != nil {
+	if _, _, err := s.StoreSubmissions(ctx, sender(partA), []Submission{fileSub(strings.Repeat("a", 32), 1)}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	st, err := s.Stats(ctx)

@@ -19,6 +19,48 @@ type Submission struct {
 	System *SystemFacts
 }
 
+// Sender is who sent a batch, as far as the aggregates need to know: the
+// license, whose participant codes count toward prevalence only up to its
+// seats, and the sending installation's participant code for the
+// half-year. Neither is stored with the records (see seatFor).
+type Sender struct {
+	License     int64  // the license's id
+	Seats       int    // License.Seats; below 1 counts as 1
+	Participant string // 32 lower-case hex characters (ParseParticipant)
+}
+
+// MaxScanMS bounds the time a record may say hashing or checking one
+// object took (FileFacts.HashMS, URLFacts.CheckMS): a week, far beyond any
+// real hash or check, and small enough that the sums of the aggregates
+// stay finite (1.7e308 once made the stored mean +Inf, and `ksn admin
+// stats --json` failed for good).
+const MaxScanMS = 7 * 24 * 3600 * 1000.0
+
+// ErrBadFacts reports a Submission whose facts are out of range: the
+// caller's parser let through what it must refuse.
+var ErrBadFacts = errors.New("submission facts out of range")
+
+// checkFacts refuses what would poison the aggregates: times outside
+// [0, MaxScanMS] (NaN and the infinities included) and negative sizes.
+func (s Submission) checkFacts() error {
+	scan := func(ms float64) error {
+		if !(ms >= 0 && ms <= MaxScanMS) {
+			return fmt.Errorf("record %s: a time of %g ms: %w", s.Record.ID, ms, ErrBadFacts)
+		}
+		return nil
+	}
+	switch {
+	case s.File != nil:
+		if s.File.Size < 0 {
+			return fmt.Errorf("record %s: a size of %d: %w", s.Record.ID, s.File.Size, ErrBadFacts)
+		}
+		return scan(s.File.HashMS)
+	case s.URL != nil:
+		return scan(s.URL.CheckMS)
+	}
+	return nil
+}
+
 // FileFacts are what the aggregates keep of a file record.
 type FileFacts struct {
 	SHA256 [32]byte

@@ -32,10 +32,10 @@ type queuedWrites struct {
 }
 
 type writeJob struct {
-	ctx         context.Context
-	participant string
-	subs        []Submission
-	at          time.Time
+	ctx  context.Context
+	from Sender
+	subs []Submission
+	at   time.Time
 
 	accepted, duplicates int
 	err                  error
@@ -51,7 +51,7 @@ func (q *queuedWrites) run() {
 			if err := j.ctx.Err(); err != nil {
 				j.err = err
 			} else {
-				j.accepted, j.duplicates, j.err = q.ServerDatabase.StoreSubmissions(j.ctx, j.participant, j.subs, j.at)
+				j.accepted, j.duplicates, j.err = q.ServerDatabase.StoreSubmissions(j.ctx, j.from, j.subs, j.at)
 			}
 			close(j.done)
 		}
@@ -59,8 +59,8 @@ func (q *queuedWrites) run() {
 }
 
 // StoreSubmissions queues the batch for the writer and waits for it.
-func (q *queuedWrites) StoreSubmissions(ctx context.Context, participant string, subs []Submission, at time.Time) (int, int, error) {
-	j := &writeJob{ctx: ctx, participant: participant, subs: subs, at: at, done: make(chan struct{})}
+func (q *queuedWrites) StoreSubmissions(ctx context.Context, from Sender, subs []Submission, at time.Time) (int, int, error) {
+	j := &writeJob{ctx: ctx, from: from, subs: subs, at: at, done: make(chan struct{})}
 	select {
 	case q.jobs <- j:
 	case <-ctx.Done():

@@ -43,7 +43,7 @@ func TestQueueWritesConcurrentSubmitters(t *testing.T) {
 					File: &store.FileFacts{SHA256: sum, Size: 1, HashMS: 1},
 				}
 			}
-			if a, _, err := db.StoreSubmissions(ctx, fmt.Sprintf("%032x", s+1), subs, time.Now()); err != nil || a != batch {
+			if a, _, err := db.StoreSubmissions(ctx, store.Sender{License: int64(s + 1), Seats: 1, Participant: fmt.Sprintf("%032x", s+1)}, subs, time.Now()); err != nil || a != batch {
 				t.Errorf("sender %d: %d accepted, %v", s, a, err)
 			}
 		})
@@ -56,7 +56,7 @@ func TestQueueWritesConcurrentSubmitters(t *testing.T) {
 	// A request that ended before its turn writes nothing.
 	done, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, _, err := db.StoreSubmissions(done, fmt.Sprintf("%032x", 99), nil, time.Now()); err == nil {
+	if _, _, err := db.StoreSubmissions(done, store.Sender{License: 99, Seats: 1, Participant: fmt.Sprintf("%032x", 99)}, nil, time.Now()); err == nil {
 		t.Error("a cancelled request was written")
 	}
 }

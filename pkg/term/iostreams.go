@@ -23,6 +23,7 @@ type IOStreams struct {
 
 	stdinTTY, stdoutTTY, stderrTTY bool
 	noColor                        bool // NO_COLOR set or TERM=dumb
+	forceColor                     bool // colour even where detection says none (tests)
 	styles                         *Styles
 	height                         func() int // terminal rows, 0 when unknown
 	pager                          string     // command that pages long text
@@ -71,6 +72,10 @@ func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
 // shown only then.
 func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
 
+// ForceColor makes stdout a colour terminal, whatever the buffer behind
+// it is: tests of what a user sees on one.
+func (s *IOStreams) ForceColor() { s.stdoutTTY, s.forceColor, s.styles = true, true, nil }
+
 // ColorEnabled reports whether stdout gets colour: only on a terminal, and
 // never with NO_COLOR or TERM=dumb.
 func (s *IOStreams) ColorEnabled() bool { return s.stdoutTTY && !s.noColor }
@@ -79,7 +84,10 @@ func (s *IOStreams) ColorEnabled() bool { return s.stdoutTTY && !s.noColor }
 func (s *IOStreams) Styles() *Styles {
 	if s.styles == nil {
 		r := lipgloss.NewRenderer(s.Out)
-		if !s.ColorEnabled() {
+		switch {
+		case s.forceColor:
+			r.SetColorProfile(termenv.ANSI256)
+		case !s.ColorEnabled():
 			r.SetColorProfile(termenv.Ascii)
 		}
 		s.styles = newStyles(r, s.ColorEnabled())

@@ -106,8 +106,11 @@ func indicator(alg checksum.Algorithm, seed string, v reputation.Verdict) reputa
 // kek is a fixed key-encryption key; otherKEK another one.
 var kek, otherKEK = seal.Derive(seal.Key{1}, "storetest-kek"), seal.Derive(seal.Key{2}, "storetest-kek")
 
-// participant returns a participant code.
-func participant(n int) string { return fmt.Sprintf("%032x", n+1) }
+// participant returns the sender of participant n: a participant code
+// under a license of its own (of one seat).
+func participant(n int) store.Sender {
+	return store.Sender{License: int64(n + 1), Seats: 1, Participant: fmt.Sprintf("%032x", n+1)}
+}
 
 // recordID returns the id of record n of a test.
 func recordID(n int) string { return fmt.Sprintf("%032x", 0xabc000000+n) }
@@ -147,7 +150,7 @@ func unlocked(t *testing.T, db store.ServerDatabase) store.ServerDatabase {
 	return db
 }
 
-func store1(t *testing.T, db store.ServerDatabase, part string, at time.Time, subs ...store.Submission) (int, int) {
+func store1(t *testing.T, db store.ServerDatabase, part store.Sender, at time.Time, subs ...store.Submission) (int, int) {
 	t.Helper()
 	a, d, err := db.StoreSubmissions(ctx, part, subs, at)
 	if err != nil {

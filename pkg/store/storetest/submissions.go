@@ -32,7 +32,7 @@ func testSubmissions(t *testing.T, db store.ServerDatabase) {
 	if _, _, err := db.StoreSubmissions(ctx, participant(0), []store.Submission{fileSub(8, "y"), bad}, at); err == nil {
 		t.Error("a malformed id was stored")
 	}
-	if _, _, err := db.StoreSubmissions(ctx, "nope", []store.Submission{fileSub(8, "y")}, at); err == nil {
+	if _, _, err := db.StoreSubmissions(ctx, store.Sender{License: 1, Seats: 1, Participant: "nope"}, []store.Submission{fileSub(8, "y")}, at); err == nil {
 		t.Error("a malformed participant was accepted")
 	}
 	if n := submissions(t, db); n != 3 {
@@ -165,12 +165,12 @@ func testPurge(t *testing.T, db store.ServerDatabase) {
 	store1(t, db, participant(0), old, fileSub(0, "a"), fileSub(1, "b"))
 	store1(t, db, participant(0), cur, fileSub(2, "a"))
 	// Within the grace nothing goes.
-	res, err := db.Purge(ctx, time.Date(2025, 7, 3, 0, 0, 0, 0, time.UTC), 7*24*time.Hour)
+	res, err := db.Purge(ctx, store.PurgeOptions{Now: time.Date(2025, 7, 3, 0, 0, 0, 0, time.UTC), Grace: 7 * 24 * time.Hour})
 	if err != nil || len(res.Purged) != 0 {
 		t.Fatalf("purge within the grace: %+v, %v", res, err)
 	}
 	now := time.Date(2025, 7, 9, 0, 0, 0, 0, time.UTC)
-	res, err = db.Purge(ctx, now, 7*24*time.Hour)
+	res, err = db.Purge(ctx, store.PurgeOptions{Now: now, Grace: 7 * 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func testPurge(t *testing.T, db store.ServerDatabase) {
 	if err != nil || agg.Kinds["file"] != 3 {
 		t.Errorf("aggregates after the purge: %+v, %v", agg.Kinds, err)
 	}
-	if res, err := db.Purge(ctx, now, 7*24*time.Hour); err != nil || len(res.Purged) != 0 {
+	if res, err := db.Purge(ctx, store.PurgeOptions{Now: now, Grace: 7 * 24 * time.Hour}); err != nil || len(res.Purged) != 0 {
 		t.Errorf("a second purge: %+v, %v", res, err)
 	}
 }
@@ -214,7 +214,7 @@ func testConcurrentPurge(t *testing.T, db store.ServerDatabase) {
 	var records int64
 	for range 4 {
 		wg.Go(func() {
-			res, err := db.Purge(ctx, now, 0)
+			res, err := db.Purge(ctx, store.PurgeOptions{Now: now, Grace: 0})
 			if err != nil {
 				t.Error(err)
 				return

@@ -1,0 +1,39 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/ksnproject/ksn/pkg/server"
+)
+
+func TestAdminStats(t *testing.T) {
+	ctx := context.Background()
+	opts, _, take := adminFixture(t)
+	if err := runLicenseCreate(ctx, opts, "", "", 1, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := runRestrictFiles(ctx, opts, "1h"); err != nil {
+		t.Fatal(err)
+	}
+	take()
+	if err := runAdminStats(ctx, opts, false, statsOptions{Days: 14, Top: 10}); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := take()
+	for _, want := range []string{"licenses     1\n", "submissions  0\n", "indicators   2 (baseline)\n", "links        10 (baseline)\n", "restricted until 2026-11-23T13:00:00Z"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stats lack %q:\n%s", want, out)
+		}
+	}
+	if err := runAdminStats(ctx, opts, true, statsOptions{Days: 14, Top: 10}); err != nil {
+		t.Fatal(err)
+	}
+	out, _ = take()
+	var st server.StatsReport
+	if err := json.Unmarshal([]byte(out), &st); err != nil || st.Licenses != 1 || st.Indicators["baseline"] != 2 || st.Links["baseline"] != 10 || st.Restricted == nil {
+		t.Errorf("stats --json %q (%v)", out, err)
+	}
+}

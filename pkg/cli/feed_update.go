@@ -1,0 +1,266 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+
+	"github.com/ksnproject/ksn/pkg/config"
+	"github.com/ksnproject/ksn/pkg/exitcode"
+	"github.com/ksnproject/ksn/pkg/feeds"
+	"github.com/ksnproject/ksn/pkg/term"
+	"github.com/spf13/cobra"
+)
+
+// FeedUpdateOptions are `ksn feed update`'s arguments and dependencies.
+type FeedUpdateOptions struct {
+	IO    *term.IOStreams
+	Open  func(ctx context.Context) (FeedUpdater, error)
+	Names []string
+	Force bool
+}
+
+// NewCmdFeedUpdate builds `ksn feed update`.
+func NewCmdFeedUpdate(f *Factory, runF func(*FeedUpdateOptions) error) *cobra.Command {
+	opts := &FeedUpdateOptions{IO: f.IO, Open: f.OpenFeedUpdater}
+	cmd := &cobra.Command{
+		Use:   "update [NAME...]",
+		Short: "Download the configured feeds and import what changed",
+		Long: `Download the configured feeds (all enabled ones, or those named) over HTTPS
+and import each, as freshclam does for ClamAV. Each request is conditional
+(ETag, Last-Modified): a feed that did not change costs one "304 Not
+Modified" and no import. A download must be complete (its announced length,
+a gzip stream to its checksum) before anything of it is imported, and each
+feed is imported all or nothing: a failed or cut download leaves the
+database as it was. The proxy setting is honoured.
+
+One line per feed says what happened: added, updated, unchanged, or failed
+and why. It sends the feeds' URLs, nothing about your files, so it works
+whether or not you participate. No other command starts it.
+
+Feeds are settings: 'ksn config set feed.NAME.url URL' points a feed at a
+mirror, 'ksn feed add' adds your own, 'ksn feed remove' removes it (or
+disables a built-in one). Exit status: 0 when every feed updated or was
+unchanged, else that of the first failure (4 unreachable, 5 refused, 6
+rate-limited, 7 any other failure, 2 a configuration problem).`,
+		Example: `  ksn feed update
+  ksn feed update urlhaus-recent
+  ksn config set feed.malwarebazaar-recent.url https://mirror.example.org/mb/recent.csv`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Names = args
+			if runF != nil {
+				return runF(opts)
+			}
+			return runFeedUpdate(orBackground(cmd.Context()), opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "download every feed again, ignoring what the last update remembers")
+	return cmd
+}
+
+func runFeedUpdate(ctx context.Context, opts *FeedUpdateOptions) error {
+	u, err := opts.Open(ctx)
+	if err != nil {
+		return err
+	}
+	defer u.Close()
+	todo, err := selectFeeds(u.Feeds, opts.Names)
+	if err != nil {
+		return err
+	}
+	if len(todo) == 0 {
+		fmt.Fprintln(opts.IO.Out, "no feed is enabled ('ksn feed list' shows them)")
+		return nil
+	}
+	u.Force = opts.Force
+	var got atomic.Int64
+	u.Bytes = &got
+	progress := opts.IO.StartProgress(term.ProgressDelay, func() string { return "downloading feeds: " + term.Bytes(got.Load()) })
+	results, err := u.Update(ctx, todo)
+	progress.Stop()
+	var first *feeds.UpdateError
+	failed := 0
+	for _, r := range results {
+		printUpdate(opts.IO, r)
+		if r.Outcome == feeds.Failed {
+			failed++
+			if first == nil {
+				first = r.Err
+			}
+		}
+	}
+	if err != nil {
+		return &exitcode.Error{Code: exitcode.ServiceError, Err: err}
+	}
+	if first == nil {
+		return nil
+	}
+	return &exitcode.Error{Code: updateCode(first.Reason), Err: fmt.Errorf("%d of %d feeds failed; the database keeps what they held", failed, len(results))}
+}
+
+// selectFeeds picks the enabled feeds, or the named ones (a disabled one
+// named is tried and reported as disabled, not skipped in silence).
+func selectFeeds(all []feeds.Feed, names []string) ([]feeds.Feed, error) {
+	if len(names) == 0 {
+		var out []feeds.Feed
+		for _, f := range all {
+			if f.Enabled {
+				out = append(out, f)
+			}
+		}
+		return out, nil
+	}
+	var out []feeds.Feed
+	for _, n := range names {
+		i := slices.IndexFunc(all, func(f feeds.Feed) bool { return f.Name == n })
+		if i < 0 {
+			return nil, usageError("'ksn feed list' shows every feed", "no feed is named %q (known: %s)", n, feedNames(all))
+		}
+		out = append(out, all[i])
+	}
+	return out, nil
+}
+
+func feedNames(all []feeds.Feed) string {
+	names := make([]string, len(all))
+	for i, f := range all {
+		names[i] = f.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// updateCode is the exit code of a failed feed.
+func updateCode(reason string) exitcode.Code {
+	switch reason {
+	case feeds.ReasonOffline:
+		return exitcode.Offline
+	case feeds.ReasonDenied:
+		return exitcode.LicenseBlocked
+	case feeds.ReasonLimited:
+		return exitcode.RateLimited
+	case feeds.ReasonSettings:
+		return exitcode.Usage
+	}
+	return exitcode.ServiceError
+}
+
+// printUpdate is one feed's line.
+func printUpdate(io *term.IOStreams, r feeds.UpdateResult) {
+	name := r.Feed.Name
+	switch r.Outcome {
+	case feeds.Failed:
+		fmt.Fprintf(io.Out, "%s: failed: %s\n", name, term.SafeText(r.Err.Error()))
+	case feeds.Unchanged:
+		why := "the server sent the file already imported"
+		if r.NotModified {
+			why = "not modified since the last update"
+		}
+		fmt.Fprintf(io.Out, "%s: unchanged: %s (%d indicators)\n", name, why, r.Imported.Summary.Indicators)
+	default:
+		res := r.Imported
+		fmt.Fprintf(io.Out, "%s: %s: %d indicators (%d new, %d changed, %d unchanged) from %s in %s\n", name, r.Outcome,
+			res.Summary.Indicators, res.Stats.Added, res.Stats.Updated, res.Stats.Unchanged, term.Bytes(r.Bytes), term.Duration(r.Elapsed))
+		if res.CVD != nil {
+			printCVD(io, name, res.CVD)
+		}
+		reportMalformed(io, name, res.Summary)
+	}
+}
+
+// NewCmdFeedAdd builds `ksn feed add`.
+func NewCmdFeedAdd(f *Factory) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "add NAME URL",
+		Short: "Add a feed of your own for 'ksn feed update' to fetch",
+		Long: `Add a feed: 'ksn feed update' then downloads URL and imports it under NAME
+(verdicts name it as their source). NAME is lower-case letters, digits and
+dashes. The URL must be https:// (plain http:// only on this machine, or
+with insecure_transport). Nothing is downloaded now. The feed is two
+settings, feed.NAME.url and feed.NAME.format.`,
+		Example: `  ksn feed add my-blocklist https://lists.example.org/hosts.txt --format url-list
+  ksn feed update my-blocklist`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, url := args[0], args[1]
+			if !config.ValidMemberName(name) {
+				return usageError("for example: ksn feed add my-list URL", "feed name %q: use 1 to 32 lower-case letters, digits and dashes, starting with a letter", name)
+			}
+			if config.IsBuiltin("feed", name) {
+				return usageError("point it at a mirror: ksn config set feed."+name+".url URL", "%s is a built-in feed", name)
+			}
+			l, err := f.LoadFeedListing()
+			if err != nil {
+				return err
+			}
+			if slices.ContainsFunc(l.Feeds, func(fd feeds.Feed) bool { return fd.Name == name }) {
+				return usageError("remove it first: ksn feed remove "+name, "a feed named %s exists", name)
+			}
+			paths, err := f.Paths()
+			if err != nil {
+				return err
+			}
+			for _, kv := range [][2]string{{"url", url}, {"format", format}} {
+				if err := config.SetSetting(paths, "feed."+name+"."+kv[0], kv[1]); err != nil {
+					_ = config.UnsetSetting(paths, "feed."+name+".url")
+					return usageError("see 'ksn feed add --help'", "%v", err)
+				}
+			}
+			fmt.Fprintf(f.IO.Out, "added feed %s (%s) from %s; fetch it with: ksn feed update %s\n", name, strings.ToLower(format), term.SafeText(url), name)
+			return nil
+		},
+	}
+	var names []string
+	for _, ff := range feeds.Fetchable() {
+		names = append(names, string(ff))
+	}
+	cmd.Flags().StringVar(&format, "format", "auto", "the feed's format: "+strings.Join(names, ", "))
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(names, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// NewCmdFeedRemove builds `ksn feed remove`.
+func NewCmdFeedRemove(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "remove NAME",
+		Short: "Remove a feed of your own, or disable a built-in one",
+		Long: `Remove a feed added with 'ksn feed add': its settings go, and 'ksn feed
+update' no longer fetches it. A built-in feed cannot be removed; it is
+disabled instead ('ksn config unset feed.NAME.enabled' enables it again).
+What the feed already imported stays in the database.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			paths, err := f.Paths()
+			if err != nil {
+				return err
+			}
+			if config.IsBuiltin("feed", name) {
+				if err := config.SetSetting(paths, "feed."+name+".enabled", "false"); err != nil {
+					return usageError("", "%v", err)
+				}
+				fmt.Fprintf(f.IO.Out, "disabled built-in feed %s (enable it again: ksn config unset feed.%s.enabled); what it imported stays in the database\n", name, name)
+				return nil
+			}
+			l, err := f.LoadFeedListing()
+			if err != nil {
+				return err
+			}
+			if !slices.ContainsFunc(l.Feeds, func(fd feeds.Feed) bool { return fd.Name == name }) {
+				return usageError("'ksn feed list' shows every feed", "no feed is named %q (known: %s)", name, feedNames(l.Feeds))
+			}
+			for _, field := range []string{"url", "format", "enabled"} {
+				if err := config.UnsetSetting(paths, "feed."+name+"."+field); err != nil {
+					return usageError("", "%v", err)
+				}
+			}
+			if err := f.ForgetFeedState(name); err != nil {
+				f.IO.Warnf("%v", err)
+			}
+			fmt.Fprintf(f.IO.Out, "removed feed %s; what it imported stays in the database\n", name)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,230 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/network"
+	"github.com/ksnproject/ksn/pkg/term"
+	"github.com/spf13/cobra"
+)
+
+// NewCmdSource builds `ksn source` and its subcommands.
+func NewCmdSource(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "source",
+		Short: "Enable public reputation services (Kaspersky OpenTIP, CIRCL hashlookup, MalwareBazaar)",
+		Long: `Public reputation services answer for files the local database does not
+know. Each is a third party that, once you enable it, is sent the SHA-256
+of each file you check (never a name, a path, the contents, or a link),
+with your own key, while you participate, and only then; the statement
+('ksn statement') names them. Their answers may raise a verdict or fill an
+unknown one, never lower a local detection. Known: ` + network.PublicNames() + `.`,
+	}
+	cmd.AddCommand(newCmdSourceEnable(f), newCmdSourceDisable(f), newCmdSourceList(f))
+	return cmd
+}
+
+func newCmdSourceEnable(f *Factory) *cobra.Command {
+	var keyFile, baseURL string
+	var quota int
+	cmd := &cobra.Command{
+		Use:   "enable NAME [--key-file FILE] [--url BASE]",
+		Short: "Enable a public reputation service, with your key",
+		Long: `Enable a public reputation service. OpenTIP needs an API token, and
+MalwareBazaar an Auth-Key, given in a file (--key-file, '-' for standard
+input: keys stay out of shell history and the process list); they are kept
+readable by you only. --url points the service at a mirror or a test
+server. --daily-quota, when you know your key's quota, makes ksn stop
+asking once that many requests were sent in a UTC day, without a request.
+Enabling again replaces the key and forgets what was learnt (a refused
+key, a wait).`,
+		Example: `  ksn source enable opentip --key-file ~/.config/opentip.token
+  ksn source enable hashlookup
+  ksn source enable malwarebazaar-api --key-file - < auth-key.txt`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			def, ok := network.LookupPublic(name)
+			if !ok {
+				return usageError("known: "+network.PublicNames(), "no public source is named %q", name)
+			}
+			key := ""
+			if keyFile != "" {
+				b, err := readKeyFile(f, keyFile)
+				if err != nil {
+					return usageError("", "--key-file: %v", err)
+				}
+				key = string(b)
+			}
+			paths, err := f.Paths()
+			if err != nil {
+				return err
+			}
+			cfg, err := network.EnableSource(paths, name, key, baseURL, quota)
+			if err != nil {
+				return usageError("see 'ksn source enable --help'", "%v", err)
+			}
+			fmt.Fprintf(f.IO.Out, "enabled %s: %s at %s\n", name, def.Title, term.SafeText(cfg.BaseURL))
+			fmt.Fprintf(f.IO.Out, "While you participate, ksn sends it the SHA-256 of each file you check (never names, paths, contents or links)%s; the statement names it ('ksn statement').\n",
+				map[bool]string{true: ", with your key", false: ""}[key != ""])
+			if c, err := f.LoadConsent(orBackground(cmd.Context())); err == nil {
+				defer c.Close()
+				if !c.Status().Participating {
+					fmt.Fprintln(f.IO.Out, "You do not participate now: it is not asked until you accept the statement (ksn optin).")
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&keyFile, "key-file", "", "read the service's key from `FILE` ('-': standard input)")
+	cmd.Flags().StringVar(&baseURL, "url", "", "ask the service at `BASE` (a mirror or a test server) instead of its own address")
+	cmd.Flags().IntVar(&quota, "daily-quota", 0, "stop asking after `N` requests a UTC day (0: unknown, the service says when)")
+	return cmd
+}
+
+// readKeyFile reads a key from a file or standard input, bounded: a key
+// is short, and a wrong file must not be read whole.
+func readKeyFile(f *Factory, name string) ([]byte, error) {
+	var r io.Reader = f.IO.In
+	if name != "-" {
+		file, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer file.Close()
+		r = file
+	}
+	b, err := io.ReadAll(io.LimitReader(r, 4096))
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(string(b)) == "" {
+		return nil, fmt.Errorf("%s holds no key", name)
+	}
+	return b, nil
+}
+
+func newCmdSourceDisable(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "disable NAME",
+		Short: "Disable a public reputation service and delete its key",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			paths, err := f.Paths()
+			if err != nil {
+				return err
+			}
+			was, err := network.DisableSource(paths, args[0])
+			if err != nil {
+				return usageError("known: "+network.PublicNames(), "%v", err)
+			}
+			if !was {
+				fmt.Fprintf(f.IO.Out, "%s was not enabled\n", args[0])
+				return nil
+			}
+			fmt.Fprintf(f.IO.Out, "disabled %s; its key is deleted and it is sent nothing more\n", args[0])
+			return nil
+		},
+	}
+}
+
+// sourceJSON is the documented schema of a source in `ksn source list
+// --json` and in `ksn status --json`.
+type sourceJSON struct {
+	Name          string     `json:"name"`
+	Title         string     `json:"title"`
+	Enabled       bool       `json:"enabled"`
+	URL           string     `json:"url"`
+	KeyStored     bool       `json:"key_stored"`
+	DailyQuota    int        `json:"daily_quota,omitempty"`
+	State         string     `json:"state"`
+	Detail        string     `json:"detail,omitempty"`
+	Hint          string     `json:"hint,omitempty"`
+	At            *time.Time `json:"at,omitempty"`
+	Until         *time.Time `json:"until,omitempty"`
+	RequestsToday int        `json:"requests_today"`
+}
+
+func sourcesOut(sts []network.SourceStatus) []sourceJSON {
+	out := make([]sourceJSON, 0, len(sts))
+	for _, st := range sts {
+		j := sourceJSON{Name: st.Name, Title: st.Title, Enabled: st.Enabled, URL: st.BaseURL, KeyStored: st.KeyStored,
+			DailyQuota: st.DailyQuota, State: st.State, Detail: st.Detail, Hint: st.Hint, RequestsToday: st.RequestsToday}
+		if !st.At.IsZero() {
+			at := st.At.UTC()
+			j.At = &at
+		}
+		if !st.Until.IsZero() {
+			u := st.Until.UTC()
+			j.Until = &u
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+// describeSource is one source's state in words.
+func describeSource(st sourceJSON) string {
+	s := st.State
+	switch {
+	case st.State == "connected" && st.At != nil:
+		s += " (last answer " + formatTime(*st.At) + ")"
+	case st.State == "rate-limited" && st.Until != nil:
+		s += " until " + formatTime(*st.Until)
+	case st.State == "key-rejected" && st.At != nil:
+		s += " (" + formatTime(*st.At) + ")"
+	}
+	if st.Detail != "" && st.State != "connected" && st.State != "not-used" {
+		s += ": " + term.SafeText(st.Detail)
+	}
+	return s
+}
+
+func newCmdSourceList(f *Factory) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "Show each public reputation service: enabled, URL, key, state",
+		Long: `Show every public reputation service ksn knows: whether it is enabled,
+where it is asked, whether a key is stored, and its state as the last runs
+left it (not-configured, not-used, not-used-yet, connected, key-rejected,
+rate-limited with the time it is asked again, offline, service-error). It
+asks none of them.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.LoadConsent(orBackground(cmd.Context()))
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			sts, err := network.PublicStatus(c, time.Now())
+			if err != nil {
+				return err
+			}
+			out := sourcesOut(sts)
+			if asJSON {
+				b, err := json.Marshal(out)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(f.IO.Out, "%s\n", b)
+				return nil
+			}
+			w := tabwriter.NewWriter(f.IO.Out, 0, 2, 2, ' ', 0)
+			fmt.Fprintln(w, "NAME\tENABLED\tKEY\tURL\tSTATE")
+			for _, s := range out {
+				key := map[bool]string{true: "stored", false: "-"}[s.KeyStored]
+				fmt.Fprintf(w, "%s\t%v\t%s\t%s\t%s\n", s.Name, s.Enabled, key, term.SafeText(s.URL), describeSource(s))
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the sources as a JSON array (schema in the README)")
+	return cmd
+}

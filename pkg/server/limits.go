@@ -1,0 +1,209 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/api"
+	"github.com/ksnproject/ksn/pkg/store"
+	"golang.org/x/time/rate"
+)
+
+// Body limits per endpoint, each sized to a full batch (api.MaxBatch
+// items) of the largest items a client sends, with room to spare, so that
+// a body cannot be many times larger than any batch the API allows:
+//
+//   - a file lookup item with all four digests is about 270 bytes;
+//   - a link lookup prefix is 11 bytes;
+//   - a submission record is at most about 2.5 KiB (a link record with a
+//     2,048-byte link), which DefaultMaxBodyBytes (Config.MaxBodyBytes)
+//     covers.
+//
+// Config.MaxBodyBytes caps the two lookup limits too.
+const (
+	lookupFilesBodyBytes = 512 << 10
+	lookupURLsBodyBytes  = 64 << 10
+)
+
+// Defaults for the zero fields of Config that bound decoding.
+const (
+	// DefaultMaxDecoding is how many bodies of each class (lookups,
+	// submissions) are read and handled at once; more requests wait for
+	// a turn within their request timeout. It bounds the memory of a
+	// burst of requests to a few times the body limits.
+	DefaultMaxDecoding = 8
+	// DefaultBodyTimeout is how long a request may take to send its body
+	// once its turn came, so that a client sending slowly cannot keep a
+	// turn from others.
+	DefaultBodyTimeout = 15 * time.Second
+)
+
+// bodyLimit is the body limit of an endpoint.
+func (s *Server) bodyLimit(path string) int64 {
+	switch path {
+	case api.PathLookupFiles:
+		return min(s.cfg.MaxBodyBytes, lookupFilesBodyBytes)
+	case api.PathLookupURLs:
+		return min(s.cfg.MaxBodyBytes, lookupURLsBodyBytes)
+	}
+	return s.cfg.MaxBodyBytes
+}
+
+// rateRefusal stops a decoding whose license cannot pay its next item.
+type rateRefusal struct{ wait time.Duration }
+
+// Error says what was refused.
+func (e *rateRefusal) Error() string { return "the license's rate is exceeded" }
+
+// meter charges one request's items to its license's token bucket while
+// the body is decoded (see readBatch).
+type meter struct {
+	s       *Server
+	lim     *rate.Limiter
+	charged int
+}
+
+// full is what a full batch costs: api.MaxBatch items, or the whole
+// bucket when that is smaller (a batch larger than the bucket costs the
+// bucket, so that the largest batch the API allows is never refused for
+// ever). The bucket is the request's: lookups' and submissions' have
+// bursts of their own.
+func (m *meter) full() int { return min(api.MaxBatch, m.lim.Burst()) }
+
+// take charges n items when the bucket can pay them now. When it cannot,
+// nothing is taken and the refusal says how long until the bucket could
+// pay a full batch: the server cannot know, before reading a body, how
+// many items it holds, and a client that waits less would have part of
+// its next try charged and refused again.
+func (m *meter) take(n int) error {
+	now := m.s.now()
+	res := m.lim.ReserveN(now, n)
+	if !res.OK() || res.DelayFrom(now) > 0 {
+		res.CancelAt(now)
+		need := float64(m.full()) - m.lim.TokensAt(now)
+		return &rateRefusal{wait: time.Duration(need / float64(m.lim.Limit()) * float64(time.Second))}
+	}
+	m.charged += n
+	return nil
+}
+
+// item charges the nth item of the body as it is decoded: the first was
+// paid before the body was read, and nothing beyond a full batch is.
+func (m *meter) item(n int) error {
+	if n <= m.charged || m.charged >= m.full() {
+		return nil
+	}
+	return m.take(1)
+}
+
+// chargeFull charges what is left of a full batch, even beyond what the
+// bucket holds (it goes into debt): a body refused as too large made the
+// server read a full batch's worth, and must not be a free way around
+// the rate limit.
+func (m *meter) chargeFull() {
+	if rest := m.full() - m.charged; rest > 0 {
+		m.lim.ReserveN(m.s.now(), rest)
+		m.charged += rest
+	}
+}
+
+// turns bounds how many bodies of one class are read at once.
+type turns chan struct{}
+
+// wait takes a turn, or fails when ctx ends first.
+func (t turns) wait(ctx context.Context) error {
+	select {
+	case t <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (t turns) done() { <-t }
+
+// readBatch reads the body of a batch request of lic (see decodeBatch for
+// list and fields) under every bound the server keeps against abuse, and
+// answers the request itself when it fails (ok false):
+//
+//   - a body declared larger than the endpoint's limit is 413 unread;
+//   - the first item is charged before a byte is read: a license whose
+//     bucket is empty is 429 unread;
+//   - bodies are read a few at a time per class (Config.MaxDecoding), each
+//     within Config.BodyTimeout once its turn came;
+//   - every further item is charged as it is decoded, so a license that
+//     cannot pay stops being read (429, the items read stay charged);
+//   - a body over the limit or a list over api.MaxBatch stops being read
+//     at the limit and is 413, charged as a full batch.
+//
+// done ends the request's turn: the caller defers it, so that the batch
+// also holds its turn while it is looked up or stored.
+func readBatch[T any](s *Server, w http.ResponseWriter, r *http.Request, lic store.License, list string, fields map[string]any) (items []T, done func(), ok bool) {
+	m := &meter{s: s, lim: s.limiter(bucket{lic.ID, r.URL.Path == api.PathSubmissions})}
+	limit := s.bodyLimit(r.URL.Path)
+	if r.ContentLength > limit {
+		m.chargeFull()
+		writeProblem(w, r, problem{Status: http.StatusRequestEntityTooLarge, Type: api.ProblemTooLarge,
+			Detail: fmt.Sprintf("the body is larger than %d bytes", limit)})
+		return nil, nil, false
+	}
+	if err := m.take(1); err != nil {
+		s.refuse(w, r, err)
+		return nil, nil, false
+	}
+	t := s.lookupTurns
+	if r.URL.Path == api.PathSubmissions {
+		t = s.submitTurns
+	}
+	if err := t.wait(r.Context()); err != nil {
+		s.storeFailed(w, r, err)
+		return nil, nil, false
+	}
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout)) // unsupported in tests
+	items, err := decodeBatch[T](http.MaxBytesReader(w, r.Body, limit), list, fields, m.item)
+	if err != nil {
+		t.done()
+		s.badBody(w, r, m, err)
+		return nil, nil, false
+	}
+	info(r).items = len(items)
+	return items, t.done, true
+}
+
+// refuse answers a rate refusal: 429 with the wait.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	var rr *rateRefusal
+	errors.As(err, &rr)
+	writeProblem(w, r, problem{Status: http.StatusTooManyRequests, Type: api.ProblemRateLimited,
+		Detail: "the license's rate is exceeded; retry after the given wait", RetryAfter: retrySeconds(rr.wait)})
+}
+
+// badBody answers a body readBatch could not read.
+func (s *Server) badBody(w http.ResponseWriter, r *http.Request, m *meter, err error) {
+	var tooLarge *http.MaxBytesError
+	var rr *rateRefusal
+	switch {
+	case errors.As(err, &rr):
+		s.refuse(w, r, err)
+	case errors.Is(err, errTooManyItems):
+		m.chargeFull()
+		writeProblem(w, r, problem{Status: http.StatusRequestEntityTooLarge, Type: api.ProblemTooLarge,
+			Detail: fmt.Sprintf("a request may carry at most %d items", api.MaxBatch)})
+	case errors.As(err, &tooLarge):
+		m.chargeFull()
+		writeProblem(w, r, problem{Status: http.StatusRequestEntityTooLarge, Type: api.ProblemTooLarge,
+			Detail: fmt.Sprintf("the body is larger than %d bytes", tooLarge.Limit)})
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		writeProblem(w, r, problem{Status: http.StatusRequestTimeout, Type: api.ProblemBadRequest,
+			Detail: fmt.Sprintf("the body was not sent within %v", s.cfg.BodyTimeout)})
+	case r.Context().Err() != nil:
+		s.storeFailed(w, r, r.Context().Err())
+	default:
+		writeProblem(w, r, problem{Status: http.StatusBadRequest, Type: api.ProblemBadRequest,
+			Detail: "malformed JSON: " + truncate(err.Error())})
+	}
+}

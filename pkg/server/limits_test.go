@@ -1,0 +1,137 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/api"
+)
+
+// manyItems is a file lookup body of n items.
+func manyItems(n int) string {
+	var b strings.Builder
+	b.WriteString(`{"items":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"digests":{"sha256":"%064x"}}`, i)
+	}
+	b.WriteString(`]}`)
+	return b.String()
+}
+
+// TestOversizedConsumesBudget: bodies refused as too large (declared,
+// read past the endpoint's limit, or over the item cap) cost the license
+// a full batch, so that they are no free way around the rate limit; a
+// license with an empty bucket is refused before its body is read.
+func TestOversizedConsumesBudget(t *testing.T) {
+	for name, send := range map[string]func(fx *fixture) *httptest.ResponseRecorder{
+		"too many items": func(fx *fixture) *httptest.ResponseRecorder {
+			return fx.do("POST", api.PathLookupFiles, fx.key, manyItems(api.MaxBatch+1))
+		},
+		"body over the lookup limit": func(fx *fixture) *httptest.ResponseRecorder {
+			return fx.do("POST", api.PathLookupFiles, fx.key, `{"items":[`+strings.Repeat(" ", lookupFilesBodyBytes)+`]}`)
+		},
+		"declared too large": func(fx *fixture) *httptest.ResponseRecorder {
+			req := httptest.NewRequest("POST", api.PathLookupFiles, strings.NewReader(`{"items":[]}`))
+			req.ContentLength = 4 << 20
+			req.Header.Set("Authorization", "Bearer "+fx.key)
+			w := httptest.NewRecorder()
+			fx.srv.ServeHTTP(w, req)
+			return w
+		},
+		"link prefixes over their limit": func(fx *fixture) *httptest.ResponseRecorder {
+			return fx.do("POST", api.PathLookupURLs, fx.key, `{"prefixes":["`+strings.Repeat("a", lookupURLsBodyBytes)+`"]}`)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			fx := newFixture(t, func(c *Config) { c.Rate = 1; c.Burst = 2 * api.MaxBatch })
+			problemOf(t, send(fx), 413, api.ProblemTooLarge)
+			problemOf(t, send(fx), 413, api.ProblemTooLarge)
+			// Two full batches spent the bucket: the next request is
+			// refused before its body is read.
+			w := fx.do("POST", api.PathLookupFiles, fx.key, lookup(map[string]string{"sha256": eicarSHA256}))
+			p := problemOf(t, w, 429, api.ProblemRateLimited)
+			if p.RetryAfter < api.MaxBatch {
+				t.Errorf("retry after %d s; want the time a full batch takes at 1/s", p.RetryAfter)
+			}
+		})
+	}
+}
+
+// TestChargedWhileDecoding: items are charged as they are decoded; a
+// license whose bucket runs dry mid-body is refused there, and the items
+// read stay charged.
+func TestChargedWhileDecoding(t *testing.T) {
+	fx := newFixture(t, func(c *Config) { c.Rate = 1; c.Burst = 100 })
+	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, manyItems(60)), 200)
+	problemOf(t, fx.do("POST", api.PathLookupFiles, fx.key, manyItems(60)), 429, api.ProblemRateLimited)
+	// The 40 items left were charged by the refused request: nothing is
+	// left for a third.
+	problemOf(t, fx.do("POST", api.PathLookupFiles, fx.key, manyItems(1)), 429, api.ProblemRateLimited)
+	fx.clock.Add(time.Second)
+	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, manyItems(1)), 200)
+}
+
+// blockingBody is a request body that sends its first part and then
+// waits until released, as a slow client does.
+type blockingBody struct {
+	head    io.Reader
+	release chan struct{}
+	started chan struct{}
+	once    sync.Once
+}
+
+func (b *blockingBody) Read(p []byte) (int, error) {
+	if n, err := b.head.Read(p); n > 0 || err != io.EOF {
+		return n, err
+	}
+	b.once.Do(func() { close(b.started) })
+	<-b.release
+	return 0, io.EOF
+}
+
+// TestDecodingTurns: no more bodies of a class are read at once than
+// Config.MaxDecoding; another request waits for a turn (and gives up with
+// its deadline), while the other class and /healthz go on.
+func TestDecodingTurns(t *testing.T) {
+	fx := newFixture(t, func(c *Config) { c.MaxDecoding = 1 })
+	slow := &blockingBody{head: strings.NewReader(`{"items":[`), release: make(chan struct{}), started: make(chan struct{})}
+	req := httptest.NewRequest("POST", api.PathLookupFiles, slow)
+	req.Header.Set("Authorization", "Bearer "+fx.key)
+	first := make(chan int)
+	go func() {
+		w := httptest.NewRecorder()
+		fx.srv.ServeHTTP(w, req)
+		first <- w.Code
+	}()
+	<-slow.started
+
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	second := httptest.NewRequestWithContext(ctx, "POST", api.PathLookupFiles, strings.NewReader(manyItems(1)))
+	second.Header.Set("Authorization", "Bearer "+fx.key)
+	w := httptest.NewRecorder()
+	fx.srv.ServeHTTP(w, second)
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("a second lookup while the one turn is taken: %d, want 503 once its time is up", w.Code)
+	}
+	if w := fx.do("GET", api.PathHealth, "", nil); w.Code != 200 {
+		t.Errorf("healthz: %d", w.Code)
+	}
+	decodeJSON[api.SubmissionResult](t, fx.do("POST", api.PathSubmissions, fx.key, batchOf(rec(strings.Repeat("a", 32)))), 202)
+
+	close(slow.release)
+	if code := <-first; code != 400 {
+		t.Errorf("the slow body, cut short: %d", code)
+	}
+	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, manyItems(1)), 200)
+}
