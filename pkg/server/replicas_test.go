@@ -24,12 +24,16 @@ func TestReplicasPurgeOnce(t *testing.T) {
 	ctx := context.Background()
 	kek := seal.Derive(seal.Key{7}, "replicas")
 	var replicas [2]*store.PostgresServer
+	keys := seal.KeyDir{Path: t.TempDir()} // shared, as replicas must
 	for i := range replicas {
 		db, err := store.OpenPostgresServer(ctx, dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer db.Close()
+		if _, err := db.UseDataKeys(ctx, keys); err != nil {
+			t.Fatal(err)
+		}
 		if err := db.UnlockSubmissions(ctx, kek); err != nil {
 			t.Fatal(err)
 		}

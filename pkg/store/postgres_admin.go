@@ -28,24 +28,20 @@ func (s *PostgresServer) CreateLicense(ctx context.Context, label string, expire
 	if err != nil {
 		return "", License{}, fmt.Errorf("create license: %w", err)
 	}
-	return key, License{ID: id, Label: label, CreatedAt: now, ExpiresAt: optTime(optUnix(expires))}, nil
+	return key, License{ID: id, Label: label, CreatedAt: now, ExpiresAt: optTime(optUnix(expires)), Seats: 1}, nil
 }
 
-// pgLicenseColumns are licenseColumns before seats: PostgreSQL's
-// licenses have none yet, and count as one seat.
-const pgLicenseColumns = `id, label, created_at, expires_at, revoked_at`
-
-// pgScanLicense reads pgLicenseColumns.
+// pgScanLicense reads licenseColumns.
 func pgScanLicense(row pgx.Row) (License, error) {
 	var (
 		l                License
 		created          int64
 		expires, revoked *int64
 	)
-	if err := row.Scan(&l.ID, &l.Label, &created, &expires, &revoked); err != nil {
+	if err := row.Scan(&l.ID, &l.Label, &created, &expires, &revoked, &l.Seats); err != nil {
 		return License{}, err
 	}
-	l.CreatedAt, l.Seats = unixTime(created), 1
+	l.CreatedAt = unixTime(created)
 	if expires != nil {
 		l.ExpiresAt = optTime(*expires)
 	}
@@ -57,7 +53,7 @@ func pgScanLicense(row pgx.Row) (License, error) {
 
 // LicenseByKey is Server.LicenseByKey.
 func (s *PostgresServer) LicenseByKey(ctx context.Context, key string) (License, error) {
-	l, err := pgScanLicense(s.pool.QueryRow(ctx, `SELECT `+pgLicenseColumns+` FROM licenses WHERE key_sha256 = $1`, hashKey(key)))
+	l, err := pgScanLicense(s.pool.QueryRow(ctx, `SELECT `+licenseColumns+` FROM licenses WHERE key_sha256 = $1`, hashKey(key)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return License{}, fmt.Errorf("license: unknown key: %w", ErrNotFound)
 	}
@@ -69,7 +65,7 @@ func (s *PostgresServer) LicenseByKey(ctx context.Context, key string) (License,
 
 // ListLicenses is Server.ListLicenses.
 func (s *PostgresServer) ListLicenses(ctx context.Context) ([]License, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+pgLicenseColumns+` FROM licenses ORDER BY id`)
+	rows, err := s.pool.Query(ctx, `SELECT `+licenseColumns+` FROM licenses ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list licenses: %w", err)
 	}
@@ -88,7 +84,7 @@ func (s *PostgresServer) updateLicense(ctx context.Context, what, set, keyOrID s
 		return License{}, fmt.Errorf("%s: %w", what, err)
 	}
 	where = strings.Replace(where, "?", "$2", 1)
-	l, err := pgScanLicense(s.pool.QueryRow(ctx, `UPDATE licenses SET `+set+` WHERE `+where+` RETURNING `+pgLicenseColumns, value, arg))
+	l, err := pgScanLicense(s.pool.QueryRow(ctx, `UPDATE licenses SET `+set+` WHERE `+where+` RETURNING `+licenseColumns, value, arg))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return License{}, fmt.Errorf("%s: no license %s: %w", what, redactKey(keyOrID), ErrNotFound)
 	}
@@ -106,6 +102,14 @@ func (s *PostgresServer) RevokeLicense(ctx context.Context, keyOrID string) (Lic
 // ExtendLicense is Server.ExtendLicense.
 func (s *PostgresServer) ExtendLicense(ctx context.Context, keyOrID string, expires *time.Time) (License, error) {
 	return s.updateLicense(ctx, "set license expiry", `expires_at = $1::bigint`, keyOrID, optUnix(expires))
+}
+
+// SetLicenseSeats is Server.SetLicenseSeats.
+func (s *PostgresServer) SetLicenseSeats(ctx context.Context, keyOrID string, seats int) (License, error) {
+	if seats < 1 || seats > MaxSeats {
+		return License{}, fmt.Errorf("set license seats: %d is not between 1 and %d", seats, MaxSeats)
+	}
+	return s.updateLicense(ctx, "set license seats", `seats = $1::integer`, keyOrID, seats)
 }
 
 // SetOverride is Server.SetOverride.

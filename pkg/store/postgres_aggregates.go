@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -50,6 +51,9 @@ WHERE day IN (SELECT DISTINCT day FROM daily_counts ORDER BY day DESC LIMIT $1) 
 			if records > 0 {
 				st.MeanMS = total / float64(records)
 			}
+			if math.IsInf(st.MeanMS, 0) || math.IsNaN(st.MeanMS) {
+				st.MeanMS = -1 // a sum made infinite by hand: estimated below, as on SQLite
+			}
 			scan[class] = st
 			return nil
 		}); err != nil {
@@ -67,6 +71,9 @@ WHERE day IN (SELECT DISTINCT day FROM daily_counts ORDER BY day DESC LIMIT $1) 
 		for _, c := range append(append([]string{}, SizeClasses...), URLClass) {
 			if st, ok := scan[c]; ok {
 				st.P50MS, st.P90MS, st.P99MS = percentile(st.Buckets, 0.50), percentile(st.Buckets, 0.90), percentile(st.Buckets, 0.99)
+				if st.MeanMS < 0 {
+					st.MeanMS = histogramMean(st.Buckets)
+				}
 				a.ScanTime = append(a.ScanTime, *st)
 			}
 		}

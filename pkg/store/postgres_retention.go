@@ -4,10 +4,15 @@ import (
 	"context"
 	"crypto/hmac"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/ksnproject/ksn/pkg/api"
 	"github.com/ksnproject/ksn/pkg/halfyear"
 	"github.com/ksnproject/ksn/pkg/seal"
@@ -48,50 +53,77 @@ func (s *PostgresServer) KEKBound(ctx context.Context) (string, bool, error) {
 	return seal.Fingerprint(v), true, nil
 }
 
-// Purge is Server.Purge. It runs under an advisory lock, in one
-// transaction: when replicas purge at the same moment, one destroys the
-// due half-years and the others, waiting on the lock, find nothing left.
-//
-// PostgreSQL does not overwrite what it deletes: a destroyed key's bytes
-// stay in dead row versions until VACUUM reuses their space, and in the
-// write-ahead log and its archives until they are recycled. Purge vacuums
-// the tables it deleted from; what the log and backups hold goes with
-// them (see the README on backups).
+// Purge is Server.Purge. It holds an advisory lock from before it reads
+// what is due until the keys are destroyed, on one connection: when
+// replicas purge at the same moment, one destroys the due half-years and
+// the others, waiting on the lock, find nothing left. The rows of every
+// due half-year go in one transaction, then their key files; a key whose
+// destruction failed is destroyed by the next purge (its half-year is
+// still held). Instead of SQLite's checkpoint it vacuums (vacuumOwed).
 func (s *PostgresServer) Purge(ctx context.Context, o PurgeOptions) (PurgeResult, error) {
-	res := PurgeResult{Checkpointed: true}
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	res, err := s.purgeLocked(ctx, o)
+	if err != nil {
+		return res, fmt.Errorf("purge: %w", err)
+	}
+	// After the lock and its connection are released: vacuumOwed waits
+	// for older snapshots, a replica waiting on the lock among them.
+	if res.Checkpointed, err = s.vacuumOwed(ctx); err != nil {
+		return res, fmt.Errorf("purge: vacuum: %w", err)
+	}
+	return res, nil
+}
+
+// purgeLocked destroys what is due under the purge's advisory lock.
+func (s *PostgresServer) purgeLocked(ctx context.Context, o PurgeOptions) (PurgeResult, error) {
+	var res PurgeResult
+	keys, err := s.keysFor()
+	if err != nil {
+		return res, err
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, pgLockPurge); err != nil {
+		return res, err
+	}
+	defer func() {
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, pgLockPurge); err != nil {
+			conn.Conn().Close(context.WithoutCancel(ctx)) // a closed session holds no lock
+		}
+	}()
+	labels, err := pgHeldHalfYears(ctx, conn, keys)
+	if err != nil {
+		return res, err
+	}
+	var due []halfyear.Label
+	for _, l := range labels {
+		if !o.Now.Before(l.End().Add(o.Grace)) {
+			due = append(due, l)
+		}
+	}
+	if len(due) == 0 {
+		return res, nil
+	}
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		res.Purged = nil
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, pgLockPurge); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, `SELECT half_year FROM submission_keys
-UNION SELECT half_year FROM sealed_submissions
-UNION SELECT half_year FROM submission_participants ORDER BY 1`)
-		if err != nil {
-			return err
-		}
-		labels, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return err
-		}
-		for _, s := range labels {
-			l, err := halfyear.Parse(s)
+		for _, l := range due {
+			p, err := pgPurgeHalfYear(ctx, tx, l, o)
 			if err != nil {
-				return err
-			}
-			if o.Now.Before(l.End().Add(o.Grace)) {
-				continue
-			}
-			p, err := pgPurgeHalfYear(ctx, tx, s, o.Now)
-			if err != nil {
-				return fmt.Errorf("%s: %w", s, err)
+				return fmt.Errorf("%s: %w", l, err)
 			}
 			res.Purged = append(res.Purged, p)
 		}
-		return nil
+		return markVacuumOwed(ctx, tx)
 	})
 	if err != nil {
-		return PurgeResult{}, fmt.Errorf("purge: %w", err)
+		return res, err
+	}
+	for _, p := range res.Purged {
+		if err := keys.Destroy(p.HalfYear); err != nil {
+			return res, fmt.Errorf("%s: destroy its data key: %w", p.HalfYear, err)
+		}
 	}
 	s.sealing.mu.Lock()
 	for _, p := range res.Purged {
@@ -100,30 +132,74 @@ UNION SELECT half_year FROM submission_participants ORDER BY 1`)
 		}
 	}
 	s.sealing.mu.Unlock()
-	if len(res.Purged) > 0 {
-		// Outside the transaction (VACUUM cannot run in one); a failure
-		// leaves the space to autovacuum, and the purge stands.
-		_, err := s.pool.Exec(ctx, `VACUUM submission_keys, sealed_submissions, submission_participants`)
-		res.Checkpointed = err == nil
-	}
 	return res, nil
 }
 
-func pgPurgeHalfYear(ctx context.Context, tx pgx.Tx, label string, now time.Time) (PurgedHalfYear, error) {
-	p := PurgedHalfYear{HalfYear: label, PurgedAt: now.UTC().Truncate(time.Second)}
-	// The key first: from this statement on, the rows are unreadable.
-	if _, err := tx.Exec(ctx, `DELETE FROM submission_keys WHERE half_year = $1`, label); err != nil {
-		return p, err
+// pgHeldHalfYears lists the half-years the database holds rows of or
+// keys holds a key of, oldest first.
+func pgHeldHalfYears(ctx context.Context, conn *pgxpool.Conn, keys DataKeys) ([]halfyear.Label, error) {
+	rows, _ := conn.Query(ctx, `SELECT half_year FROM submission_keys
+UNION SELECT half_year FROM sealed_submissions
+UNION SELECT half_year FROM submission_participants
+UNION SELECT half_year FROM license_seats
+UNION SELECT half_year FROM seated_codes
+UNION SELECT half_year FROM data_key_hashes`)
+	inDB, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
 	}
-	tag, err := tx.Exec(ctx, `DELETE FROM sealed_submissions WHERE half_year = $1`, label)
+	withKeys, err := keys.Labels()
+	if err != nil {
+		return nil, err
+	}
+	held := map[string]bool{}
+	for _, l := range append(inDB, withKeys...) {
+		held[l] = true
+	}
+	out := make([]halfyear.Label, 0, len(held))
+	for s := range held {
+		l, err := halfyear.Parse(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	slices.SortFunc(out, func(a, b halfyear.Label) int { return strings.Compare(a.String(), b.String()) })
+	return out, nil
+}
+
+func pgPurgeHalfYear(ctx context.Context, tx pgx.Tx, l halfyear.Label, o PurgeOptions) (PurgedHalfYear, error) {
+	label := l.String()
+	p := PurgedHalfYear{HalfYear: label, PurgedAt: o.Now.UTC().Truncate(time.Second)}
+	count := func(q string, into *int64) error {
+		tag, err := tx.Exec(ctx, q, label)
+		if into != nil {
+			*into = tag.RowsAffected()
+		}
+		return err
+	}
+	for _, q := range []struct {
+		sql  string
+		into *int64
+	}{
+		{`DELETE FROM submission_keys WHERE half_year = $1`, nil}, // one an earlier version kept here
+		{`DELETE FROM sealed_submissions WHERE half_year = $1`, &p.Records},
+		{`DELETE FROM submission_participants WHERE half_year = $1`, &p.ParticipantRows},
+		{`DELETE FROM license_seats WHERE half_year = $1`, nil},
+		{`DELETE FROM seated_codes WHERE half_year = $1`, nil},
+		{`DELETE FROM data_key_hashes WHERE half_year = $1`, nil},
+	} {
+		if err := count(q.sql, q.into); err != nil {
+			return p, err
+		}
+	}
+	// Objects last received before the half-year ended and seen by too
+	// few participants: no later half-year, still held, counts them.
+	tag, err := tx.Exec(ctx, `DELETE FROM object_stats WHERE participants < $1 AND last_day < $2`, o.MinParticipants, l.End().Unix())
 	if err != nil {
 		return p, err
 	}
-	p.Records = tag.RowsAffected()
-	if tag, err = tx.Exec(ctx, `DELETE FROM submission_participants WHERE half_year = $1`, label); err != nil {
-		return p, err
-	}
-	p.ParticipantRows = tag.RowsAffected()
+	p.ObjectRows = tag.RowsAffected()
 	_, err = tx.Exec(ctx, `INSERT INTO purged_half_years (half_year, purged_at, records, participant_rows) VALUES ($1, $2, $3, $4)
 ON CONFLICT (half_year) DO UPDATE SET purged_at = excluded.purged_at,
     records = purged_half_years.records + excluded.records,
@@ -134,22 +210,34 @@ ON CONFLICT (half_year) DO UPDATE SET purged_at = excluded.purged_at,
 
 // SealedCounts is Server.SealedCounts.
 func (s *PostgresServer) SealedCounts(ctx context.Context) ([]SealedHalfYear, error) {
-	rows, err := s.pool.Query(ctx, `SELECT h.half_year,
-    (SELECT count(*) FROM sealed_submissions s WHERE s.half_year = h.half_year),
-    EXISTS (SELECT 1 FROM submission_keys k WHERE k.half_year = h.half_year)
-FROM (SELECT half_year FROM submission_keys UNION SELECT half_year FROM sealed_submissions) h
-ORDER BY 1`)
+	fail := func(err error) ([]SealedHalfYear, error) { return nil, fmt.Errorf("sealed counts: %w", err) }
+	keys, err := s.keysFor()
 	if err != nil {
-		return nil, fmt.Errorf("sealed counts: %w", err)
+		return fail(err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SealedHalfYear, error) {
-		var h SealedHalfYear
-		err := r.Scan(&h.HalfYear, &h.Records, &h.HasKey)
-		return h, err
-	})
+	withKeys, err := keys.Labels()
 	if err != nil {
-		return nil, fmt.Errorf("sealed counts: %w", err)
+		return fail(err)
 	}
+	counts := map[string]*SealedHalfYear{}
+	for _, l := range withKeys {
+		counts[l] = &SealedHalfYear{HalfYear: l, HasKey: true}
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT half_year, count(*) FROM sealed_submissions GROUP BY half_year`)
+	var h SealedHalfYear
+	if _, err := pgx.ForEachRow(rows, []any{&h.HalfYear, &h.Records}, func() error {
+		c := h
+		c.HasKey = counts[h.HalfYear] != nil
+		counts[h.HalfYear] = &c
+		return nil
+	}); err != nil {
+		return fail(err)
+	}
+	out := make([]SealedHalfYear, 0, len(counts))
+	for _, h := range counts {
+		out = append(out, *h)
+	}
+	slices.SortFunc(out, func(a, b SealedHalfYear) int { return strings.Compare(a.HalfYear, b.HalfYear) })
 	return out, nil
 }
 
@@ -218,9 +306,12 @@ func (s *PostgresServer) eachSealed(ctx context.Context, fn func(label string, i
 	if kek == nil {
 		return ErrNoKEK
 	}
+	keys, err := s.keysFor()
+	if err != nil {
+		return err
+	}
 	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT s.id, s.half_year, s.sealed, k.wrapped FROM sealed_submissions s
-LEFT JOIN submission_keys k ON k.half_year = s.half_year ORDER BY s.half_year, s.id`)
+		rows, err := tx.Query(ctx, `SELECT id, half_year, sealed FROM sealed_submissions ORDER BY half_year, id`)
 		if err != nil {
 			return err
 		}
@@ -228,18 +319,22 @@ LEFT JOIN submission_keys k ON k.half_year = s.half_year ORDER BY s.half_year, s
 		sealers := map[string]*seal.Sealer{}
 		var aad []byte
 		for rows.Next() {
-			var id, sealed, wrapped []byte
+			var id, sealed []byte
 			var label string
-			if err := rows.Scan(&id, &label, &sealed, &wrapped); err != nil {
+			if err := rows.Scan(&id, &label, &sealed); err != nil {
 				return err
 			}
 			sl, ok := sealers[label]
 			if !ok {
-				if wrapped == nil {
+				wrapped, err := keys.Load(label)
+				if errors.Is(err, fs.ErrNotExist) {
 					if err := fn(label, id, nil, fmt.Errorf("record %x of %s: its data key is destroyed: %w", id, label, seal.ErrOpen)); err != nil {
 						return err
 					}
 					continue
+				}
+				if err != nil {
+					return err
 				}
 				k, err := seal.Unwrap(*kek, label, wrapped)
 				if err != nil {

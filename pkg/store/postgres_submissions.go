@@ -6,7 +6,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -20,9 +19,10 @@ import (
 // StoreSubmissions is Server.StoreSubmissions. Replicas may store the same
 // batch at the same moment (a client retrying through another replica):
 // the primary key on the record id stores it once, and the later
-// transaction counts the records as duplicates. Rows are written in key
-// order, so that concurrent batches lock them in one order; a deadlock
-// PostgreSQL breaks anyway runs the batch again.
+// transaction, whose insert waited for the first, counts the records as
+// duplicates, or refuses the batch when a record differs (id-reused).
+// Rows are written in key order, so that concurrent batches lock them in
+// one order; a deadlock PostgreSQL breaks anyway runs the batch again.
 func (s *PostgresServer) StoreSubmissions(ctx context.Context, from Sender, subs []Submission, at time.Time) (accepted, duplicates int, err error) {
 	fail := func(err error) (int, int, error) { return 0, 0, fmt.Errorf("store submissions: %w", err) }
 	part, err := ParseParticipant(from.Participant)
@@ -41,10 +41,13 @@ func (s *PostgresServer) StoreSubmissions(ctx context.Context, from Sender, subs
 	if len(subs) == 0 {
 		return 0, 0, nil
 	}
-	at = at.UTC()
-	label := halfyear.Of(at).String()
+	keys, err := s.keysFor()
+	if err != nil {
+		return fail(err)
+	}
+	b := &pgBatch{from: from, part: part, ids: ids, subs: subs, at: at.UTC(), label: halfyear.Of(at.UTC()).String(), keys: keys}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		accepted, duplicates, err = s.storeBatch(ctx, tx, part, label, ids, subs, at)
+		accepted, duplicates, err = s.storeBatch(ctx, tx, b)
 		return err
 	})
 	if err != nil {
@@ -53,36 +56,60 @@ func (s *PostgresServer) StoreSubmissions(ctx context.Context, from Sender, subs
 	return accepted, duplicates, nil
 }
 
-func (s *PostgresServer) storeBatch(ctx context.Context, tx pgx.Tx, part []byte, label string, ids [][]byte, subs []Submission, at time.Time) (accepted, duplicates int, err error) {
-	dk, err := s.pgDataKeyFor(ctx, tx, label, at)
+// pgBatch is one StoreSubmissions call, checked.
+type pgBatch struct {
+	from  Sender
+	part  []byte
+	ids   [][]byte
+	subs  []Submission
+	at    time.Time
+	label string
+	keys  DataKeys
+}
+
+func (s *PostgresServer) storeBatch(ctx context.Context, tx pgx.Tx, b *pgBatch) (accepted, duplicates int, err error) {
+	dk, err := s.pgDataKeyFor(ctx, tx, b.keys, b.label, b.at)
 	if err != nil {
 		return 0, 0, err
+	}
+	ids, subs, label := b.ids, b.subs, b.label
+	// Digests in batch order: an id twice in the batch must come with
+	// the same record both times, and the first that does not is named.
+	digests := make([][]byte, len(subs))
+	first := make(map[string]int, len(subs))
+	for i, sub := range subs {
+		digests[i] = recordDigest(dk.digest, sub.Record)
+		if j, ok := first[string(ids[i])]; ok {
+			if !hmac.Equal(digests[i], digests[j]) {
+				return 0, 0, &IDReusedError{Index: i, ID: sub.Record.ID}
+			}
+			continue
+		}
+		first[string(ids[i])] = i
 	}
 	nonces := make([]byte, seal.NonceSize*len(subs))
 	if _, err := rand.Read(nonces); err != nil {
 		return 0, 0, err
 	}
-	order := make([]int, len(subs))
-	for i := range order {
-		order[i] = i
+	order := make([]int, 0, len(first))
+	for _, i := range first {
+		order = append(order, i)
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return bytes.Compare(ids[a], ids[b]) })
-	rowIDs := make([][]byte, 0, len(subs))
-	sealed := make([][]byte, 0, len(subs))
+	slices.SortFunc(order, func(x, y int) int { return bytes.Compare(ids[x], ids[y]) })
+	rowIDs := make([][]byte, len(order))
+	sealed := make([][]byte, len(order))
+	rowDigests := make([][]byte, len(order))
 	var aad, pt []byte
 	for n, i := range order {
-		if n > 0 && bytes.Equal(ids[i], rowIDs[len(rowIDs)-1]) {
-			continue // a second copy in the batch: ON CONFLICT cannot see it
-		}
 		pt = appendPlaintext(pt[:0], subs[i].Record)
 		aad = append(append(aad[:0], ids[i]...), label...)
-		sealed = append(sealed, dk.sealer.SealWithNonce(make([]byte, 0, len(pt)+seal.Overhead),
-			[seal.NonceSize]byte(nonces[i*seal.NonceSize:]), aad, pt))
-		rowIDs = append(rowIDs, ids[i])
+		sealed[n] = dk.sealer.SealWithNonce(make([]byte, 0, len(pt)+seal.Overhead),
+			[seal.NonceSize]byte(nonces[i*seal.NonceSize:]), aad, pt)
+		rowIDs[n], rowDigests[n] = ids[i], digests[i]
 	}
-	rows, err := tx.Query(ctx, `INSERT INTO sealed_submissions (id, half_year, sealed)
-SELECT id, $2, sealed FROM unnest($1::bytea[], $3::bytea[]) AS t(id, sealed)
-ON CONFLICT (id) DO NOTHING RETURNING id`, rowIDs, label, sealed)
+	rows, err := tx.Query(ctx, `INSERT INTO sealed_submissions (id, half_year, sealed, digest)
+SELECT id, $2, sealed, digest FROM unnest($1::bytea[], $3::bytea[], $4::bytea[]) AS t(id, sealed, digest)
+ON CONFLICT (id) DO NOTHING RETURNING id`, rowIDs, label, sealed, rowDigests)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -91,7 +118,12 @@ ON CONFLICT (id) DO NOTHING RETURNING id`, rowIDs, label, sealed)
 	if _, err := pgx.ForEachRow(rows, []any{&id}, func() error { inserted[string(id)] = true; return nil }); err != nil {
 		return 0, 0, err
 	}
-	agg := newBatchAggregates(at)
+	if len(inserted) < len(order) {
+		if err := s.pgCheckReused(ctx, tx, b, dk, digests, first, inserted); err != nil {
+			return 0, 0, err
+		}
+	}
+	agg := newBatchAggregates(b.at)
 	for i, sub := range subs {
 		if !inserted[string(ids[i])] {
 			duplicates++
@@ -101,81 +133,21 @@ ON CONFLICT (id) DO NOTHING RETURNING id`, rowIDs, label, sealed)
 		accepted++
 		agg.add(sub)
 	}
-	if err := pgWriteParticipants(ctx, tx, agg, label, dk.dedup, part); err != nil {
-		return 0, 0, err
+	if accepted > 0 {
+		seated, err := pgSeatFor(ctx, tx, label, dk.seats, b.from.License, b.from.Seats, b.part)
+		if err != nil {
+			return 0, 0, err
+		}
+		if seated {
+			if err := pgWriteParticipants(ctx, tx, agg, label, dk.dedup, b.part); err != nil {
+				return 0, 0, err
+			}
+		}
 	}
 	if err := pgWriteAggregates(ctx, tx, agg); err != nil {
 		return 0, 0, err
 	}
 	return accepted, duplicates, nil
-}
-
-// pgDataKeyFor is dataKeyFor on PostgreSQL. Two replicas creating the
-// half-year's key at once insert with ON CONFLICT DO NOTHING: the one that
-// waited on the other's row reads the key that won, so that one half-year
-// has one key.
-func (s *PostgresServer) pgDataKeyFor(ctx context.Context, tx pgx.Tx, label string, at time.Time) (*dataKey, error) {
-	s.sealing.mu.Lock()
-	kek, cur := s.sealing.kek, s.sealing.cur
-	s.sealing.mu.Unlock()
-	if kek == nil {
-		return nil, ErrNoKEK
-	}
-	var wrapped []byte
-	err := tx.QueryRow(ctx, `SELECT wrapped FROM submission_keys WHERE half_year = $1`, label).Scan(&wrapped)
-	switch {
-	case err == nil:
-		if cur != nil && cur.label == label && hmac.Equal(cur.wrapped, wrapped) {
-			return cur, nil
-		}
-	case errors.Is(err, pgx.ErrNoRows):
-		var purged int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM purged_half_years WHERE half_year = $1`, label).Scan(&purged); err != nil {
-			return nil, err
-		}
-		if purged > 0 {
-			return nil, fmt.Errorf("a record received at %s belongs to %s: %w (is the server's clock right?)", at.Format(time.RFC3339), label, ErrPurged)
-		}
-		k, err := seal.NewKey()
-		if err != nil {
-			return nil, err
-		}
-		if wrapped, err = seal.Wrap(*kek, label, k); err != nil {
-			return nil, err
-		}
-		// Another replica may be creating the key at this moment: the
-		// insert waits for it, and then takes its key instead. Only a key
-		// this transaction made may find records already there (committed
-		// before, with no key: the key row was lost); a replica that
-		// created the key a moment ago committed its records with it.
-		tag, err := tx.Exec(ctx, `INSERT INTO submission_keys (half_year, wrapped, created_at) VALUES ($1, $2, $3)
-ON CONFLICT (half_year) DO NOTHING`, label, wrapped, at.Unix())
-		if err != nil {
-			return nil, err
-		}
-		if tag.RowsAffected() == 1 {
-			var orphans int
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM sealed_submissions WHERE half_year = $1`, label).Scan(&orphans); err != nil {
-				return nil, err
-			}
-			if orphans > 0 {
-				return nil, fmt.Errorf("%d sealed records of %s have no data key: %w", orphans, label, ErrKeyMissing)
-			}
-		} else if err := tx.QueryRow(ctx, `SELECT wrapped FROM submission_keys WHERE half_year = $1`, label).Scan(&wrapped); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, err
-	}
-	k, err := seal.Unwrap(*kek, label, wrapped)
-	if err != nil {
-		return nil, err
-	}
-	dk := newDataKey(label, wrapped, k)
-	s.sealing.mu.Lock()
-	s.sealing.cur = dk
-	s.sealing.mu.Unlock()
-	return dk, nil
 }
 
 // pgWriteParticipants is batchAggregates.writeParticipants on PostgreSQL.

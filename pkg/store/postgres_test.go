@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -43,8 +45,8 @@ func TestPostgresConcurrentOpen(t *testing.T) {
 	if err := dbs[0].Pool().QueryRow(ctx, `SELECT count(*) FROM file_indicators WHERE source = 'baseline'`).Scan(&baseline); err != nil {
 		t.Fatal(err)
 	}
-	if applied != 1 || baseline != 2 {
-		t.Errorf("%d migrations recorded, %d baseline rows; want 1 and 2", applied, baseline)
+	if applied != 2 || baseline != 2 {
+		t.Errorf("%d migrations recorded, %d baseline rows; want 2 and 2", applied, baseline)
 	}
 }
 
@@ -70,12 +72,16 @@ func TestPostgresFirstBatchesOfAHalfYear(t *testing.T) {
 	dsn := storetest.PostgresDSN(t)
 	ctx := context.Background()
 	var replicas [2]*store.PostgresServer
+	keys := seal.KeyDir{Path: filepath.Join(t.TempDir(), "keys")} // shared, as replicas must
 	for i := range replicas {
 		db, err := store.OpenPostgresServer(ctx, dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer db.Close()
+		if _, err := db.UseDataKeys(ctx, keys); err != nil {
+			t.Fatal(err)
+		}
 		if err := db.UnlockSubmissions(ctx, seal.Key{9}); err != nil {
 			t.Fatal(err)
 		}
@@ -107,5 +113,80 @@ func TestPostgresFirstBatchesOfAHalfYear(t *testing.T) {
 		if c.Records != 8 || c.Opened != 8 {
 			t.Errorf("%s: %d records, %d opened; want 8 and 8", c.HalfYear, c.Records, c.Opened)
 		}
+	}
+}
+
+// TestPostgresReplicasOwnKeyDirs: replicas that were not given one shared
+// key directory never seal one half-year under two keys. At the first
+// batches of a half-year, a replica whose directory made a key of its own
+// fails once another replica's key is recorded; at start, a replica whose
+// directory lacks a recorded key, or holds another, is refused.
+func TestPostgresReplicasOwnKeyDirs(t *testing.T) {
+	dsn := storetest.PostgresDSN(t)
+	ctx := context.Background()
+	var replicas [2]*store.PostgresServer
+	var dirs [2]seal.KeyDir
+	for i := range replicas {
+		db, err := store.OpenPostgresServer(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		dirs[i] = seal.KeyDir{Path: filepath.Join(t.TempDir(), fmt.Sprint("keys", i))}
+		if _, err := db.UseDataKeys(ctx, dirs[i]); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.UnlockSubmissions(ctx, seal.Key{9}); err != nil {
+			t.Fatal(err)
+		}
+		replicas[i] = db
+	}
+	at := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	var errs [2]error
+	var wg sync.WaitGroup
+	for i, db := range replicas {
+		wg.Go(func() { _, _, errs[i] = db.StoreSubmissions(ctx, sender(i), []store.Submission{sub(i, at)}, at) })
+	}
+	wg.Wait()
+	failed := 0
+	for _, err := range errs {
+		if errors.Is(err, store.ErrForeignKey) {
+			failed++
+		} else if err != nil {
+			t.Error(err)
+		}
+	}
+	if failed != 1 {
+		t.Fatalf("two replicas with their own key directories: %v; want one refused with ErrForeignKey", errs)
+	}
+	winner := 0
+	if errs[0] != nil {
+		winner = 1
+	}
+	for name, dir := range map[string]seal.KeyDir{"another key": dirs[1-winner], "no key": {Path: filepath.Join(t.TempDir(), "empty")}} {
+		third, err := store.OpenPostgresServer(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer third.Close()
+		if _, err := third.UseDataKeys(ctx, dir); !errors.Is(err, store.ErrForeignKey) && !errors.Is(err, store.ErrKeyMissing) {
+			t.Errorf("a replica starting with %s: %v", name, err)
+		}
+	}
+	if _, err := replicas[winner].UseDataKeys(ctx, dirs[winner]); err != nil {
+		t.Errorf("the replica whose key is the database's: %v", err)
+	}
+}
+
+func sender(n int) store.Sender {
+	return store.Sender{License: int64(n + 1), Seats: 1, Participant: fmt.Sprintf("%032x", n+1)}
+}
+
+func sub(n int, at time.Time) store.Submission {
+	sum := sha256.Sum256([]byte(fmt.Sprint("file", n)))
+	return store.Submission{
+		Record: api.Record{ID: fmt.Sprintf("%032x", n+1), Kind: "file", CreatedAt: at,
+			Body: json.RawMessage(fmt.Sprintf(`{"digests":{"sha256":"%x"},"size":1,"verdict":"unknown","hash_ms":1}`, sum))},
+		File: &store.FileFacts{SHA256: sum, Size: 1, HashMS: 1},
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -21,37 +22,80 @@ import (
 	"github.com/ksnproject/ksn/pkg/store"
 )
 
-// Opener opens a fresh, empty server database for one test; the test's
-// cleanup closes and removes it.
-type Opener func(t *testing.T) store.ServerDatabase
+// Backend is one implementation of the server database under test.
+type Backend struct {
+	// Open opens a fresh, empty database for one test; the test's cleanup
+	// closes and removes it. The suite gives it a key directory of its
+	// own (UseDataKeys) before a test runs.
+	Open func(t *testing.T) store.ServerDatabase
+	// Reopen opens the database db again, as another replica or a
+	// restarted server would (without a key directory yet); the test's
+	// cleanup closes it.
+	Reopen func(t *testing.T, db store.ServerDatabase) store.ServerDatabase
+	// Exec runs SQL that no method does on db (planting what an earlier
+	// version left, damaging a row), with ? placeholders; Count runs a
+	// query of one integer.
+	Exec  func(t *testing.T, db store.ServerDatabase, query string, args ...any)
+	Count func(t *testing.T, db store.ServerDatabase, query string, args ...any) int
+	// HoldSnapshot opens a reader of db in a snapshot taken now, which
+	// stays open until release is called: what a purge must wait for
+	// before what it destroyed is gone from the files.
+	HoldSnapshot func(t *testing.T, db store.ServerDatabase) (release func())
+}
 
-// Run runs the whole suite against the databases open makes, each subtest
-// on a fresh one.
-func Run(t *testing.T, open Opener) {
+// env is what a test of the suite works on.
+type env struct {
+	b    Backend
+	db   store.ServerDatabase
+	keys seal.KeyDir // db's data keys
+}
+
+// Run runs the whole suite against b, each subtest on a fresh database.
+func Run(t *testing.T, b Backend) {
+	plain := func(fn func(*testing.T, store.ServerDatabase)) func(*testing.T, *env) {
+		return func(t *testing.T, e *env) { fn(t, e.db) }
+	}
 	for _, tc := range []struct {
 		name string
-		fn   func(*testing.T, store.ServerDatabase)
+		fn   func(*testing.T, *env)
 	}{
-		{"LookupBaseline", testLookupBaseline},
-		{"LookupImported", testLookupImported},
-		{"LookupLargeBatch", testLookupLargeBatch},
-		{"ImportCounts", testImportCounts},
-		{"ImportRollback", testImportRollback},
-		{"URLs", testURLs},
-		{"Licenses", testLicenses},
-		{"Overrides", testOverrides},
-		{"Restriction", testRestriction},
-		{"Statement", testStatement},
-		{"Keys", testKeys},
-		{"Submissions", testSubmissions},
-		{"ConcurrentDuplicates", testConcurrentDuplicates},
-		{"Aggregates", testAggregates},
-		{"Prevalence", testPrevalence},
+		{"LookupBaseline", plain(testLookupBaseline)},
+		{"LookupImported", plain(testLookupImported)},
+		{"LookupLargeBatch", plain(testLookupLargeBatch)},
+		{"ImportCounts", plain(testImportCounts)},
+		{"ImportRollback", plain(testImportRollback)},
+		{"URLs", plain(testURLs)},
+		{"Licenses", plain(testLicenses)},
+		{"LicenseSeats", plain(testLicenseSeats)},
+		{"Overrides", plain(testOverrides)},
+		{"Restriction", plain(testRestriction)},
+		{"Statement", plain(testStatement)},
+		{"Keys", plain(testKeys)},
+		{"DatabaseID", testDatabaseID},
+		{"DataKeysOutside", testDataKeysOutside},
+		{"DataKeysMovedOut", testDataKeysMovedOut},
+		{"Submissions", plain(testSubmissions)},
+		{"BoundedFacts", testBoundedFacts},
+		{"IDReused", testIDReused},
+		{"ConcurrentIDReuse", plain(testConcurrentIDReuse)},
+		{"ConcurrentDuplicates", plain(testConcurrentDuplicates)},
+		{"Aggregates", plain(testAggregates)},
+		{"Prevalence", plain(testPrevalence)},
+		{"SeatsCapPrevalence", plain(testSeatsCapPrevalence)},
+		{"ConcurrentSeats", plain(testConcurrentSeats)},
 		{"Purge", testPurge},
-		{"ConcurrentPurge", testConcurrentPurge},
-		{"Stats", testStats},
+		{"PurgeRareObjects", testPurgeRareObjects},
+		{"PurgeBesideReader", testPurgeBesideReader},
+		{"ConcurrentPurge", plain(testConcurrentPurge)},
+		{"Stats", plain(testStats)},
 	} {
-		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
+		t.Run(tc.name, func(t *testing.T) {
+			e := &env{b: b, db: b.Open(t), keys: seal.KeyDir{Path: filepath.Join(t.TempDir(), "keys")}}
+			if _, err := e.db.UseDataKeys(ctx, e.keys); err != nil {
+				t.Fatal(err)
+			}
+			tc.fn(t, e)
+		})
 	}
 }
 

@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -155,86 +154,5 @@ func testPrevalence(t *testing.T, db store.ServerDatabase) {
 	}
 	if none, err := db.ObjectStats(ctx, store.ObjectFile, nil); err != nil || len(none) != 0 {
 		t.Errorf("ObjectStats of nothing: %+v, %v", none, err)
-	}
-}
-
-func testPurge(t *testing.T, db store.ServerDatabase) {
-	unlocked(t, db)
-	old := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC) // 2025H1
-	cur := time.Date(2025, 8, 1, 0, 0, 0, 0, time.UTC) // 2025H2
-	store1(t, db, participant(0), old, fileSub(0, "a"), fileSub(1, "b"))
-	store1(t, db, participant(0), cur, fileSub(2, "a"))
-	// Within the grace nothing goes.
-	res, err := db.Purge(ctx, store.PurgeOptions{Now: time.Date(2025, 7, 3, 0, 0, 0, 0, time.UTC), Grace: 7 * 24 * time.Hour})
-	if err != nil || len(res.Purged) != 0 {
-		t.Fatalf("purge within the grace: %+v, %v", res, err)
-	}
-	now := time.Date(2025, 7, 9, 0, 0, 0, 0, time.UTC)
-	res, err = db.Purge(ctx, store.PurgeOptions{Now: now, Grace: 7 * 24 * time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Purged) != 1 || res.Purged[0].HalfYear != "2025H1" || res.Purged[0].Records != 2 || res.Purged[0].ParticipantRows != 2 {
-		t.Fatalf("purge: %+v", res)
-	}
-	counts, err := db.SealedCounts(ctx)
-	if err != nil || len(counts) != 1 || counts[0].HalfYear != "2025H2" || counts[0].Records != 1 {
-		t.Errorf("SealedCounts after the purge: %+v, %v", counts, err)
-	}
-	purged, err := db.PurgedHalfYears(ctx)
-	if err != nil || len(purged) != 1 || purged[0].HalfYear != "2025H1" || purged[0].Records != 2 || !purged[0].PurgedAt.Equal(now) {
-		t.Errorf("PurgedHalfYears: %+v, %v", purged, err)
-	}
-	// A record of a purged half-year (a clock set back) is refused.
-	if _, _, err := db.StoreSubmissions(ctx, participant(0), []store.Submission{fileSub(9, "c")}, old); !errors.Is(err, store.ErrPurged) {
-		t.Errorf("storing into a purged half-year: %v", err)
-	}
-	// Aggregates stay.
-	agg, err := db.Aggregates(ctx, store.AggregateOptions{})
-	if err != nil || agg.Kinds["file"] != 3 {
-		t.Errorf("aggregates after the purge: %+v, %v", agg.Kinds, err)
-	}
-	if res, err := db.Purge(ctx, store.PurgeOptions{Now: now, Grace: 7 * 24 * time.Hour}); err != nil || len(res.Purged) != 0 {
-		t.Errorf("a second purge: %+v, %v", res, err)
-	}
-}
-
-// testConcurrentPurge starts purges at the same moment, as replicas'
-// schedules may: every record is destroyed, and counted as purged once.
-func testConcurrentPurge(t *testing.T, db store.ServerDatabase) {
-	unlocked(t, db)
-	var subs []store.Submission
-	for i := range 300 {
-		subs = append(subs, fileSub(i, fmt.Sprint(i)))
-	}
-	store1(t, db, participant(0), time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC), subs...)
-	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var records int64
-	for range 4 {
-		wg.Go(func() {
-			res, err := db.Purge(ctx, store.PurgeOptions{Now: now, Grace: 0})
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			mu.Lock()
-			for _, p := range res.Purged {
-				records += p.Records
-			}
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	if records != int64(len(subs)) {
-		t.Errorf("concurrent purges destroyed %d records in all, want %d", records, len(subs))
-	}
-	if n := submissions(t, db); n != 0 {
-		t.Errorf("%d records left", n)
-	}
-	purged, err := db.PurgedHalfYears(ctx)
-	if err != nil || len(purged) != 1 || purged[0].Records != int64(len(subs)) {
-		t.Errorf("PurgedHalfYears: %+v, %v", purged, err)
 	}
 }
