@@ -32,6 +32,7 @@ func TestAdminPostgres(t *testing.T) {
 		{[]string{"admin", "license", "create", "--label", "other", "--expires", "30d"}, "ksn_"},
 		{[]string{"admin", "license", "extend", "2", "--expires", "never"}, ""},
 		{[]string{"admin", "license", "revoke", "2"}, ""},
+		{[]string{"admin", "license", "seats", "1", "5"}, ""},
 		{[]string{"admin", "license", "list"}, "denylisted"},
 		{[]string{"admin", "verdict", "set", digest, "malicious", "--name", "Test"}, ""},
 		{[]string{"admin", "verdict", "unset", digest}, ""},

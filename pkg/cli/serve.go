@@ -118,7 +118,14 @@ stay, but for per-object counts of fewer than --min-prevalence
 participants, which go with their half-year. A purge that a reader keeps
 from emptying the WAL is tried again every minute. A database keeps the KEK
 it was first started with: another is refused. 'ksn admin purge' purges on
-demand.`,
+demand.
+
+Replicas on PostgreSQL share the keys as they share the database: one key
+directory (the state directory's default for replicas on one machine,
+--key-dir on a shared file system for several) and copies of one KEK
+file. A replica whose directory lacks a key the database's records are
+sealed under, or holds another, is refused at start. PostgreSQL vacuums
+after a purge where SQLite checkpoints its WAL.`,
 		Example: `  ksn serve
   ksn serve --listen 0.0.0.0:7415 --tls-cert cert.pem --tls-key key.pem
   ksn serve --listen 127.0.0.1:0 --db /tmp/test.db   # any free port; the line says which`,

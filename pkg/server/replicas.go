@@ -1,29 +1,9 @@
 package server
 
-import (
-	"errors"
-
-	"github.com/ksnproject/ksn/pkg/exitcode"
-	"github.com/ksnproject/ksn/pkg/store"
-)
-
 // DatabaseURLEnv names the server database when no --db does: a
 // postgres:// URL (the usual way to give replicas their database without
 // putting a password on the command line) or a SQLite file's path.
 const DatabaseURLEnv = "KSN_DATABASE_URL"
-
-// needKEKFile refuses to run on PostgreSQL without a key-encryption key
-// file named: the default lives beside a SQLite file, and a PostgreSQL
-// database has no directory of its own. Every replica must read the same
-// key, so it is given, never made.
-func needKEKFile(db string, k KEKSource) error {
-	if !store.IsPostgresURL(db) || k.Path != "" {
-		return nil
-	}
-	return &exitcode.Error{Code: exitcode.Usage,
-		Err:  errors.New("a PostgreSQL server database needs its key-encryption key file named"),
-		Hint: "make one with 'ksn admin keygen --out FILE', give every replica a copy: --kek-file FILE (or " + KEKEnv + ")"}
-}
 
 // share divides a license's rate and burst among replicas: each replica
 // keeps its own token buckets, in memory, and enforces 1/replicas of the

@@ -26,6 +26,19 @@ var ErrNoDataKeys = errors.New("no place for the data keys was given (UseDataKey
 // database's, or another replica's that was not shared.
 var ErrForeignKey = errors.New("the key directory holds another data key than the one this database's records are sealed under (every replica must use the same key directory)")
 
+// lackedKeyError says that the key directory lacks the key of a
+// half-year the database has records (or a key hash) of. It is an
+// ErrKeyMissing, of a cause the operator can fix.
+type lackedKeyError struct{ label string }
+
+// Error says what to do.
+func (e *lackedKeyError) Error() string {
+	return fmt.Sprintf("the key directory lacks the data key of %s that this database's records are sealed under: give every replica the same key directory (--key-dir), or restore its key file", e.label)
+}
+
+// Is makes errors.Is(err, ErrKeyMissing) hold.
+func (e *lackedKeyError) Is(target error) bool { return target == ErrKeyMissing }
+
 // DatabaseID is Server.DatabaseID: made on the first call, in
 // server_settings, so that every replica reads the same.
 func (s *PostgresServer) DatabaseID(ctx context.Context) (string, error) {
@@ -112,7 +125,7 @@ func (s *PostgresServer) checkKeyDir(ctx context.Context, keys DataKeys) error {
 	_, err := pgx.ForEachRow(rows, []any{&label, &want}, func() error {
 		wrapped, err := keys.Load(label)
 		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("the key directory lacks the data key of %s that this database's records are sealed under (does every replica use the same key directory?): %w", label, ErrKeyMissing)
+			return &lackedKeyError{label}
 		}
 		if err != nil {
 			return err
@@ -168,7 +181,7 @@ func (s *PostgresServer) pgDataKeyFor(ctx context.Context, tx pgx.Tx, keys DataK
 			// Made a moment ago by a replica sharing the directory, or
 			// missing from this one.
 			if wrapped, err = keys.Load(label); errors.Is(err, fs.ErrNotExist) {
-				return nil, fmt.Errorf("the key directory lacks the data key of %s that this database's records are sealed under (does every replica use the same key directory?): %w", label, ErrKeyMissing)
+				return nil, &lackedKeyError{label}
 			}
 		default:
 			if wrapped, err = newWrappedKey(*kek, label); err == nil {
