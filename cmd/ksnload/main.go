@@ -1,176 +1,128 @@
-// Command ksnload measures how many file lookups a real `ksn serve` answers
-// per second, from a second process on loopback, as a client sends them:
-// batches of 1,000 digests through pkg/client.
+// Command ksnload measures how many file lookups (and submissions) a
+// running `ksn serve` answers, from a process of its own, against a
+// ceiling: a minimal net/http server that answers the same batches from
+// an in-memory map. Every figure comes with the CPU the generator itself
+// used, because on a small machine the generator shares the cores with
+// the server it measures.
 //
-//	go run ./cmd/ksnload                      # 10 s, 4 clients, 100,000 indicators
-//	go run ./cmd/ksnload -duration 30s -clients 8
+//	ksnload matrix [-postgres URL]     # the whole table: SQLite, PostgreSQL 1 and 3 replicas, ceiling
+//	ksnload ceiling -listen 127.0.0.1:0 -addr-file F
+//	ksnload drive -target URL[,URL...] -key KEY [-batches 1,100,1000] [-clients 1,16,64]
+//	ksnload submit -target URL[,URL...] -key KEY [-clients 64] [-batch 1000]
+//	ksnload soak -target URL -key KEY -pid PID [-conns 256] [-duration 60s]
+//	ksnload feed -indicators N > feed.txt   # the known digests, for ksn feed import --format known-good
 //
-// It builds ksn, fills a fresh server database with random indicators
-// (ksn feed import of a known-good list), creates a license, starts
-// `ksn serve` on 127.0.0.1:0 with rate limits out of the way, and prints
-// lookups per second and the p50/p99 latency of one batch. Traffic goes to
-// loopback only, and the run stops by itself.
+// drive, submit and soak drive a server they did not start (several URLs
+// are used in turn, as a round-robin load balancer would); matrix builds
+// ksn, fills the databases, starts each server as its own process and
+// drives them one after the other. Traffic goes to the given URLs only
+// (loopback in matrix), every run is bounded in time, and it stops by
+// itself.
 //
-// It measures the server as a client meets it: it runs the ksn binary and
-// imports only the wire types (pkg/api) and the client (pkg/client),
-// never pkg/server or pkg/store, so that nothing in-process flatters the
-// numbers.
+// The generator imports only the wire types (pkg/api), never pkg/server or
+// pkg/store, so that nothing in-process flatters the numbers.
 package main
 
 import (
-	"bufio"
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"slices"
+	"strconv"
 	"strings"
-	"sync"
-	"time"
-
-	"github.com/ksnproject/ksn/pkg/api"
-	"github.com/ksnproject/ksn/pkg/client"
 )
 
+const usage = `usage: ksnload COMMAND [flags]
+
+commands:
+  matrix   measure SQLite, PostgreSQL (1 and 3 replicas) and the ceiling, and print the table
+  ceiling  serve lookups from an in-memory map (the ceiling)
+  drive    send lookups to a running server: batch sizes x clients, median of -repeat runs
+  submit   send submission batches from many clients to a running server
+  soak     hold many connections on a running server and watch its memory
+  feed     print the known digests (a known-good feed)
+
+'ksnload COMMAND -h' lists a command's flags.
+`
+
 func main() {
-	duration := flag.Duration("duration", 10*time.Second, "how long to send lookups")
-	clients := flag.Int("clients", 4, "concurrent clients")
-	batch := flag.Int("batch", api.MaxBatch, "digests per request")
-	indicators := flag.Int("indicators", 100_000, "indicators in the server database")
-	known := flag.Float64("known", 0.1, "share of looked-up digests the database knows")
-	flag.Parse()
-	if err := run(*duration, *clients, *batch, *indicators, *known); err != nil {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	cmds := map[string]func([]string) error{
+		"matrix":  runMatrix,
+		"ceiling": runCeiling,
+		"drive":   runDrive,
+		"submit":  runSubmit,
+		"soak":    runSoak,
+		"feed":    runFeed,
+	}
+	fn, ok := cmds[os.Args[1]]
+	if !ok {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	if err := fn(os.Args[2:]); err != nil {
 		fmt.Fprintln(os.Stderr, "ksnload:", err)
 		os.Exit(1)
 	}
 }
 
-func randomDigest() string {
-	var b [32]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+// intList is a flag of comma-separated integers.
+type intList []int
+
+func (l *intList) String() string {
+	var s []string
+	for _, n := range *l {
+		s = append(s, strconv.Itoa(n))
+	}
+	return strings.Join(s, ",")
 }
 
-func run(duration time.Duration, clients, batch, indicators int, known float64) error {
-	dir, err := os.MkdirTemp("", "ksnload")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	ksn := filepath.Join(dir, "ksn")
-	if out, err := exec.Command("go", "build", "-o", ksn, "./cmd/ksn").CombinedOutput(); err != nil {
-		return fmt.Errorf("building ksn: %v\n%s", err, out)
-	}
-	env := append(os.Environ(), "KSN_HOME="+filepath.Join(dir, "home"))
-	db := filepath.Join(dir, "server.db")
-	ksnCmd := func(args ...string) ([]byte, error) {
-		c := exec.Command(ksn, args...)
-		c.Env = env
-		c.Stderr = os.Stderr
-		return c.Output()
-	}
-
-	// The database: random SHA-256 indicators, some of which the clients ask about.
-	feed := filepath.Join(dir, "known-good.txt")
-	f, err := os.Create(feed)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	digests := make([]string, indicators)
-	for i := range digests {
-		digests[i] = randomDigest()
-		fmt.Fprintln(w, digests[i])
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	f.Close()
-	if _, err := ksnCmd("feed", "import", "--db", db, "--format", "known-good", feed); err != nil {
-		return fmt.Errorf("importing: %w", err)
-	}
-	keyOut, err := ksnCmd("admin", "--db", db, "license", "create", "--label", "ksnload")
-	if err != nil {
-		return fmt.Errorf("creating a license: %w", err)
-	}
-	key := strings.TrimSpace(string(keyOut))
-
-	addrFile := filepath.Join(dir, "addr")
-	srv := exec.Command(ksn, "serve", "--listen", "127.0.0.1:0", "--db", db, "--addr-file", addrFile,
-		"--rate", "1e9", "--burst", "1000000000")
-	srv.Env = env
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	defer func() { srv.Process.Signal(os.Interrupt); srv.Wait() }()
-	var endpoint string
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if b, err := os.ReadFile(addrFile); err == nil && strings.HasSuffix(string(b), "\n") {
-			endpoint = strings.TrimSpace(string(b))
-			break
+func (l *intList) Set(v string) error {
+	*l = nil
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%q is not a positive integer", f)
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("ksn serve did not start")
-		}
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), duration)
-	defer cancel()
-	var mu sync.Mutex
-	var latencies []time.Duration
-	var failures int
-	var wg sync.WaitGroup
-	for range clients {
-		wg.Go(func() {
-			cl, err := client.New(client.Options{Endpoint: endpoint, LicenseKey: key, Timeout: 30 * time.Second, UserAgent: "ksnload"})
-			if err != nil {
-				panic(err)
-			}
-			items := make([]api.FileQuery, batch)
-			for round := 0; ctx.Err() == nil; round++ {
-				for i := range items {
-					d := randomDigest()
-					if float64(i%100) < known*100 {
-						d = digests[(i*7919+round*batch)%len(digests)]
-					}
-					items[i] = api.FileQuery{Digests: map[string]string{"sha256": d, "blake3": randomDigest()}}
-				}
-				start := time.Now()
-				_, err := cl.LookupFiles(context.Background(), items)
-				took := time.Since(start)
-				mu.Lock()
-				if err != nil {
-					failures++
-				} else {
-					latencies = append(latencies, took)
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	start := time.Now()
-	wg.Wait()
-	elapsed := time.Since(start)
-
-	slices.Sort(latencies)
-	pct := func(p float64) time.Duration {
-		if len(latencies) == 0 {
-			return 0
-		}
-		return latencies[min(len(latencies)-1, int(p*float64(len(latencies))))]
-	}
-	lookups := len(latencies) * batch
-	fmt.Printf("ksnload: %d clients, batches of %d digests (2 per file: sha256 + blake3), %d indicators, %.0f%% known\n",
-		clients, batch, indicators, known*100)
-	fmt.Printf("requests   %d ok, %d failed in %s\n", len(latencies), failures, elapsed.Round(time.Millisecond))
-	fmt.Printf("lookups/s  %.0f files\n", float64(lookups)/elapsed.Seconds())
-	fmt.Printf("latency    p50 %s  p99 %s  (one batch of %d)\n", pct(0.50).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), batch)
-	if failures > 0 {
-		return fmt.Errorf("%d requests failed", failures)
+		*l = append(*l, n)
 	}
 	return nil
+}
+
+// corpusFlags are the flags that decide which digests a server knows: the
+// ceiling, the feed and the generator must agree on them.
+type corpusFlags struct {
+	indicators int
+	seed       string
+	known      float64
+}
+
+func (c *corpusFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&c.indicators, "indicators", 100_000, "digests the server knows")
+	fs.StringVar(&c.seed, "seed", "ksnload", "seed of the known digests")
+	fs.Float64Var(&c.known, "known", 0.1, "share of looked-up files the server knows")
+}
+
+// targetFlags name a running server and a license of it.
+type targetFlags struct {
+	targets string
+	key     string
+}
+
+func (t *targetFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&t.targets, "target", "", "server `URL`s, comma-separated, used in turn")
+	fs.StringVar(&t.key, "key", "", "license key (default: $KSNLOAD_KEY)")
+}
+
+func (t *targetFlags) urls() ([]string, string, error) {
+	if t.targets == "" {
+		return nil, "", fmt.Errorf("-target is required")
+	}
+	key := t.key
+	if key == "" {
+		key = os.Getenv("KSNLOAD_KEY")
+	}
+	return strings.Split(t.targets, ","), key, nil
 }

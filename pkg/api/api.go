@@ -63,6 +63,13 @@ type Limits struct {
 	ItemsPerSecond  float64 `json:"items_per_second"` // the license's sustained rate
 	Burst           int     `json:"burst"`
 	CacheTTLSeconds int     `json:"cache_ttl_seconds"` // how long a client may cache a verdict
+	// SubmitPerSecond and SubmitBurst are the license's submission budget
+	// in records, a token bucket apart from the lookups' (which the two
+	// fields above describe), so that a client can space the batches of a
+	// backlog to fit; 0 from a server that does not say, which means the
+	// lookups' figures.
+	SubmitPerSecond float64 `json:"submit_per_second,omitempty"`
+	SubmitBurst     int     `json:"submit_burst,omitempty"`
 }
 
 // FileLookupRequest is the body of POST /v1/lookup/files.

@@ -57,7 +57,7 @@ half-year is over ('purge'; the server does it by itself), with aggregate
 statistics kept ('stats'). 'keygen' makes the key-encryption key of a new
 server, 'verify' checks that a key opens what is sealed.`,
 	}
-	cmd.PersistentFlags().StringVar(&opts.DB, "db", "", "server database `PATH` (default: server.db in the data directory)")
+	cmd.PersistentFlags().StringVar(&opts.DB, "db", "", "server database: SQLite `PATH` or postgres:// URL (default: $KSN_DATABASE_URL, else server.db in the data directory)")
 	cmd.PersistentFlags().StringVar(&opts.KeyDir, "key-dir", "", "the database's data key `DIR`, as given to ksn serve (default: in the state directory)")
 	cmd.AddCommand(newCmdAdminLicense(opts), newCmdAdminVerdict(opts), newCmdAdminRestrict(opts), newCmdAdminStats(opts),
 		newCmdAdminKeygen(opts), newCmdAdminPurge(opts), newCmdAdminVerify(opts))

@@ -98,7 +98,7 @@ func runAdminPurge(ctx context.Context, opts *AdminOptions, grace time.Duration,
 		return err
 	}
 	if !res.Checkpointed {
-		opts.IO.Warnf("a reader keeps the WAL checkpoint from completing: destroyed pages stay in the -wal file until a later purge completes it (a running server tries every minute)")
+		opts.IO.Warnf("a reader keeps destroyed rows in the database's files (SQLite: the WAL checkpoint; PostgreSQL: the VACUUM after the purge) until a later purge completes it (a running server tries every minute)")
 	}
 	if asJSON {
 		return writeJSONLine(opts.IO, res)

@@ -144,13 +144,20 @@ type FeedDB interface {
 	Close() error
 }
 
-// OpenFeedDB opens the database at path for imports; "" is the local one.
+// OpenFeedDB opens the database at path for imports; "" is the local one,
+// and a postgres:// URL a server database on PostgreSQL.
 func (f *Factory) OpenFeedDB(ctx context.Context, path string) (FeedDB, error) {
 	var db store.Store
 	var err error
-	if path == "" {
+	switch {
+	case path == "":
 		db, err = f.OpenLocalStore(ctx)
-	} else {
+	case store.IsPostgresURL(path):
+		var pg *store.PostgresServer
+		if pg, err = store.OpenPostgresServer(ctx, path); err == nil {
+			db = pg
+		}
+	default:
 		db, err = f.OpenStore(ctx, path)
 	}
 	if err != nil {

@@ -101,7 +101,7 @@ and reported with its line number; the rest of the file still imports.`,
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "auto", "feed format: "+strings.Join(names, ", "))
-	cmd.Flags().StringVar(&opts.DB, "db", "", "reputation database `PATH` (default: the local database)")
+	cmd.Flags().StringVar(&opts.DB, "db", "", "reputation database `PATH`, or a server database's postgres:// URL (default: the local database)")
 	cmd.Flags().BoolVar(&opts.AllowUnsigned, "allow-unsigned", false, "import a ClamAV .cvd that is not signed with ClamAV's key (its MD5 must still match)")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(names, cobra.ShellCompDirectiveNoFileComp))
 	return cmd

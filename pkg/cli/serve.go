@@ -32,6 +32,9 @@ type ServeOptions struct {
 	TLSKey        string
 	Rate          float64
 	Burst         int
+	SubmitRate    float64
+	SubmitBurst   int
+	Replicas      int // how many replicas share the database (and the licenses' rates)
 	StatementFile string
 	LogJSON       bool
 	AddrFile      string // where to write the URL once listening (scripts, tests)
@@ -71,9 +74,13 @@ the statement, status), /healthz and Prometheus /metrics.
 address only the scraper's network reaches), and the API's port then
 answers it 404: the way to keep it off a public port.
 
-The server keeps its own SQLite database (default: server.db in ksn's data
-directory): licenses, submissions, operator settings and the reputation
-indicators it answers with. Load feeds into it with
+The server keeps its own database: a SQLite file (default: server.db in
+ksn's data directory), or PostgreSQL with --db postgres://... (or
+$KSN_DATABASE_URL), where several replicas behind a load balancer share
+one database: licenses, submissions, operator settings and the reputation
+indicators it answers with. Each of --replicas N enforces 1/N of every
+license's --rate and --burst (lookups) and --submit-rate and --submit-burst
+(submissions), so that together they keep to them. Load feeds into it with
 'ksn feed import --db <server database> FILE...', manage licenses, verdict
 overrides and restrictions with 'ksn admin' (both work while the server runs).
 
@@ -111,7 +118,14 @@ stay, but for per-object counts of fewer than --min-prevalence
 participants, which go with their half-year. A purge that a reader keeps
 from emptying the WAL is tried again every minute. A database keeps the KEK
 it was first started with: another is refused. 'ksn admin purge' purges on
-demand.`,
+demand.
+
+Replicas on PostgreSQL share the keys as they share the database: one key
+directory (the state directory's default for replicas on one machine,
+--key-dir on a shared file system for several) and copies of one KEK
+file. A replica whose directory lacks a key the database's records are
+sealed under, or holds another, is refused at start. PostgreSQL vacuums
+after a purge where SQLite checkpoints its WAL.`,
 		Example: `  ksn serve
   ksn serve --listen 0.0.0.0:7415 --tls-cert cert.pem --tls-key key.pem
   ksn serve --listen 127.0.0.1:0 --db /tmp/test.db   # any free port; the line says which`,
@@ -120,8 +134,8 @@ demand.`,
 			if (opts.TLSCert == "") != (opts.TLSKey == "") {
 				return usageError("give both --tls-cert and --tls-key, or neither", "--tls-cert and --tls-key go together")
 			}
-			if opts.Rate < 0 || opts.Burst < 0 {
-				return usageError("", "--rate and --burst must be positive")
+			if opts.Rate < 0 || opts.Burst < 0 || opts.SubmitRate < 0 || opts.SubmitBurst < 0 || opts.Replicas < 0 {
+				return usageError("", "--rate, --burst, --submit-rate, --submit-burst and --replicas must be positive")
 			}
 			if opts.DB == "" {
 				p, err := serverDBPath(f)
@@ -157,11 +171,14 @@ demand.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Listen, "listen", DefaultListen, "`ADDRESS` to listen on (host:port; port 0 picks a free one)")
 	fl.StringVar(&opts.MetricsListen, "metrics-listen", "", "serve /metrics on `ADDRESS` (host:port) instead of the API's port")
-	fl.StringVar(&opts.DB, "db", "", "server database `PATH` (default: server.db in the data directory)")
+	fl.StringVar(&opts.DB, "db", "", "server database: SQLite `PATH` or postgres:// URL (default: $KSN_DATABASE_URL, else server.db in the data directory)")
 	fl.StringVar(&opts.TLSCert, "tls-cert", "", "TLS certificate `FILE` (PEM); serve HTTPS")
 	fl.StringVar(&opts.TLSKey, "tls-key", "", "TLS private key `FILE` (PEM)")
 	fl.Float64Var(&opts.Rate, "rate", server.DefaultRate, "items (digests, records) per second each license may send")
 	fl.IntVar(&opts.Burst, "burst", server.DefaultBurst, "items a license may send at once")
+	fl.Float64Var(&opts.SubmitRate, "submit-rate", server.DefaultSubmitRate, "records per second each license may submit (a budget apart from lookups)")
+	fl.IntVar(&opts.SubmitBurst, "submit-burst", server.DefaultSubmitBurst, "records a license may submit at once (a first delivery's backlog)")
+	fl.IntVar(&opts.Replicas, "replicas", 1, "how many replicas serve one PostgreSQL database; each enforces this share of --rate and --burst")
 	fl.StringVar(&opts.StatementFile, "statement", "", "serve the participation statement in `FILE` (and keep it)")
 	fl.BoolVar(&opts.LogJSON, "log-json", false, "log as JSON lines instead of text")
 	fl.StringVar(&opts.AddrFile, "addr-file", "", "once listening, write the server's URL and a newline to `FILE` (for scripts using --listen host:0)")
@@ -173,8 +190,14 @@ demand.`,
 	return cmd
 }
 
-// serverDBPath is the default server database, <data dir>/server.db.
+// serverDBPath is the default server database: $KSN_DATABASE_URL, else
+// <data dir>/server.db.
 func serverDBPath(f *Factory) (string, error) {
+	if f.Env != nil {
+		if v := f.Env(server.DatabaseURLEnv); v != "" {
+			return v, nil
+		}
+	}
 	paths, err := f.Paths()
 	if err != nil {
 		return "", &exitcode.Error{Code: exitcode.Usage, Err: err}
@@ -200,6 +223,9 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 		TLSKey:         opts.TLSKey,
 		Rate:           opts.Rate,
 		Burst:          opts.Burst,
+		SubmitRate:     opts.SubmitRate,
+		SubmitBurst:    opts.SubmitBurst,
+		Replicas:       opts.Replicas,
 		MinPrevalence:  opts.MinPrevalence,
 		MaxConnections: opts.MaxConnections,
 		StatementFile:  opts.StatementFile,

@@ -49,8 +49,9 @@ type Client struct {
 	agent    string
 	timeout  time.Duration
 	http     *http.Client
-	now      func() time.Time // for Retry-After dates; replaced by tests
-	batch    atomic.Int64     // items per request; 0 means api.MaxBatch
+	now      func() time.Time           // for Retry-After dates; replaced by tests
+	batch    atomic.Int64               // items per request; 0 means api.MaxBatch
+	limits   atomic.Pointer[api.Limits] // as the last Status gave them
 }
 
 // New validates opts and returns a Client. It never connects. An empty
@@ -187,7 +188,20 @@ func (c *Client) Status(ctx context.Context) (api.Status, error) {
 	if err == nil && s.Limits.MaxBatch > 0 && s.Limits.MaxBatch < api.MaxBatch {
 		c.batch.Store(int64(s.Limits.MaxBatch))
 	}
+	if err == nil {
+		lim := s.Limits
+		c.limits.Store(&lim)
+	}
 	return s, err
+}
+
+// Limits returns the limits the last successful Status announced; ok is
+// false before one.
+func (c *Client) Limits() (lim api.Limits, ok bool) {
+	if l := c.limits.Load(); l != nil {
+		return *l, true
+	}
+	return api.Limits{}, false
 }
 
 // batchSize is the number of items per request.

@@ -23,7 +23,8 @@ const DefaultDBFileName = store.DefaultServerFileName
 // Its errors carry their exit code and are written for the operator of
 // `ksn admin`, naming its flags where an argument is wrong.
 type Admin struct {
-	// DB is the server database's path. When empty, DefaultDB gives it,
+	// DB is the server database: a SQLite file's path or a postgres://
+	// URL. When empty, DefaultDB gives it,
 	// asked only once the arguments are known to be right.
 	DB        string
 	DefaultDB func() (string, error)
@@ -55,7 +56,7 @@ func (a *Admin) open(ctx context.Context) (store.ServerAdmin, error) {
 		}
 		a.DB = p
 	}
-	db, err := store.OpenServer(ctx, a.DB)
+	db, err := store.OpenServerDatabase(ctx, a.DB)
 	if err != nil {
 		return nil, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the server database: %w", err)}
 	}

@@ -67,9 +67,14 @@ func bearer(r *http.Request) (string, bool) {
 // A batch larger than the bucket costs the whole bucket, so that the
 // largest batch the API allows is never refused forever.
 func (s *Server) charge(w http.ResponseWriter, r *http.Request, lic store.License, cost int) bool {
-	cost = max(1, min(cost, s.cfg.Burst))
+	b := bucket{lic.ID, r.URL.Path == api.PathSubmissions}
+	burst := s.cfg.Burst
+	if b.submit {
+		burst = s.cfg.SubmitBurst
+	}
+	cost = max(1, min(cost, burst))
 	now := s.now()
-	res := s.limiter(bucket{lic.ID, r.URL.Path == api.PathSubmissions}).ReserveN(now, cost)
+	res := s.limiter(b).ReserveN(now, cost)
 	if !res.OK() { // cannot happen with cost ≤ burst; refuse rather than wait forever
 		writeProblem(w, r, problem{Status: http.StatusTooManyRequests, Type: api.ProblemRateLimited,
 			Detail: "batch too large for the license's rate", RetryAfter: 60})
@@ -86,7 +91,7 @@ func (s *Server) charge(w http.ResponseWriter, r *http.Request, lic store.Licens
 }
 
 // bucket names one of a license's two token buckets. Lookups and
-// submissions are limited apart, each at the license's rate, so that a
+// submissions are limited apart, each at its own rate, so that a
 // client delivering a large backlog does not find its next lookups
 // refused, and a burst of lookups does not hold the backlog back.
 type bucket struct {
@@ -102,6 +107,9 @@ func (s *Server) limiter(b bucket) *rate.Limiter {
 	l, ok := s.limiters[b]
 	if !ok {
 		l = rate.NewLimiter(rate.Limit(s.cfg.Rate), s.cfg.Burst)
+		if b.submit {
+			l = rate.NewLimiter(rate.Limit(s.cfg.SubmitRate), s.cfg.SubmitBurst)
+		}
 		s.limiters[b] = l
 	}
 	return l

@@ -10,7 +10,9 @@
 // limit, and charged to the license's rate as they are read; a few are
 // read at once, each within a deadline. Retention purges the sealed
 // records of ended half-years on a schedule; keys.go places a database's
-// data keys and key-encryption key outside its directory.
+// data keys and key-encryption key outside its directory (a SQLite file's
+// or a PostgreSQL database's; replicas on PostgreSQL share one key
+// directory, replicas.go shares the rate limits among them).
 //
 // The operator's side is Run, all of `ksn serve` (opening the database,
 // its key-encryption key, TLS, listening, the purge schedule, a graceful

@@ -54,22 +54,21 @@ func (s *Server) handleLookupFiles(w http.ResponseWriter, r *http.Request, lic s
 			Detail: "file reputation is temporarily restricted by the operator", RetryAfter: retrySeconds(left)})
 		return
 	}
-	items, done, ok := readBatch[api.FileQuery](s, w, r, lic, "items", nil)
+	var files []store.FileDigests
+	var itemErr error
+	done, ok := s.readBody(w, r, lic, func(body io.Reader, item func(int) error) (n int, err error) {
+		files, itemErr, err = decodeFileLookup(body, item)
+		return len(files), err
+	})
 	if !ok {
 		return
 	}
 	defer done()
-	n := len(items)
-	files := make([]store.FileDigests, n)
-	for i, it := range items {
-		fd, err := parseDigests(it.Digests)
-		if err != nil {
-			writeProblem(w, r, problem{Status: http.StatusBadRequest, Type: api.ProblemBadRequest,
-				Detail: fmt.Sprintf("items[%d]: %v", i, err)})
-			return
-		}
-		files[i] = fd
+	if itemErr != nil {
+		writeProblem(w, r, problem{Status: http.StatusBadRequest, Type: api.ProblemBadRequest, Detail: itemErr.Error()})
+		return
 	}
+	n := len(files)
 	results, err := s.cfg.Store.LookupFiles(r.Context(), files)
 	if err != nil {
 		s.storeFailed(w, r, err)

@@ -70,6 +70,13 @@ func (p KeyPlaces) place(ctx context.Context, warn func(string), db keyDB, claim
 		return out, err
 	}
 	out.KeyDir, out.KEK = p.KeyDir, p.KEK
+	// A PostgreSQL database has no file to keep keys beside, nor one an
+	// earlier version kept its key-encryption key beside.
+	file := !store.IsPostgresURL(db.Path())
+	if !file && p.StateDir == "" && (out.KeyDir == "" || out.KEK.Path == "") {
+		return out, &exitcode.Error{Code: exitcode.Usage, Err: errors.New("a PostgreSQL database has no default place for its keys here"),
+			Hint: "give --key-dir DIR and --kek-file FILE"}
+	}
 	legacyKEK := db.Path() + kekSuffix
 	switch {
 	case out.KeyDir != "":
@@ -83,13 +90,16 @@ func (p KeyPlaces) place(ctx context.Context, warn func(string), db keyDB, claim
 		out.KEK.From = "--kek-file"
 	case out.KEK.Path == "" && p.StateDir != "":
 		out.KEK.Path = filepath.Join(p.StateDir, kekDirName, id+kekSuffix)
+		if !file {
+			break
+		}
 		if out.KEKFrom, err = moveKEK(legacyKEK, out.KEK.Path); err != nil {
 			return out, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("move the key-encryption key out of the database's directory: %w", err)}
 		}
 	case out.KEK.Path == "":
 		out.KEK.Path = legacyKEK
 	}
-	if p.KeyDir != "" && inside(filepath.Dir(db.Path()), out.KeyDir) {
+	if file && p.KeyDir != "" && inside(filepath.Dir(db.Path()), out.KeyDir) {
 		warnf(warn, "the key directory %s is inside the database's directory: a backup of that directory keeps purged half-years readable; give --key-dir elsewhere", out.KeyDir)
 	}
 	if err := claimKeyDir(out.KeyDir, id, claim); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"time"
@@ -70,8 +71,9 @@ type meter struct {
 // full is what a full batch costs: api.MaxBatch items, or the whole
 // bucket when that is smaller (a batch larger than the bucket costs the
 // bucket, so that the largest batch the API allows is never refused for
-// ever).
-func (m *meter) full() int { return min(api.MaxBatch, m.s.cfg.Burst) }
+// ever). The bucket is the request's: lookups' and submissions' have
+// bursts of their own.
+func (m *meter) full() int { return min(api.MaxBatch, m.lim.Burst()) }
 
 // take charges n items when the bucket can pay them now. When it cannot,
 // nothing is taken and the refusal says how long until the bucket could
@@ -142,17 +144,27 @@ func (t turns) done() { <-t }
 // done ends the request's turn: the caller defers it, so that the batch
 // also holds its turn while it is looked up or stored.
 func readBatch[T any](s *Server, w http.ResponseWriter, r *http.Request, lic store.License, list string, fields map[string]any) (items []T, done func(), ok bool) {
+	done, ok = s.readBody(w, r, lic, func(body io.Reader, item func(int) error) (n int, err error) {
+		items, err = decodeBatch[T](body, list, fields, item)
+		return len(items), err
+	})
+	return items, done, ok
+}
+
+// readBody is readBatch with the decoder given: decode reads body,
+// calling item with the count after each item, and returns the count.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, lic store.License, decode func(body io.Reader, item func(int) error) (int, error)) (done func(), ok bool) {
 	m := &meter{s: s, lim: s.limiter(bucket{lic.ID, r.URL.Path == api.PathSubmissions})}
 	limit := s.bodyLimit(r.URL.Path)
 	if r.ContentLength > limit {
 		m.chargeFull()
 		writeProblem(w, r, problem{Status: http.StatusRequestEntityTooLarge, Type: api.ProblemTooLarge,
 			Detail: fmt.Sprintf("the body is larger than %d bytes", limit)})
-		return nil, nil, false
+		return nil, false
 	}
 	if err := m.take(1); err != nil {
 		s.refuse(w, r, err)
-		return nil, nil, false
+		return nil, false
 	}
 	t := s.lookupTurns
 	if r.URL.Path == api.PathSubmissions {
@@ -160,17 +172,17 @@ func readBatch[T any](s *Server, w http.ResponseWriter, r *http.Request, lic sto
 	}
 	if err := t.wait(r.Context()); err != nil {
 		s.storeFailed(w, r, err)
-		return nil, nil, false
+		return nil, false
 	}
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout)) // unsupported in tests
-	items, err := decodeBatch[T](http.MaxBytesReader(w, r.Body, limit), list, fields, m.item)
+	n, err := decode(http.MaxBytesReader(w, r.Body, limit), m.item)
 	if err != nil {
 		t.done()
 		s.badBody(w, r, m, err)
-		return nil, nil, false
+		return nil, false
 	}
-	info(r).items = len(items)
-	return items, t.done, true
+	info(r).items = n
+	return t.done, true
 }
 
 // refuse answers a rate refusal: 429 with the wait.

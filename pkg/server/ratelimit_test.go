@@ -12,7 +12,7 @@ import (
 )
 
 func TestRateLimit(t *testing.T) {
-	fx := newFixture(t, func(c *Config) { c.Rate = 2; c.Burst = 10 })
+	fx := newFixture(t, func(c *Config) { c.Rate = 2; c.Burst = 10; c.SubmitRate = 2; c.SubmitBurst = 10 })
 	one := lookup(map[string]string{"sha256": eicarSHA256})
 	var ten []map[string]string
 	for range 10 {

@@ -69,7 +69,7 @@ func (r *Retention) PurgeNow(ctx context.Context) (store.PurgeResult, error) {
 		return res, err
 	}
 	if !res.Checkpointed {
-		log.Warn("purge: a reader keeps the WAL checkpoint from completing; destroyed pages stay in the -wal file until it does (tried again every minute)")
+		log.Warn("purge: a reader keeps destroyed rows in the database's files (SQLite: the WAL checkpoint; PostgreSQL: the VACUUM after the purge) until it finishes; tried again every minute")
 	}
 	return res, nil
 }

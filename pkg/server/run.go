@@ -37,12 +37,17 @@ type RunOptions struct {
 	// MetricsListen, when set, is where /metrics is served instead of on
 	// Listen (host:port), so that it can be kept off the public port.
 	MetricsListen string
-	DB            string // the server database's path
+	DB            string // the server database: a SQLite file's path or a postgres:// URL
 	TLSCert       string // PEM files; both or neither
 	TLSKey        string
-	// Rate, Burst and MinPrevalence are those of Config.
+	// Rate, Burst and MinPrevalence are those of Config; Rate and Burst
+	// (and SubmitRate and SubmitBurst) are the license's, of which each
+	// of Replicas (0 or 1: this one alone) enforces its share.
 	Rate          float64
 	Burst         int
+	SubmitRate    float64 // records; a bucket of their own (Config)
+	SubmitBurst   int
+	Replicas      int
 	MinPrevalence int
 	// MaxConnections bounds the open connections (0: the default,
 	// DefaultMaxConnections).
@@ -98,9 +103,12 @@ func Run(ctx context.Context, o RunOptions) error {
 		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 
-	db, err := store.OpenServer(ctx, o.DB)
+	db, err := store.OpenServerDatabase(ctx, o.DB)
 	if err != nil {
 		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the server database: %w", err)}
+	}
+	if !store.IsPostgresURL(o.DB) {
+		db = store.QueueWrites(db) // one writer: submitters never race for SQLite's lock
 	}
 	defer db.Close()
 
@@ -126,11 +134,15 @@ func Run(ctx context.Context, o RunOptions) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	rate, burst := share(o.Rate, o.Burst, DefaultRate, DefaultBurst, o.Replicas)
+	submitRate, submitBurst := share(o.SubmitRate, o.SubmitBurst, DefaultSubmitRate, DefaultSubmitBurst, o.Replicas)
 	handler := New(Config{
 		Store:         db,
 		Statement:     st,
-		Rate:          o.Rate,
-		Burst:         o.Burst,
+		Rate:          rate,
+		Burst:         burst,
+		SubmitRate:    submitRate,
+		SubmitBurst:   submitBurst,
 		Logger:        logger,
 		Now:           o.Now,
 		MinPrevalence: o.MinPrevalence,

@@ -27,6 +27,14 @@ const (
 	// DefaultBurst lets twenty full batches (api.MaxBatch items) through at
 	// once, so a status call and a large check never collide with the limit.
 	DefaultBurst = 20 * api.MaxBatch
+	// DefaultSubmitRate is a license's sustained submission rate in
+	// records per second, a budget apart from its lookups'.
+	DefaultSubmitRate = 2000
+	// DefaultSubmitBurst is the most records a license may submit at
+	// once: fifty full batches, so that an installation's first
+	// delivery, a backlog of up to 50,000 records (an opt-in after a
+	// long scan collects 30,000), goes through without a refusal.
+	DefaultSubmitBurst = 50 * api.MaxBatch
 	// DefaultMaxBodyBytes bounds a request body: a full lookup batch is about
 	// 200 KiB, a full submission batch of file records about 1 MiB.
 	DefaultMaxBodyBytes = 4 << 20
@@ -50,6 +58,10 @@ type Config struct {
 	// most items it may spend at once (its token bucket's size).
 	Rate  float64
 	Burst int
+	// SubmitRate and SubmitBurst are the same for submissions (records),
+	// which have a token bucket of their own.
+	SubmitRate  float64
+	SubmitBurst int
 	// MaxBodyBytes bounds a request body (413 beyond it): a submission's;
 	// lookups have smaller limits of their own, sized to a full batch.
 	MaxBodyBytes int64
@@ -118,6 +130,12 @@ func New(cfg Config) *Server {
 	if cfg.Burst <= 0 {
 		cfg.Burst = DefaultBurst
 	}
+	if cfg.SubmitRate <= 0 {
+		cfg.SubmitRate = DefaultSubmitRate
+	}
+	if cfg.SubmitBurst <= 0 {
+		cfg.SubmitBurst = DefaultSubmitBurst
+	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -173,6 +191,8 @@ func (s *Server) limits() api.Limits {
 		ItemsPerSecond:  s.cfg.Rate,
 		Burst:           s.cfg.Burst,
 		CacheTTLSeconds: int(s.cfg.CacheTTL / time.Second),
+		SubmitPerSecond: s.cfg.SubmitRate,
+		SubmitBurst:     s.cfg.SubmitBurst,
 	}
 }
 

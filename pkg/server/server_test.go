@@ -208,7 +208,8 @@ func TestAuth(t *testing.T) {
 	st := decodeJSON[api.Status](t, fx.do("GET", api.PathStatus, fx.key, nil), 200)
 	if st.License.State != "valid" || st.License.Label != "test" || st.FileReputation != "available" ||
 		st.Limits.MaxBatch != api.MaxBatch || st.Limits.Burst != DefaultBurst || st.Limits.ItemsPerSecond != DefaultRate ||
-		st.Limits.MaxBodyBytes != DefaultMaxBodyBytes || st.Limits.CacheTTLSeconds != 3600 {
+		st.Limits.MaxBodyBytes != DefaultMaxBodyBytes || st.Limits.CacheTTLSeconds != 3600 ||
+		st.Limits.SubmitPerSecond != DefaultSubmitRate || st.Limits.SubmitBurst != DefaultSubmitBurst {
 		t.Errorf("status %+v", st)
 	}
 

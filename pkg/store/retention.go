@@ -108,10 +108,12 @@ type PurgeOptions struct {
 // PurgeResult is what one Purge did.
 type PurgeResult struct {
 	Purged []PurgedHalfYear `json:"purged"`
-	// Checkpointed is false while a reader keeps the WAL checkpoint
-	// after a destruction (this purge's or an earlier one's) from
-	// completing: destroyed pages may linger in the -wal file until a
-	// later purge completes it, as every purge tries to.
+	// Checkpointed is false while a reader keeps what a destruction
+	// (this purge's or an earlier one's) deleted in the database's files:
+	// on SQLite, by keeping the WAL checkpoint from completing (destroyed
+	// pages linger in the -wal file); on PostgreSQL, by holding a
+	// snapshot from before it, which keeps VACUUM from freeing the dead
+	// rows. Every later purge tries again until it completes.
 	Checkpointed bool `json:"checkpointed"`
 }
 

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
-	"strings"
 )
 
 // Aggregates reads the aggregate statistics. It needs no KEK.
@@ -165,21 +164,34 @@ func percentile(buckets map[int]int64, p float64) float64 {
 	return bucketValue(maxBucket)
 }
 
+// objectStatsSQL reads the aggregates of n objects of one kind.
+func objectStatsSQL(n int) string {
+	return `SELECT kind, object, participants, reports, first_day, last_day FROM object_stats
+WHERE kind = ? AND object IN (` + placeholders(n) + `)`
+}
+
 // ObjectStats returns the aggregates of the given objects of one kind,
 // keyed by the object's bytes as a string; objects never reported are
-// absent. Lookups call it for prevalence.
+// absent. Lookups call it for prevalence, so it runs the prepared
+// statements of lookupClasses, like the lookups themselves.
 func (s *Server) ObjectStats(ctx context.Context, kind string, objects [][]byte) (map[string]ObjectStat, error) {
 	out := make(map[string]ObjectStat)
+	var args []any
+	empty := []byte{}
 	for len(objects) > 0 {
-		chunk := objects[:min(len(objects), lookupChunk)]
-		objects = objects[len(chunk):]
-		args := make([]any, 0, len(chunk)+1)
-		args = append(args, kind)
-		for _, o := range chunk {
-			args = append(args, o)
+		class := lookupClass(len(objects))
+		size := lookupClasses[class]
+		n := min(len(objects), size)
+		args = append(args[:0], kind)
+		for i := range size {
+			if i < n {
+				args = append(args, objects[i])
+			} else {
+				args = append(args, empty)
+			}
 		}
-		err := eachRow(ctx, s.db, `SELECT kind, object, participants, reports, first_day, last_day FROM object_stats
-WHERE kind = ? AND object IN (`+strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",")+`)`, args, func(r *sql.Rows) error {
+		objects = objects[n:]
+		err := eachRow(ctx, preparedQuerier{s.stats[class]}, "", args, func(r *sql.Rows) error {
 			st, err := scanObjectStat(r)
 			out[string(st.Object)] = st
 			return err
@@ -193,6 +205,15 @@ WHERE kind = ? AND object IN (`+strings.TrimSuffix(strings.Repeat("?,", len(chun
 
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// preparedQuerier makes a prepared statement a querier (its query text
+// is ignored).
+type preparedQuerier struct{ *sql.Stmt }
+
+// QueryContext runs the prepared statement.
+func (p preparedQuerier) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
+	return p.Stmt.QueryContext(ctx, args...)
 }
 
 // eachRow runs a query and calls fn for every row.

@@ -42,17 +42,55 @@ func recordDigest(key seal.Key, r api.Record) []byte {
 	return m.Sum(nil)[:16]
 }
 
+// reuseCheck compares stored records with a batch's records of the same
+// ids, by digest: a record of the batch's half-year under its key (cur),
+// one of an earlier half-year under that half-year's, unwrapped once.
+type reuseCheck struct {
+	sg      *sealing
+	keys    DataKeys
+	byLabel map[string]seal.Key // digest keys
+	subs    []Submission
+	digests [][]byte // of subs under cur
+	cur     string
+}
+
+func newReuseCheck(sg *sealing, keys DataKeys, cur *dataKey, subs []Submission, digests [][]byte) *reuseCheck {
+	return &reuseCheck{sg: sg, keys: keys, byLabel: map[string]seal.Key{cur.label: cur.digest}, subs: subs, digests: digests, cur: cur.label}
+}
+
+// same reports whether record i of the batch is the record stored under
+// its id in half-year label with digest stored. A record stored before
+// digests were kept (nil) counts as the same.
+func (c *reuseCheck) same(i int, label string, stored []byte) (bool, error) {
+	if stored == nil {
+		return true, nil
+	}
+	want := c.digests[i]
+	if label != c.cur {
+		k, ok := c.byLabel[label]
+		if !ok {
+			dk, err := c.sg.halfYearKey(c.keys, label)
+			if err != nil {
+				return false, fmt.Errorf("compare record %s with %s: %w", c.subs[i].Record.ID, label, err)
+			}
+			k = seal.Derive(dk, digestPurpose)
+			c.byLabel[label] = k
+		}
+		want = recordDigest(k, c.subs[i].Record)
+	}
+	return hmac.Equal(stored, want), nil
+}
+
 // checkReused compares the records of a batch whose ids were stored
 // before (their indexes in subs) with what was stored, by digest, and
-// fails with an *IDReusedError on the first that differs. A record of an
-// earlier half-year is compared under that half-year's key; one stored
-// before digests were kept (NULL) counts as the same.
+// fails with an *IDReusedError on the first in batch order that differs.
 func (s *Server) checkReused(ctx context.Context, tx *sql.Tx, keys DataKeys, cur *dataKey, subs []Submission, ids [][]byte, digests [][]byte, idx []int) error {
 	byID := make(map[string]int, len(idx))
 	for _, i := range idx {
 		byID[string(ids[i])] = i
 	}
-	digestKeys := map[string]seal.Key{cur.label: cur.digest}
+	check := newReuseCheck(&s.sealing, keys, cur, subs, digests)
+	reused := -1
 	for len(idx) > 0 {
 		chunk := idx[:min(len(idx), lookupChunk)]
 		idx = idx[len(chunk):]
@@ -68,30 +106,21 @@ func (s *Server) checkReused(ctx context.Context, tx *sql.Tx, keys DataKeys, cur
 				return err
 			}
 			i, ok := byID[string(id)]
-			if !ok || stored == nil {
+			if !ok {
 				return nil
 			}
-			want := digests[i]
-			if label != cur.label {
-				k, ok := digestKeys[label]
-				if !ok {
-					dk, err := s.halfYearKey(keys, label)
-					if err != nil {
-						return fmt.Errorf("compare record %x with %s: %w", id, label, err)
-					}
-					k = seal.Derive(dk, digestPurpose)
-					digestKeys[label] = k
-				}
-				want = recordDigest(k, subs[i].Record)
+			same, err := check.same(i, label, stored)
+			if err == nil && !same && (reused < 0 || i < reused) {
+				reused = i
 			}
-			if !hmac.Equal(stored, want) {
-				return &IDReusedError{Index: i, ID: subs[i].Record.ID}
-			}
-			return nil
+			return err
 		})
 		if err != nil {
 			return err
 		}
+	}
+	if reused >= 0 {
+		return &IDReusedError{Index: reused, ID: subs[reused].Record.ID}
 	}
 	return nil
 }

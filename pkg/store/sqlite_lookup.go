@@ -13,15 +13,35 @@ import (
 	"github.com/ksnproject/ksn/pkg/reputation"
 )
 
-// lookupChunk is how many digests of one algorithm one lookup statement
-// carries. The statement always has exactly this many digest parameters
-// (a short chunk is padded with empty digests, which match nothing), so it
-// is prepared once.
+// lookupChunk is how many digests one statement of the link lookups and
+// the network cache carries; those are padded to it (see lookupClasses
+// for the file lookups, which are not).
 const lookupChunk = 500
 
-var lookupSQL = `SELECT digest, source, size, verdict, threat_name, category, first_seen, added_at, last_seen
+// lookupClasses are the digest counts of the prepared file-lookup
+// statements. A chunk of n digests of one algorithm runs the smallest that
+// holds it, padded with empty digests (which match nothing): a handful of
+// statements, each prepared once per connection, serve every batch size,
+// and a lookup of one file carries one parameter, not hundreds.
+var lookupClasses = [...]int{1, 4, 16, 64, 256, 1000}
+
+// lookupSQL is the file lookup of n digests of one algorithm.
+func lookupSQL(n int) string {
+	return `SELECT digest, source, size, verdict, threat_name, category, first_seen, added_at, last_seen
 FROM file_indicators
-WHERE algorithm = ? AND digest IN (` + placeholders(lookupChunk) + `)`
+WHERE algorithm = ? AND digest IN (` + placeholders(n) + `)`
+}
+
+// lookupClass returns the index in lookupClasses of the smallest
+// statement that holds n digests (n ≥ 1), or the largest.
+func lookupClass(n int) int {
+	for i, c := range lookupClasses {
+		if n <= c {
+			return i
+		}
+	}
+	return len(lookupClasses) - 1
+}
 
 // algorithmsSQL asks, for each known algorithm, whether one indicator is
 // keyed by it: one search of the primary key per algorithm, however large
@@ -110,8 +130,6 @@ func (s *sqliteDB) lookupDigests(ctx context.Context, byAlg map[checksum.Algorit
 		return nil, err
 	}
 	defer tx.Rollback()
-	stmt := tx.StmtContext(ctx, s.lookup)
-	defer stmt.Close()
 
 	// Digests of an algorithm no indicator is keyed by cannot match: a
 	// check hashes BLAKE3 for its output while the lists hold SHA-256,
@@ -121,7 +139,7 @@ func (s *sqliteDB) lookupDigests(ctx context.Context, byAlg map[checksum.Algorit
 		return nil, err
 	}
 	found := make(map[digestKey][]reputation.Sourced)
-	args := make([]any, 1+lookupChunk)
+	var args []any
 	empty := []byte{}
 	for _, alg := range checksum.All {
 		if !present[alg] {
@@ -132,17 +150,22 @@ func (s *sqliteDB) lookupDigests(ctx context.Context, byAlg map[checksum.Algorit
 		// appending, and the probes walk the primary key left to right.
 		slices.SortFunc(digests, bytes.Compare)
 		for len(digests) > 0 {
-			n := min(len(digests), lookupChunk)
-			args[0] = string(alg)
-			for i := range lookupChunk {
+			class := lookupClass(len(digests))
+			size := lookupClasses[class]
+			n := min(len(digests), size)
+			args = append(args[:0], string(alg))
+			for i := range size {
 				if i < n {
-					args[1+i] = digests[i]
+					args = append(args, digests[i])
 				} else {
-					args[1+i] = empty
+					args = append(args, empty)
 				}
 			}
 			digests = digests[n:]
-			if err := scanIndicators(ctx, stmt, args, alg, found); err != nil {
+			stmt := tx.StmtContext(ctx, s.lookup[class])
+			err := scanIndicators(ctx, stmt, args, alg, found)
+			stmt.Close()
+			if err != nil {
 				return nil, err
 			}
 		}

@@ -152,10 +152,10 @@ func (s *Server) dataKeyFor(ctx context.Context, tx *sql.Tx, keys DataKeys, labe
 
 // halfYearKey returns the data key of a half-year that holds records,
 // unwrapped with the KEK.
-func (s *Server) halfYearKey(keys DataKeys, label string) (seal.Key, error) {
-	s.sealing.mu.Lock()
-	kek := s.sealing.kek
-	s.sealing.mu.Unlock()
+func (sg *sealing) halfYearKey(keys DataKeys, label string) (seal.Key, error) {
+	sg.mu.Lock()
+	kek := sg.kek
+	sg.mu.Unlock()
 	if kek == nil {
 		return seal.Key{}, ErrNoKEK
 	}

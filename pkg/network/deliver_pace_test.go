@@ -1,0 +1,91 @@
+package network
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/client"
+	"github.com/ksnproject/ksn/pkg/participation"
+	"github.com/ksnproject/ksn/pkg/seal"
+	"github.com/ksnproject/ksn/pkg/server"
+	"github.com/ksnproject/ksn/pkg/store"
+)
+
+// TestDeliveryPacedByLimits delivers a backlog three and a half times
+// the license's burst: sized and spaced by the limits /v1/status
+// announced, every batch is accepted, none refused with 429.
+func TestDeliveryPacedByLimits(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := store.OpenServer(ctx, filepath.Join(dir, "server.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.UnlockSubmissions(ctx, seal.Key{1}); err != nil {
+		t.Fatal(err)
+	}
+	key, _, err := db.CreateLicense(ctx, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refused atomic.Int64
+	h := server.New(server.Config{Store: db, Rate: 4000, Burst: 1000})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusRecorder{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		if sw.status == http.StatusTooManyRequests {
+			refused.Add(1)
+		}
+	}))
+	defer srv.Close()
+
+	ps, err := participation.Open(ctx, filepath.Join(dir, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ps.Close()
+	const n = 3500
+	var recs []participation.Record
+	for i := range n {
+		r, err := participation.NewFileRecord(participation.FileObservation{
+			Digests: map[string]string{"sha256": fmt.Sprintf("%064x", i)}, Size: int64(i), Verdict: "unknown"}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
+	}
+	if _, err := ps.Append(ctx, recs, participation.Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := client.New(client.Options{Endpoint: srv.URL, LicenseKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Status(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sent, err := deliverOutbox(ctx, cl, ps, nil)
+	if err != nil || sent != n {
+		t.Fatalf("delivery: sent %d, err %v; want all %d", sent, err, n)
+	}
+	if refused.Load() != 0 {
+		t.Errorf("%d batches were refused with 429", refused.Load())
+	}
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}

@@ -1,0 +1,35 @@
+package store
+
+import "context"
+
+// ServerDatabase is a server database of either kind, SQLite (*Server) or
+// PostgreSQL (*PostgresServer): what `ksn serve` answers requests from,
+// `ksn admin` manages and `ksn feed import --db` loads feeds into.
+type ServerDatabase interface {
+	ServerStore
+	ServerAdmin
+	Store
+}
+
+var (
+	_ ServerDatabase = (*Server)(nil)
+	_ ServerDatabase = (*PostgresServer)(nil)
+)
+
+// OpenServerDatabase opens the server database a --db value names: a
+// postgres:// or postgresql:// URL (IsPostgresURL) is a PostgreSQL
+// database, anything else the path of a SQLite file.
+func OpenServerDatabase(ctx context.Context, location string) (ServerDatabase, error) {
+	if IsPostgresURL(location) {
+		db, err := OpenPostgresServer(ctx, location)
+		if err != nil {
+			return nil, err // not a typed nil inside the interface
+		}
+		return db, nil
+	}
+	db, err := OpenServer(ctx, location)
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
+}
