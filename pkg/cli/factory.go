@@ -8,6 +8,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -56,7 +57,9 @@ type Local struct {
 func (f *Factory) OpenLocal(ctx context.Context) (Local, error) {
 	db, err := f.OpenLocalStore(ctx)
 	if err != nil {
-		return Local{}, err
+		if db, err = f.openLocalDegraded(ctx, err); err != nil {
+			return Local{}, err
+		}
 	}
 	l := Local{Source: sources.NewLocal(db), Close: func() error {
 		err := db.Close()
@@ -136,6 +139,29 @@ func (f *Factory) sayFeedNotice() {
 	case feeds.Hint:
 		f.IO.Hint(n.Text + " (shown once)")
 	}
+}
+
+// openLocalDegraded gives local verdicts when the local database cannot be
+// opened for writing (another user's, a read-only directory, no home):
+// the database read as it is, else the built-in baseline alone, with a
+// warning that nothing can be recorded. A file that is not a reputation
+// database stays an error: it must not be hidden.
+func (f *Factory) openLocalDegraded(ctx context.Context, cause error) (store.Store, error) {
+	if errors.Is(cause, store.ErrNotReputationDB) {
+		return nil, cause
+	}
+	if paths, err := f.Paths(); err == nil {
+		if db, err := store.OpenLocalReadOnly(ctx, paths.DatabaseFile()); err == nil {
+			f.IO.Warnf("%v: reading it as it is; nothing can be recorded in it (no network answer cached, no feed imported)", cause)
+			return db, nil
+		}
+	}
+	db, err := store.OpenLocalTemporary(ctx)
+	if err != nil {
+		return nil, cause
+	}
+	f.IO.Warnf("%v: using the built-in baseline alone; imported feeds are not available and nothing can be recorded", cause)
+	return db, nil
 }
 
 // FeedDB is a reputation database feeds are imported into.
