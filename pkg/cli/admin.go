@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/server"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
@@ -37,10 +38,13 @@ func (o *AdminOptions) admin() *server.Admin {
 
 // NewCmdAdmin builds `ksn admin` and its subcommands.
 func NewCmdAdmin(f *Factory) *cobra.Command {
-	opts := &AdminOptions{IO: f.IO, DefaultDB: func() (string, error) { return serverDBPath(f) }, Env: f.Env}
-	if paths, err := f.Paths(); err == nil { // else DefaultDB fails with the reason
-		opts.StateDir = paths.State
-	}
+	paths, pathsErr := f.Paths() // when it fails, DefaultDB says why
+	opts := &AdminOptions{IO: f.IO, Env: f.Env, StateDir: paths.State, DefaultDB: func() (string, error) {
+		if pathsErr != nil {
+			return "", &exitcode.Error{Code: exitcode.Usage, Err: pathsErr}
+		}
+		return server.DefaultDBPath(paths.Data, f.Env), nil
+	}}
 	cmd := &cobra.Command{
 		Use:   "admin",
 		Short: "Manage a reputation server: licenses, verdict overrides, restrictions, retention",
@@ -59,9 +63,35 @@ server, 'verify' checks that a key opens what is sealed.`,
 	}
 	cmd.PersistentFlags().StringVar(&opts.DB, "db", "", "server database: SQLite `PATH` or postgres:// URL (default: $KSN_DATABASE_URL, else server.db in the data directory)")
 	cmd.PersistentFlags().StringVar(&opts.KeyDir, "key-dir", "", "the database's data key `DIR`, as given to ksn serve (default: in the state directory)")
-	cmd.AddCommand(newCmdAdminLicense(opts), newCmdAdminVerdict(opts), newCmdAdminRestrict(opts), newCmdAdminStats(opts),
+	cmd.AddCommand(newCmdAdminInit(opts), newCmdAdminLicense(opts), newCmdAdminVerdict(opts), newCmdAdminRestrict(opts), newCmdAdminStats(opts),
 		newCmdAdminKeygen(opts), newCmdAdminPurge(opts), newCmdAdminVerify(opts))
 	return cmd
+}
+
+func newCmdAdminInit(opts *AdminOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "init",
+		Short: "Create a server database, or bring its schema up to date",
+		Long: `Create the server database --db names (a SQLite file, in a directory that
+exists; on PostgreSQL, the tables of a database the operator made) or
+bring an existing one's schema up to date. The other admin commands refuse
+a database that does not exist, so that a mistyped --db is an error rather
+than a new, empty database; 'ksn serve' creates its database by itself.`,
+		Example: "  ksn admin init --db /srv/ksn/server.db",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			where, created, err := opts.admin().Init(orBackground(cmd.Context()))
+			if err != nil {
+				return err
+			}
+			if created {
+				fmt.Fprintf(opts.IO.Out, "created the server database %s\n", where)
+			} else {
+				fmt.Fprintf(opts.IO.Out, "the server database %s is up to date\n", where)
+			}
+			return nil
+		},
+	}
 }
 
 // writeJSONLine prints v as one line of JSON.

@@ -4,28 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/server"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
 )
-
-// parseExpiry turns --expires into an expiry: a duration from now, or
-// "never".
-func parseExpiry(s string) (server.Expiry, error) {
-	if s == "" || strings.EqualFold(s, "never") {
-		return server.Expiry{Never: true}, nil
-	}
-	d, err := config.ParseDuration(s)
-	if err != nil {
-		return server.Expiry{}, usageError("e.g. --expires 90d, or never", "--expires: %v", err)
-	}
-	return server.Expiry{In: d}, nil
-}
 
 func newCmdAdminLicense(opts *AdminOptions) *cobra.Command {
 	cmd := &cobra.Command{
@@ -114,7 +99,7 @@ make a file look widespread by sending under made-up codes.`,
 }
 
 func runLicenseCreate(ctx context.Context, opts *AdminOptions, label, expires string, seats int, asJSON bool) error {
-	exp, err := parseExpiry(expires)
+	exp, err := server.ParseExpiry(expires)
 	if err != nil {
 		return err
 	}
@@ -133,16 +118,9 @@ func runLicenseCreate(ctx context.Context, opts *AdminOptions, label, expires st
 	if l.Seats > 1 {
 		more = fmt.Sprintf(", %d seats", l.Seats)
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "ksn: license %d created (expires %s%s); the key above is shown only now\n", l.ID, expiryText(l.ExpiresAt), more)
+	fmt.Fprintf(opts.IO.ErrOut, "ksn: license %d created (expires %s%s); the key above is shown only now\n", l.ID, server.ExpiryText(l.ExpiresAt), more)
 	opts.IO.Hint("on the client: ksn license activate <key>")
 	return nil
-}
-
-func expiryText(t *time.Time) string {
-	if t == nil {
-		return "never"
-	}
-	return t.UTC().Format(time.RFC3339)
 }
 
 func runLicenseList(ctx context.Context, opts *AdminOptions, asJSON bool) error {
@@ -157,7 +135,7 @@ func runLicenseList(ctx context.Context, opts *AdminOptions, asJSON bool) error 
 	fmt.Fprintln(tw, "ID\tSTATE\tSEATS\tCREATED\tEXPIRES\tLABEL")
 	for _, l := range ls {
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\n", l.ID, l.State, l.Seats, l.CreatedAt.UTC().Format(time.RFC3339),
-			expiryText(l.ExpiresAt), term.SafeText(l.Label))
+			server.ExpiryText(l.ExpiresAt), term.SafeText(l.Label))
 	}
 	return tw.Flush()
 }
@@ -175,7 +153,7 @@ func runLicenseExtend(ctx context.Context, opts *AdminOptions, keyOrID, expires 
 	if expires == "" {
 		return usageError("e.g. --expires 30d, or never", "--expires is required")
 	}
-	exp, err := parseExpiry(expires)
+	exp, err := server.ParseExpiry(expires)
 	if err != nil {
 		return err
 	}
@@ -183,7 +161,7 @@ func runLicenseExtend(ctx context.Context, opts *AdminOptions, keyOrID, expires 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.Out, "license %d expires %s\n", l.ID, expiryText(l.ExpiresAt))
+	fmt.Fprintf(opts.IO.Out, "license %d expires %s\n", l.ID, server.ExpiryText(l.ExpiresAt))
 	if l.State == server.LicenseDenylisted {
 		opts.IO.Warnf("license %d is denylisted; a new expiry does not lift that", l.ID)
 	}

@@ -22,6 +22,9 @@ func adminFixture(t *testing.T) (*AdminOptions, *term.IOStreams, func() (string,
 	ios, _, out, errOut := term.Test()
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	opts := &AdminOptions{IO: ios, DB: filepath.Join(t.TempDir(), "server.db"), Now: func() time.Time { return now }}
+	if _, _, err := opts.admin().Init(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	take := func() (string, string) {
 		o, e := out.String(), errOut.String()
 		out.Reset()
@@ -251,6 +254,13 @@ func TestAdminCommandTree(t *testing.T) {
 		cmd.SetErr(errOut)
 		return cmd.ExecuteContext(context.Background())
 	}
+	// A mistyped or missing database is refused, not made: init makes it.
+	if err := run("license", "create"); exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), "no server database") {
+		t.Fatalf("license create without a database: %v", err)
+	}
+	if err := run("init"); err != nil || !strings.Contains(out.String(), "created the server database") {
+		t.Fatalf("init: %v, %q", err, out.String())
+	}
 	if err := run("license", "create", "--label", "x", "--expires", "1d"); err != nil {
 		t.Fatal(err)
 	}
@@ -267,6 +277,9 @@ func TestAdminCommandTree(t *testing.T) {
 		t.Error("extend without --expires succeeded")
 	}
 	other := filepath.Join(t.TempDir(), "other.db")
+	if err := run("init", "--db", other); err != nil {
+		t.Fatal(err)
+	}
 	if err := run("restrict", "files", "--for", "1h", "--db", other); err != nil {
 		t.Fatal(err)
 	}

@@ -3,12 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"os/signal"
-	"path/filepath"
 	"syscall"
-	"time"
 
 	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/exitcode"
@@ -22,41 +18,17 @@ import (
 // from the network (DESIGN §6: safe defaults).
 const DefaultListen = "127.0.0.1:7415"
 
-// ServeOptions are `ksn serve`'s flags and dependencies.
+// ServeOptions are `ksn serve`'s flags and dependencies: the server's
+// own options (DB resolved by the command when empty; KEKFile from
+// --kek-file, else KSN_KEK_FILE), and how it logs.
 type ServeOptions struct {
-	IO            *term.IOStreams
-	Listen        string
-	MetricsListen string // where /metrics is served instead of Listen
-	DB            string // the server database; resolved by the command when empty
-	TLSCert       string
-	TLSKey        string
-	Rate          float64
-	Burst         int
-	SubmitRate    float64
-	SubmitBurst   int
-	Replicas      int // how many replicas share the database (and the licenses' rates)
-	StatementFile string
-	LogJSON       bool
-	AddrFile      string // where to write the URL once listening (scripts, tests)
-	// KEKFile is the key-encryption key file (--kek-file, else KSN_KEK_FILE);
-	// empty: the default in StateDir, made on first start.
-	KEKFile string
-	// KeyDir is the data keys' directory (--key-dir); empty: the default
-	// in StateDir, ksn's state directory (see server.KeyPlaces).
-	KeyDir     string
-	StateDir   string
-	KEKFrom    string        // "--kek-file" or "KSN_KEK_FILE"; "" for the default
-	PurgeGrace time.Duration // how long after a half-year ends it is purged
-	// MinPrevalence is the fewest participants a lookup reports (see
-	// server.Config.MinPrevalence).
-	MinPrevalence int
-	// MaxConnections bounds the open connections.
-	MaxConnections int
-	// Now is the clock of the server and its purges; nil means time.Now.
-	Now func() time.Time
-	// Logger, when set, replaces the text (or JSON) logger on IO.ErrOut;
-	// tests use it.
-	Logger *slog.Logger
+	IO *term.IOStreams
+	server.RunOptions
+	KEKFile  string
+	KeyDir   string
+	StateDir string
+	KEKFrom  string // "--kek-file" or "KSN_KEK_FILE"; "" for the default
+	LogJSON  bool
 }
 
 // NewCmdServe builds `ksn serve`.
@@ -137,12 +109,12 @@ after a purge where SQLite checkpoints its WAL.`,
 			if opts.Rate < 0 || opts.Burst < 0 || opts.SubmitRate < 0 || opts.SubmitBurst < 0 || opts.Replicas < 0 {
 				return usageError("", "--rate, --burst, --submit-rate, --submit-burst and --replicas must be positive")
 			}
+			paths, err := f.Paths()
+			if err != nil {
+				return &exitcode.Error{Code: exitcode.Usage, Err: err}
+			}
 			if opts.DB == "" {
-				p, err := serverDBPath(f)
-				if err != nil {
-					return err
-				}
-				opts.DB = p
+				opts.DB, opts.DefaultDB = server.DefaultDBPath(paths.Data, f.Env), true
 			}
 			d, err := config.ParseDuration(grace)
 			if err != nil || d < 0 {
@@ -154,10 +126,6 @@ after a purge where SQLite checkpoints its WAL.`,
 			}
 			if opts.MinPrevalence < 0 {
 				return usageError("e.g. --min-prevalence 3", "--min-prevalence: %d is not a count", opts.MinPrevalence)
-			}
-			paths, err := f.Paths()
-			if err != nil {
-				return &exitcode.Error{Code: exitcode.Usage, Err: err}
 			}
 			opts.StateDir = paths.State
 			kek := server.ChooseKEK(opts.KEKFile, f.Env)
@@ -190,60 +158,29 @@ after a purge where SQLite checkpoints its WAL.`,
 	return cmd
 }
 
-// serverDBPath is the default server database: $KSN_DATABASE_URL, else
-// <data dir>/server.db.
-func serverDBPath(f *Factory) (string, error) {
-	if f.Env != nil {
-		if v := f.Env(server.DatabaseURLEnv); v != "" {
-			return v, nil
-		}
-	}
-	paths, err := f.Paths()
-	if err != nil {
-		return "", &exitcode.Error{Code: exitcode.Usage, Err: err}
-	}
-	return filepath.Join(paths.Data, server.DefaultDBFileName), nil
-}
-
 func runServe(ctx context.Context, opts *ServeOptions) error {
 	// SIGTERM is how service managers and containers stop a server; the
 	// command's context already ends on SIGINT.
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
 	defer stop()
 
-	logger := opts.Logger
-	if logger == nil {
-		logger = newServerLogger(opts.IO.ErrOut, opts.LogJSON)
+	o := opts.RunOptions
+	o.Keys = server.KeyPlaces{KeyDir: opts.KeyDir, StateDir: opts.StateDir, KEK: server.KEKSource{Path: opts.KEKFile, From: opts.KEKFrom}}
+	o.Warn = func(msg string) { opts.IO.Warnf("%s", msg) }
+	o.Listening = func(l server.Listening) { printListening(opts.IO, l) }
+	if o.Logger == nil {
+		o.Logger = server.NewLogger(opts.IO.ErrOut, opts.LogJSON)
 	}
-	return server.Run(ctx, server.RunOptions{
-		Listen:         opts.Listen,
-		MetricsListen:  opts.MetricsListen,
-		DB:             opts.DB,
-		TLSCert:        opts.TLSCert,
-		TLSKey:         opts.TLSKey,
-		Rate:           opts.Rate,
-		Burst:          opts.Burst,
-		SubmitRate:     opts.SubmitRate,
-		SubmitBurst:    opts.SubmitBurst,
-		Replicas:       opts.Replicas,
-		MinPrevalence:  opts.MinPrevalence,
-		MaxConnections: opts.MaxConnections,
-		StatementFile:  opts.StatementFile,
-		AddrFile:       opts.AddrFile,
-		Keys: server.KeyPlaces{KeyDir: opts.KeyDir, StateDir: opts.StateDir,
-			KEK: server.KEKSource{Path: opts.KEKFile, From: opts.KEKFrom}},
-		PurgeGrace: opts.PurgeGrace,
-		Now:        opts.Now,
-		Logger:     logger,
-		Warn:       func(msg string) { opts.IO.Warnf("%s", msg) },
-		Listening:  func(l server.Listening) { printListening(opts.IO, l) },
-	})
+	return server.Run(ctx, o)
 }
 
 // printListening tells the operator where the server listens and where
 // its keys are.
 func printListening(ios *term.IOStreams, l server.Listening) {
 	fmt.Fprintf(ios.ErrOut, "ksn serve: listening on %s (database %s)\n", l.URL, l.DB)
+	if l.DBCreated {
+		fmt.Fprintf(ios.ErrOut, "ksn serve: created the server database %s, which was not there\n", l.DB)
+	}
 	if l.MetricsURL != "" {
 		fmt.Fprintf(ios.ErrOut, "ksn serve: metrics on %s\n", l.MetricsURL)
 	}
@@ -259,12 +196,4 @@ func printListening(ios *term.IOStreams, l server.Listening) {
 		fmt.Fprintf(ios.ErrOut, "ksn serve: moved %d data keys out of the database into %s\n", l.KeysMoved, l.KeyDir)
 	}
 	fmt.Fprintf(ios.ErrOut, "ksn serve: data keys in %s (never back it up: a purge deletes keys there)\n", l.KeyDir)
-}
-
-// newServerLogger writes the server's log to w, as text or as JSON lines.
-func newServerLogger(w io.Writer, asJSON bool) *slog.Logger {
-	if asJSON {
-		return slog.New(slog.NewJSONHandler(w, nil))
-	}
-	return slog.New(slog.NewTextHandler(w, nil))
 }

@@ -20,7 +20,7 @@ import (
 func TestServeKEK(t *testing.T) {
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "server.db")
-	startServe(t, &ServeOptions{Listen: "127.0.0.1:0", DB: dbPath})
+	startServe(t, &ServeOptions{RunOptions: server.RunOptions{Listen: "127.0.0.1:0", DB: dbPath}})
 	k, insecure, err := seal.ReadKEKFile(dbPath + ".kek")
 	if err != nil || insecure {
 		t.Fatalf("default key file: %v (insecure %v)", err, insecure)
@@ -30,7 +30,7 @@ func TestServeKEK(t *testing.T) {
 		t.Fatal(err)
 	}
 	ios, _, _, _ := term.Test()
-	err = runServe(context.Background(), &ServeOptions{IO: ios, Listen: "127.0.0.1:0", DB: dbPath, KEKFile: other})
+	err = runServe(context.Background(), &ServeOptions{IO: ios, KEKFile: other, RunOptions: server.RunOptions{Listen: "127.0.0.1:0", DB: dbPath}})
 	if exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), "not the one the submissions of "+dbPath+" are sealed with") {
 		t.Errorf("another key: %v", err)
 	}
@@ -60,7 +60,7 @@ func TestServePurgesAtStart(t *testing.T) {
 	}
 	storeFiles(t, db, cliPartA, time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), 1, 1, 2)
 	now := func() time.Time { return time.Date(2026, 7, 2, 0, 0, 0, 0, time.UTC) }
-	startServe(t, &ServeOptions{Listen: "127.0.0.1:0", DB: dbPath, KEKFile: kekPath, PurgeGrace: 24 * time.Hour, Now: now})
+	startServe(t, &ServeOptions{KEKFile: kekPath, RunOptions: server.RunOptions{Listen: "127.0.0.1:0", DB: dbPath, PurgeGrace: 24 * time.Hour, Now: now}})
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		p, err := db.PurgedHalfYears(ctx)

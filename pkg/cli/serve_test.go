@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"github.com/ksnproject/ksn/pkg/server"
 	"io"
 	"log/slog"
 	"math/big"
@@ -99,7 +100,7 @@ func TestServe(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	base := startServe(t, &ServeOptions{Listen: "127.0.0.1:0", DB: dbPath, StatementFile: stFile, Rate: 10, Burst: 20})
+	base := startServe(t, &ServeOptions{RunOptions: server.RunOptions{Listen: "127.0.0.1:0", DB: dbPath, StatementFile: stFile, Rate: 10, Burst: 20}})
 
 	resp, err := http.Get(base + api.PathHealth)
 	if err != nil {
@@ -176,12 +177,11 @@ func TestServeFlags(t *testing.T) {
 func TestServeErrors(t *testing.T) {
 	ios, _, _, errOut := term.Test()
 	dir := t.TempDir()
-	err := runServe(context.Background(), &ServeOptions{IO: ios, Listen: "127.0.0.1:0", DB: filepath.Join(dir, "s.db"),
-		TLSCert: filepath.Join(dir, "missing.pem"), TLSKey: filepath.Join(dir, "missing.key")})
+	err := runServe(context.Background(), &ServeOptions{IO: ios, RunOptions: server.RunOptions{Listen: "127.0.0.1:0", DB: filepath.Join(dir, "s.db"), TLSCert: filepath.Join(dir, "missing.pem"), TLSKey: filepath.Join(dir, "missing.key")}})
 	if exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), "TLS") {
 		t.Errorf("missing certificate: %v", err)
 	}
-	err = runServe(context.Background(), &ServeOptions{IO: ios, Listen: "not an address", DB: filepath.Join(dir, "s.db")})
+	err = runServe(context.Background(), &ServeOptions{IO: ios, RunOptions: server.RunOptions{Listen: "not an address", DB: filepath.Join(dir, "s.db")}})
 	if exitcode.Of(err) != exitcode.Usage {
 		t.Errorf("bad --listen: %v", err)
 	}
@@ -200,8 +200,7 @@ func TestServeTLS(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- runServe(ctx, &ServeOptions{IO: ios, Listen: "127.0.0.1:0", DB: filepath.Join(dir, "s.db"),
-			TLSCert: certFile, TLSKey: keyFile, Logger: slog.New(slog.DiscardHandler)})
+		done <- runServe(ctx, &ServeOptions{IO: ios, RunOptions: server.RunOptions{Listen: "127.0.0.1:0", DB: filepath.Join(dir, "s.db"), TLSCert: certFile, TLSKey: keyFile, Logger: slog.New(slog.DiscardHandler)}})
 		pw.Close()
 	}()
 	defer func() {

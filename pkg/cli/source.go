@@ -3,9 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -56,11 +53,10 @@ key, a wait).`,
 			}
 			key := ""
 			if keyFile != "" {
-				b, err := readKeyFile(f, keyFile)
-				if err != nil {
+				var err error
+				if key, err = network.ReadKeyFile(f.IO.In, keyFile); err != nil {
 					return usageError("", "--key-file: %v", err)
 				}
-				key = string(b)
 			}
 			paths, err := f.Paths()
 			if err != nil {
@@ -88,28 +84,6 @@ key, a wait).`,
 	return cmd
 }
 
-// readKeyFile reads a key from a file or standard input, bounded: a key
-// is short, and a wrong file must not be read whole.
-func readKeyFile(f *Factory, name string) ([]byte, error) {
-	var r io.Reader = f.IO.In
-	if name != "-" {
-		file, err := os.Open(name)
-		if err != nil {
-			return nil, err
-		}
-		defer file.Close()
-		r = file
-	}
-	b, err := io.ReadAll(io.LimitReader(r, 4096))
-	if err != nil {
-		return nil, err
-	}
-	if strings.TrimSpace(string(b)) == "" {
-		return nil, fmt.Errorf("%s holds no key", name)
-	}
-	return b, nil
-}
-
 func newCmdSourceDisable(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "disable NAME",
@@ -132,23 +106,6 @@ func newCmdSourceDisable(f *Factory) *cobra.Command {
 			return nil
 		},
 	}
-}
-
-// describeSource is one source's state in words.
-func describeSource(st network.SourceStatus) string {
-	s := st.State
-	switch {
-	case st.State == "connected" && !st.At.IsZero():
-		s += " (last answer " + formatTime(st.At) + ")"
-	case st.State == "rate-limited" && !st.Until.IsZero():
-		s += " until " + formatTime(st.Until)
-	case st.State == "key-rejected" && !st.At.IsZero():
-		s += " (" + formatTime(st.At) + ")"
-	}
-	if st.Detail != "" && st.State != "connected" && st.State != "not-used" {
-		s += ": " + term.SafeText(st.Detail)
-	}
-	return s
 }
 
 func newCmdSourceList(f *Factory) *cobra.Command {
@@ -178,7 +135,7 @@ asks none of them.`,
 			fmt.Fprintln(w, "NAME\tENABLED\tKEY\tURL\tSTATE")
 			for _, s := range sts {
 				key := map[bool]string{true: "stored", false: "-"}[s.KeyStored]
-				fmt.Fprintf(w, "%s\t%v\t%s\t%s\t%s\n", s.Name, s.Enabled, key, term.SafeText(s.BaseURL), describeSource(s))
+				fmt.Fprintf(w, "%s\t%v\t%s\t%s\t%s\n", s.Name, s.Enabled, key, term.SafeText(s.BaseURL), term.SafeText(s.Describe()))
 			}
 			return w.Flush()
 		},

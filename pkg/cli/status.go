@@ -10,6 +10,7 @@ import (
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/feeds"
 	"github.com/ksnproject/ksn/pkg/network"
+	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
 )
 
@@ -117,7 +118,7 @@ func printStatus(f *Factory, r network.Report) {
 			off = append(off, s.Name)
 			continue
 		}
-		row("Source", s.Name+": "+describeSource(s))
+		row("Source", s.Name+": "+term.SafeText(s.Describe()))
 	}
 	if len(off) > 0 {
 		row("Sources", "not configured: "+strings.Join(off, ", ")+" (ksn source enable NAME)")

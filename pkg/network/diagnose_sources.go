@@ -111,3 +111,24 @@ func publicOnly(srcs []SourceStatus) (Connection, bool) {
 	}
 	return Connection{Detail: "no endpoint; public sources only"}, true
 }
+
+// Describe is the source's state in words, for a terminal: the state, the
+// time it speaks of, and the detail a failure left (text from the
+// service: make it safe before printing).
+func (st SourceStatus) Describe() string {
+	s := st.State
+	switch {
+	case st.State == "connected" && !st.At.IsZero():
+		s += " (last answer " + utcText(st.At) + ")"
+	case st.State == "rate-limited" && !st.Until.IsZero():
+		s += " until " + utcText(st.Until)
+	case st.State == "key-rejected" && !st.At.IsZero():
+		s += " (" + utcText(st.At) + ")"
+	}
+	if st.Detail != "" && st.State != "connected" && st.State != "not-used" {
+		s += ": " + st.Detail
+	}
+	return s
+}
+
+func utcText(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }

@@ -38,6 +38,8 @@ type Admin struct {
 	// Warn hears what the operator should fix but does not stop the
 	// command (a key file others may read); nil drops it.
 	Warn func(msg string)
+
+	defaulted bool // DB came from DefaultDB
 }
 
 func (a *Admin) now() time.Time {
@@ -49,18 +51,29 @@ func (a *Admin) now() time.Time {
 
 // open opens the server database.
 func (a *Admin) open(ctx context.Context) (store.ServerAdmin, error) {
-	if a.DB == "" && a.DefaultDB != nil {
-		p, err := a.DefaultDB()
-		if err != nil {
-			return nil, err
-		}
-		a.DB = p
+	if err := a.resolveDB(); err != nil {
+		return nil, err
+	}
+	if err := refuseMissing(a.DB); err != nil {
+		return nil, err
 	}
 	db, err := store.OpenServerDatabase(ctx, a.DB)
 	if err != nil {
 		return nil, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the server database: %w", err)}
 	}
 	return db, nil
+}
+
+// resolveDB fills in the default database when --db was not given.
+func (a *Admin) resolveDB() error {
+	if a.DB == "" && a.DefaultDB != nil {
+		p, err := a.DefaultDB()
+		if err != nil {
+			return err
+		}
+		a.DB, a.defaulted = p, true
+	}
+	return nil
 }
 
 // openKeys opens the server database with its data keys in place (see

@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"strings"
 	"time"
 
+	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/store"
 )
 
@@ -21,6 +23,32 @@ const LicenseKeyPrefix = store.LicenseKeyPrefix
 type Expiry struct {
 	Never bool
 	In    time.Duration
+}
+
+// ParseExpiry reads --expires: a duration from now ("90d"), or "never"
+// (also when empty). A duration of zero or less is refused: it would make
+// a license that is expired before anyone can use it.
+func ParseExpiry(s string) (Expiry, error) {
+	if s == "" || strings.EqualFold(s, "never") {
+		return Expiry{Never: true}, nil
+	}
+	d, err := config.ParseDuration(s)
+	if err != nil {
+		return Expiry{}, usage("e.g. --expires 90d, or never", "--expires: %v", err)
+	}
+	if d <= 0 {
+		return Expiry{}, usage("e.g. --expires 90d; 'ksn admin license revoke' ends a license now",
+			"--expires %s would make a license that has already expired", s)
+	}
+	return Expiry{In: d}, nil
+}
+
+// ExpiryText shows an expiry time as the admin commands print it.
+func ExpiryText(t *time.Time) string {
+	if t == nil {
+		return "never"
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 // at is the expiry time the database stores, to the second; nil: never.

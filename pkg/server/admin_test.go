@@ -18,7 +18,11 @@ var adminNow = time.Date(2026, 11, 23, 12, 0, 0, 500, time.UTC)
 
 func newAdmin(t *testing.T) *Admin {
 	t.Helper()
-	return &Admin{DB: filepath.Join(t.TempDir(), DefaultDBFileName), Now: func() time.Time { return adminNow }}
+	a := &Admin{DB: filepath.Join(t.TempDir(), DefaultDBFileName), Now: func() time.Time { return adminNow }}
+	if _, created, err := a.Init(context.Background()); err != nil || !created {
+		t.Fatalf("init: created %v, %v", created, err)
+	}
+	return a
 }
 
 func TestAdminLicenses(t *testing.T) {
@@ -112,13 +116,17 @@ func TestAdminOverrides(t *testing.T) {
 
 func TestAdminRestrict(t *testing.T) {
 	ctx := context.Background()
-	a := newAdmin(t)
-	if _, err := a.Restrict(ctx, 0); exitcode.Of(err) != exitcode.Usage {
+	missing := &Admin{DB: filepath.Join(t.TempDir(), "typo.db")}
+	if _, err := missing.Restrict(ctx, 0); exitcode.Of(err) != exitcode.Usage {
 		t.Errorf("restrict for 0: %v", err)
 	}
-	if _, err := os.Stat(a.DB); !os.IsNotExist(err) {
-		t.Error("a refused restriction opened (and so created) the database")
+	if _, err := missing.Restrict(ctx, time.Hour); exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), "no server database") {
+		t.Errorf("restrict on a database that is not there: %v", err)
 	}
+	if _, err := os.Stat(missing.DB); !os.IsNotExist(err) {
+		t.Error("a refused restriction created the database")
+	}
+	a := newAdmin(t)
 	until, err := a.Restrict(ctx, 10*time.Minute)
 	if err != nil || !until.Equal(adminNow.Add(10*time.Minute)) {
 		t.Fatalf("restrict: %v, %v", until, err)

@@ -67,6 +67,9 @@ func TestBackupOpensNothingPurged(t *testing.T) {
 	dataDir, state := t.TempDir(), t.TempDir()
 	db := filepath.Join(dataDir, DefaultDBFileName)
 	a := &Admin{DB: db, StateDir: state, Now: func() time.Time { return time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC) }}
+	if _, _, err := a.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
 	lic, err := a.CreateLicense(ctx, "team", Expiry{Never: true}, 3)
 	if err != nil {
 		t.Fatal(err)

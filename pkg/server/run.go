@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
 	"net"
@@ -38,8 +39,12 @@ type RunOptions struct {
 	// Listen (host:port), so that it can be kept off the public port.
 	MetricsListen string
 	DB            string // the server database: a SQLite file's path or a postgres:// URL
-	TLSCert       string // PEM files; both or neither
-	TLSKey        string
+	// DefaultDB says that DB is the default place, in ksn's own data
+	// directory, which is made when missing; a SQLite file given by the
+	// operator is made only in a directory that exists.
+	DefaultDB bool
+	TLSCert   string // PEM files; both or neither
+	TLSKey    string
 	// Rate, Burst and MinPrevalence are those of Config; Rate and Burst
 	// (and SubmitRate and SubmitBurst) are the license's, of which each
 	// of Replicas (0 or 1: this one alone) enforces its share.
@@ -79,6 +84,7 @@ type Listening struct {
 	URL        string // scheme://host:port
 	MetricsURL string // http://host:port/metrics when on a listener of its own
 	DB         string // the database's absolute path
+	DBCreated  bool   // whether this start made the database
 	KEKFile    string // the key-encryption key file in use
 	KEKCreated bool   // whether this start made that file
 	// KEKMovedFrom is where the key-encryption key file was before this
@@ -103,6 +109,10 @@ func Run(ctx context.Context, o RunOptions) error {
 		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 
+	created, err := mayCreate(o.DB, o.DefaultDB)
+	if err != nil {
+		return err
+	}
 	db, err := store.OpenServerDatabase(ctx, o.DB)
 	if err != nil {
 		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the server database: %w", err)}
@@ -194,7 +204,7 @@ func Run(ctx context.Context, o RunOptions) error {
 	}
 	url := fmt.Sprintf("%s://%s", scheme, ln.Addr())
 	if o.Listening != nil {
-		o.Listening(Listening{URL: url, MetricsURL: metricsURL, DB: db.Path(), KEKFile: kc.Path, KEKCreated: kekCreated,
+		o.Listening(Listening{URL: url, MetricsURL: metricsURL, DB: db.Path(), DBCreated: created, KEKFile: kc.Path, KEKCreated: kekCreated,
 			KEKMovedFrom: placed.KEKFrom, KeyDir: placed.KeyDir, KeysMoved: placed.Moved})
 	}
 	if o.AddrFile != "" {
@@ -324,4 +334,12 @@ func (a addrRedactor) Write(p []byte) (int, error) {
 func isLoopback(addr net.Addr) bool {
 	tcp, ok := addr.(*net.TCPAddr)
 	return ok && tcp.IP.IsLoopback()
+}
+
+// NewLogger writes a server's log to w, as text or as JSON lines.
+func NewLogger(w io.Writer, asJSON bool) *slog.Logger {
+	if asJSON {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
 }
