@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -28,6 +29,9 @@ const DefaultServerFileName = "server.db"
 type Server struct {
 	sqliteDB
 	sealing sealing // the KEK and the current data key (sqlite_sealing.go)
+
+	groupMu sync.Mutex
+	writer  *groupWriter // nil: groups are written on the pool's connections
 }
 
 // OpenServer opens the server database at path, creating it (and its parent
