@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/checksum"
+	"github.com/ksnproject/ksn/pkg/mail"
 	"github.com/ksnproject/ksn/pkg/reputation"
 )
 
@@ -19,6 +20,17 @@ type Item struct {
 	// Unanswered names the sources that were asked about this item and
 	// failed, so that a missing network verdict is never silent.
 	Unanswered []string
+	// Parent is, for an attachment or picture of a message (or a message
+	// of an mbox), the path of what holds it; "" for an input.
+	Parent string
+	// RaisedBy names the part whose verdict raised this item's (a
+	// message is as bad as its worst attachment).
+	RaisedBy string
+	// Spam is, for a message, the spam statistics a participant at the
+	// extended level would submit.
+	Spam *mail.Spam
+
+	parent int // 1 + the index of Parent's item in its batch; 0: none
 }
 
 // Status is "ok", "skipped" or "error", as --json names it.
@@ -74,6 +86,9 @@ type Options struct {
 	// Rehash hashes every file whatever the stat cache says (and
 	// refreshes it).
 	Rehash bool
+	// Mail, when set, reads mail files (found by name and by content):
+	// their attachments and pictures are checked as objects of their own.
+	Mail *MailOptions
 }
 
 // Config is what a run is wired to.
@@ -111,6 +126,10 @@ type Summary struct {
 	// SourceErrors holds the first error of each source that failed; it
 	// was not asked again during the run.
 	SourceErrors []SourceError
+	// Unanswered counts the items some source failed to answer.
+	Unanswered int
+	// Directories named without -r: among Failed, but no files.
+	Directories int
 }
 
 // SourceError is a source that failed during a run.
@@ -136,6 +155,13 @@ func Run(ctx context.Context, opts Options, cfg Config) (Summary, error) {
 		return Summary{}, err
 	}
 	lk := newLookups(opts.FailOn, cfg)
+	if len(algs) == 0 {
+		algs = checksum.Default
+	}
+	var sniff func(string, []byte) bool
+	if opts.Mail != nil {
+		lk.mail, sniff = &mailReader{opts: *opts.Mail, algs: algs}, sniffMail
+	}
 	// Results flow to a second goroutine that looks them up in batches:
 	// one query per result would cost more than hashing a small file. A
 	// batch goes out when full, or when no result came for lookupLinger,
@@ -150,7 +176,7 @@ func Run(ctx context.Context, opts Options, cfg Config) (Summary, error) {
 	runErr := checksum.Run(ctx, iterPaths(opts.Inputs), checksum.Options{
 		Algorithms: algs, Workers: opts.Workers, Recursive: opts.Recursive, Follow: opts.Follow,
 		Stdin: opts.Stdin, Progress: opts.Progress, SizeWalks: opts.SizeWalks,
-		Cache: cache, Rehash: opts.Rehash,
+		Cache: cache, Rehash: opts.Rehash, Sniff: sniff,
 	}, func(r checksum.Result, _ bool) error {
 		results <- Item{Result: r}
 		return nil

@@ -2,8 +2,12 @@ package check
 
 import (
 	"context"
+	"errors"
+
 	"fmt"
 	"time"
+
+	"github.com/ksnproject/ksn/pkg/checksum"
 
 	"github.com/ksnproject/ksn/pkg/reputation"
 )
@@ -15,6 +19,7 @@ type lookups struct {
 	cfg     Config
 	sources []reputation.Source
 	failed  map[string]bool
+	mail    *mailReader // nil: mail files are files like any other
 	col     Collector
 	summary Summary
 }
@@ -76,6 +81,7 @@ func (lk *lookups) loop(ctx context.Context, results <-chan Item) error {
 // batch asks every source about the hashed items of a batch, combines the
 // answers, and hands the batch to the sink and the collector.
 func (lk *lookups) batch(ctx context.Context, batch []Item) error {
+	batch = lk.mail.expand(batch)
 	var queries []reputation.FileQuery
 	var idx []int
 	for i, it := range batch {
@@ -123,6 +129,7 @@ func (lk *lookups) batch(ctx context.Context, batch []Item) error {
 	for j, i := range idx {
 		batch[i].Reputation = reputation.Combine(answers[j])
 	}
+	raiseParents(batch)
 	for _, it := range batch {
 		lk.count(it)
 	}
@@ -166,11 +173,17 @@ func (lk *lookups) fail(name string, err error) {
 func (lk *lookups) count(it Item) {
 	s := &lk.summary
 	s.Files++
+	if len(it.Unanswered) > 0 {
+		s.Unanswered++
+	}
 	switch it.Status() {
 	case "skipped":
 		s.Skipped++
 	case "error":
 		s.Failed++
+		if errors.Is(it.Err, checksum.ErrIsDir) {
+			s.Directories++
+		}
 	default:
 		if it.Cached {
 			s.Unchanged++
@@ -193,4 +206,22 @@ func final(answers []reputation.Answer) bool {
 		}
 	}
 	return false
+}
+
+// raiseParents makes each message as bad as its worst part, and each
+// mbox as bad as its worst message. Parts come after their parent, so
+// walking back raises a message before the mbox that holds it.
+func raiseParents(batch []Item) {
+	for i := len(batch) - 1; i >= 0; i-- {
+		it := batch[i]
+		if it.parent == 0 || it.Err != nil {
+			continue
+		}
+		p := &batch[it.parent-1]
+		if p.Err == nil && it.Reputation.Verdict.Severity() > p.Reputation.Verdict.Severity() {
+			r := it.Reputation
+			r.Prevalence, r.Disagreements = p.Reputation.Prevalence, p.Reputation.Disagreements
+			p.Reputation, p.RaisedBy = r, it.Path
+		}
+	}
 }

@@ -1,6 +1,10 @@
 package check
 
-import "github.com/ksnproject/ksn/pkg/checksum"
+import (
+	"strings"
+
+	"github.com/ksnproject/ksn/pkg/checksum"
+)
 
 // The checksum types a command names when it fills Options, so that it
 // need not import pkg/checksum.
@@ -35,3 +39,16 @@ const (
 	BLAKE3 = checksum.BLAKE3
 	SHA256 = checksum.SHA256
 )
+
+// SumLine is the item's line in a sum format ("sha256sum", "b3sum"), as
+// `sha256sum -c` and `b3sum -c` accept it: a name holding a backslash or a
+// newline is escaped and the line marked with a leading backslash, as
+// those tools do, so that every name round-trips.
+func (it Item) SumLine(format string) string {
+	name, prefix := it.Path, ""
+	if strings.ContainsAny(name, "\\\n") {
+		name = strings.NewReplacer("\\", "\\\\", "\n", "\\n").Replace(name)
+		prefix = "\\"
+	}
+	return prefix + it.Digests.Hex(SumFormats[format]) + "  " + name + "\n"
+}

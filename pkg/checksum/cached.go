@@ -26,6 +26,7 @@ func (w *worker) file(j job, r *Result) {
 	start := w.cache.clock()
 	var id fileIdentity
 	r.Size, r.Digests, id, r.Err = w.hashFile(j.path)
+	r.Sniffed = w.sniffed
 	if r.Err != nil {
 		if r.Skipped() == "" {
 			r.Err = describe(r.Err)
@@ -33,7 +34,7 @@ func (w *worker) file(j job, r *Result) {
 		return
 	}
 	if key != "" {
-		w.remember(key, id, start, r.Digests, known)
+		w.remember(key, id, start, r.Digests, known, r.Sniffed)
 	}
 }
 
@@ -56,7 +57,7 @@ func (w *worker) fromCache(key, path string, r *Result) (hit bool, known cacheEn
 	if !e.algs.has(setOf(w.set.algs)) {
 		return false, e
 	}
-	r.Size, r.Cached = id.size, true
+	r.Size, r.Cached, r.Sniffed = id.size, true, e.sniffed
 	r.Digests = make(Digests, len(w.set.algs))
 	for _, a := range w.set.algs {
 		r.Digests[a] = e.digest(a)
@@ -69,12 +70,12 @@ func (w *worker) fromCache(key, path string, r *Result) (hit bool, known cacheEn
 // opened, hashing having begun at start. Digests a still valid entry held
 // beyond those computed now are kept: asking for MD5 once does not cost
 // the BLAKE3 of the next run.
-func (w *worker) remember(key string, id fileIdentity, start time.Time, d Digests, known cacheEntry) {
+func (w *worker) remember(key string, id fileIdentity, start time.Time, d Digests, known cacheEntry, sniffed bool) {
 	have := setOf(w.set.algs)
 	if known.algs != 0 && known.id == id {
 		have |= known.algs
 	}
-	e := cacheEntry{id: id, cachedAt: start.UnixNano(), algs: have}
+	e := cacheEntry{id: id, cachedAt: start.UnixNano(), algs: have, sniffed: sniffed}
 	e.digests = make([]byte, 0, have.digestBytes())
 	for i, a := range All {
 		if have&(1<<i) == 0 {

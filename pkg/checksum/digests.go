@@ -3,6 +3,7 @@ package checksum
 import (
 	"encoding/hex"
 	"hash"
+	"io"
 )
 
 // Digests holds the digests of one object, keyed by algorithm.
@@ -51,3 +52,50 @@ func (s *hasherSet) sums() Digests {
 	}
 	return d
 }
+
+// Reader hashes what r yields with every algorithm of algs in one read,
+// for content that is not a file of its own (a mail attachment as it is
+// decoded): it returns the byte count and the digests.
+func Reader(r io.Reader, algs []Algorithm) (int64, Digests, error) {
+	set := newHasherSet(Canonical(algs))
+	buf := make([]byte, 64<<10)
+	var n int64
+	for {
+		k, err := r.Read(buf)
+		if k > 0 {
+			set.write(buf[:k])
+			n += int64(k)
+		}
+		if err == io.EOF {
+			return n, set.sums(), nil
+		}
+		if err != nil {
+			return n, nil, err
+		}
+	}
+}
+
+// Hasher computes several digests of what is written to it, for content
+// read by someone else (a message read by a mail parser through a
+// io.TeeReader).
+type Hasher struct {
+	set *hasherSet
+	n   int64
+}
+
+// NewHasher returns a Hasher of algs.
+func NewHasher(algs []Algorithm) *Hasher {
+	s := newHasherSet(Canonical(algs))
+	s.reset()
+	return &Hasher{set: s}
+}
+
+// Write feeds every digest; it never fails.
+func (h *Hasher) Write(p []byte) (int, error) {
+	h.set.write(p)
+	h.n += int64(len(p))
+	return len(p), nil
+}
+
+// Sum returns the bytes written and their digests.
+func (h *Hasher) Sum() (int64, Digests) { return h.n, h.set.sums() }

@@ -21,6 +21,9 @@ type Result struct {
 	Elapsed time.Duration // time spent opening and hashing this input
 	// Cached: the digests came from the stat cache, the file unread.
 	Cached bool
+	// Sniffed: Options.Sniff said yes to the start of the file (or did
+	// when the file was hashed, for a cached one).
+	Sniffed bool
 }
 
 // Skipped returns the skip reason, or "" when the input was not skipped.
@@ -53,7 +56,15 @@ type Options struct {
 	// Rehash hashes every file whatever Cache says, and records the
 	// digests in it.
 	Rehash bool
+	// Sniff, when set, is shown the start of every file as it is read (up
+	// to SniffLen bytes, no extra read), and its answer is the result's
+	// Sniffed: how a caller learns which files are mail without opening
+	// each file twice. The stat cache keeps the answer.
+	Sniff func(path string, head []byte) bool
 }
+
+// SniffLen is the most of a file's start that Options.Sniff is shown.
+const SniffLen = 8192
 
 // Tuning shared by the engine and its tests. A 256 KiB buffer stays in L2
 // cache while several digests read it; files from 8 MiB up are worth the
@@ -186,6 +197,9 @@ type worker struct {
 	progress    *Progress // nil: nobody watches
 	cache       *StatCache
 	rehash      bool
+	sniff       func(path string, head []byte) bool
+	path        string // the file being read, for sniff
+	sniffed     bool   // sniff's answer for it
 }
 
 func newWorker(opts Options) *worker {
@@ -198,6 +212,14 @@ func newWorker(opts Options) *worker {
 		progress:    opts.Progress,
 		cache:       opts.Cache,
 		rehash:      opts.Rehash,
+		sniff:       opts.Sniff,
+	}
+}
+
+// look shows sniff the first piece of the file being read.
+func (w *worker) look(first []byte) {
+	if w.sniff != nil {
+		w.sniffed = w.sniff(w.path, first[:min(len(first), SniffLen)])
 	}
 }
 

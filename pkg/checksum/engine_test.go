@@ -107,7 +107,7 @@ func TestDigestsMatchPeers(t *testing.T) {
 func TestPipelinedEqualsSequential(t *testing.T) {
 	for _, n := range []int{0, 1, 4096, 4096*8 + 3, 4096 * 20} {
 		data := bytes.Repeat([]byte{0xab, 0x01, 0x7f}, n/3+1)[:n]
-		got, d, err := hashPipelined(bytes.NewReader(data), All, 4096, nil)
+		got, d, err := hashPipelined(bytes.NewReader(data), All, 4096, nil, nil)
 		if err != nil || got != int64(n) {
 			t.Fatalf("n=%d: read %d, err %v", n, got, err)
 		}

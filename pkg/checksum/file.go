@@ -68,8 +68,9 @@ func (w *worker) hashFile(path string) (size int64, d Digests, id fileIdentity, 
 		return 0, nil, id, &SkipError{skipReasonFor(before.Mode())}
 	}
 	var n int64
+	w.path, w.sniffed = path, false
 	if before.Size() >= w.pipelineMin && len(w.set.algs) > 1 {
-		n, d, err = hashPipelined(f, w.set.algs, w.chunk, w.progress)
+		n, d, err = hashPipelined(f, w.set.algs, w.chunk, w.progress, w.look)
 	} else {
 		n, err = w.hashSequential(f, before.Size())
 		if err == nil {
@@ -111,7 +112,11 @@ var testHookIdentity func(*fileIdentity)
 // second stat, which no timing-based test could do reliably.
 var testHookAfterRead func(path string)
 
-var errIsDir = errors.New("is a directory (use -r to check what it holds)")
+// ErrIsDir is the error of a directory named without -r: not a file, and
+// summaries count it apart.
+var ErrIsDir = errors.New("is a directory (use -r to check what it holds)")
+
+var errIsDir = ErrIsDir
 
 // fileReader is an open file as hashing needs it.
 type fileReader interface {
@@ -129,6 +134,9 @@ func (w *worker) hashSequential(r io.Reader, size int64) (int64, error) {
 	for size <= 0 || n < size {
 		k, err := r.Read(w.buf)
 		if k > 0 {
+			if n == 0 {
+				w.look(w.buf[:k])
+			}
 			w.set.write(w.buf[:k])
 			n += int64(k)
 			if w.progress != nil {
@@ -151,7 +159,7 @@ func (w *worker) hashSequential(r io.Reader, size int64) (int64, error) {
 // goroutine computes the first digest itself (BLAKE3 by default, the
 // fastest); each other digest gets a goroutine. Fewer hand-offs mean fewer
 // thread wake-ups, which showed up as system time with smaller chunks.
-func hashPipelined(r io.Reader, algs []Algorithm, chunk int, progress *Progress) (int64, Digests, error) {
+func hashPipelined(r io.Reader, algs []Algorithm, chunk int, progress *Progress, first func([]byte)) (int64, Digests, error) {
 	const slots = 4
 	ring := make([][]byte, slots)
 	for i := range ring {
@@ -196,6 +204,9 @@ func hashPipelined(r io.Reader, algs []Algorithm, chunk int, progress *Progress)
 		buf := ring[seq%slots]
 		k, err := io.ReadFull(r, buf)
 		if k > 0 {
+			if seq == 0 && first != nil {
+				first(buf[:k])
+			}
 			n += int64(k)
 			if progress != nil {
 				progress.Bytes.Add(int64(k))

@@ -68,6 +68,10 @@ func (s algSet) digestBytes() int {
 	return n
 }
 
+// flagSniffed is the bit of a record's flags byte that keeps
+// Options.Sniff's answer; the other bits are zero.
+const flagSniffed = 1
+
 // cacheEntry is what the cache knows of one path: the file it saw and its
 // digests, concatenated in the order of All.
 type cacheEntry struct {
@@ -75,6 +79,7 @@ type cacheEntry struct {
 	cachedAt int64  // Unix ns, taken before the file was opened for hashing
 	used     uint32 // Unix day it was last hashed or found unchanged
 	algs     algSet
+	sniffed  bool // Options.Sniff said yes (flag bit 0 of the record)
 	digests  []byte
 }
 
@@ -164,7 +169,7 @@ func decodeTable(data []byte) (cacheTable, error) {
 		off, n := uint64(le.Uint32(r[60:])), uint64(le.Uint16(r[64:]))
 		algs := algSet(r[66])
 		dOff := uint64(le.Uint32(r[68:]))
-		if n == 0 || off+n > blobLen || algs == 0 || algs >= 1<<len(All) || r[67] != 0 ||
+		if n == 0 || off+n > blobLen || algs == 0 || algs >= 1<<len(All) || r[67]&^flagSniffed != 0 ||
 			dOff+uint64(algs.digestBytes()) > blobLen {
 			return cacheTable{}, fmt.Errorf("malformed record %d", i)
 		}
@@ -191,6 +196,7 @@ func (t cacheTable) at(i int) (uint64, []byte, cacheEntry) {
 		cachedAt: int64(le.Uint64(r[48:])),
 		used:     le.Uint32(r[56:]),
 		algs:     algSet(r[66]),
+		sniffed:  r[67]&flagSniffed != 0,
 	}
 	dOff := le.Uint32(r[68:])
 	e.digests = t.blob[dOff : int(dOff)+e.algs.digestBytes()]
@@ -302,6 +308,9 @@ func writeTable(w io.Writer, entries []tableEntry) error {
 		le.PutUint32(r[60:], uint32(pos))
 		le.PutUint16(r[64:], uint16(len(te.path)))
 		r[66], r[67] = byte(e.algs), 0
+		if e.sniffed {
+			r[67] = flagSniffed
+		}
 		le.PutUint32(r[68:], uint32(pos+len(te.path)))
 		bw.Write(r[:])
 		pos += len(te.path) + len(te.e.digests)

@@ -93,7 +93,12 @@ func (e *enumerator) input(path string) bool {
 	}
 	// A special file the user named is an error, not a skip: exit status 0
 	// must never mean "nothing found" for an input nobody looked at.
-	return e.settle(path, fmt.Errorf("%s: not read, it could block forever (to hash a stream: ksn check - < %s)", skipReasonFor(fi.Mode()), path))
+	hint := "to hash what it yields: ksn check - < " + path
+	if fi.Mode()&fs.ModeCharDevice != 0 {
+		// A device may never end (/dev/zero): read a bounded amount.
+		hint = "to hash a part of it: head -c 1M " + path + " | ksn check -"
+	}
+	return e.settle(path, fmt.Errorf("%s: not read, it could block forever (%s)", skipReasonFor(fi.Mode()), hint))
 }
 
 func (e *enumerator) dir(path string, fi fs.FileInfo, depth int) bool {

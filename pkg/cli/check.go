@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/check"
+	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/network"
 	"github.com/ksnproject/ksn/pkg/reputation"
@@ -37,6 +37,8 @@ type CheckOptions struct {
 	Workers    int
 	NoCache    bool // --no-cache or KSN_NO_CACHE: ask the network every time
 	Rehash     bool // --rehash: hash every file whatever the stat cache says
+	Mail       *check.MailOptions
+	Quiet      bool // --quiet: print only what is at or above --fail-on
 	// StatCache is the stat cache file in the cache directory ("" when
 	// ksn's directories cannot be found: then every file is hashed).
 	StatCache string
@@ -63,6 +65,14 @@ are not followed unless --follow, and then loops are detected.
 Besides the digests asked for with --hash, ksn computes any digest that the
 local database holds indicators for (for example MD5 after importing a ClamAV
 .hdb file), so that every indicator can match.
+
+Mail is read: a message (.eml, or found by its header) and an mbox (each
+message in turn) have each attachment and picture checked as an object of
+its own, named 'message.eml › invoice.zip', and a message is as bad as its
+worst part. A malformed message is reported and the others still checked.
+While you participate at the extended level (or do not participate yet),
+each message's spam statistics are kept for the network: digests and the
+public addresses of its relays, never an address, subject or body.
 
 A stat cache in ksn's cache directory remembers the digests of the files it
 hashed with their device, inode, size, mtime and ctime: a file unchanged since
@@ -95,15 +105,33 @@ it costs. --rehash reads every file whatever the cache says.`,
 			}
 			opts.FailOn = v
 			if len(args) == 0 && opts.FilesFrom == "" {
-				return usageError("name files or directories (with -r), '-' for standard input, or use --files-from", "nothing to check")
+				if f.IO.IsStdinTTY() {
+					return usageError("name files or directories (with -r), '-' for standard input, or use --files-from", "nothing to check")
+				}
+				// As sha256sum does: data piped in is the input.
+				opts.Inputs = []string{"-"}
+			}
+			if opts.Workers < 0 || opts.Workers > maxWorkers {
+				return usageError(fmt.Sprintf("--workers from 1 to %d (0: the number of CPUs)", maxWorkers), "--workers: %d is out of range", opts.Workers)
+			}
+			if opts.Quiet && opts.Format != "" {
+				return usageError("", "--quiet and --format cannot be used together: a checksum list needs every file")
 			}
 			if opts.Null && opts.FilesFrom == "" {
 				return usageError("use -0 together with --files-from", "-0 only applies to --files-from")
 			}
 			opts.OpenLocal = f.OpenLocal
 			opts.Consent = f.LoadConsent
+			opts.Mail = &check.MailOptions{}
 			if paths, err := f.Paths(); err == nil {
 				opts.StatCache = filepath.Join(paths.Cache, "statcache")
+				// A bad setting is reported by the participation state's
+				// load; here it only costs the relays.
+				if st, err := config.LoadSettings(paths, f.Env); err == nil {
+					if opts.Mail.Relays, err = check.ParseRelays(st.String("mail.own_relays")); err != nil {
+						return usageError("e.g. ksn config set mail.own_relays '192.0.2.25, 2001:db8::/48'", "mail.own_relays: %v", err)
+					}
+				}
 			}
 			if v := f.Env("KSN_NO_CACHE"); v != "" && v != "0" {
 				opts.NoCache = true
@@ -123,7 +151,8 @@ it costs. --rehash reads every file whatever the cache says.`,
 	fl.BoolVar(&opts.JSON, "json", false, "print one JSON object per input (NDJSON), in input order")
 	fl.StringVar(&opts.Format, "format", "", "print checksum lines for `sha256sum|b3sum` -c instead of verdicts")
 	fl.StringVar(&failOn, "fail-on", "malicious", "exit 1 when an object is at least this bad: malicious or suspicious")
-	fl.IntVar(&opts.Workers, "workers", 0, "files hashed at once (default: the number of CPUs)")
+	fl.IntVar(&opts.Workers, "workers", 0, "files hashed at once, at most 256 (default: the number of CPUs)")
+	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "print only objects at or above --fail-on (and the summary), like clamscan -i")
 	fl.BoolVar(&opts.NoCache, "no-cache", false, "ask the network even about files it answered recently (also KSN_NO_CACHE=1)")
 	fl.BoolVar(&opts.Rehash, "rehash", false, "read every file, even those the stat cache knows unchanged (the cache is refreshed)")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"sha256sum", "b3sum"}, cobra.ShellCompDirectiveNoFileComp))
@@ -132,12 +161,16 @@ it costs. --rehash reads every file whatever the cache says.`,
 	return cmd
 }
 
+// maxWorkers bounds --workers: each worker holds a 256 KiB buffer, and far
+// more workers than cores only add memory and contention.
+const maxWorkers = 256
+
 func runCheck(ctx context.Context, opts *CheckOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	early := loadConsentEarly(ctx, opts.Consent)
-	defer early.release()
+	early := network.LoadEarly(ctx, opts.Consent)
+	defer early.Release()
 	var cache *check.StatCache
 	if opts.StatCache != "" {
 		cache = check.NewStatCache(opts.StatCache)
@@ -151,10 +184,10 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the reputation database: %w", err),
 			Hint: "check that ksn's data directory is writable, or set KSN_HOME to another directory"}
 	}
-	var col *network.Collector
-	defer func() { closeTogether(func() { local.Close() }, col.Close) }()
+	var use network.Use
+	defer func() { network.CloseTogether(func() { local.Close() }, use.Collector.Close) }()
 
-	inputs, closeInputs, err := checkInputs(opts)
+	inputs, closeInputs, err := check.Inputs(opts.Inputs, opts.FilesFrom, opts.Null, opts.IO.In)
 	if err != nil {
 		return err
 	}
@@ -170,20 +203,19 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	defer progress.Stop()
 	rep := newReporter(opts, progress)
 
-	var sess *network.Session
 	sum, runErr := check.Run(ctx, check.Options{
 		Inputs: inputs, Recursive: opts.Recursive, Follow: opts.Follow, Stdin: stdin,
 		Algorithms: opts.Algorithms, Workers: opts.Workers, FailOn: opts.FailOn, Progress: counts,
 		// Sizing a walk costs a stat per file: only for a progress line.
-		SizeWalks: opts.IO.IsStderrTTY(), StatCache: cache, Rehash: opts.Rehash,
+		SizeWalks: opts.IO.IsStderrTTY(), StatCache: cache, Rehash: opts.Rehash, Mail: opts.Mail,
 	}, check.Config{
 		Sources: []reputation.Source{local.Source},
 		Sink:    rep,
 		Warn:    func(msg string) { progress.Around(func() { opts.IO.Warnf("%s", msg) }) },
 		Network: func(ctx context.Context) ([]reputation.Source, check.Collector) {
-			col, sess = openNetwork(ctx, opts.IO, early.consent(), network.SessionOptions{
+			use = network.Open(ctx, opts.IO, early.Loader(), network.SessionOptions{
 				Msg: opts.IO, Cache: local.Cache, Fresh: opts.NoCache, Files: true})
-			return sess.Sources(), col
+			return use.Session.Sources(), use.Collector
 		},
 	})
 	progress.Stop()
@@ -200,12 +232,18 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 		}
 		return &exitcode.Error{Code: exitcode.Usage, Err: runErr}
 	}
-	col.Wait()
-	sess.Deliver(ctx, col)
-	if err := rep.finish(sum); err != nil || sess.Failure() == nil {
+	use.Finish(ctx)
+	err = rep.finish(sum)
+	netErr := use.Session.Failure()
+	if err != nil && netErr != nil {
+		// A threat decides the exit code, but the files that got no
+		// network verdict are not to go unmentioned.
+		opts.IO.Warnf("%v; %s had no network verdict (--json marks them \"unanswered\")", netErr, plural(sum.Unanswered, "file"))
+	}
+	if err != nil || netErr == nil {
 		return err
 	}
-	return sess.Failure()
+	return netErr
 }
 
 // progressLine is the progress of a check elapsed into it: it moves as
@@ -229,42 +267,4 @@ func etaText(d time.Duration) string {
 		return fmt.Sprintf("%ds", int(d.Seconds()))
 	}
 	return term.Duration(d)
-}
-
-// openNetwork reads the participation state and opens what a participant
-// uses of the network: the collector (which keeps records even while the
-// user does not participate) and the session (nothing unless they do). A
-// bad setting must not cost the user their local verdicts: the run goes
-// on, not participating, and says why.
-func openNetwork(ctx context.Context, ios *term.IOStreams, consent func(context.Context) (*network.Consent, error), o network.SessionOptions) (*network.Collector, *network.Session) {
-	if consent == nil {
-		return nil, nil
-	}
-	c, err := consent(ctx)
-	if err != nil {
-		ios.Warnf("%v: checking with local verdicts only, nothing is collected or sent", err)
-		return nil, nil
-	}
-	return network.NewCollector(ctx, ios, c), network.OpenSession(ctx, c, o)
-}
-
-// checkInputs returns the paths to check: the arguments, then the entries
-// of --files-from, read as the run goes so a huge list is never held whole.
-func checkInputs(opts *CheckOptions) (check.Paths, func(), error) {
-	if opts.FilesFrom == "" {
-		return check.Args(opts.Inputs), func() {}, nil
-	}
-	if opts.FilesFrom == "-" {
-		for _, p := range opts.Inputs {
-			if p == "-" {
-				return nil, nil, usageError("read the file list from a file, or pass the data as a file", "standard input cannot be both the --files-from list and an input")
-			}
-		}
-		return check.List(opts.Inputs, opts.IO.In, opts.Null), func() {}, nil
-	}
-	f, err := os.Open(opts.FilesFrom)
-	if err != nil {
-		return nil, nil, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("--files-from: %w", err)}
-	}
-	return check.List(opts.Inputs, f, opts.Null), func() { f.Close() }, nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/ksnproject/ksn/pkg/check"
 	"github.com/ksnproject/ksn/pkg/exitcode"
@@ -53,6 +52,9 @@ func (r *reporter) Batch(items []check.Item) error {
 }
 
 func (r *reporter) add(c check.Item) error {
+	if r.opts.Quiet && (c.Status() != "ok" || c.Reputation.Verdict.Severity() < r.opts.FailOn.Severity()) {
+		return nil
+	}
 	var err error
 	switch {
 	case r.opts.JSON:
@@ -93,67 +95,20 @@ func (r *reporter) human(c check.Item) {
 		if n := rep.Prevalence; n > 0 {
 			line += "  " + s.Dim.Render(seenBy(n))
 		}
+		if c.RaisedBy != "" {
+			line += "  " + s.Dim.Render("· in "+term.SafeText(c.RaisedBy))
+		}
 		fmt.Fprintln(r.out, line)
 		writeDisagreements(r.out, s, rep.Disagreements)
 	}
 }
 
-// jsonResult is the documented NDJSON schema of `ksn check --json` (see
-// README, "JSON output"). Fields are only ever added, never renamed.
-type jsonResult struct {
-	Path      string            `json:"path"`
-	Status    string            `json:"status"` // ok, skipped, error
-	Size      *int64            `json:"size,omitempty"`
-	Digests   map[string]string `json:"digests,omitempty"`
-	Cached    *bool             `json:"cached,omitempty"` // digests from the stat cache
-	Verdict   string            `json:"verdict,omitempty"`
-	Threat    string            `json:"threat,omitempty"`
-	Category  string            `json:"category,omitempty"`
-	Sources   []string          `json:"sources,omitempty"`
-	FirstSeen *time.Time        `json:"first_seen,omitempty"`
-	LastSeen  *time.Time        `json:"last_seen,omitempty"`
-	// Prevalence is how many participants reported it to the network.
-	Prevalence int `json:"prevalence,omitempty"`
-	// Disagreements are network answers lower than the verdict: shown,
-	// not obeyed.
-	Disagreements []disagreementJSON `json:"disagreements,omitempty"`
-	Reason        string             `json:"reason,omitempty"` // why it was skipped
-	Error         string             `json:"error,omitempty"`
-	ElapsedMS     float64            `json:"elapsed_ms"`
-}
-
 func (r *reporter) json(c check.Item) error {
-	j := jsonResult{Path: c.Path, Status: c.Status(), ElapsedMS: float64(c.Elapsed.Microseconds()) / 1000}
-	switch j.Status {
-	case "skipped":
-		j.Reason = string(c.Skipped())
-	case "error":
-		j.Error = c.Err.Error()
-	default:
-		size, cached := c.Size, c.Cached
-		j.Size, j.Cached = &size, &cached
-		j.Digests = map[string]string{}
-		for a := range c.Digests {
-			j.Digests[string(a)] = c.Digests.Hex(a)
-		}
-		rep := c.Reputation
-		j.Verdict, j.Threat, j.Category, j.Sources = string(rep.Verdict), rep.ThreatName, rep.Category, rep.Sources
-		j.Prevalence, j.Disagreements = rep.Prevalence, disagreementsOut(rep.Disagreements)
-		if !rep.FirstSeen.IsZero() {
-			t := rep.FirstSeen.UTC()
-			j.FirstSeen = &t
-		}
-		if !rep.LastSeen.IsZero() {
-			t := rep.LastSeen.UTC()
-			j.LastSeen = &t
-		}
-	}
-	b, err := json.Marshal(j)
+	b, err := json.Marshal(c.Record())
 	if err != nil {
 		return err
 	}
-	b = append(b, '\n')
-	_, err = r.out.Write(b)
+	_, err = r.out.Write(append(b, '\n'))
 	return err
 }
 
@@ -184,12 +139,7 @@ func (r *reporter) sumLine(c check.Item) error {
 	if c.Reputation.Verdict.Severity() >= r.opts.FailOn.Severity() {
 		r.opts.IO.Warnf("%s: %s %s", term.SafeText(c.Path), c.Reputation.Verdict, term.SafeText(c.Reputation.ThreatName))
 	}
-	name, prefix := c.Path, ""
-	if strings.ContainsAny(name, "\\\n") {
-		name = strings.NewReplacer("\\", "\\\\", "\n", "\\n").Replace(name)
-		prefix = "\\"
-	}
-	_, err := fmt.Fprintf(r.out, "%s%s  %s\n", prefix, c.Digests.Hex(check.SumFormats[r.opts.Format]), name)
+	_, err := io.WriteString(r.out, c.SumLine(r.opts.Format))
 	return err
 }
 
@@ -215,11 +165,8 @@ func (r *reporter) finish(sum check.Summary) error {
 
 func (r *reporter) summary(sum check.Summary) {
 	s := r.styles
-	noun := "files"
-	if sum.Files == 1 {
-		noun = "file"
-	}
-	parts := []string{fmt.Sprintf("%d %s", sum.Files, noun)}
+	// A directory named without -r is not a file: it is said apart.
+	parts := []string{plural(sum.Files-sum.Directories, "file")}
 	for _, v := range reputation.Verdicts {
 		if n := sum.Verdicts[v]; n > 0 || v == reputation.Malicious {
 			text := fmt.Sprintf("%d %s", n, v)
@@ -232,29 +179,17 @@ func (r *reporter) summary(sum check.Summary) {
 	if sum.Skipped > 0 {
 		parts = append(parts, fmt.Sprintf("%d skipped", sum.Skipped))
 	}
-	if sum.Failed > 0 {
-		parts = append(parts, fmt.Sprintf("%d unreadable", sum.Failed))
+	if n := sum.Failed - sum.Directories; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d unreadable", n))
+	}
+	if sum.Directories > 0 {
+		parts = append(parts, plural(sum.Directories, "directory")+" not read (use -r)")
 	}
 	read := fmt.Sprintf("%s in %s", term.Bytes(sum.Bytes), term.Duration(sum.Elapsed))
 	if sum.Bytes > 0 {
 		read += " (" + term.Rate(sum.Bytes, sum.Elapsed) + ")"
 	}
 	fmt.Fprintf(r.out, "%s · %d hashed, %d unchanged · %s\n", strings.Join(parts, ", "), sum.Hashed, sum.Unchanged, read)
-}
-
-// disagreementJSON is one entry of "disagreements" in --json output.
-type disagreementJSON struct {
-	Source  string `json:"source"`
-	Verdict string `json:"verdict"`
-	Threat  string `json:"threat,omitempty"`
-}
-
-func disagreementsOut(ds []reputation.Disagreement) []disagreementJSON {
-	var out []disagreementJSON
-	for _, d := range ds {
-		out = append(out, disagreementJSON{Source: d.Source, Verdict: string(d.Verdict), Threat: d.ThreatName})
-	}
-	return out
 }
 
 // writeDisagreements notes, under a result, each network answer that was

@@ -59,6 +59,7 @@ var defaultAlgorithms = []check.Algorithm{check.BLAKE3, check.SHA256}
 func TestCheckFlags(t *testing.T) {
 	cases := []struct {
 		args    []string
+		tty     bool // standard input is a terminal
 		wantErr string
 		check   func(*testing.T, *CheckOptions)
 	}{
@@ -87,7 +88,15 @@ func TestCheckFlags(t *testing.T) {
 				t.Errorf("--rehash and --no-cache are two things: %+v", o)
 			}
 		}},
-		{args: []string{}, wantErr: "nothing to check"},
+		{args: []string{}, tty: true, wantErr: "nothing to check"},
+		{args: []string{}, check: func(t *testing.T, o *CheckOptions) {
+			if !slices.Equal(o.Inputs, []string{"-"}) {
+				t.Errorf("stdin not a terminal: inputs %q, want standard input", o.Inputs)
+			}
+		}},
+		{args: []string{"--workers", "-1", "a"}, wantErr: "--workers: -1 is out of range"},
+		{args: []string{"--workers", "100000", "a"}, wantErr: "--workers: 100000 is out of range"},
+		{args: []string{"-q", "--format", "b3sum", "a"}, wantErr: "--quiet and --format"},
 		{args: []string{"-0", "a"}, wantErr: "-0 only applies"},
 		{args: []string{"--format", "md5sum", "a"}, wantErr: "unknown format"},
 		{args: []string{"--format", "sha256sum", "--json", "a"}, wantErr: "cannot be used together"},
@@ -97,6 +106,7 @@ func TestCheckFlags(t *testing.T) {
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
 			ios, _, _, _ := term.Test()
+			ios.SetStdinTTY(c.tty)
 			var got *CheckOptions
 			env := func(k string) string { return map[string]string{"KSN_HOME": "/k"}[k] }
 			cmd := NewCmdCheck(&Factory{IO: ios, Env: env}, func(o *CheckOptions) error { got = o; return nil })

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/ksnproject/ksn/pkg/config"
@@ -34,7 +33,7 @@ Participation is not a setting: only 'ksn optin' can start it.`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: keys,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := loadSettings(f)
+			_, s, err := f.settings()
 			if err != nil {
 				return err
 			}
@@ -59,7 +58,7 @@ Participation is not a setting: only 'ksn optin' can start it.`,
 			if err := config.SetSetting(paths, args[0], args[1]); err != nil {
 				return usageError("'ksn config list' shows every key and its default", "%v", err)
 			}
-			s, err := loadSettings(f)
+			_, s, err := f.settings()
 			if err != nil {
 				return err
 			}
@@ -93,7 +92,7 @@ Participation is not a setting: only 'ksn optin' can start it.`,
 		Short: "Print every setting, its value and where the value comes from",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := loadSettings(f)
+			_, s, err := f.settings()
 			if err != nil {
 				return err
 			}
@@ -108,12 +107,7 @@ Participation is not a setting: only 'ksn optin' can start it.`,
 				for _, v := range s.List() {
 					items = append(items, item{v.Key.Name, v.Value, v.Source, v.Key.Default})
 				}
-				b, err := json.Marshal(items)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(f.IO.Out, "%s\n", b)
-				return nil
+				return writeJSONLine(f.IO, items)
 			}
 			for _, v := range s.List() {
 				fmt.Fprintf(f.IO.Out, "%-20s %-28s %s\n", v.Key.Name, fmt.Sprintf("%q", v.Value), f.IO.Styles().Dim.Render(v.Source))
@@ -124,16 +118,4 @@ Participation is not a setting: only 'ksn optin' can start it.`,
 	list.Flags().BoolVar(&asJSON, "json", false, "print the settings as a JSON array")
 	cmd.AddCommand(get, set, unset, list)
 	return cmd
-}
-
-func loadSettings(f *Factory) (*config.Settings, error) {
-	paths, err := f.Paths()
-	if err != nil {
-		return nil, err
-	}
-	s, err := config.LoadSettings(paths, f.Env)
-	if err != nil {
-		return nil, usageError("fix the value with 'ksn config set', or unset the variable", "configuration: %v", err)
-	}
-	return s, nil
 }

@@ -9,10 +9,7 @@ package cli
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"net/http"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/client"
@@ -60,7 +57,9 @@ type Local struct {
 func (f *Factory) OpenLocal(ctx context.Context) (Local, error) {
 	db, err := f.OpenLocalStore(ctx)
 	if err != nil {
-		return Local{}, err
+		if db, err = f.openLocalDegraded(ctx, err); err != nil {
+			return Local{}, err
+		}
 	}
 	l := Local{Source: sources.NewLocal(db), Close: func() error {
 		err := db.Close()
@@ -73,26 +72,22 @@ func (f *Factory) OpenLocal(ctx context.Context) (Local, error) {
 	return l, nil
 }
 
-// FeedUpdater is an updater of the local database's feeds, with what it
-// needs from the settings: the feeds, the proxy, the transport's safety.
+// FeedUpdater is an updater of the local database's feeds, and the feeds
+// the settings list.
 type FeedUpdater struct {
 	*feeds.Updater
 	Feeds []feeds.Feed
 	Close func() error
 }
 
-// OpenFeedUpdater opens the local database for `ksn feed update`. A
-// database that did not exist before has none of the feeds the state
-// file remembers, so the state is dropped: every feed is downloaded.
+// OpenFeedUpdater opens the local database for `ksn feed update`, with
+// downloads through the proxy setting.
 func (f *Factory) OpenFeedUpdater(ctx context.Context) (FeedUpdater, error) {
-	paths, settings, err := f.feedSettings()
+	paths, settings, err := f.settings()
 	if err != nil {
 		return FeedUpdater{}, err
 	}
-	statePath := filepath.Join(paths.Data, feeds.StateFile)
-	if _, err := os.Stat(paths.DatabaseFile()); errors.Is(err, fs.ErrNotExist) {
-		_ = os.Remove(statePath)
-	}
+	u := feeds.NewUpdater(paths, settings, "ksn/"+f.Version)
 	db, err := f.OpenLocalStore(ctx)
 	if err != nil {
 		return FeedUpdater{}, err
@@ -103,79 +98,70 @@ func (f *Factory) OpenFeedUpdater(ctx context.Context) (FeedUpdater, error) {
 		return FeedUpdater{}, usageError("ksn config set proxy URL", "proxy: %v", err)
 	}
 	t.ResponseHeaderTimeout = settings.Duration("timeout")
-	u := &feeds.Updater{DB: db, HTTP: &http.Client{Transport: t}, StatePath: statePath, UserAgent: "ksn/" + f.Version,
-		AllowPlainHTTP: settings.Bool("insecure_transport"), Stall: max(settings.Duration("timeout"), 30*time.Second)}
+	u.DB, u.HTTP = db, &http.Client{Transport: t}
 	return FeedUpdater{Updater: u, Feeds: feeds.Configured(settings), Close: db.Close}, nil
 }
 
-// FeedListing is what `ksn feed list` shows.
-type FeedListing struct {
-	Feeds  []feeds.Feed
-	State  feeds.State
-	MaxAge time.Duration
-}
-
 // LoadFeedListing reads the feeds' settings and state.
-func (f *Factory) LoadFeedListing() (FeedListing, error) {
-	paths, settings, err := f.feedSettings()
+func (f *Factory) LoadFeedListing() (feeds.Listing, error) {
+	paths, settings, err := f.settings()
 	if err != nil {
-		return FeedListing{}, err
+		return feeds.Listing{}, err
 	}
-	st, err := feeds.LoadState(filepath.Join(paths.Data, feeds.StateFile))
-	return FeedListing{Feeds: feeds.Configured(settings), State: st, MaxAge: settings.Duration("feed.max_age")}, err
+	return feeds.LoadListing(paths, settings)
 }
 
-// ForgetFeedState drops what the state file remembers of a feed that was
-// removed.
-func (f *Factory) ForgetFeedState(name string) error {
-	paths, err := f.Paths()
-	if err != nil {
-		return err
-	}
-	path := filepath.Join(paths.Data, feeds.StateFile)
-	st, err := feeds.LoadState(path)
-	if err != nil {
-		return err
-	}
-	if _, ok := st.Feeds[name]; !ok {
-		return nil
-	}
-	delete(st.Feeds, name)
-	return feeds.SaveState(path, st)
-}
-
-func (f *Factory) feedSettings() (config.Paths, *config.Settings, error) {
+// settings reads the settings in force: the config file and the
+// environment. A bad value is a usage error.
+func (f *Factory) settings() (config.Paths, *config.Settings, error) {
 	paths, err := f.Paths()
 	if err != nil {
 		return paths, nil, err
 	}
-	settings, err := loadSettings(f)
-	return paths, settings, err
+	s, err := config.LoadSettings(paths, f.Env)
+	if err != nil {
+		return paths, nil, usageError("fix the value with 'ksn config set', or unset the variable", "configuration: %v", err)
+	}
+	return paths, s, nil
 }
 
-// sayFeedNotice tells a check or link run about the feeds' age: a
-// warning every time once feeds were updated and grew old; the hint that
-// none ever was only once (it is remembered in the state file), since a
-// user who checks against a server only should not read it on every run.
-// It never fails the run: without settings or state it says nothing.
+// sayFeedNotice tells a check or link run about the feeds' age
+// (feeds.Listing.AfterRun). It never fails the run: without settings or
+// state it says nothing.
 func (f *Factory) sayFeedNotice() {
 	l, err := f.LoadFeedListing()
 	if err != nil {
 		return
 	}
-	n := feeds.Freshness(l.Feeds, l.State, time.Now(), l.MaxAge)
-	switch {
-	case n.Kind == feeds.Warning:
+	switch n := l.AfterRun(time.Now()); n.Kind {
+	case feeds.Warning:
 		f.IO.Warnf("%s", n.Text)
-	case n.Kind == feeds.Hint && l.State.HintShown.IsZero():
+	case feeds.Hint:
 		f.IO.Hint(n.Text + " (shown once)")
-		paths, err := f.Paths()
-		if err != nil {
-			return
-		}
-		l.State.HintShown = time.Now().UTC()
-		_ = feeds.SaveState(filepath.Join(paths.Data, feeds.StateFile), l.State)
 	}
+}
+
+// openLocalDegraded gives local verdicts when the local database cannot be
+// opened for writing (another user's, a read-only directory, no home):
+// the database read as it is, else the built-in baseline alone, with a
+// warning that nothing can be recorded. A file that is not a reputation
+// database stays an error: it must not be hidden.
+func (f *Factory) openLocalDegraded(ctx context.Context, cause error) (store.Store, error) {
+	if errors.Is(cause, store.ErrNotReputationDB) {
+		return nil, cause
+	}
+	if paths, err := f.Paths(); err == nil {
+		if db, err := store.OpenLocalReadOnly(ctx, paths.DatabaseFile()); err == nil {
+			f.IO.Warnf("%v: reading it as it is; nothing can be recorded in it (no network answer cached, no feed imported)", cause)
+			return db, nil
+		}
+	}
+	db, err := store.OpenLocalTemporary(ctx)
+	if err != nil {
+		return nil, cause
+	}
+	f.IO.Warnf("%v: using the built-in baseline alone; imported feeds are not available and nothing can be recorded", cause)
+	return db, nil
 }
 
 // FeedDB is a reputation database feeds are imported into.
@@ -222,6 +208,17 @@ func (f *Factory) LoadConsent(ctx context.Context) (*network.Consent, error) {
 		return nil, err
 	}
 	return network.LoadConsent(ctx, env)
+}
+
+// withConsent runs fn with the participation state, which it closes after.
+func (f *Factory) withConsent(ctx context.Context, fn func(context.Context, *network.Consent) error) error {
+	ctx = orBackground(ctx)
+	c, err := f.LoadConsent(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return fn(ctx, c)
 }
 
 // DefaultOpenStore opens (creating on first use) a local reputation

@@ -1,9 +1,9 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -66,7 +66,7 @@ func runFeedUpdate(ctx context.Context, opts *FeedUpdateOptions) error {
 		return err
 	}
 	defer u.Close()
-	todo, err := selectFeeds(u.Feeds, opts.Names)
+	todo, err := feeds.Select(u.Feeds, opts.Names)
 	if err != nil {
 		return err
 	}
@@ -86,9 +86,7 @@ func runFeedUpdate(ctx context.Context, opts *FeedUpdateOptions) error {
 		printUpdate(opts.IO, r)
 		if r.Outcome == feeds.Failed {
 			failed++
-			if first == nil {
-				first = r.Err
-			}
+			first = cmp.Or(first, r.Err)
 		}
 	}
 	if err != nil {
@@ -97,53 +95,7 @@ func runFeedUpdate(ctx context.Context, opts *FeedUpdateOptions) error {
 	if first == nil {
 		return nil
 	}
-	return &exitcode.Error{Code: updateCode(first.Reason), Err: fmt.Errorf("%d of %d feeds failed; the database keeps what they held", failed, len(results))}
-}
-
-// selectFeeds picks the enabled feeds, or the named ones (a disabled one
-// named is tried and reported as disabled, not skipped in silence).
-func selectFeeds(all []feeds.Feed, names []string) ([]feeds.Feed, error) {
-	if len(names) == 0 {
-		var out []feeds.Feed
-		for _, f := range all {
-			if f.Enabled {
-				out = append(out, f)
-			}
-		}
-		return out, nil
-	}
-	var out []feeds.Feed
-	for _, n := range names {
-		i := slices.IndexFunc(all, func(f feeds.Feed) bool { return f.Name == n })
-		if i < 0 {
-			return nil, usageError("'ksn feed list' shows every feed", "no feed is named %q (known: %s)", n, feedNames(all))
-		}
-		out = append(out, all[i])
-	}
-	return out, nil
-}
-
-func feedNames(all []feeds.Feed) string {
-	names := make([]string, len(all))
-	for i, f := range all {
-		names[i] = f.Name
-	}
-	return strings.Join(names, ", ")
-}
-
-// updateCode is the exit code of a failed feed.
-func updateCode(reason string) exitcode.Code {
-	switch reason {
-	case feeds.ReasonOffline:
-		return exitcode.Offline
-	case feeds.ReasonDenied:
-		return exitcode.LicenseBlocked
-	case feeds.ReasonLimited:
-		return exitcode.RateLimited
-	case feeds.ReasonSettings:
-		return exitcode.Usage
-	}
-	return exitcode.ServiceError
+	return exitcode.New(first.ExitCode(), "%d of %d feeds failed; the database keeps what they held", failed, len(results))
 }
 
 // printUpdate is one feed's line.
@@ -185,28 +137,15 @@ settings, feed.NAME.url and feed.NAME.format.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, url := args[0], args[1]
-			if !config.ValidMemberName(name) {
-				return usageError("for example: ksn feed add my-list URL", "feed name %q: use 1 to 32 lower-case letters, digits and dashes, starting with a letter", name)
-			}
-			if config.IsBuiltin("feed", name) {
-				return usageError("point it at a mirror: ksn config set feed."+name+".url URL", "%s is a built-in feed", name)
+			if err := feeds.CheckName(name); err != nil {
+				return err
 			}
 			l, err := f.LoadFeedListing()
 			if err != nil {
 				return err
 			}
-			if slices.ContainsFunc(l.Feeds, func(fd feeds.Feed) bool { return fd.Name == name }) {
-				return usageError("remove it first: ksn feed remove "+name, "a feed named %s exists", name)
-			}
-			paths, err := f.Paths()
-			if err != nil {
+			if err := l.Add(name, url, format); err != nil {
 				return err
-			}
-			for _, kv := range [][2]string{{"url", url}, {"format", format}} {
-				if err := config.SetSetting(paths, "feed."+name+"."+kv[0], kv[1]); err != nil {
-					_ = config.UnsetSetting(paths, "feed."+name+".url")
-					return usageError("see 'ksn feed add --help'", "%v", err)
-				}
 			}
 			fmt.Fprintf(f.IO.Out, "added feed %s (%s) from %s; fetch it with: ksn feed update %s\n", name, strings.ToLower(format), term.SafeText(url), name)
 			return nil
@@ -233,13 +172,13 @@ What the feed already imported stays in the database.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			paths, err := f.Paths()
-			if err != nil {
-				return err
-			}
 			if config.IsBuiltin("feed", name) {
-				if err := config.SetSetting(paths, "feed."+name+".enabled", "false"); err != nil {
-					return usageError("", "%v", err)
+				paths, err := f.Paths()
+				if err != nil {
+					return err
+				}
+				if err := feeds.Disable(paths, name); err != nil {
+					return err
 				}
 				fmt.Fprintf(f.IO.Out, "disabled built-in feed %s (enable it again: ksn config unset feed.%s.enabled); what it imported stays in the database\n", name, name)
 				return nil
@@ -248,15 +187,10 @@ What the feed already imported stays in the database.`,
 			if err != nil {
 				return err
 			}
-			if !slices.ContainsFunc(l.Feeds, func(fd feeds.Feed) bool { return fd.Name == name }) {
-				return usageError("'ksn feed list' shows every feed", "no feed is named %q (known: %s)", name, feedNames(l.Feeds))
+			if err := l.Remove(name); err != nil {
+				return err
 			}
-			for _, field := range []string{"url", "format", "enabled"} {
-				if err := config.UnsetSetting(paths, "feed."+name+"."+field); err != nil {
-					return usageError("", "%v", err)
-				}
-			}
-			if err := f.ForgetFeedState(name); err != nil {
+			if err := l.Forget(name); err != nil {
 				f.IO.Warnf("%v", err)
 			}
 			fmt.Fprintf(f.IO.Out, "removed feed %s; what it imported stays in the database\n", name)

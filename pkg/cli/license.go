@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -25,20 +24,17 @@ where it comes from. KSN_LICENSE_KEY overrides the stored key.`,
 			if err != nil {
 				return err
 			}
-			key, source, err := network.LicenseKey(paths, f.Env)
-			if err != nil {
+			l, err := network.License(paths, f.Env)
+			switch {
+			case err != nil:
 				return err
-			}
-			if asJSON {
-				b, _ := json.Marshal(map[string]any{"activated": key != "", "key": maskKey(key), "source": source})
-				fmt.Fprintf(f.IO.Out, "%s\n", b)
-				return nil
-			}
-			if key == "" {
+			case asJSON:
+				return writeJSONLine(f.IO, l)
+			case !l.Activated:
 				fmt.Fprintln(f.IO.Out, "No license key: activate one with 'ksn license activate <key>'.")
-				return nil
+			default:
+				fmt.Fprintf(f.IO.Out, "License key %s (from %s)\n", l.Key, l.Source)
 			}
-			fmt.Fprintf(f.IO.Out, "License key %s (from %s)\n", maskKey(key), source)
 			return nil
 		},
 	}
@@ -75,7 +71,7 @@ it out of the shell's history and of the process list:
 			if err := network.StoreLicenseKey(paths, key); err != nil {
 				return fmt.Errorf("storing the license key: %w", err)
 			}
-			fmt.Fprintf(f.IO.Out, "License key %s stored.\n", maskKey(key))
+			fmt.Fprintf(f.IO.Out, "License key %s stored.\n", network.MaskKey(key))
 			if env := f.Env("KSN_LICENSE_KEY"); env != "" {
 				f.IO.Warnf("KSN_LICENSE_KEY is set and overrides the stored key")
 			}
@@ -84,15 +80,4 @@ it out of the shell's history and of the process list:
 	}
 	cmd.AddCommand(activate)
 	return cmd
-}
-
-// maskKey shows enough of a key to tell two apart, never enough to use it.
-func maskKey(key string) string {
-	if key == "" {
-		return ""
-	}
-	if len(key) <= 8 {
-		return strings.Repeat("*", len(key))
-	}
-	return key[:4] + strings.Repeat("*", len(key)-8) + key[len(key)-4:]
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ksnproject/ksn/pkg/buildinfo"
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/spf13/cobra"
 )
@@ -18,7 +19,7 @@ filled from threat-intelligence feeds and holding the industry test files
 from the start, and (when you choose to participate) a ksn reputation server.
 
 ` + exitCodesText(),
-		Version:           fullVersion(f.Version),
+		Version:           buildinfo.Read(f.Version).String(),
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		DisableAutoGenTag: true,
@@ -41,6 +42,7 @@ from the start, and (when you choose to participate) a ksn reputation server.
 		NewCmdQueue(f),
 		NewCmdConfig(f),
 		NewCmdLicense(f),
+		NewCmdMail(f),
 		newExitCodesTopic(),
 	)
 	// The reputation server and its administration.

@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -134,51 +134,16 @@ func newCmdSourceDisable(f *Factory) *cobra.Command {
 	}
 }
 
-// sourceJSON is the documented schema of a source in `ksn source list
-// --json` and in `ksn status --json`.
-type sourceJSON struct {
-	Name          string     `json:"name"`
-	Title         string     `json:"title"`
-	Enabled       bool       `json:"enabled"`
-	URL           string     `json:"url"`
-	KeyStored     bool       `json:"key_stored"`
-	DailyQuota    int        `json:"daily_quota,omitempty"`
-	State         string     `json:"state"`
-	Detail        string     `json:"detail,omitempty"`
-	Hint          string     `json:"hint,omitempty"`
-	At            *time.Time `json:"at,omitempty"`
-	Until         *time.Time `json:"until,omitempty"`
-	RequestsToday int        `json:"requests_today"`
-}
-
-func sourcesOut(sts []network.SourceStatus) []sourceJSON {
-	out := make([]sourceJSON, 0, len(sts))
-	for _, st := range sts {
-		j := sourceJSON{Name: st.Name, Title: st.Title, Enabled: st.Enabled, URL: st.BaseURL, KeyStored: st.KeyStored,
-			DailyQuota: st.DailyQuota, State: st.State, Detail: st.Detail, Hint: st.Hint, RequestsToday: st.RequestsToday}
-		if !st.At.IsZero() {
-			at := st.At.UTC()
-			j.At = &at
-		}
-		if !st.Until.IsZero() {
-			u := st.Until.UTC()
-			j.Until = &u
-		}
-		out = append(out, j)
-	}
-	return out
-}
-
 // describeSource is one source's state in words.
-func describeSource(st sourceJSON) string {
+func describeSource(st network.SourceStatus) string {
 	s := st.State
 	switch {
-	case st.State == "connected" && st.At != nil:
-		s += " (last answer " + formatTime(*st.At) + ")"
-	case st.State == "rate-limited" && st.Until != nil:
-		s += " until " + formatTime(*st.Until)
-	case st.State == "key-rejected" && st.At != nil:
-		s += " (" + formatTime(*st.At) + ")"
+	case st.State == "connected" && !st.At.IsZero():
+		s += " (last answer " + formatTime(st.At) + ")"
+	case st.State == "rate-limited" && !st.Until.IsZero():
+		s += " until " + formatTime(st.Until)
+	case st.State == "key-rejected" && !st.At.IsZero():
+		s += " (" + formatTime(st.At) + ")"
 	}
 	if st.Detail != "" && st.State != "connected" && st.State != "not-used" {
 		s += ": " + term.SafeText(st.Detail)
@@ -198,29 +163,22 @@ rate-limited with the time it is asked again, offline, service-error). It
 asks none of them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.LoadConsent(orBackground(cmd.Context()))
+			var sts []network.SourceStatus
+			err := f.withConsent(cmd.Context(), func(_ context.Context, c *network.Consent) (err error) {
+				sts, err = network.PublicStatus(c, time.Now())
+				return err
+			})
 			if err != nil {
 				return err
 			}
-			defer c.Close()
-			sts, err := network.PublicStatus(c, time.Now())
-			if err != nil {
-				return err
-			}
-			out := sourcesOut(sts)
 			if asJSON {
-				b, err := json.Marshal(out)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(f.IO.Out, "%s\n", b)
-				return nil
+				return writeJSONLine(f.IO, sts)
 			}
 			w := tabwriter.NewWriter(f.IO.Out, 0, 2, 2, ' ', 0)
 			fmt.Fprintln(w, "NAME\tENABLED\tKEY\tURL\tSTATE")
-			for _, s := range out {
+			for _, s := range sts {
 				key := map[bool]string{true: "stored", false: "-"}[s.KeyStored]
-				fmt.Fprintf(w, "%s\t%v\t%s\t%s\t%s\n", s.Name, s.Enabled, key, term.SafeText(s.URL), describeSource(s))
+				fmt.Fprintf(w, "%s\t%v\t%s\t%s\t%s\n", s.Name, s.Enabled, key, term.SafeText(s.BaseURL), describeSource(s))
 			}
 			return w.Flush()
 		},

@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
 	"strings"
 
@@ -30,19 +30,16 @@ reached, it is the built-in one.`,
   ksn optin --accept=$(ksn statement --from-endpoint --json | jq -r .sha256)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := orBackground(cmd.Context())
-			c, err := f.LoadConsent(ctx)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			stmt := network.BuiltinStatement()
-			// The endpoint is asked only by a user who asks, or who already
-			// took part (also one paused because its statement changed).
-			if st := c.Status(); fromEndpoint || st.Participating || st.Reason == "statement-changed" {
-				stmt = c.StatementInForce(ctx, f.IO)
-			}
-			return printStatement(f.IO, stmt, asJSON)
+			return f.withConsent(cmd.Context(), func(ctx context.Context, c *network.Consent) error {
+				stmt := network.BuiltinStatement()
+				// The endpoint is asked only by a user who asks, or who
+				// already took part (also one paused because its statement
+				// changed).
+				if st := c.Status(); fromEndpoint || st.Participating || st.Reason == "statement-changed" {
+					stmt = c.StatementInForce(ctx, f.IO)
+				}
+				return printStatement(f.IO, stmt, asJSON)
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print id, sha256, source and text as JSON")
@@ -52,12 +49,7 @@ reached, it is the built-in one.`,
 
 func printStatement(ios *term.IOStreams, st network.Statement, asJSON bool) error {
 	if asJSON {
-		b, err := json.Marshal(map[string]string{"id": st.ID, "sha256": st.SHA256, "source": st.Source, "text": st.Text})
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(ios.Out, "%s\n", b)
-		return err
+		return writeJSONLine(ios, st)
 	}
 	s := ios.Styles()
 	header := fmt.Sprintf("%s\n%s\n\n", s.Heading.Render("Statement "+term.SafeText(st.ID)+" ("+term.SafeText(st.Source)+")"), s.Dim.Render("sha256 "+st.SHA256))

@@ -17,11 +17,9 @@ func TestStatusColumnsAligned(t *testing.T) {
 	f := &Factory{IO: ios}
 	r := network.Report{Endpoint: "https://ksn.example", InsecureTransport: true}
 	r.Connected = true
-	s := statusJSON{Endpoint: r.Endpoint, InsecureTransport: true}
-	s.Outbox.Records = 1
-	s.Statement.ID, s.Statement.Source = "ksn-0123456789abcdef", "built-in"
-	s.Connection.Connected = true
-	printStatus(f, r, &s)
+	r.Outbox.Records = 1
+	r.Statement.ID, r.Statement.Source = "ksn-0123456789abcdef", "built-in"
+	printStatus(f, r)
 	ansi := regexp.MustCompile(`\x1b\[[0-9;]*m`)
 	if !ansi.MatchString(out.String()) {
 		t.Fatalf("no colour codes in the output: the test shows nothing\n%q", out)

@@ -25,6 +25,7 @@ type URLOptions struct {
 	JSON    bool
 	Explain bool
 	FailOn  reputation.Verdict
+	Quiet   bool // print only links at or above FailOn
 }
 
 // NewCmdURL builds `ksn url`.
@@ -91,6 +92,7 @@ submission would carry, and sends nothing: its verdicts are local.`,
 	}
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.JSON, "json", false, "print one JSON object per link (NDJSON), in input order")
+	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "print only links at or above --fail-on, like clamscan -i")
 	fl.BoolVar(&opts.Explain, "explain", false, "show what a lookup and a submission would send, and send nothing")
 	fl.StringVar(&failOn, "fail-on", "malicious", "exit 1 when a link is at least this bad: malicious or suspicious")
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"malicious", "suspicious"}, cobra.ShellCompDirectiveNoFileComp))
@@ -110,30 +112,28 @@ func runURL(ctx context.Context, opts *URLOptions) error {
 
 	cfg := linkcheck.Config{Sources: []reputation.Source{local.Source}}
 	// --explain is a dry run: no request, no record.
-	var col *network.Collector
-	var sess *network.Session
+	var use network.Use
 	if !opts.Explain {
-		col, sess = openNetwork(ctx, opts.IO, opts.Consent, network.SessionOptions{Msg: opts.IO})
-		defer col.Close()
-		cfg.Sources = append(cfg.Sources, sess.Sources()...)
-		if col != nil {
-			cfg.Collector = col
+		use = network.Open(ctx, opts.IO, opts.Consent, network.SessionOptions{Msg: opts.IO})
+		defer use.Collector.Close()
+		cfg.Sources = append(cfg.Sources, use.Session.Sources()...)
+		if use.Collector != nil {
+			cfg.Collector = use.Collector
 		}
 	}
-	out := &linkPrinter{out: bufio.NewWriter(opts.IO.Out), styles: opts.IO.Styles(), json: opts.JSON, explain: opts.Explain}
+	out := &linkPrinter{out: bufio.NewWriter(opts.IO.Out), styles: opts.IO.Styles(), json: opts.JSON, explain: opts.Explain,
+		quiet: opts.Quiet, failOn: opts.FailOn}
 	cfg.Sink = out
 	sum, err := linkcheck.Run(ctx, linkcheck.Options{Links: opts.Links, Stdin: opts.IO.In, FailOn: opts.FailOn}, cfg)
 	if err != nil {
 		return err
 	}
-	col.Flush()
-	col.Wait()
-	sess.Deliver(ctx, col)
+	use.Finish(ctx)
 	switch {
 	case sum.Threats > 0:
 		return exitcode.Silent(exitcode.Threat)
 	case sum.Failed > 0:
 		return exitcode.New(exitcode.Usage, "%s could not be checked", plural(sum.Failed, "link"))
 	}
-	return sess.Failure()
+	return use.Session.Failure()
 }

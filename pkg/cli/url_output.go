@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ksnproject/ksn/pkg/linkcheck"
+	"github.com/ksnproject/ksn/pkg/reputation"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/ksnproject/ksn/pkg/urlcanon"
 )
@@ -19,12 +20,18 @@ type linkPrinter struct {
 	out           *bufio.Writer
 	styles        *term.Styles
 	json, explain bool
+	quiet         bool // only links at or above failOn
+	failOn        reputation.Verdict
 }
 
 func (p *linkPrinter) Batch(links []linkcheck.Link) error {
 	for _, l := range links {
+		if p.quiet && (l.Err != nil || l.Result.Verdict.Severity() < p.failOn.Severity()) {
+			continue
+		}
 		if p.json {
-			if err := writeLinkJSON(p.out, l, p.explain); err != nil {
+			// One line per link: an Encoder ends each with a newline.
+			if err := json.NewEncoder(p.out).Encode(l.Record(p.explain)); err != nil {
 				return err
 			}
 		} else {
@@ -87,13 +94,4 @@ func removedParts(c urlcanon.Canonical) string {
 		parts[i] = words[p]
 	}
 	return strings.Join(parts, ", ")
-}
-
-func writeLinkJSON(w io.Writer, l linkcheck.Link, explain bool) error {
-	b, err := json.Marshal(l.Record(explain))
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
 }

@@ -73,6 +73,8 @@ var Keys = []Key{
 		Help: "allow a plain http:// endpoint that is not on this machine (its answers and your license key travel unprotected)"},
 	{Name: "tls.ca_file", Kind: KindString, Default: "",
 		Help: "PEM file of a private CA trusted for the endpoint, besides the system's (SSL_CERT_FILE replaces those)"},
+	{Name: "mail.own_relays", Kind: KindString, Default: "",
+		Help: "your own mail relays (addresses, CIDR prefixes; comma-separated), left out of the sender addresses of spam statistics"},
 	{Name: "cache.ttl", Kind: KindDuration, Default: "24h",
 		Help: "how long network verdicts are cached"},
 	{Name: "outbox.max_records", Kind: KindInt, Default: "100000", positive: true,

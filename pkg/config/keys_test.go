@@ -7,7 +7,7 @@ import (
 )
 
 func TestKeysTable(t *testing.T) {
-	want := []string{"endpoint", "timeout", "proxy", "insecure_transport", "tls.ca_file", "cache.ttl", "outbox.max_records", "outbox.max_age", "feed.max_age"}
+	want := []string{"endpoint", "timeout", "proxy", "insecure_transport", "tls.ca_file", "mail.own_relays", "cache.ttl", "outbox.max_records", "outbox.max_age", "feed.max_age"}
 	if len(Keys) != len(want) {
 		t.Fatalf("%d keys, want %d", len(Keys), len(want))
 	}
@@ -71,7 +71,7 @@ func TestGetUnknown(t *testing.T) {
 			t.Fatalf("Get(%s): no error", name)
 		}
 		msg := err.Error()
-		if !strings.Contains(msg, fmt.Sprintf("%q", name)) || !strings.Contains(msg, "endpoint, timeout, proxy, insecure_transport, tls.ca_file, cache.ttl, outbox.max_records, outbox.max_age") {
+		if !strings.Contains(msg, fmt.Sprintf("%q", name)) || !strings.Contains(msg, "endpoint, timeout, proxy, insecure_transport, tls.ca_file, mail.own_relays, cache.ttl, outbox.max_records, outbox.max_age") {
 			t.Errorf("Get(%s): %v", name, err)
 		}
 		if hint != "" && !strings.Contains(msg, hint) {

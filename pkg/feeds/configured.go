@@ -5,13 +5,14 @@ import (
 )
 
 // Feed is one feed `ksn feed update` can fetch, as the settings describe
-// it (feed.NAME.url, .format, .enabled).
+// it (feed.NAME.url, .format, .enabled). The JSON names are those of
+// Entry, which embeds it.
 type Feed struct {
-	Name    string
-	URL     string // "" when the user has not set one
-	Format  Format // Auto: detected from the download
-	Enabled bool
-	Builtin bool // ksn defines it; it can be disabled, not removed
+	Name    string `json:"name"`
+	Builtin bool   `json:"builtin"` // ksn defines it; it can be disabled, not removed
+	Enabled bool   `json:"enabled"`
+	Format  Format `json:"format"` // Auto: detected from the download
+	URL     string `json:"url"`    // "" when the user has not set one
 }
 
 // Configured lists the feeds in the settings: the built-in ones, then the

@@ -18,9 +18,11 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/ksnproject/ksn/pkg/exitcode"
 )
 
-// Reasons a feed update fails, for the exit code the caller chooses.
+// Reasons a feed update fails; each has its exit code (UpdateError.ExitCode).
 const (
 	ReasonOffline  = "offline"       // the server could not be reached
 	ReasonDenied   = "denied"        // 401 or 403: the feed wants an account key
@@ -37,6 +39,22 @@ type UpdateError struct {
 
 func (e *UpdateError) Error() string { return e.Err.Error() }
 func (e *UpdateError) Unwrap() error { return e.Err }
+
+// ExitCode is the exit status of an update that failed for this reason,
+// the same as a network failure of the kind ends a check with.
+func (e *UpdateError) ExitCode() exitcode.Code {
+	switch e.Reason {
+	case ReasonOffline:
+		return exitcode.Offline
+	case ReasonDenied:
+		return exitcode.LicenseBlocked
+	case ReasonLimited:
+		return exitcode.RateLimited
+	case ReasonSettings:
+		return exitcode.Usage
+	}
+	return exitcode.ServiceError
+}
 
 func failure(reason, format string, args ...any) *UpdateError {
 	return &UpdateError{Reason: reason, Err: fmt.Errorf(format, args...)}

@@ -7,14 +7,30 @@ import (
 )
 
 // Entry is one feed as `ksn feed list` shows it: its settings and what
-// its state says.
+// its state says. Its JSON form is the documented schema of a feed in
+// `ksn feed list --json` (README): fields are only ever added.
 type Entry struct {
 	Feed
-	State FeedState
-	// Age is how long ago the feed was last known current (CheckedAt);
-	// zero when it never was.
-	Age   time.Duration
-	Stale bool // enabled, and never updated or older than the limit
+	UpdatedAt *time.Time `json:"updated_at"` // the last import; nil: never
+	// CheckedAt is when the feed was last known current (imported, or
+	// answered 304); nil: never. Its age is counted from it.
+	CheckedAt    *time.Time `json:"checked_at"`
+	AgeSeconds   *int64     `json:"age_seconds"`
+	Stale        bool       `json:"stale"` // enabled, and never updated or older than the limit
+	ETag         string     `json:"etag"`
+	LastModified string     `json:"last_modified"`
+	Indicators   int        `json:"indicators"`             // what the feed added to the database (FeedState.Held)
+	LastImport   int        `json:"last_import_indicators"` // entries in the last download imported
+	LastError    string     `json:"last_error,omitempty"`   // why the last update failed, until one succeeds
+}
+
+// Age is how long ago the feed was last known current, to the second;
+// zero when it never was.
+func (e Entry) Age() time.Duration {
+	if e.AgeSeconds == nil {
+		return 0
+	}
+	return time.Duration(*e.AgeSeconds) * time.Second
 }
 
 // List describes every configured feed at now; maxAge (feed.max_age)
@@ -22,40 +38,48 @@ type Entry struct {
 func List(feeds []Feed, st State, now time.Time, maxAge time.Duration) []Entry {
 	out := make([]Entry, 0, len(feeds))
 	for _, f := range feeds {
-		e := Entry{Feed: f, State: st.Feeds[f.Name]}
-		if e.State.URL != f.URL {
+		fs := st.Feeds[f.Name]
+		if fs.URL != f.URL {
 			// The state of another URL says nothing of this one's age.
-			e.State = FeedState{Held: e.State.Held}
+			fs = FeedState{Held: fs.Held}
 		}
-		if !e.State.CheckedAt.IsZero() {
-			e.Age = max(now.Sub(e.State.CheckedAt), 0)
+		e := Entry{Feed: f, ETag: fs.ETag, LastModified: fs.LastModified, Indicators: fs.Held, LastImport: fs.Indicators, LastError: fs.LastError}
+		if t := fs.UpdatedAt; !t.IsZero() {
+			e.UpdatedAt = &t
 		}
-		e.Stale = f.Enabled && maxAge > 0 && (e.State.CheckedAt.IsZero() || e.Age > maxAge)
+		var age time.Duration
+		if t := fs.CheckedAt; !t.IsZero() {
+			age = max(now.Sub(t), 0)
+			secs := int64(age / time.Second)
+			e.CheckedAt, e.AgeSeconds = &t, &secs
+		}
+		e.Stale = f.Enabled && maxAge > 0 && (e.CheckedAt == nil || age > maxAge)
 		out = append(out, e)
 	}
 	return out
 }
 
-// NoticeKind says how loudly a run should speak about the feeds' age.
-type NoticeKind int
+// NoticeKind says how loudly a run should speak about the feeds' age; it
+// is the "notice" of `ksn status --json`.
+type NoticeKind string
 
 // The kinds of notice.
 const (
-	NoNotice NoticeKind = iota
+	NoNotice NoticeKind = ""
 	// Hint: no feed was ever updated. Said once to a new user, then only
 	// by `ksn status`: someone who checks against a server only, or on a
 	// machine that must not download, should not read it on every run.
-	Hint
+	Hint NoticeKind = "hint"
 	// Warning: feeds were updated before, and some are now older than
 	// the limit (or never updated since): whoever relies on them should
 	// know on every run that their verdicts are getting old.
-	Warning
+	Warning NoticeKind = "warning"
 )
 
 // Notice is what a check or `ksn status` says about the feeds' age.
 type Notice struct {
-	Kind NoticeKind
-	Text string
+	Kind NoticeKind `json:"notice,omitempty"`
+	Text string     `json:"text,omitempty"`
 }
 
 // Freshness decides the notice for the enabled feeds at now.
@@ -68,14 +92,14 @@ func Freshness(feeds []Feed, st State, now time.Time, maxAge time.Duration) Noti
 			continue
 		}
 		enabled++
-		if !e.State.CheckedAt.IsZero() {
+		if e.CheckedAt != nil {
 			updated++
 		}
 		if e.Stale {
-			if e.State.CheckedAt.IsZero() {
+			if e.CheckedAt == nil {
 				stale = append(stale, e.Name+" (never updated)")
 			} else {
-				stale = append(stale, fmt.Sprintf("%s (%s old)", e.Name, Ago(e.Age)))
+				stale = append(stale, fmt.Sprintf("%s (%s old)", e.Name, Ago(e.Age())))
 			}
 		}
 	}

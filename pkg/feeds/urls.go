@@ -144,7 +144,7 @@ func (p *urlhausParser) parseLine(line string) (reputation.URLIndicator, bool, e
 		}
 	}
 	if p.tags >= 0 {
-		ind.ThreatName = cleanName(strings.TrimSpace(fields[p.tags]))
+		ind.ThreatName = cleanName(familyTags(fields[p.tags]))
 	}
 	if p.added >= 0 {
 		if s := strings.TrimSpace(fields[p.added]); s != "" {
@@ -197,4 +197,28 @@ func (urlListParser) parseLine(line string) (reputation.URLIndicator, bool, erro
 		ind.Category = "listed"
 	}
 	return ind, true, nil
+}
+
+// genericTags are URLhaus tags that say what was downloaded, not what it
+// is: file types, architectures, how it was found.
+var genericTags = map[string]bool{
+	"exe": true, "dll": true, "zip": true, "rar": true, "7z": true, "gz": true, "elf": true, "doc": true, "docx": true,
+	"xls": true, "xlsx": true, "pdf": true, "js": true, "vbs": true, "ps1": true, "bat": true, "msi": true, "apk": true,
+	"jar": true, "iso": true, "lnk": true, "hta": true, "sh": true, "32-bit": true, "64-bit": true, "arm": true,
+	"arm7": true, "aarch64": true, "mips": true, "mipsel": true, "x86": true, "x86-64": true, "x86_64": true,
+	"powershell": true, "ascii": true, "encoded": true, "opendir": true, "payload": true, "script": true,
+}
+
+// familyTags makes a threat name of URLhaus's tag list ("exe,AgentTesla",
+// "32-bit,elf,mips,Mozi"): the tags that name a family, comma-separated;
+// "" when every tag is generic (the category still says what it is).
+func familyTags(list string) string {
+	var kept []string
+	for _, t := range strings.Split(list, ",") {
+		t = strings.TrimSpace(t)
+		if t != "" && !genericTags[strings.ToLower(t)] && !strings.HasPrefix(strings.ToLower(t), "dropped-by-") {
+			kept = append(kept, t)
+		}
+	}
+	return strings.Join(kept, ",")
 }

@@ -72,7 +72,11 @@ func TestURLhausLines(t *testing.T) {
 		err         error
 	}{
 		{"row", uhRow("http://evil.example/dl/x.exe", "2024-11-26 09:11:05", "malware_download", "exe,Mozi"),
-			"evil.example/dl/x.exe", "exe,Mozi", "malware_download", added, nil},
+			"evil.example/dl/x.exe", "Mozi", "malware_download", added, nil},
+		{"the family of a tag list", uhRow("http://evil.example/m", "2024-11-26 09:11:05", "malware_download", "32-bit,elf,mips,Mozi,dropped-by-Gafgyt"),
+			"evil.example/m", "Mozi", "malware_download", added, nil},
+		{"only generic tags", uhRow("http://evil.example/z", "2024-11-26 09:11:05", "malware_download", "zip,exe"),
+			"evil.example/z", "", "malware_download", added, nil},
 		{"query kept", uhRow("https://docs.example/uc?export=download&id=1AbC", "2024-11-26 09:11:05", "malware_download", ""),
 			"docs.example/uc?export=download&id=1AbC", "", "malware_download", added, nil},
 		{"fragment dropped, host lower-cased", uhRow("HTTP://Evil.Example./a/./b#frag", "2024-11-26 09:11:05", "malware_download", ""),

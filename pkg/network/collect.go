@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/check"
+	"github.com/ksnproject/ksn/pkg/mail"
 	"github.com/ksnproject/ksn/pkg/participation"
 )
 
@@ -82,7 +83,17 @@ func (col *Collector) CollectFiles(batch []check.Item) {
 	now := time.Now().UTC()
 	sums := make([]participation.FileSum, 0, 4)
 	for _, it := range batch {
-		if it.Err != nil {
+		if it.Spam != nil && it.Err == nil {
+			// A message's spam statistics; its parts are not files of
+			// their own (their digests are in the statistics).
+			r, err := participation.NewRecord(participation.KindSpam, *it.Spam, now)
+			if err != nil {
+				col.fail(err)
+				return
+			}
+			col.pending = append(col.pending, r)
+		}
+		if it.Err != nil || it.Parent != "" {
 			continue
 		}
 		sums = sums[:0]
@@ -166,4 +177,30 @@ func (col *Collector) Close() {
 	if err != nil {
 		col.fail(err)
 	}
+}
+
+// ReportSpam keeps in the outbox the participant's judgement of messages
+// (`ksn mail report`): one spam record each, as a check of them would
+// make, with the judgement set. Nothing is kept when nothing is collected
+// (a pause, the basic level); kept says how many were.
+func (c *Consent) ReportSpam(ctx context.Context, spams []mail.Spam, j mail.Judgement) (kept int, err error) {
+	if err := c.Usable(); err != nil {
+		return 0, err
+	}
+	if !c.collects() {
+		return 0, nil
+	}
+	now := time.Now().UTC()
+	recs := make([]participation.Record, 0, len(spams))
+	for _, s := range spams {
+		r, err := participation.NewRecord(participation.KindSpam, s.Report(j), now)
+		if err != nil {
+			return 0, err
+		}
+		recs = append(recs, r)
+	}
+	if _, err := c.store.Append(ctx, recs, c.limits()); err != nil {
+		return 0, err
+	}
+	return len(recs), nil
 }

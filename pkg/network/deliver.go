@@ -40,7 +40,7 @@ func deliverOutbox(ctx context.Context, cl *client.Client, store outbox, permit 
 		}
 		var batch []api.Record
 		err := store.Records(ctx, func(r participation.Record) error {
-			batch = append(batch, api.Record{ID: r.ID, Kind: string(r.Kind), CreatedAt: r.CreatedAt.UTC(), Body: r.Body})
+			batch = append(batch, wireRecord(r))
 			if len(batch) == size {
 				return errChunkFull
 			}

@@ -8,32 +8,63 @@ import (
 
 	"github.com/ksnproject/ksn/pkg/api"
 	"github.com/ksnproject/ksn/pkg/client"
+	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/exitcode"
+	"github.com/ksnproject/ksn/pkg/feeds"
+	"github.com/ksnproject/ksn/pkg/participation"
 )
 
 // Report is what `ksn status` shows: participation, the statement, the
-// outbox, the endpoint, the license as the server sees it, and whether
-// the network can be used, and if not, why and what to do.
+// outbox, the feeds, the endpoint, the license as the server sees it, the
+// public sources, and whether the network can be used, and if not, why
+// and what to do. Its JSON form is the documented schema of `ksn status
+// --json` (README): fields are only ever added, never renamed.
 type Report struct {
-	Status    Status
-	StateFile string
-	Statement StatementState
-	Outbox    OutboxStats
-	Endpoint  string
+	Participation Participation  `json:"participation"`
+	Statement     StatementState `json:"statement"`
+	Outbox        OutboxSummary  `json:"outbox"`
+	// Feeds are the local database's feeds; nil when their settings or
+	// state cannot be read (the rest is reported anyway).
+	Feeds    *feeds.Status `json:"feeds,omitempty"`
+	Endpoint string        `json:"endpoint"`
 	// InsecureTransport is set while the user allows a plain http://
 	// endpoint on another machine.
-	InsecureTransport bool
-	License           *api.License // as the server reports it; nil when not asked
+	InsecureTransport bool         `json:"insecure_transport,omitempty"`
+	License           *api.License `json:"license,omitempty"` // as the server reports it; nil when not asked
 	// Sources are the public sources, as earlier runs left them.
-	Sources []SourceStatus
-	Connection
+	Sources    []SourceStatus `json:"sources"`
+	Connection `json:"connection"`
+}
+
+// Participation is the effective participation (Status) and where the
+// decisions are recorded.
+type Participation struct {
+	State         participation.State `json:"state"`
+	Level         Level               `json:"level,omitempty"`
+	Participating bool                `json:"participating"`
+	Reason        string              `json:"reason,omitempty"` // why not, when not
+	DecidedBy     string              `json:"decided_by"`
+	StateFile     string              `json:"state_file"` // "" when the state directory is unusable
+	Decision      *Decision           `json:"decision"`   // the latest, if any
+}
+
+// Describe is the participation in one human line (DescribeState), with
+// what decided it when that was not the recorded decisions.
+func (p Participation) Describe() string {
+	s := DescribeState(Status{Participating: p.Participating, Level: p.Level, Reason: p.Reason})
+	if p.DecidedBy != "" && p.DecidedBy != "decision" {
+		s += " (decided by " + p.DecidedBy + ")"
+	}
+	return s
 }
 
 // StatementState is the statement in force and whether it was accepted.
 type StatementState struct {
-	Statement
-	Accepted   bool
-	AcceptedAt *time.Time
+	ID         string     `json:"id"`
+	SHA256     string     `json:"sha256"`
+	Source     string     `json:"source"`
+	Accepted   bool       `json:"accepted"`
+	AcceptedAt *time.Time `json:"accepted_at"`
 }
 
 // Connection is whether the network can be used. When it cannot, Reason
@@ -42,24 +73,30 @@ type StatementState struct {
 // Detail says more, Hint is the command that fixes it, and Code is the
 // exit code.
 type Connection struct {
-	Connected bool
-	Reason    string
-	Detail    string
-	Hint      string
-	Code      exitcode.Code
+	Connected bool          `json:"connected"`
+	Reason    string        `json:"reason,omitempty"`
+	Detail    string        `json:"detail,omitempty"`
+	Hint      string        `json:"hint,omitempty"`
+	Code      exitcode.Code `json:"exit_code"`
 }
 
 // Diagnose fills a Report. It asks the endpoint for its status (one
 // request) only while the user participates with an endpoint set.
 func (c *Consent) Diagnose(ctx context.Context) (Report, error) {
-	r := Report{Status: c.status, StateFile: c.StateFile(), Endpoint: c.Endpoint(), InsecureTransport: c.settings.Bool("insecure_transport")}
+	st := c.status
+	r := Report{Endpoint: c.Endpoint(), InsecureTransport: c.settings.Bool("insecure_transport"),
+		Participation: Participation{State: st.State, Level: st.Level, Participating: st.Participating, Reason: st.Reason,
+			DecidedBy: st.DecidedBy, StateFile: c.StateFile(), Decision: st.Decision}}
+	var stats OutboxStats
 	if c.store != nil {
 		var err error
-		if r.Outbox, err = c.store.Stats(ctx); err != nil {
+		if stats, err = c.store.Stats(ctx); err != nil {
 			return r, err
 		}
 	}
-	r.Statement.Statement = c.statement
+	r.Outbox = c.summarize(stats)
+	r.Feeds = feedsStatus(c.env.Paths, c.settings)
+	r.Statement = StatementState{ID: c.statement.ID, SHA256: c.statement.SHA256, Source: c.statement.Source}
 	if d := c.status.Decision; d != nil && d.Accepted && d.StatementID == c.statement.ID {
 		at := d.At.UTC()
 		r.Statement.Accepted, r.Statement.AcceptedAt = true, &at
@@ -152,4 +189,15 @@ func messageSuffix(m string) string {
 		return ""
 	}
 	return ": " + m
+}
+
+// feedsStatus is the feeds' part of a report; nil when their settings or
+// state cannot be read.
+func feedsStatus(p config.Paths, s *config.Settings) *feeds.Status {
+	l, err := feeds.LoadListing(p, s)
+	if err != nil {
+		return nil
+	}
+	st := l.Status(time.Now())
+	return &st
 }

@@ -13,15 +13,17 @@ import (
 // never asked), "connected" (it answered last time), "key-rejected",
 // "rate-limited" (Until says until when), "offline" and "service-error".
 // It comes from what earlier runs learnt: status sends a third party
-// nothing, since a request would cost quota and tell it a digest.
+// nothing, since a request would cost quota and tell it a digest. Its
+// JSON form is the documented schema of a source in `ksn source list
+// --json` and in the "sources" of `ksn status --json`.
 type SourceStatus struct {
 	SourceConfig
-	State         string
-	Detail        string
-	Hint          string
-	At            time.Time // of the last answer, or of the failure
-	Until         time.Time // rate-limited
-	RequestsToday int
+	State         string    `json:"state"`
+	Detail        string    `json:"detail,omitempty"`
+	Hint          string    `json:"hint,omitempty"`
+	At            time.Time `json:"at,omitzero"`    // of the last answer, or of the failure; UTC
+	Until         time.Time `json:"until,omitzero"` // rate-limited; UTC
+	RequestsToday int       `json:"requests_today"`
 }
 
 // PublicStatus describes every public source at now; participating says
@@ -65,6 +67,9 @@ func PublicStatus(c *Consent, now time.Time) ([]SourceStatus, error) {
 		default:
 			st.State = "not-used-yet"
 		}
+		// What was remembered keeps the zone it was written in; a status
+		// speaks UTC.
+		st.At, st.Until = st.At.UTC(), st.Until.UTC()
 		out = append(out, st)
 	}
 	return out, nil

@@ -4,9 +4,9 @@
 // asked for (remembered across runs), the sources a check may ask (the
 // server, and the public services the user enabled with their keys, with
 // what earlier runs learnt of them: a spent quota, a refused key), the
-// records collected for the outbox and their delivery, the connection
-// diagnosis that `ksn status` prints, and the opt-in and opt-out that
-// record decisions. The check, link, status and optin commands all go
+// records collected for the outbox and their delivery, the report that
+// `ksn status` prints (with the connection diagnosis, and the feeds' age
+// from pkg/feeds), and the opt-in and opt-out that record decisions. The check, link, status and optin commands all go
 // through it.
 //
 // Nothing here prints: messages go through the Messages interface the
@@ -14,6 +14,7 @@
 package network
 
 import (
+	"github.com/ksnproject/ksn/pkg/api"
 	"github.com/ksnproject/ksn/pkg/participation"
 )
 
@@ -39,9 +40,11 @@ type (
 	Statement = participation.Statement
 	// OutboxStats summarise the local outbox.
 	OutboxStats = participation.OutboxStats
-	// Record is one collected record.
-	Record = participation.Record
 )
+
+// Record is one collected record, exactly as it is sent (and as `ksn queue
+// show --json` prints it).
+type Record = api.Record
 
 // The levels of participation.
 const (

@@ -35,6 +35,28 @@ func LicenseKey(paths config.Paths, env config.Env) (key, source string, err err
 	return strings.TrimSpace(string(b)), p, nil
 }
 
+// LicenseInfo is the license key ksn sends, masked, and where it comes
+// from; its JSON form is the output of `ksn license --json`.
+type LicenseInfo struct {
+	Activated bool   `json:"activated"`
+	Key       string `json:"key"`    // masked (MaskKey)
+	Source    string `json:"source"` // "env KSN_LICENSE_KEY" or the file; "" without a key
+}
+
+// License says which key is sent, masked, and where it comes from.
+func License(paths config.Paths, env config.Env) (LicenseInfo, error) {
+	key, source, err := LicenseKey(paths, env)
+	return LicenseInfo{Activated: key != "", Key: MaskKey(key), Source: source}, err
+}
+
+// MaskKey shows enough of a key to tell two apart, never enough to use it.
+func MaskKey(key string) string {
+	if len(key) <= 8 {
+		return strings.Repeat("*", len(key))
+	}
+	return key[:4] + strings.Repeat("*", len(key)-8) + key[len(key)-4:]
+}
+
 // ValidLicenseKey reports whether key can be a license key: it travels in
 // an Authorization header, so printable ASCII without spaces, and short.
 // ksn serve's keys are "ksn_" and 32 characters.

@@ -40,37 +40,6 @@ func (c *Consent) StatementInForce(ctx context.Context, msg Messages) Statement 
 	return participation.Builtin()
 }
 
-// OutboxStats summarise the local outbox.
-func (c *Consent) OutboxStats(ctx context.Context) (OutboxStats, error) {
-	if err := c.Usable(); err != nil {
-		return OutboxStats{}, err
-	}
-	return c.store.Stats(ctx)
-}
-
-// Records calls fn for every collected record, oldest first, exactly as it
-// would be sent.
-func (c *Consent) Records(ctx context.Context, fn func(Record) error) error {
-	if err := c.Usable(); err != nil {
-		return err
-	}
-	return c.store.Records(ctx, fn)
-}
-
-// ClearOutbox deletes every collected record and says how many.
-func (c *Consent) ClearOutbox(ctx context.Context) (int, error) {
-	if err := c.Usable(); err != nil {
-		return 0, err
-	}
-	return c.store.Clear(ctx)
-}
-
-// OutboxLimits are the outbox bounds in force: at most MaxRecords records
-// (0: no bound), each kept at most MaxAge (as the setting says it).
-func (c *Consent) OutboxLimits() (maxRecords int, maxAge string, maxAgeDur time.Duration) {
-	return c.settings.Int("outbox.max_records"), c.settings.String("outbox.max_age"), c.settings.Duration("outbox.max_age")
-}
-
 // Decline records that the user declined statement st (at a prompt).
 func (c *Consent) Decline(ctx context.Context, st Statement) (Decision, error) {
 	if err := c.Usable(); err != nil {
@@ -82,33 +51,48 @@ func (c *Consent) Decline(ctx context.Context, st Statement) (Decision, error) {
 	})
 }
 
+// Outcome is what an opt-in or an opt-out did. Its JSON form is the
+// documented output of `ksn optin --json` and `ksn optout --json`.
+type Outcome struct {
+	Decision *Decision `json:"decision"`
+	// Participating and Reason are the participation an opt-in results
+	// in, narrowed by the environment (DO_NOT_TRACK...); an opt-out
+	// leaves both empty: it never participates.
+	Participating bool   `json:"participating"`
+	Reason        string `json:"reason,omitempty"`
+	Sent          int    `json:"sent,omitempty"`       // collected records delivered at once
+	Dropped       int    `json:"dropped,omitempty"`    // past outbox.max_age, dropped rather than sent
+	Purged        int    `json:"purged,omitempty"`     // deleted by an opt-out with purge
+	Outbox        int    `json:"outbox"`               // records left in the outbox
+	SendError     string `json:"send_error,omitempty"` // why the backlog could not be sent yet (it stays)
+	// Now is the participation an opt-in results in.
+	Now Status `json:"-"`
+}
+
 // Optout records that the user stops participating, offline, at once;
-// with purge the outbox is deleted too (purged says how many records).
-func (c *Consent) Optout(ctx context.Context, purge bool) (d Decision, purged int, err error) {
+// with purge the outbox is deleted too.
+func (c *Consent) Optout(ctx context.Context, purge bool) (Outcome, error) {
+	var o Outcome
 	if err := c.Usable(); err != nil {
-		return Decision{}, 0, err
+		return o, err
 	}
 	st := c.statement
-	d, err = c.store.Record(ctx, participation.Decision{
+	d, err := c.store.Record(ctx, participation.Decision{
 		At: time.Now().UTC(), Accepted: false, StatementID: st.ID, StatementSHA256: st.SHA256,
 		Via: participation.ViaFlag, Version: c.env.Version,
 	})
-	if err != nil || !purge {
-		return d, 0, err
+	if err != nil {
+		return o, err
 	}
-	purged, err = c.store.Clear(ctx)
-	return d, purged, err
-}
-
-// Acceptance is what an opt-in did.
-type Acceptance struct {
-	Decision Decision
-	Stale    int   // records past outbox.max_age, dropped rather than sent
-	Sent     int   // collected records delivered at once
-	SendErr  error // why the backlog could not be sent yet (it stays)
-	Outbox   OutboxStats
-	// Now is the participation that results, narrowed by the environment.
-	Now Status
+	o.Decision = &d
+	if purge {
+		if o.Purged, err = c.store.Clear(ctx); err != nil {
+			return o, err
+		}
+	}
+	stats, err := c.store.Stats(ctx)
+	o.Outbox = stats.Records
+	return o, err
 }
 
 // Accept records the user's acceptance of st at level, given at a
@@ -116,10 +100,10 @@ type Acceptance struct {
 // outbox.max_age and, at the extended level, sends the rest to the
 // server whose statement was accepted ("as soon as you begin to
 // participate, all the previously obtained data will be sent").
-func (c *Consent) Accept(ctx context.Context, st Statement, level Level, terminal bool) (Acceptance, error) {
-	var a Acceptance
+func (c *Consent) Accept(ctx context.Context, st Statement, level Level, terminal bool) (Outcome, error) {
+	var o Outcome
 	if err := c.Usable(); err != nil {
-		return a, err
+		return o, err
 	}
 	via := participation.ViaFlag
 	if terminal {
@@ -130,29 +114,35 @@ func (c *Consent) Accept(ctx context.Context, st Statement, level Level, termina
 		Via: via, Version: c.env.Version,
 	})
 	if err != nil {
-		return a, err
+		return o, err
 	}
-	a.Decision = d
+	o.Decision = &d
 	// A backlog of years ago is not what the user agreed to send today.
 	if _, _, maxAge := c.OutboxLimits(); maxAge > 0 {
-		if a.Stale, err = c.store.DropOlderThan(ctx, time.Now().Add(-maxAge)); err != nil {
-			return a, err
+		if o.Dropped, err = c.store.DropOlderThan(ctx, time.Now().Add(-maxAge)); err != nil {
+			return o, err
 		}
 	}
-	if a.Outbox, err = c.store.Stats(ctx); err != nil {
-		return a, err
+	stats, err := c.store.Stats(ctx)
+	if err != nil {
+		return o, err
 	}
-	a.Now = participation.Evaluate(&d, c.env.Getenv, st)
+	o.Now = participation.Evaluate(&d, c.env.Getenv, st)
+	o.Participating, o.Reason = o.Now.Participating, o.Now.Reason
 	endpoint := c.Endpoint()
 	// Sent only to the server whose statement was accepted, and only once
 	// that server confirms it is still the statement in force.
-	if a.Now.Participating && endpoint != "" && st.Source == endpoint && level == participation.Extended && a.Outbox.Records > 0 {
-		a.Sent, a.SendErr = c.sendBacklog(ctx, &d)
-		if a.Outbox, err = c.store.Stats(ctx); err != nil {
-			return a, err
+	if o.Now.Participating && endpoint != "" && st.Source == endpoint && level == participation.Extended && stats.Records > 0 {
+		var sendErr error
+		if o.Sent, sendErr = c.sendBacklog(ctx, &d); sendErr != nil {
+			o.SendError = sendErr.Error()
+		}
+		if stats, err = c.store.Stats(ctx); err != nil {
+			return o, err
 		}
 	}
-	return a, nil
+	o.Outbox = stats.Records
+	return o, nil
 }
 
 // sendBacklog delivers the outbox right after an acceptance d.

@@ -20,11 +20,11 @@ import (
 // file checked, with the user's own key. The built-in statement names
 // each of them.
 type PublicSource struct {
-	Name     string // as commands and verdicts name it
-	Title    string // the service and who runs it
-	URL      string // where it answers; --url points it elsewhere
-	NeedsKey bool
-	KeyHelp  string // where a user gets a key
+	Name     string `json:"name"`  // as commands and verdicts name it
+	Title    string `json:"title"` // the service and who runs it
+	URL      string `json:"-"`     // where it answers; --url points it elsewhere
+	NeedsKey bool   `json:"-"`
+	KeyHelp  string `json:"-"` // where a user gets a key
 	open     func(sources.PublicOptions) publicSource
 }
 
@@ -83,15 +83,16 @@ type enabledSource struct {
 	DailyQuota int       `json:"daily_quota,omitempty"` // requests a day, when the user knows it
 }
 
-// SourceConfig is a public source as the user configured it.
+// SourceConfig is a public source as the user configured it. The JSON
+// names are those of SourceStatus, which embeds it.
 type SourceConfig struct {
 	PublicSource
-	Enabled    bool
-	EnabledAt  time.Time
-	BaseURL    string // where it is asked
-	Mirror     bool   // BaseURL is not the service's own
-	DailyQuota int
-	KeyStored  bool
+	Enabled    bool      `json:"enabled"`
+	EnabledAt  time.Time `json:"-"`
+	BaseURL    string    `json:"url"` // where it is asked
+	Mirror     bool      `json:"-"`   // BaseURL is not the service's own
+	KeyStored  bool      `json:"key_stored"`
+	DailyQuota int       `json:"daily_quota,omitempty"` // 0: unknown
 }
 
 func keyPath(p config.Paths, name string) string {

@@ -53,25 +53,27 @@ func (l Level) valid() bool { return l == Basic || l == Extended }
 func (v Via) valid() bool { return v == ViaTerminal || v == ViaFlag }
 
 // Decision is one recorded consent decision. Decisions are never changed
-// or deleted: the history is the evidence of what the user agreed to.
+// or deleted: the history is the evidence of what the user agreed to. Its
+// JSON form is the "decision" of `ksn status --json`, `ksn optin --json`
+// and `ksn optout --json` (README): fields are only ever added.
 type Decision struct {
 	// Seq is assigned by Store.Record: the decision's position in the
 	// history, increasing.
-	Seq int64
+	Seq int64 `json:"seq"`
 	// At is when the decision was made, UTC, to the second.
-	At time.Time
+	At time.Time `json:"at"`
 	// Accepted is true for an acceptance of the statement (participating),
 	// false for a refusal or an opt-out.
-	Accepted bool
+	Accepted bool `json:"accepted"`
 	// Level is the level accepted; empty for a refusal.
-	Level Level
+	Level Level `json:"level,omitempty"`
 	// StatementID and StatementSHA256 identify the statement the user
 	// was shown (required for an acceptance).
-	StatementID     string
-	StatementSHA256 string
-	Via             Via
+	StatementID     string `json:"statement_id"`
+	StatementSHA256 string `json:"statement_sha256"`
+	Via             Via    `json:"via"`
 	// Version is the ksn version that recorded the decision.
-	Version string
+	Version string `json:"ksn_version"`
 }
 
 // Reasons why participation is off (Status.Reason).

@@ -20,9 +20,10 @@ const (
 	KindFile   Kind = "file"   // a checked file: FileObservation
 	KindURL    Kind = "url"    // a checked link, sanitised
 	KindSystem Kind = "system" // the machine: SystemInfo, at most once a day
+	KindSpam   Kind = "spam"   // a checked message's spam statistics (mail.Spam)
 )
 
-func (k Kind) valid() bool { return k == KindFile || k == KindURL || k == KindSystem }
+func (k Kind) valid() bool { return k == KindFile || k == KindURL || k == KindSystem || k == KindSpam }
 
 // Record is one entry of the outbox: exactly what would be sent, held on
 // this machine until the user participates.

@@ -48,8 +48,8 @@ var errCorruptChunk = errors.New("corrupt outbox chunk")
 
 // The kinds' codes in the framing.
 var (
-	kindCodes = map[Kind]byte{KindFile: 1, KindURL: 2, KindSystem: 3}
-	kindNames = [...]Kind{1: KindFile, 2: KindURL, 3: KindSystem, codeCompactFile: KindFile}
+	kindCodes = map[Kind]byte{KindFile: 1, KindURL: 2, KindSystem: 3, KindSpam: 5}
+	kindNames = [...]Kind{1: KindFile, 2: KindURL, 3: KindSystem, codeCompactFile: KindFile, 5: KindSpam}
 )
 
 // codeCompactFile frames a file record whose body is in the compact form

@@ -15,18 +15,19 @@ var builtinText string
 
 // Statement is a text a user accepts to participate. What was accepted is
 // recorded by its ID and SHA256, so a later change of the text is noticed
-// (the client pauses participation until the user accepts again).
+// (the client pauses participation until the user accepts again). Its
+// JSON form is the output of `ksn statement --json`.
 type Statement struct {
 	// ID is a stable identifier. The built-in one is "ksn-" + the first 16
 	// hex chars of SHA256, so it changes whenever the text does.
-	ID string
+	ID string `json:"id"`
 	// SHA256 is the lower-case hex SHA-256 of Text (its exact bytes), so
 	// a provisioning script can pin the text it accepts.
-	SHA256 string
-	Text   string
+	SHA256 string `json:"sha256"`
 	// Source says where the statement came from: "built-in", "server" (as
 	// `ksn serve` stores one), or the endpoint URL that served it.
-	Source string
+	Source string `json:"source"`
+	Text   string `json:"text"`
 }
 
 // builtin is computed once: the embedded text never changes while the

@@ -184,6 +184,11 @@ func (s *sqliteDB) init(ctx context.Context) error {
 	if err := sqlitedb.Migrate(ctx, s.db, fsys); err != nil {
 		return err
 	}
+	return s.prepare(ctx)
+}
+
+// prepare prepares the statements every lookup uses.
+func (s *sqliteDB) prepare(ctx context.Context) (err error) {
 	for i, n := range lookupClasses {
 		if s.lookup[i], err = s.db.PrepareContext(ctx, lookupSQL(n)); err != nil {
 			return err

@@ -1,6 +1,16 @@
 package store
 
-import "context"
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/sqlitedb"
+)
 
 // Local is the user's local reputation database (DefaultFileName in the
 // data directory): the indicators of the built-in baseline and of the feeds
@@ -30,4 +40,64 @@ func OpenLocal(ctx context.Context, path string) (*Local, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// OpenLocalReadOnly opens an existing local database without writing to
+// it, nor to its directory: for a database ksn cannot write (another
+// user's shared one, a read-only file system). The file is read as it is
+// (SQLite's immutable mode), so it must be at the schema of this version:
+// an older one is an error, not a migration. Writes (imports, the network
+// cache) fail.
+func OpenLocalReadOnly(ctx context.Context, path string) (*Local, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open reputation database %s: %w", path, err)
+	}
+	if st, err := os.Stat(abs); err != nil {
+		return nil, fmt.Errorf("open reputation database: %w", err)
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("open reputation database %s: %w: not a regular file", path, ErrNotReputationDB)
+	}
+	db, err := sql.Open("sqlite", sqlitedb.DSN(abs, []string{"mode=ro", "immutable=1"}))
+	if err != nil {
+		return nil, fmt.Errorf("open reputation database %s: %w", path, err)
+	}
+	l := &Local{sqliteDB{db: db, path: abs, now: time.Now}}
+	err = sqlitedb.CheckApplication(ctx, db, applicationID, ErrNotReputationDB)
+	if err == nil {
+		err = l.prepare(ctx)
+	}
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open reputation database %s read-only: %w", path, explain(err))
+	}
+	return l, nil
+}
+
+// OpenLocalTemporary creates a fresh local database (the built-in
+// baseline, nothing imported) in a temporary directory that Close
+// removes: local verdicts when no database can be opened at all.
+func OpenLocalTemporary(ctx context.Context) (*TemporaryLocal, error) {
+	dir, err := os.MkdirTemp("", "ksn-local-")
+	if err != nil {
+		return nil, fmt.Errorf("temporary reputation database: %w", err)
+	}
+	l, err := OpenLocal(ctx, filepath.Join(dir, DefaultFileName))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return &TemporaryLocal{Local: l, dir: dir}, nil
+}
+
+// TemporaryLocal is a Local that removes itself when closed.
+type TemporaryLocal struct {
+	*Local
+	dir string
+}
+
+// Close closes the database and removes its directory.
+func (t *TemporaryLocal) Close() error {
+	err := t.Local.Close()
+	return errors.Join(err, os.RemoveAll(t.dir))
 }

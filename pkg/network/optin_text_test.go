@@ -1,4 +1,4 @@
-package cli
+package network
 
 import (
 	"testing"
@@ -33,7 +33,7 @@ func TestBacklogSentence(t *testing.T) {
 			"If you accept, the 1 record collected on this machine since 2026-08-24 12:00:00 UTC will be sent, except those older than 36h, which are dropped instead."},
 	}
 	for _, tt := range tests {
-		if got := backlogSentence(tt.stats, tt.level, tt.maxAge, tt.endpoint, now); got != tt.want {
+		if got := BacklogSentence(tt.stats, tt.level, tt.maxAge, tt.endpoint, now); got != tt.want {
 			t.Errorf("got  %q\nwant %q", got, tt.want)
 		}
 	}

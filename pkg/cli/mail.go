@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ksnproject/ksn/pkg/check"
+	"github.com/ksnproject/ksn/pkg/exitcode"
+	"github.com/ksnproject/ksn/pkg/mail"
+	"github.com/ksnproject/ksn/pkg/term"
+	"github.com/spf13/cobra"
+)
+
+// NewCmdMail builds `ksn mail` and `ksn mail report`.
+func NewCmdMail(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "mail",
+		Short: "Tell the network which messages are spam (spam statistics)",
+	}
+	var spam, ham bool
+	report := &cobra.Command{
+		Use:   "report --spam|--ham FILE...",
+		Short: "Record your judgement of messages (.eml files or mboxes) as spam or not",
+		Long: `Record, for each message of the files, your judgement (spam, or ham: not
+spam) with the message's spam statistics: the digests of its normalised
+body, attachments and pictures, and the public addresses of the servers
+that relayed it. Never an address, a name, a subject, a body or a file
+name. The records go to the outbox like those 'ksn check' makes (see 'ksn
+queue'); nothing is kept while participation is paused or at the basic
+level.`,
+		Example: "  ksn mail report --spam ~/Junk/*.eml\n  ksn mail report --ham inbox.mbox",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if spam == ham {
+				return usageError("ksn mail report --spam FILE, or --ham FILE", "give one of --spam and --ham")
+			}
+			j := mail.JudgementHam
+			if spam {
+				j = mail.JudgementSpam
+			}
+			return runMailReport(orBackground(cmd.Context()), f, args, j)
+		},
+	}
+	report.Flags().BoolVar(&spam, "spam", false, "the messages are spam")
+	report.Flags().BoolVar(&ham, "ham", false, "the messages are not spam")
+	cmd.AddCommand(report)
+	return cmd
+}
+
+func runMailReport(ctx context.Context, f *Factory, files []string, j mail.Judgement) error {
+	c, err := f.LoadConsent(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	relays, err := check.ParseRelays(c.Settings().String("mail.own_relays"))
+	if err != nil {
+		return usageError("", "mail.own_relays: %v", err)
+	}
+	var all []mail.Spam
+	failed := 0
+	for _, file := range files {
+		spams, bad := check.ObserveMail(file, check.MailOptions{Relays: relays})
+		for _, it := range bad {
+			f.IO.Errorf("%s: %v", term.SafeText(it.Path), it.Err)
+			failed++
+		}
+		all = append(all, spams...)
+	}
+	kept, err := c.ReportSpam(ctx, all, j)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.Out, "%s judged %s; %s kept in the outbox.\n", plural(len(all), "message"), j, plural(kept, "record"))
+	if failed > 0 {
+		return exitcode.New(exitcode.Usage, "%s could not be read", plural(failed, "message"))
+	}
+	return nil
+}
