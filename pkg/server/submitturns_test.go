@@ -21,10 +21,11 @@ import (
 // lock is let go.
 func TestSubmissionTurnEndsWhenQueued(t *testing.T) {
 	var queue store.ServerDatabase
+	entered := make(chan struct{}, 2)
 	fx := newFixture(t, func(c *Config) {
 		c.MaxDecoding = 1
 		queue = store.QueueWrites(c.Store.(*store.Server))
-		c.Store = queue
+		c.Store = &enteringStore{queue, entered}
 	})
 	t.Cleanup(func() { queue.Close() })
 
@@ -49,10 +50,14 @@ func TestSubmissionTurnEndsWhenQueued(t *testing.T) {
 	defer unlock()
 
 	first := make(chan int, 1)
-	go func() { first <- fx.do("POST", api.PathSubmissions, fx.key, batchOf(rec(strings.Repeat("1", 32)))).Code }()
+	go func() {
+		first <- fx.do("POST", api.PathSubmissions, fx.key, batchOf(rec(strings.Repeat("1", 32)))).Code
+	}()
 
-	// The second body blocks once its head is read: started says its
-	// turn came.
+	// Only once the first body is read does the second start, so that it
+	// cannot take the one turn first. It blocks once its head is read:
+	// started says its turn came.
+	<-entered
 	body := `{"participant":"` + testParticipant + `","records":[{"id":"` + strings.Repeat("2", 32) +
 		`","kind":"file","created_at":"2023-11-14T22:13:20Z","body":` + fileBody + `}`
 	slow := &blockingBody{head: strings.NewReader(body), release: make(chan struct{}), started: make(chan struct{})}
@@ -91,4 +96,16 @@ func TestSubmissionTurnEndsWhenQueued(t *testing.T) {
 	if err != nil || st.Submissions != 1 {
 		t.Errorf("%d records stored (%v), want the first batch's 1", st.Submissions, err)
 	}
+}
+
+// enteringStore tells entered when a batch reaches StoreSubmissions: its
+// body has been read.
+type enteringStore struct {
+	store.ServerDatabase
+	entered chan<- struct{}
+}
+
+func (e *enteringStore) StoreSubmissions(ctx context.Context, from store.Sender, subs []store.Submission, at time.Time) (int, int, error) {
+	e.entered <- struct{}{}
+	return e.ServerDatabase.StoreSubmissions(ctx, from, subs, at)
 }
