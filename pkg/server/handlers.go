@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/api"
@@ -169,7 +170,11 @@ func (s *Server) handleSubmissions(w http.ResponseWriter, r *http.Request, lic s
 	if !ok {
 		return
 	}
-	defer done()
+	// The turn ends once the batch is stored, or once it queued for a
+	// database that writes in groups (store.QueueWrites): queued, it holds
+	// no body open, and the next bodies are read while it is written.
+	release := sync.OnceFunc(done)
+	defer release()
 	batch.Records = records
 	n := len(records)
 	if _, err := store.ParseParticipant(batch.Participant); err != nil {
@@ -187,7 +192,7 @@ func (s *Server) handleSubmissions(w http.ResponseWriter, r *http.Request, lic s
 		}
 		subs[i] = sub
 	}
-	accepted, dups, err := s.cfg.Store.StoreSubmissions(r.Context(),
+	accepted, dups, err := s.cfg.Store.StoreSubmissions(store.WhenQueued(r.Context(), release),
 		store.Sender{License: lic.ID, Seats: lic.Seats, Participant: batch.Participant}, subs, s.now())
 	var reused *store.IDReusedError
 	if errors.As(err, &reused) {

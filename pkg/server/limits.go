@@ -142,7 +142,9 @@ func (t turns) done() { <-t }
 //     at the limit and is 413, charged as a full batch.
 //
 // done ends the request's turn: the caller defers it, so that the batch
-// also holds its turn while it is looked up or stored.
+// also holds its turn while it is looked up or stored; a submission to a
+// database that writes in groups gives it back once its batch is queued
+// there (store.WhenQueued), the queue being bounded in its turn.
 func readBatch[T any](s *Server, w http.ResponseWriter, r *http.Request, lic store.License, list string, fields map[string]any) (items []T, done func(), ok bool) {
 	done, ok = s.readBody(w, r, lic, func(body io.Reader, item func(int) error) (n int, err error) {
 		items, err = decodeBatch[T](body, list, fields, item)

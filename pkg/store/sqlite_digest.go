@@ -2,14 +2,11 @@ package store
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/ksnproject/ksn/pkg/api"
 	"github.com/ksnproject/ksn/pkg/seal"
@@ -79,48 +76,4 @@ func (c *reuseCheck) same(i int, label string, stored []byte) (bool, error) {
 		want = recordDigest(k, c.subs[i].Record)
 	}
 	return hmac.Equal(stored, want), nil
-}
-
-// checkReused compares the records of a batch whose ids were stored
-// before (their indexes in subs) with what was stored, by digest, and
-// fails with an *IDReusedError on the first in batch order that differs.
-func (s *Server) checkReused(ctx context.Context, tx *sql.Tx, keys DataKeys, cur *dataKey, subs []Submission, ids [][]byte, digests [][]byte, idx []int) error {
-	byID := make(map[string]int, len(idx))
-	for _, i := range idx {
-		byID[string(ids[i])] = i
-	}
-	check := newReuseCheck(&s.sealing, keys, cur, subs, digests)
-	reused := -1
-	for len(idx) > 0 {
-		chunk := idx[:min(len(idx), lookupChunk)]
-		idx = idx[len(chunk):]
-		args := make([]any, len(chunk))
-		for j, i := range chunk {
-			args[j] = ids[i]
-		}
-		err := eachRow(ctx, tx, `SELECT id, half_year, digest FROM sealed_submissions WHERE id IN (`+
-			strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",")+`)`, args, func(r *sql.Rows) error {
-			var id, stored []byte
-			var label string
-			if err := r.Scan(&id, &label, &stored); err != nil {
-				return err
-			}
-			i, ok := byID[string(id)]
-			if !ok {
-				return nil
-			}
-			same, err := check.same(i, label, stored)
-			if err == nil && !same && (reused < 0 || i < reused) {
-				reused = i
-			}
-			return err
-		})
-		if err != nil {
-			return err
-		}
-	}
-	if reused >= 0 {
-		return &IDReusedError{Index: reused, ID: subs[reused].Record.ID}
-	}
-	return nil
 }

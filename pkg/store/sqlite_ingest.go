@@ -1,13 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"database/sql"
+	"slices"
+	"strings"
 	"time"
-
-	"github.com/ksnproject/ksn/pkg/seal"
 )
 
 // batchAggregates collects one batch's changes to the aggregates, written
@@ -90,39 +89,6 @@ func (a *batchAggregates) scanTime(class string, ms float64) {
 	d.buckets[ScanBucket(ms)]++
 }
 
-// writeParticipants records, for every object of the batch, that the
-// participant reported it in the half-year, and counts the participant
-// for the objects it had not reported in the half-year before.
-func (a *batchAggregates) writeParticipants(ctx context.Context, tx *sql.Tx, label string, dedup seal.Key, participant []byte) error {
-	if len(a.order) == 0 {
-		return nil
-	}
-	m := hmac.New(sha256.New, dedup[:])
-	bySeen := make(map[string]objectRef, len(a.order))
-	args := make([]any, 0, 2*len(a.order))
-	for _, ref := range a.order {
-		m.Reset()
-		m.Write(participant)
-		m.Write([]byte(ref.kind))
-		m.Write([]byte{0})
-		m.Write(ref.key[:])
-		seen := m.Sum(nil)[:16]
-		bySeen[string(seen)] = ref
-		args = append(args, label, seen)
-	}
-	return insertRows(ctx, tx, `INSERT INTO submission_participants (half_year, seen) VALUES `, 2, args,
-		` ON CONFLICT DO NOTHING RETURNING seen`, func(r *sql.Rows) error {
-			var seen []byte
-			if err := r.Scan(&seen); err != nil {
-				return err
-			}
-			if ref, ok := bySeen[string(seen)]; ok {
-				a.objects[ref].participants++
-			}
-			return nil
-		})
-}
-
 // write applies the batch's changes to the aggregate tables.
 func (a *batchAggregates) write(ctx context.Context, tx *sql.Tx) error {
 	for kind, n := range a.kinds {
@@ -132,17 +98,31 @@ ON CONFLICT (day, kind) DO UPDATE SET records = records + excluded.records`, a.d
 		}
 	}
 	if len(a.order) > 0 {
-		args := make([]any, 0, 6*len(a.order))
-		for _, ref := range a.order {
+		// In key order: each page of the table is visited once, in turn,
+		// rather than as the objects arrived.
+		refs := slices.Clone(a.order)
+		slices.SortFunc(refs, compareRefs)
+		args := make([]any, 0, 5*len(refs))
+		for _, ref := range refs {
 			d := a.objects[ref]
-			args = append(args, ref.kind, ref.key[:], d.participants, d.reports, a.dayUnix, a.dayUnix)
+			args = append(args, ref.kind, ref.key[:], d.participants, d.reports, a.dayUnix)
 		}
-		if err := insertRows(ctx, tx, `INSERT INTO object_stats (kind, object, participants, reports, first_day, last_day) VALUES `, 6, args, `
-ON CONFLICT (kind, object) DO UPDATE SET
-    participants = participants + excluded.participants,
-    reports = reports + excluded.reports,
-    first_day = min(first_day, excluded.first_day),
-    last_day = max(last_day, excluded.last_day)`, nil); err != nil {
+		// An update of the objects known, then an insert of the others,
+		// both OR IGNORE: a multi-row statement that may fail on a
+		// constraint (an upsert's update may) keeps a journal of every
+		// page it changes, to undo itself alone, in memory allocated and
+		// freed page by page; for the object rows of a group that was a
+		// fifth of the writer's time. Neither can conflict but on the key,
+		// and on the key the insert's OR IGNORE is what is meant: the
+		// update counted that object already.
+		if _, err := insertRows(ctx, tx, `UPDATE OR IGNORE object_stats SET
+    participants = participants + v.column3, reports = reports + v.column4,
+    first_day = min(first_day, v.column5), last_day = max(last_day, v.column5)
+FROM (VALUES `, 5, args, `) AS v WHERE object_stats.kind = v.column1 AND object_stats.object = v.column2`, nil); err != nil {
+			return explainWrite(err)
+		}
+		if _, err := insertRows(ctx, tx, `INSERT OR IGNORE INTO object_stats (kind, object, participants, reports, first_day, last_day)
+SELECT column1, column2, column3, column4, column5, column5 FROM (VALUES `, 5, args, `)`, nil); err != nil {
 			return explainWrite(err)
 		}
 	}
@@ -168,4 +148,12 @@ ON CONFLICT (os, arch, os_version, ksn_version, cpus, memory) DO UPDATE SET reco
 		}
 	}
 	return nil
+}
+
+// compareRefs orders objects as object_stats' key does.
+func compareRefs(x, y objectRef) int {
+	if c := strings.Compare(x.kind, y.kind); c != 0 {
+		return c
+	}
+	return bytes.Compare(x.key[:], y.key[:])
 }

@@ -56,8 +56,7 @@ func scanLicense(row interface{ Scan(...any) error }) (License, error) {
 // wrapping ErrNotFound; the caller decides what state the license is in
 // (License.State).
 func (s *Server) LicenseByKey(ctx context.Context, key string) (License, error) {
-	l, err := scanLicense(s.db.QueryRowContext(ctx,
-		`SELECT `+licenseColumns+` FROM licenses WHERE key_sha256 = ?`, hashKey(key)))
+	l, err := scanLicense(s.byKey.QueryRowContext(ctx, hashKey(key)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return License{}, fmt.Errorf("license: unknown key: %w", ErrNotFound)
 	}

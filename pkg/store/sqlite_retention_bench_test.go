@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -79,4 +81,59 @@ func BenchmarkStoreSubmissions(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*api.MaxBatch), "ns/record")
 	})
+}
+
+// BenchmarkStoreGroup measures ingest per record through group commits of
+// 16 batches of api.MaxBatch new file records from 16 participants, into
+// a database that holds 100,000 records before the timer starts: what
+// QueueWrites's writer does under many submitters (the batches sealed
+// beforehand, as their submitters do).
+func BenchmarkStoreGroup(b *testing.B) {
+	ctx := context.Background()
+	prefill := 100_000
+	if v, err := strconv.Atoi(os.Getenv("KSN_BENCH_PREFILL")); err == nil {
+		prefill = v
+	}
+	s := openSealed(b)
+	stop, err := s.startGroupWriter(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stop()
+	at := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	n := 0
+	group := func() []*groupJob {
+		jobs := make([]*groupJob, 16)
+		for g := range jobs {
+			subs := make([]Submission, api.MaxBatch)
+			for i := range subs {
+				subs[i] = fileSub(fmt.Sprintf("%016x%016x", n, i), n*api.MaxBatch+i)
+			}
+			n++
+			j, err := newGroupJob(ctx, Sender{License: int64(g + 1), Seats: 1, Participant: fmt.Sprintf("%032x", g+1)}, subs, at)
+			if err != nil {
+				b.Fatal(err)
+			}
+			s.prepareGroupJob(j)
+			jobs[g] = j
+		}
+		return jobs
+	}
+	for range prefill / (16 * api.MaxBatch) {
+		s.storeGroup(ctx, group())
+	}
+	records := 0
+	for b.Loop() {
+		b.StopTimer()
+		jobs := group()
+		b.StartTimer()
+		s.storeGroup(ctx, jobs)
+		for _, j := range jobs {
+			if j.err != nil {
+				b.Fatal(j.err)
+			}
+			records += j.accepted
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(records), "ns/record")
 }

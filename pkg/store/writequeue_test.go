@@ -60,3 +60,35 @@ func TestQueueWritesConcurrentSubmitters(t *testing.T) {
 		t.Error("a cancelled request was written")
 	}
 }
+
+// TestWhenQueued: the caller's WhenQueued function runs once the batch has
+// joined the writer's queue, before it is written, and exactly once, also
+// when the batch fails.
+func TestWhenQueued(t *testing.T) {
+	ctx := context.Background()
+	raw, err := store.OpenServerDatabase(ctx, filepath.Join(t.TempDir(), "server.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := store.QueueWrites(raw)
+	defer db.Close()
+	if err := db.UnlockSubmissions(ctx, seal.Key{3}); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte("queued"))
+	sub := store.Submission{
+		Record: api.Record{ID: fmt.Sprintf("%032x", 1), Kind: "file", CreatedAt: time.Now().UTC(),
+			Body: json.RawMessage(fmt.Sprintf(`{"digests":{"sha256":"%x"},"size":1,"verdict":"unknown","hash_ms":1}`, sum))},
+		File: &store.FileFacts{SHA256: sum, Size: 1, HashMS: 1},
+	}
+	from := store.Sender{License: 1, Seats: 1, Participant: fmt.Sprintf("%032x", 1)}
+	calls := 0
+	if a, _, err := db.StoreSubmissions(store.WhenQueued(ctx, func() { calls++ }), from, []store.Submission{sub}, time.Now()); err != nil || a != 1 || calls != 1 {
+		t.Errorf("a stored batch: %d accepted, %v, queued called %d times", a, err, calls)
+	}
+	other := sub
+	other.Record.Kind = "system"
+	if _, _, err := db.StoreSubmissions(store.WhenQueued(ctx, func() { calls++ }), from, []store.Submission{other}, time.Now()); err == nil || calls != 2 {
+		t.Errorf("a refused batch: %v, queued called %d times in all", err, calls)
+	}
+}
