@@ -20,6 +20,7 @@ type batchAggregates struct {
 	order   []objectRef // objects in first-seen order, for the participant rows
 	scan    map[string]*scanDelta
 	systems map[systemKey]int64
+	judged  map[objectRef]*judgeDelta // spam judgements (spam.go); nil: none
 }
 
 type objectRef struct {
@@ -65,6 +66,8 @@ func (a *batchAggregates) add(sub Submission) {
 	case sub.System != nil:
 		f := sub.System
 		a.systems[systemKey{f.OS, f.Arch, OSVersionClass(f.OSVersion), f.KSNVersion, CPUClass(f.CPUs), MemoryClass(f.MemoryGiB)}]++
+	case sub.Spam != nil:
+		a.addSpam(sub.Spam)
 	}
 }
 
@@ -167,5 +170,5 @@ ON CONFLICT (os, arch, os_version, ksn_version, cpus, memory) DO UPDATE SET reco
 			return explainWrite(err)
 		}
 	}
-	return nil
+	return a.writeJudgements(ctx, tx)
 }
