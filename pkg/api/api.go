@@ -172,6 +172,11 @@ type URLLookupResponse struct {
 	CacheTTLSeconds int        `json:"cache_ttl_seconds"` // how long a client may keep the answer
 }
 
+// MaxPrevalence bounds a prevalence on the wire: a server caps its counts
+// to it, and a client refuses an answer above it (or below 0) as a protocol
+// violation.
+const MaxPrevalence = 1<<31 - 1
+
 // URLMatch is the network's verdict on one expression hash.
 type URLMatch struct {
 	Hash      string     `json:"hash"` // 64 lower-case hex characters
@@ -181,4 +186,8 @@ type URLMatch struct {
 	Sources   []string   `json:"sources,omitempty"`
 	FirstSeen *time.Time `json:"first_seen,omitempty"`
 	LastSeen  *time.Time `json:"last_seen,omitempty"`
+	// Prevalence is how many participants reported the link whose
+	// "host/path" expression this is; given only from the server's
+	// --min-prevalence up. A match may carry it alone (verdict unknown).
+	Prevalence int `json:"prevalence,omitempty"`
 }

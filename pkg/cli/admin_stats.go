@@ -37,6 +37,7 @@ counts twice (its code changes every half-year, by design).`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	cmd.Flags().IntVar(&so.Days, "days", 14, "daily counts of the last `N` days (0: all)")
 	cmd.Flags().IntVar(&so.Top, "top", 10, "show the `N` objects most participants reported")
+	cmd.AddCommand(newCmdAdminStatsSpam(opts))
 	return cmd
 }
 

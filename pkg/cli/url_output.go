@@ -53,6 +53,9 @@ func writeLinkHuman(w io.Writer, s *term.Styles, l linkcheck.Link, explain bool)
 	if len(l.Result.Sources) > 0 {
 		line += "  " + s.Dim.Render("("+strings.Join(l.Result.Sources, ", ")+")")
 	}
+	if n := l.Result.Prevalence; n > 0 {
+		line += "  " + s.Dim.Render(seenBy(n))
+	}
 	fmt.Fprintln(w, line)
 	writeDisagreements(w, s, l.Result.Disagreements)
 	if !explain {

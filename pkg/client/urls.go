@@ -21,8 +21,9 @@ type URLAnswer struct {
 // api.MaxBatch per request) and returns the full hashes the server lists
 // under them. The caller matches them against its own full hashes: the
 // server is never told which link, or even which full hash, was checked.
-// A match for a prefix nobody asked about, a malformed hash or an unknown
-// verdict is a protocol violation.
+// A match for a prefix nobody asked about, a malformed hash, an unknown
+// verdict or a prevalence outside [0, api.MaxPrevalence] is a protocol
+// violation.
 func (c *Client) LookupURLs(ctx context.Context, prefixes [][4]byte) (URLAnswer, error) {
 	ans := URLAnswer{Verdicts: make(map[[32]byte]api.URLMatch)}
 	size := c.batchSize()
@@ -48,6 +49,11 @@ func (c *Client) LookupURLs(ctx context.Context, prefixes [][4]byte) (URLAnswer,
 				}
 				if _, err := reputation.ParseVerdict(m.Verdict); err != nil {
 					return fmt.Errorf("match %d: %v", i, err)
+				}
+				// Untrusted input: a count outside [0, MaxPrevalence]
+				// is no count at all.
+				if m.Prevalence < 0 || m.Prevalence > api.MaxPrevalence {
+					return fmt.Errorf("match %d: prevalence %d is not a count of participants", i, m.Prevalence)
 				}
 				got[h] = m
 			}

@@ -21,6 +21,7 @@ type Record struct {
 	FirstSeen     *time.Time                `json:"first_seen,omitempty"`
 	LastSeen      *time.Time                `json:"last_seen,omitempty"`
 	Matched       []string                  `json:"matched,omitempty"`
+	Prevalence    int                       `json:"prevalence,omitempty"`    // participants who reported the link (network)
 	Disagreements []reputation.Disagreement `json:"disagreements,omitempty"` // network answers lower than the verdict
 	Unanswered    []string                  `json:"unanswered,omitempty"`    // sources that were asked and failed
 	Error         string                    `json:"error,omitempty"`
@@ -53,7 +54,7 @@ func (l Link) Record(explain bool) Record {
 	}
 	r := l.Result
 	j.URL, j.Verdict, j.Threat, j.Category, j.Sources, j.Matched = l.Canonical.URL, string(r.Verdict), r.ThreatName, r.Category, r.Sources, l.Matched
-	j.FirstSeen, j.LastSeen, j.Disagreements = optUTC(r.FirstSeen), optUTC(r.LastSeen), r.Disagreements
+	j.FirstSeen, j.LastSeen, j.Disagreements, j.Prevalence = optUTC(r.FirstSeen), optUTC(r.LastSeen), r.Disagreements, r.Prevalence
 	if explain {
 		c := l.Canonical
 		x := &Explain{Canonical: c.URL, Removed: c.Removed(), Submission: urlcanon.Redact(c)}

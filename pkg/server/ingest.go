@@ -30,12 +30,14 @@ import (
 //	         "verdict": v, "check_ms": number ≥ 0}
 //	system: {"os", "os_version", "arch", "cpus", "memory_gib", "ksn_version"}
 //	        (participation.SystemInfo)
+//	spam:   mail.Spam, read by mail.ParseSpam (ingest_spam.go)
 //
 // v is one of malicious, suspicious, clean, unknown.
 const (
 	kindFile   = "file"
 	kindURL    = "url"
 	kindSystem = "system"
+	kindSpam   = "spam" // mail.RecordKind
 )
 
 // Bounds of the text fields.
@@ -89,8 +91,10 @@ func parseSubmission(rec api.Record) (store.Submission, error) {
 		sub.URL, err = parseURL(fields)
 	case kindSystem:
 		sub.System, err = parseSystem(fields)
+	case kindSpam:
+		sub.Spam, err = parseSpam(body)
 	default:
-		return store.Submission{}, fmt.Errorf("kind %q is not one the statement describes (file, url, system)", truncate(rec.Kind))
+		return store.Submission{}, fmt.Errorf("kind %q is not one the statement describes (file, url, system, spam)", truncate(rec.Kind))
 	}
 	return sub, err
 }

@@ -47,6 +47,7 @@ func (s *Server) handleLookupURLs(w http.ResponseWriter, r *http.Request, lic st
 			Category: res.Category, Sources: res.Sources, FirstSeen: optTime(res.FirstSeen), LastSeen: optTime(res.LastSeen),
 		})
 	}
+	resp.Matches = s.addURLPrevalence(r, prefixes, resp.Matches)
 	// In hash order: a map's order would make equal answers differ.
 	slices.SortFunc(resp.Matches, func(a, b api.URLMatch) int { return strings.Compare(a.Hash, b.Hash) })
 	writeJSON(w, http.StatusOK, resp)

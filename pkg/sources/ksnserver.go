@@ -2,6 +2,7 @@ package sources
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/api"
@@ -153,12 +154,19 @@ func (s *Server) LookupLinks(ctx context.Context, links []reputation.LinkQuery) 
 	for i, l := range links {
 		var hits []reputation.Sourced
 		var matched []string
+		own, prevalence := ownExpression(l), 0
 		for _, e := range l.Entries {
 			m, ok := ans.Verdicts[e.Full]
 			if !ok {
 				continue
 			}
+			if e.Expression == own {
+				prevalence = m.Prevalence // bounded by the client
+			}
 			v, _ := reputation.ParseVerdict(m.Verdict) // checked by the client
+			if v == reputation.Unknown {
+				continue // a match for its prevalence only: no verdict, no source
+			}
 			hits = append(hits, reputation.Sourced{Source: ServerName, FileIndicator: reputation.FileIndicator{
 				Verdict: v, ThreatName: untrusted.Text(m.Threat, untrusted.NameLen),
 				Category: untrusted.Text(m.Category, untrusted.NameLen), Size: -1}})
@@ -169,7 +177,20 @@ func (s *Server) LookupLinks(ctx context.Context, links []reputation.LinkQuery) 
 			best := reputation.Merge(hits)
 			res = reputation.Result{Verdict: best.Verdict, ThreatName: best.ThreatName, Category: best.Category, Sources: []string{ServerName}}
 		}
+		res.Prevalence = prevalence
 		out[i] = reputation.Answer{Source: ServerName, Trust: reputation.TrustNetwork, Result: res, Matched: matched}
 	}
 	return out, nil
+}
+
+// ownExpression is the expression of a link's exact host and path, without
+// its query: the form a url record carries, so the one whose prevalence
+// (participants who reported the link) is the link's. A report of a
+// shorter expression ("host/") is another link's, not this one's.
+func ownExpression(l reputation.LinkQuery) string {
+	if len(l.Entries) == 0 {
+		return ""
+	}
+	own, _, _ := strings.Cut(l.Entries[0].Expression, "?")
+	return own
 }

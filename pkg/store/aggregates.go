@@ -10,7 +10,7 @@ import (
 
 // ObjectStat is the aggregate of one reported object.
 type ObjectStat struct {
-	Kind   string    `json:"kind"`   // ObjectFile or ObjectURL
+	Kind   string    `json:"kind"`   // ObjectFile, ObjectURL, ObjectSpamBody or ObjectSpamNet
 	Object HexDigest `json:"object"` // file: SHA-256 digest; url: SHA-256 of "host/path"
 	// Participants counts distinct participants per half-year, summed over
 	// half-years.

@@ -189,12 +189,7 @@ SELECT $1, seen FROM unnest($2::bytea[]) AS t(seen) ON CONFLICT DO NOTHING RETUR
 func pgWriteAggregates(ctx context.Context, tx pgx.Tx, a *batchAggregates) error {
 	if len(a.order) > 0 {
 		refs := slices.Clone(a.order)
-		slices.SortFunc(refs, func(x, y objectRef) int {
-			if c := strings.Compare(x.kind, y.kind); c != 0 {
-				return c
-			}
-			return bytes.Compare(x.key[:], y.key[:])
-		})
+		slices.SortFunc(refs, compareRefs)
 		kinds := make([]string, len(refs))
 		objects := make([][]byte, len(refs))
 		parts := make([]int64, len(refs))
@@ -253,7 +248,7 @@ ON CONFLICT (os, arch, os_version, ksn_version, cpus, memory) DO UPDATE SET reco
 			return err
 		}
 	}
-	return nil
+	return pgWriteJudgements(ctx, tx, a)
 }
 
 // sortedKeys returns a map's keys in order: writes in one order cannot

@@ -82,7 +82,7 @@ WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xmin 
 	}
 	for _, q := range []string{
 		`VACUUM FULL submission_keys`,
-		`VACUUM sealed_submissions, submission_participants, license_seats, seated_codes, data_key_hashes, object_stats`,
+		`VACUUM sealed_submissions, submission_participants, license_seats, seated_codes, data_key_hashes, object_stats, spam_judgements`, // spam_judgements: deleted with object_stats (foreign key)
 	} {
 		if _, err := s.pool.Exec(ctx, q); err != nil {
 			return false, err

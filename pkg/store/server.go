@@ -30,6 +30,11 @@ type ServerStore interface {
 	StoreSubmissions(ctx context.Context, from Sender, subs []Submission, at time.Time) (accepted, duplicates int, err error)
 	// ObjectStats returns the aggregates of objects, for prevalence.
 	ObjectStats(ctx context.Context, kind string, objects [][]byte) (map[string]ObjectStat, error)
+	// URLPrevalence returns, for the reported links whose hash (SHA-256 of
+	// "host/path") begins with one of the prefixes, how many participants
+	// reported each: only those at least minParticipants (and at least
+	// one) reported, at most MaxPrevalencePerPrefix per prefix.
+	URLPrevalence(ctx context.Context, prefixes []URLPrefix, minParticipants int) (map[URLHash]int64, error)
 	// Restriction returns until when file reputation is switched off.
 	Restriction(ctx context.Context) (time.Time, error)
 }
@@ -82,6 +87,8 @@ type ServerAdmin interface {
 
 	Stats(ctx context.Context) (ServerStats, error)
 	Aggregates(ctx context.Context, o AggregateOptions) (Aggregates, error)
+	// SpamStats reads the aggregates of spam records (spam.go).
+	SpamStats(ctx context.Context, o SpamOptions) (SpamStats, error)
 }
 
 var (

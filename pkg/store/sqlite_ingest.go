@@ -19,6 +19,7 @@ type batchAggregates struct {
 	order   []objectRef // objects in first-seen order, for the participant rows
 	scan    map[string]*scanDelta
 	systems map[systemKey]int64
+	judged  map[objectRef]*judgeDelta // spam judgements (spam.go); nil: none
 }
 
 type objectRef struct {
@@ -64,6 +65,8 @@ func (a *batchAggregates) add(sub Submission) {
 	case sub.System != nil:
 		f := sub.System
 		a.systems[systemKey{f.OS, f.Arch, OSVersionClass(f.OSVersion), f.KSNVersion, CPUClass(f.CPUs), MemoryClass(f.MemoryGiB)}]++
+	case sub.Spam != nil:
+		a.addSpam(sub.Spam)
 	}
 }
 
@@ -147,7 +150,7 @@ ON CONFLICT (os, arch, os_version, ksn_version, cpus, memory) DO UPDATE SET reco
 			return explainWrite(err)
 		}
 	}
-	return nil
+	return a.writeJudgements(ctx, tx)
 }
 
 // compareRefs orders objects as object_stats' key does.

@@ -11,12 +11,14 @@ import (
 
 // Submission is one record to store, with the facts its aggregates are
 // computed from. The caller (pkg/server) parsed and checked the body
-// strictly; exactly one of File, URL and System is set, as Record.Kind says.
+// strictly; exactly one of File, URL, System and Spam is set, as
+// Record.Kind says.
 type Submission struct {
 	Record api.Record
 	File   *FileFacts
 	URL    *URLFacts
 	System *SystemFacts
+	Spam   *SpamFacts
 }
 
 // Sender is who sent a batch, as far as the aggregates need to know: the
@@ -57,6 +59,10 @@ func (s Submission) checkFacts() error {
 		return scan(s.File.HashMS)
 	case s.URL != nil:
 		return scan(s.URL.CheckMS)
+	case s.Spam != nil:
+		if err := s.Spam.check(); err != nil {
+			return fmt.Errorf("record %s: %v: %w", s.Record.ID, err, ErrBadFacts)
+		}
 	}
 	return nil
 }

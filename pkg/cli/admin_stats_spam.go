@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/store"
+	"github.com/spf13/cobra"
+)
+
+func newCmdAdminStatsSpam(opts *AdminOptions) *cobra.Command {
+	var asJSON bool
+	var top, minPrevalence int
+	cmd := &cobra.Command{
+		Use:   "spam",
+		Short: "Show the spam statistics: message bodies and sender networks",
+		Long: `Show the statistics kept of spam records: per message body (by the
+SHA-256 of its normalised body) and per sender network (a /24 of IPv4, a
+/48 of IPv6), how many participants reported it, how many records, and how
+many of those a participant judged spam or not spam (ksn mail report).
+Most participants first. Nothing original is shown, and no key is needed.
+
+Like every per-object count, a body or network fewer than the server's
+--min-prevalence participants reported is deleted with its half-year;
+--min-prevalence here shows only those at least N reported.
+
+--json prints one object: {"bodies": [...], "nets": [...]}, each entry
+{"object", "participants", "reports", "spam", "ham", "first_seen",
+"last_seen"}.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runAdminStatsSpam(orBackground(cmd.Context()), opts, asJSON, top, minPrevalence)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	cmd.Flags().IntVar(&top, "top", 10, "show the `N` bodies and the N networks most participants reported")
+	cmd.Flags().IntVar(&minPrevalence, "min-prevalence", 0, "show only what at least `N` participants reported")
+	return cmd
+}
+
+func runAdminStatsSpam(ctx context.Context, opts *AdminOptions, asJSON bool, top, minPrevalence int) error {
+	st, err := opts.admin().SpamStats(ctx, top, minPrevalence)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSONLine(opts.IO, st)
+	}
+	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
+	for _, part := range []struct {
+		label, none string
+		rows        []store.SpamStat
+	}{{"BODY SHA-256", "message bodies", st.Bodies}, {"SENDER NETWORK", "sender networks", st.Nets}} {
+		if len(part.rows) == 0 {
+			fmt.Fprintf(tw, "no %s reported\n\n", part.none)
+			continue
+		}
+		fmt.Fprintf(tw, "PARTICIPANTS\tREPORTS\tSPAM\tHAM\tFIRST SEEN\tLAST SEEN\t%s\n", part.label)
+		for _, r := range part.rows {
+			fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%s\t%s\t%s\n", r.Participants, r.Reports, r.Spam, r.Ham,
+				r.FirstSeen.Format(time.DateOnly), r.LastSeen.Format(time.DateOnly), r.Object)
+		}
+		fmt.Fprintln(tw)
+	}
+	return tw.Flush()
+}
