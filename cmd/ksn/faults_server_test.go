@@ -44,14 +44,21 @@ func newFaultServer(t *testing.T, dir string) *faultServer {
 // start starts the server and waits until it listens.
 func (s *faultServer) start() {
 	s.t.Helper()
-	addrFile := filepath.Join(s.home.dir, "addr")
-	os.Remove(addrFile)
-	s.cmd = s.home.command("serve", "--db", s.db, "--listen", s.addr, "--addr-file", addrFile,
-		"--rate", "1e9", "--burst", "1000000000", "--submit-rate", "1e9", "--submit-burst", "1000000000")
+	s.cmd = s.home.command(s.args()...)
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
-	s.url = waitAddr(s.t, addrFile)
+	s.url = waitAddr(s.t, s.addrFile())
+}
+
+func (s *faultServer) addrFile() string { return filepath.Join(s.home.dir, "addr") }
+
+// args are the arguments of `ksn serve`; the address file is removed, for
+// the server to write it again.
+func (s *faultServer) args() []string {
+	os.Remove(s.addrFile())
+	return []string{"serve", "--db", s.db, "--listen", s.addr, "--addr-file", s.addrFile(),
+		"--rate", "1e9", "--burst", "1000000000", "--submit-rate", "1e9", "--submit-burst", "1000000000"}
 }
 
 // kill ends the server with SIGKILL (no-op when it is not running).
