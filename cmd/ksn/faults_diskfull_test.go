@@ -52,10 +52,12 @@ func leaveFree(t *testing.T, dir string, free int64) {
 }
 
 // TestDiskFullImport imports a feed into a new database on a disk with
-// 0, 16, 32, ... KiB free until it fits: until then each run exits 2
+// 0, 32, 64, ... KiB free (every 4 KiB page with KSN_FAULT_FULL=1) until
+// it fits: until then each run exits 2
 // saying the disk is full and leaves no database; then the database holds
 // the whole feed.
 func TestDiskFullImport(t *testing.T) {
+	t.Parallel() // mostly waiting on processes: two at once halve the wall time
 	plan := newFaultPlan(t)
 	disk := mountTmpfs(t, 4<<20)
 	h := newKsnHome(t, filepath.Join(t.TempDir(), "home"))
@@ -63,7 +65,8 @@ func TestDiskFullImport(t *testing.T) {
 	writeBazaarFeed(t, plan, feed, 2000)
 	db := filepath.Join(disk, "new.db")
 	runs := 0
-	for free := int64(0); ; free += 16 << 10 {
+	step := int64(plan.size(32, 4) << 10)
+	for free := int64(0); ; free += step {
 		if free > 3<<20 {
 			t.Fatal("the import did not fit in 3 MiB")
 		}
@@ -94,6 +97,7 @@ func TestDiskFullImport(t *testing.T) {
 // looks whole. (A shell's `> file` is created by the shell; ksn cannot
 // remove it, but a failing exit status tells the user not to trust it.)
 func TestDiskFullOutputs(t *testing.T) {
+	t.Parallel() // mostly waiting on processes: two at once halve the wall time
 	disk := mountTmpfs(t, 1<<20)
 	h := newKsnHome(t, filepath.Join(t.TempDir(), "home"))
 	files := filepath.Join(t.TempDir(), "files")

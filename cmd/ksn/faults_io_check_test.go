@@ -20,6 +20,7 @@ func (h *ksnHome) fileRecords() int {
 // warning saying so, not at all; the databases stay intact and the next
 // check keeps its records.
 func TestIOFaultsCheck(t *testing.T) {
+	t.Parallel() // mostly waiting on processes: two at once halve the wall time
 	dir := t.TempDir()
 	h := newKsnHome(t, filepath.Join(dir, "home"))
 	files := filepath.Join(dir, "files")

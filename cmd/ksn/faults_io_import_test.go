@@ -13,6 +13,7 @@ import (
 // it imported, the database stays intact, and importing again then
 // imports it whole.
 func TestIOFaultsImport(t *testing.T) {
+	t.Parallel() // mostly waiting on processes: two at once halve the wall time
 	plan := newFaultPlan(t)
 	dir := t.TempDir()
 	h := newKsnHome(t, filepath.Join(dir, "home"))

@@ -23,6 +23,7 @@ import (
 // stays intact, counts nothing twice, and a server started again on it
 // then takes every batch.
 func TestIOFaultsServe(t *testing.T) {
+	t.Parallel() // mostly waiting on processes: two at once halve the wall time
 	strace := needStrace(t)
 	dir := t.TempDir()
 	srv := newFaultServer(t, dir)

@@ -42,6 +42,7 @@ const countImported = "SELECT count(*) FROM file_indicators WHERE source = 'malw
 // every kill the database is intact and holds the new feed wholly or not
 // at all; running the import again then completes it.
 func TestKillImport(t *testing.T) {
+	t.Parallel() // mostly waiting on processes: two at once halve the wall time
 	plan := newFaultPlan(t)
 	dir := t.TempDir()
 	h := newKsnHome(t, filepath.Join(dir, "home"))
@@ -56,7 +57,7 @@ func TestKillImport(t *testing.T) {
 	if rows < lines {
 		t.Fatalf("a feed of %d lines made %d rows", lines, rows)
 	}
-	rounds, perRound := plan.size(3, 25), 5
+	rounds, perRound := plan.size(3, 40), 5
 	landed := 0
 	for r := range rounds {
 		feed := filepath.Join(dir, fmt.Sprintf("feed%d.csv", r))

@@ -21,6 +21,7 @@ import (
 // holds every record once, its per-day counts agree, and the database is
 // intact.
 func TestKillServe(t *testing.T) {
+	t.Parallel() // mostly waiting on processes: two at once halve the wall time
 	plan := newFaultPlan(t)
 	srv := newFaultServer(t, t.TempDir())
 	kills := plan.size(25, 300)
