@@ -4,6 +4,7 @@ package main
 
 import (
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -44,4 +45,52 @@ func TestIOFaultsImport(t *testing.T) {
 		}
 	})
 	t.Logf("ksn feed import: %d runs with a fault injected (%s)", runs, swept)
+}
+
+// TestFileSizeLimitImport imports a feed into an existing database under
+// a file size limit (ulimit -f: writes past it fail with EFBIG; Go ignores
+// SIGXFSZ) from 32 KiB up, by 32 KiB (every 4 KiB, a page, with
+// KSN_FAULT_FULL=1), until it fits: every run fails cleanly with none of
+// the feed imported or succeeds with all of it, and the database stays
+// intact and usable.
+func TestFileSizeLimitImport(t *testing.T) {
+	t.Parallel() // mostly waiting on processes: two at once halve the wall time
+	plan := newFaultPlan(t)
+	dir := t.TempDir()
+	h := newKsnHome(t, filepath.Join(dir, "home"))
+	base, db := filepath.Join(dir, "base.db"), filepath.Join(dir, "work.db")
+	first, feed := filepath.Join(dir, "first.csv"), filepath.Join(dir, "feed.csv")
+	writeBazaarFeed(t, plan, first, 50)
+	writeBazaarFeed(t, plan, feed, 3000)
+	h.must("feed", "import", "--db", base, first)
+	before := queryInt(t, base, countImported)
+	step := plan.size(32, 4)
+	runs := 0
+	for limit := step; ; limit += step {
+		if limit > 64<<10 {
+			t.Fatal("the import did not fit under a 64 MiB limit")
+		}
+		copyDB(t, base, db)
+		// The shell's ulimit, not Go's: the limit binds ksn alone.
+		_, errOut, code := h.run2("sh", "-c", `ulimit -f "$0" && exec ksn feed import --db "$1" "$2"`,
+			strconv.Itoa(limit), db, feed)
+		assertIntact(t, db)
+		n := queryInt(t, db, countImported)
+		if code == 0 {
+			if n != before+3000 {
+				t.Fatalf("under %d KiB: the import succeeded with %d rows, want %d", limit, n, before+3000)
+			}
+			t.Logf("ksn feed import under a file size limit: %d runs (%d to %d KiB by %d) failed cleanly, then it fit",
+				runs, step, limit-step, step)
+			return
+		}
+		runs++
+		if code != 2 || !ioWords(errOut) || n != before {
+			t.Fatalf("under %d KiB: exit %d with %d rows (want 2, %d rows, the failure in words):\n%s", limit, code, n, before, errOut)
+		}
+		h.must("feed", "import", "--db", db, feed)
+		if n := queryInt(t, db, countImported); n != before+3000 {
+			t.Fatalf("under %d KiB: importing again without a limit: %d rows, want %d", limit, n, before+3000)
+		}
+	}
 }

@@ -131,7 +131,7 @@ func assertFailedClearly(t *testing.T, r faultRun, want int) {
 // ioWords reports whether a message names an I/O failure in words a user
 // can act on.
 func ioWords(s string) bool {
-	for _, w := range []string{"I/O error", "disk full", "no space left", "input/output error", "database or disk is full"} {
+	for _, w := range []string{"I/O error", "disk full", "no space left", "input/output error", "database or disk is full", "file too large"} {
 		if strings.Contains(s, w) {
 			return true
 		}

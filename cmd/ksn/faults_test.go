@@ -85,7 +85,14 @@ func (h *ksnHome) command(args ...string) *exec.Cmd {
 // run runs ksn to completion and returns its output and exit code.
 func (h *ksnHome) run(args ...string) (stdout, stderr string, code int) {
 	h.t.Helper()
-	cmd := h.command(args...)
+	return h.run2("ksn", args...)
+}
+
+// run2 runs a program (a shell running ksn) in this home's environment.
+func (h *ksnHome) run2(name string, args ...string) (stdout, stderr string, code int) {
+	h.t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = h.env
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
