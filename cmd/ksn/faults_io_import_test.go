@@ -8,6 +8,27 @@ import (
 	"testing"
 )
 
+// importFixture is a database holding a first small import (base), the
+// path of its working copy (db) and a feed of lines lines to import into it.
+type importFixture struct {
+	h              *ksnHome
+	base, db, feed string
+	before         int64 // rows in base
+}
+
+func newImportFixture(t *testing.T, plan *faultPlan, lines int) importFixture {
+	t.Helper()
+	dir := t.TempDir()
+	fx := importFixture{h: newKsnHome(t, filepath.Join(dir, "home")),
+		base: filepath.Join(dir, "base.db"), db: filepath.Join(dir, "work.db"), feed: filepath.Join(dir, "feed.csv")}
+	first := filepath.Join(dir, "first.csv")
+	writeBazaarFeed(t, plan, first, 50)
+	writeBazaarFeed(t, plan, fx.feed, lines)
+	fx.h.must("feed", "import", "--db", fx.base, first)
+	fx.before = queryInt(t, fx.base, countImported)
+	return fx
+}
+
 // TestIOFaultsImport fails each write, fsync and truncate of `ksn feed
 // import` into an existing database in turn: every run either succeeds
 // with the whole feed imported or exits 2 saying what failed with none of
@@ -16,14 +37,8 @@ import (
 func TestIOFaultsImport(t *testing.T) {
 	t.Parallel() // mostly waiting on processes: two at once halve the wall time
 	plan := newFaultPlan(t)
-	dir := t.TempDir()
-	h := newKsnHome(t, filepath.Join(dir, "home"))
-	base, db := filepath.Join(dir, "base.db"), filepath.Join(dir, "work.db")
-	first, feed := filepath.Join(dir, "first.csv"), filepath.Join(dir, "feed.csv")
-	writeBazaarFeed(t, plan, first, 50)
-	writeBazaarFeed(t, plan, feed, plan.size(100, 3000))
-	h.must("feed", "import", "--db", base, first)
-	before := queryInt(t, base, countImported)
+	fx := newImportFixture(t, plan, plan.size(100, 3000))
+	h, base, db, feed, before := fx.h, fx.base, fx.db, fx.feed, fx.before
 	copyDB(t, base, db)
 	h.must("feed", "import", "--db", db, feed)
 	after := queryInt(t, db, countImported)
@@ -56,14 +71,8 @@ func TestIOFaultsImport(t *testing.T) {
 func TestFileSizeLimitImport(t *testing.T) {
 	t.Parallel() // mostly waiting on processes: two at once halve the wall time
 	plan := newFaultPlan(t)
-	dir := t.TempDir()
-	h := newKsnHome(t, filepath.Join(dir, "home"))
-	base, db := filepath.Join(dir, "base.db"), filepath.Join(dir, "work.db")
-	first, feed := filepath.Join(dir, "first.csv"), filepath.Join(dir, "feed.csv")
-	writeBazaarFeed(t, plan, first, 50)
-	writeBazaarFeed(t, plan, feed, 3000)
-	h.must("feed", "import", "--db", base, first)
-	before := queryInt(t, base, countImported)
+	fx := newImportFixture(t, plan, 3000)
+	h, base, db, feed, before := fx.h, fx.base, fx.db, fx.feed, fx.before
 	step := plan.size(32, 4)
 	runs := 0
 	for limit := step; ; limit += step {
