@@ -28,21 +28,18 @@ func TestKillCheck(t *testing.T) {
 	took := client.timed(args...)
 	seen := ledger{}
 	seen.account(t, "after a whole run", client.outboxIDs(), serverIDs(t, srv.db))
-	kills := plan.size(25, 300)
-	landed := 0
-	for i := range kills {
-		if client.killAfter(plan.delay(took), args...) {
-			landed++
-		}
-		when := fmt.Sprintf("kill %d", i+1)
+	var k killTally
+	k.kills(plan.size(20, 300), func(i int) bool {
+		landed := client.killAfter(plan.delay(took), args...)
 		assertIntact(t, filepath.Join(client.dir, "participation.db"))
 		assertIntact(t, srv.db)
-		seen.account(t, when, client.outboxIDs(), serverIDs(t, srv.db))
-	}
+		seen.account(t, fmt.Sprintf("kill %d", i+1), client.outboxIDs(), serverIDs(t, srv.db))
+		return landed
+	})
 	client.must("optin", "--accept") // delivers what the kills left behind
 	finalDelivery(t, client, srv, seen)
 	t.Logf("ksn check (%v a run): %d kills, %d landed while it ran; %d records, each on the server once",
-		took, kills, landed, len(seen))
+		took, k.tries, k.landed, len(seen))
 }
 
 // TestKillOptin kills `ksn optin --accept` while it delivers a backlog
@@ -64,27 +61,26 @@ func TestKillOptin(t *testing.T) {
 	client.must(backlog...)
 	took := client.timed("optin", "--accept")
 	seen.account(t, "after a whole delivery", client.outboxIDs(), serverIDs(t, srv.db))
-	rounds, perRound := plan.size(2, 30), 10
-	landed := 0
+	rounds, perRound := plan.size(2, 25), plan.size(6, 10)
+	var k killTally
 	for r := range rounds {
 		client.must("optout")
 		client.must(backlog...)
 		seen.account(t, fmt.Sprintf("round %d: backlog", r), client.outboxIDs(), serverIDs(t, srv.db))
-		for i := range perRound {
+		k.kills(perRound, func(i int) bool {
 			// Half the scale: the measured run includes the start and
 			// the end of the process, around a delivery that is short.
-			if client.killAfter(plan.delay(took/2), "optin", "--accept") {
-				landed++
-			}
+			landed := client.killAfter(plan.delay(took/2), "optin", "--accept")
 			assertIntact(t, filepath.Join(client.dir, "participation.db"))
 			assertIntact(t, srv.db)
 			seen.account(t, fmt.Sprintf("round %d, kill %d", r, i+1), client.outboxIDs(), serverIDs(t, srv.db))
-		}
+			return landed
+		})
 		client.must("optin", "--accept")
 		finalDelivery(t, client, srv, seen)
 	}
-	t.Logf("ksn optin: %d rounds of %d kills, %d landed while it ran; %d records, each on the server once",
-		rounds, perRound, landed, len(seen))
+	t.Logf("ksn optin: %d rounds, %d kills, %d landed while it ran; %d records, each on the server once",
+		rounds, k.tries, k.landed, len(seen))
 }
 
 // finalDelivery checks the end state: nothing left in the outbox, and

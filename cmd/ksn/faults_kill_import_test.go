@@ -57,35 +57,33 @@ func TestKillImport(t *testing.T) {
 	if rows < lines {
 		t.Fatalf("a feed of %d lines made %d rows", lines, rows)
 	}
-	rounds, perRound := plan.size(3, 40), 5
-	landed := 0
+	rounds, perRound := plan.size(3, 30), 5
+	var k killTally
 	for r := range rounds {
 		feed := filepath.Join(dir, fmt.Sprintf("feed%d.csv", r))
 		writeBazaarFeed(t, plan, feed, lines)
 		// Into the existing database: before or after, nothing between.
 		before := queryInt(t, existing, countImported)
-		for i := range perRound {
-			if h.killAfter(plan.delay(took), "feed", "import", "--db", existing, feed) {
-				landed++
-			}
+		k.kills(perRound, func(i int) bool {
+			landed := h.killAfter(plan.delay(took), "feed", "import", "--db", existing, feed)
 			assertIntact(t, existing)
 			if n := queryInt(t, existing, countImported); n != before && n != before+rows {
 				t.Fatalf("round %d, kill %d: %d rows after the kill: neither %d (before) nor %d (after): an import is half-visible",
 					r, i+1, n, before, before+rows)
 			}
-		}
+			return landed
+		})
 		h.must("feed", "import", "--db", existing, feed)
 		if n := queryInt(t, existing, countImported); n != before+rows {
 			t.Fatalf("round %d: %d rows after a whole import, want %d", r, n, before+rows)
 		}
 		// Into a new database: afterwards there is none, or a whole one.
 		fresh := filepath.Join(dir, fmt.Sprintf("new%d.db", r))
-		for i := range perRound {
-			if h.killAfter(plan.delay(took), "feed", "import", "--db", fresh, feed) {
-				landed++
-			}
+		k.kills(perRound, func(i int) bool {
+			landed := h.killAfter(plan.delay(took), "feed", "import", "--db", fresh, feed)
 			assertNoneOrWhole(t, fresh, rows, fmt.Sprintf("round %d, kill %d", r, i+1))
-		}
+			return landed
+		})
 		h.must("feed", "import", "--db", fresh, feed)
 		assertNoneOrWhole(t, fresh, rows, fmt.Sprintf("round %d, whole import", r))
 		if _, err := os.Stat(fresh); err != nil {
@@ -93,7 +91,7 @@ func TestKillImport(t *testing.T) {
 		}
 	}
 	t.Logf("ksn feed import (%v a run, %d rows): %d kills, %d landed while it ran",
-		took.Round(time.Millisecond), rows, 2*rounds*perRound, landed)
+		took.Round(time.Millisecond), rows, k.tries, k.landed)
 }
 
 // assertNoneOrWhole fails unless the database at path is absent or intact

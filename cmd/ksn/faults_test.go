@@ -65,6 +65,23 @@ func (p *faultPlan) delay(d time.Duration) time.Duration {
 	return time.Duration(p.rng.Int64N(int64(d)*6/5 + 1))
 }
 
+// killTally counts the kills of a test: tries, and those that landed
+// while the process ran (the rest came after it had finished).
+type killTally struct{ tries, landed int }
+
+// kills calls kill (which kills once and checks what it left, true when
+// the kill landed) until want kills landed, or 3 × want tries: how many
+// land depends on the machine's load, the figures count those that did.
+func (k *killTally) kills(want int, kill func(i int) bool) {
+	for i, landed := 0, 0; landed < want && i < 3*want; i++ {
+		k.tries++
+		if kill(i) {
+			landed++
+			k.landed++
+		}
+	}
+}
+
 // ksnHome runs ksn with its own KSN_HOME.
 type ksnHome struct {
 	t   *testing.T
