@@ -109,12 +109,20 @@ and reported with its line number; the rest of the file still imports.`,
 
 func runFeedImport(ctx context.Context, opts *FeedImportOptions) error {
 	ctx = orBackground(ctx)
+	fresh := feeds.NoteFresh(opts.DB)
 	db, err := opts.OpenDB(ctx)
 	if err != nil {
+		_ = fresh.Discard()
 		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the reputation database: %w", err)}
 	}
 	defer db.Close()
 	var failed int
+	defer func() {
+		if failed == len(opts.Files) { // a new database with nothing imported
+			db.Close()
+			_ = fresh.Discard()
+		}
+	}()
 	for _, path := range opts.Files {
 		if err := importOne(ctx, opts, db, path); err != nil {
 			var ec *exitcode.Error
