@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -119,13 +118,4 @@ func pgPlaceholders(q string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// compareRefs orders objects by kind, then key: the order PostgreSQL
-// writes rows in.
-func compareRefs(x, y objectRef) int {
-	if c := strings.Compare(x.kind, y.kind); c != 0 {
-		return c
-	}
-	return bytes.Compare(x.key[:], y.key[:])
 }

@@ -100,18 +100,23 @@ func spamNetFromKey(k []byte) (netip.Prefix, error) {
 // judgeDelta counts one batch's judgements of one object.
 type judgeDelta struct{ spam, ham int64 }
 
+// appendSpamObjects appends a spam record's objects: its body, if it has
+// one, and each sender network.
+func appendSpamObjects(dst []objectRef, f *SpamFacts) []objectRef {
+	if f.Body != nil {
+		dst = append(dst, objectRef{ObjectSpamBody, *f.Body})
+	}
+	for _, n := range f.Nets {
+		dst = append(dst, objectRef{ObjectSpamNet, spamNetKey(n)})
+	}
+	return dst
+}
+
 // addSpam counts a spam record: a report of its body and of each sender
 // network (each an object whose participants are counted like a file's),
 // and its judgement of each.
 func (a *batchAggregates) addSpam(f *SpamFacts) {
-	refs := make([]objectRef, 0, 1+len(f.Nets))
-	if f.Body != nil {
-		refs = append(refs, objectRef{ObjectSpamBody, *f.Body})
-	}
-	for _, n := range f.Nets {
-		refs = append(refs, objectRef{ObjectSpamNet, spamNetKey(n)})
-	}
-	for _, ref := range refs {
+	for _, ref := range appendSpamObjects(make([]objectRef, 0, 1+len(f.Nets)), f) {
 		a.object(ref.kind, ref.key)
 		if f.Judgement == JudgementNone {
 			continue

@@ -212,17 +212,18 @@ func (g *groupWrite) add(ctx context.Context, tx *sql.Tx, j *groupJob, dk *dataK
 	if err != nil || !seated {
 		return err
 	}
+	var refs []objectRef
 	for _, i := range fresh {
-		ref, ok := objectOf(j.subs[i])
-		if !ok {
-			continue
+		refs = appendObjects(refs[:0], j.subs[i])
+		for n, ref := range refs {
+			seen := j.seen[i][16*n : 16*(n+1)]
+			k := j.label + string(seen)
+			if _, ok := g.seenFor[k]; ok {
+				continue // the same object twice in the batch, or from this sender earlier in the group
+			}
+			g.seenFor[k] = agg.objects[ref]
+			g.seen = append(g.seen, j.label, seen)
 		}
-		k := j.label + string(j.seen[i])
-		if _, ok := g.seenFor[k]; ok {
-			continue // the same object twice in the batch, or from this sender earlier in the group
-		}
-		g.seenFor[k] = agg.objects[ref]
-		g.seen = append(g.seen, j.label, j.seen[i])
 	}
 	return nil
 }

@@ -31,7 +31,7 @@ type groupJob struct {
 	under   *dataKey
 	digests [][]byte // recordDigest of each record
 	sealed  [][]byte // each record sealed
-	seen    [][]byte // the participant-and-object tag of each record of an object, else nil
+	seen    [][]byte // each record's participant-and-object tags, 16 bytes for each of its objects (appendObjects)
 
 	accepted, duplicates int
 	err                  error
@@ -73,18 +73,20 @@ func (j *groupJob) seal(dk *dataKey) error {
 	j.seen = make([][]byte, len(j.subs))
 	m := hmac.New(sha256.New, dk.dedup[:])
 	var aad, pt []byte
+	var refs []objectRef
 	for i, sub := range j.subs {
 		j.digests[i] = recordDigest(dk.digest, sub.Record)
 		pt = appendPlaintext(pt[:0], sub.Record)
 		aad = append(append(aad[:0], j.ids[i]...), j.label...)
 		j.sealed[i] = dk.sealer.SealWithNonce(make([]byte, 0, len(pt)+seal.Overhead), [seal.NonceSize]byte(nonces[i*seal.NonceSize:]), aad, pt)
-		if ref, ok := objectOf(sub); ok {
+		refs = appendObjects(refs[:0], sub)
+		for _, ref := range refs {
 			m.Reset()
 			m.Write(j.part)
 			m.Write([]byte(ref.kind))
 			m.Write([]byte{0})
 			m.Write(ref.key[:])
-			j.seen[i] = m.Sum(nil)[:16]
+			j.seen[i] = append(j.seen[i], m.Sum(nil)[:16]...)
 		}
 	}
 	j.under = dk
@@ -103,15 +105,19 @@ func (s *Server) prepareGroupJob(j *groupJob) {
 	}
 }
 
-// objectOf is the object a record reports, if any.
-func objectOf(sub Submission) (objectRef, bool) {
+// appendObjects appends the objects a record reports to dst: a file, a
+// link, or a spam message's body and sender networks; none for a system
+// record. The participants of each are counted.
+func appendObjects(dst []objectRef, sub Submission) []objectRef {
 	switch {
 	case sub.File != nil:
-		return objectRef{ObjectFile, sub.File.SHA256}, true
+		return append(dst, objectRef{ObjectFile, sub.File.SHA256})
 	case sub.URL != nil:
-		return objectRef{ObjectURL, sub.URL.Key}, true
+		return append(dst, objectRef{ObjectURL, sub.URL.Key})
+	case sub.Spam != nil:
+		return appendSpamObjects(dst, sub.Spam)
 	}
-	return objectRef{}, false
+	return dst
 }
 
 // storedRecord is what a group needs of a record stored before (or

@@ -18,7 +18,7 @@ func (a *batchAggregates) writeJudgements(ctx context.Context, tx *sql.Tx) error
 			args = append(args, ref.kind, ref.key[:], d.spam, d.ham)
 		}
 	}
-	if err := insertRows(ctx, tx, `INSERT INTO spam_judgements (kind, object, spam, ham) VALUES `, 4, args, `
+	if _, err := insertRows(ctx, tx, `INSERT INTO spam_judgements (kind, object, spam, ham) VALUES `, 4, args, `
 ON CONFLICT (kind, object) DO UPDATE SET spam = spam + excluded.spam, ham = ham + excluded.ham`, nil); err != nil {
 		return explainWrite(err)
 	}
