@@ -163,7 +163,7 @@ func (c *Consent) probe(ctx context.Context, r *Report) Connection {
 	if err != nil {
 		return Connection{Reason: "offline", Detail: err.Error(), Code: exitcode.Offline}
 	}
-	forgetBackoff(paths)
+	wait, waiting := settleBackoff(paths, endpoint, time.Now())
 	r.License = &st.License
 	r.Statement.ID, r.Statement.SHA256, r.Statement.Source = st.Statement.ID, st.Statement.SHA256, endpoint
 	d := c.status.Decision
@@ -179,6 +179,11 @@ func (c *Consent) probe(ctx context.Context, r *Report) Connection {
 		e := &client.Error{Reason: client.ReasonRateLimited, Detail: client.DetailRestricted, Status: 503,
 			RetryAfter: min(time.Duration(st.RestrictedSeconds)*time.Second, client.MaxRetryAfter)}
 		rememberBackoff(paths, waitLookups, endpoint, e, time.Now())
+		return Connection{Reason: string(e.Reason), Detail: e.Detail + ": " + strings.TrimPrefix(e.Error(), "rate-limited: "), Hint: e.Hint(), Code: e.ExitCode()}
+	}
+	if waiting {
+		// The server answers, but the next lookups wait as it asked.
+		e := waitError(wait, endpoint, time.Now())
 		return Connection{Reason: string(e.Reason), Detail: e.Detail + ": " + strings.TrimPrefix(e.Error(), "rate-limited: "), Hint: e.Hint(), Code: e.ExitCode()}
 	}
 	return Connection{}
