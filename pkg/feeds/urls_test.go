@@ -286,3 +286,10 @@ func FuzzParseURLList(f *testing.F) {
 	f.Add([]byte("http://3279880203/blah  malicious\nhttp://%20leadingspace.com/\n"))
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzParseURLs(t, data, URLList) })
 }
+
+func FuzzParseHostfile(f *testing.F) {
+	f.Add([]byte("#####\n# abuse.ch URLhaus Host file   #\n127.0.0.1\tevil.example\n"))
+	f.Add([]byte("0.0.0.0 a.example b.example # trailing\r\n::1 localhost\n"))
+	f.Add([]byte("127.0.0.1\txn--bcher-kva.example\n127.0.0.1 [::1]\n127.0.0.1\n"))
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzParseURLs(t, data, URLhausHostfile) })
+}
