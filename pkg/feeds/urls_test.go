@@ -269,6 +269,11 @@ func fuzzParseURLs(t *testing.T, data []byte, f Format) {
 	if emitted != sum.Indicators || sum.Format != f {
 		t.Fatalf("emitted %d, summary %+v", emitted, sum)
 	}
+	if f == URLhausHostfile {
+		// A host file's line names several hosts: indicators are not
+		// bounded by lines there, the rest of the summary is.
+		sum.Indicators = 0
+	}
 	checkSummary(t, sum, data)
 }
 
