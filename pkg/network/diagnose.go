@@ -156,7 +156,9 @@ func (c *Consent) probe(ctx context.Context, r *Report) Connection {
 		if msg == "" && (ce.Detail == client.DetailProtocol || ce.Detail == client.DetailTLS) {
 			// What the server got wrong, or why its certificate was
 			// refused (the x509 reason).
-			msg = strings.TrimPrefix(ce.Error(), string(ce.Reason)+": ")
+			// Error() begins with the reason in words ("service error: "),
+			// which the report shows already.
+			_, msg, _ = strings.Cut(ce.Error(), ": ")
 		}
 		return Connection{Reason: string(ce.Reason), Detail: ce.Detail + messageSuffix(msg), Hint: ce.Hint(), Code: ce.ExitCode()}
 	}
