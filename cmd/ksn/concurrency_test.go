@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ksnproject/ksn/pkg/api"
 )
@@ -121,7 +122,12 @@ func TestTwoServersOneSQLite(t *testing.T) {
 				for first := w * batch; first < total; first += 4 * batch {
 					var recs []api.Record
 					for i := first; i < first+batch; i++ {
-						recs = append(recs, fileRecord(i))
+						// One creation time for all: fileRecord's is the
+						// current second, and the same id sent with another
+						// time is another record (422, id reused).
+						r := fileRecord(i)
+						r.CreatedAt = time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
+						recs = append(recs, r)
 					}
 					res, status := postBatch(url, s.key, api.SubmissionBatch{Participant: fmt.Sprintf("%032x", si+1), Records: recs})
 					if status != http.StatusAccepted {
