@@ -40,6 +40,16 @@ func fuzzParse(t *testing.T, data []byte, f Format, algs []checksum.Algorithm, v
 	checkSummary(t, sum, data)
 }
 
+// parseAny parses data in format f with the parser of its kind: links
+// (ParseURLs) or digests (Parse), dropping what it finds.
+func parseAny(data []byte, f Format) (Summary, error) {
+	switch f {
+	case URLhaus, URLList, URLhausHostfile:
+		return ParseURLs(bytes.NewReader(data), f, func(reputation.URLIndicator) error { return nil })
+	}
+	return Parse(bytes.NewReader(data), f, nil)
+}
+
 func contains[T comparable](s []T, v T) bool {
 	for _, x := range s {
 		if x == v {
@@ -107,7 +117,7 @@ func FuzzDetect(f *testing.F) {
 		// Without a name only content decides, and a line-format decision
 		// rests on a line its parser accepts.
 		if byContent, err := Detect("", head); err == nil && byContent != MalwareBazaar {
-			sum, err := Parse(bytes.NewReader(head), byContent, nil)
+			sum, err := parseAny(head, byContent)
 			if err != nil || sum.Indicators == 0 {
 				t.Fatalf("detected %s, but Parse finds no indicator: %+v, %v", byContent, sum, err)
 			}

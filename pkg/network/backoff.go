@@ -15,8 +15,8 @@ import (
 // commands (find -exec ksn check) then waits as it was told instead of
 // asking again at once, which is the storm the header exists to prevent.
 // The wait is kept in the cache directory, per endpoint; `ksn status` still
-// asks (it is how a user finds out whether the wait is over) and clears it
-// when the server answers. Lookups and submissions have separate limits on
+// asks (it is how a user finds out whether the wait is over) and clears a
+// restriction the answer says is lifted (settleBackoff). Lookups and submissions have separate limits on
 // the server, so a wait told to a delivery (kind "submit") holds back the
 // next deliveries only, and the lookups' wait the lookups only.
 type backoff struct {
@@ -67,10 +67,22 @@ func rememberBackoff(p config.Paths, kind, endpoint string, err error, now time.
 	}
 }
 
-// forgetBackoff ends the remembered waits: the server answered.
-func forgetBackoff(p config.Paths) {
-	os.Remove(backoffPath(p, waitLookups))
-	os.Remove(backoffPath(p, waitSubmit))
+// settleBackoff is what a status answer (200) ends of the lookups' wait,
+// as ksn status asks anyway: a restriction, which the answer says is
+// lifted (it would say "restricted" otherwise). A rate limit's wait is
+// not: the server's Retry-After was the time until its bucket pays a full
+// batch, and a status request, which costs one item, passing shows
+// nothing of that; ending it there let the next check send lookups into
+// a wait the server had asked for. It returns the wait still running,
+// which status reports. The submissions' wait is another bucket's, which
+// the status request does not touch: kept.
+func settleBackoff(p config.Paths, endpoint string, now time.Time) (backoff, bool) {
+	w, ok := loadBackoff(p, waitLookups, endpoint, now)
+	if ok && w.Detail == client.DetailRestricted {
+		os.Remove(backoffPath(p, waitLookups))
+		return backoff{}, false
+	}
+	return w, ok
 }
 
 // waitError is the error of a run that does not ask the server because

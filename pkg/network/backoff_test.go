@@ -45,10 +45,23 @@ func TestBackoff(t *testing.T) {
 	if _, ok := loadBackoff(p, waitSubmit, ep, now.Add(2*time.Minute)); !ok {
 		t.Fatal("the delivery's wait was not kept")
 	}
-	forgetBackoff(p)
+	// A status answer ends neither a rate limit's wait (it was for a full
+	// batch) nor the deliveries' wait (another bucket)...
+	rememberBackoff(p, waitLookups, ep, &client.Error{Reason: client.ReasonRateLimited, Detail: client.DetailRateLimited, RetryAfter: time.Minute}, now)
+	if w, ok := settleBackoff(p, ep, now); !ok || w.Detail != client.DetailRateLimited {
+		t.Fatalf("a status answer ended the lookups' rate-limit wait: %+v %v", w, ok)
+	}
 	for _, kind := range []string{waitLookups, waitSubmit} {
-		if _, ok := loadBackoff(p, kind, ep, now); ok {
-			t.Fatalf("forgotten %s wait still there", kind)
+		if _, ok := loadBackoff(p, kind, ep, now); !ok {
+			t.Fatalf("the %s wait did not survive a status answer", kind)
 		}
+	}
+	// ...but it ends a restriction, which it says is lifted.
+	rememberBackoff(p, waitLookups, ep, &client.Error{Reason: client.ReasonRateLimited, Detail: client.DetailRestricted, RetryAfter: time.Minute}, now)
+	if _, ok := settleBackoff(p, ep, now); ok {
+		t.Fatal("a lifted restriction still waits")
+	}
+	if _, ok := loadBackoff(p, waitLookups, ep, now); ok {
+		t.Fatal("a lifted restriction is still remembered")
 	}
 }

@@ -156,14 +156,16 @@ func (c *Consent) probe(ctx context.Context, r *Report) Connection {
 		if msg == "" && (ce.Detail == client.DetailProtocol || ce.Detail == client.DetailTLS) {
 			// What the server got wrong, or why its certificate was
 			// refused (the x509 reason).
-			msg = strings.TrimPrefix(ce.Error(), string(ce.Reason)+": ")
+			// Error() begins with the reason in words ("service error: "),
+			// which the report shows already.
+			_, msg, _ = strings.Cut(ce.Error(), ": ")
 		}
 		return Connection{Reason: string(ce.Reason), Detail: ce.Detail + messageSuffix(msg), Hint: ce.Hint(), Code: ce.ExitCode()}
 	}
 	if err != nil {
 		return Connection{Reason: "offline", Detail: err.Error(), Code: exitcode.Offline}
 	}
-	forgetBackoff(paths)
+	wait, waiting := settleBackoff(paths, endpoint, time.Now())
 	r.License = &st.License
 	r.Statement.ID, r.Statement.SHA256, r.Statement.Source = st.Statement.ID, st.Statement.SHA256, endpoint
 	d := c.status.Decision
@@ -179,6 +181,11 @@ func (c *Consent) probe(ctx context.Context, r *Report) Connection {
 		e := &client.Error{Reason: client.ReasonRateLimited, Detail: client.DetailRestricted, Status: 503,
 			RetryAfter: min(time.Duration(st.RestrictedSeconds)*time.Second, client.MaxRetryAfter)}
 		rememberBackoff(paths, waitLookups, endpoint, e, time.Now())
+		return Connection{Reason: string(e.Reason), Detail: e.Detail + ": " + strings.TrimPrefix(e.Error(), "rate-limited: "), Hint: e.Hint(), Code: e.ExitCode()}
+	}
+	if waiting {
+		// The server answers, but the next lookups wait as it asked.
+		e := waitError(wait, endpoint, time.Now())
 		return Connection{Reason: string(e.Reason), Detail: e.Detail + ": " + strings.TrimPrefix(e.Error(), "rate-limited: "), Hint: e.Hint(), Code: e.ExitCode()}
 	}
 	return Connection{}

@@ -85,11 +85,27 @@ func (m *meter) take(n int) error {
 	res := m.lim.ReserveN(now, n)
 	if !res.OK() || res.DelayFrom(now) > 0 {
 		res.CancelAt(now)
+		m.refund(now)
 		need := float64(m.full()) - m.lim.TokensAt(now)
 		return &rateRefusal{wait: time.Duration(need / float64(m.lim.Limit()) * float64(time.Second))}
 	}
 	m.charged += n
 	return nil
+}
+
+// refund gives back what a refused request was charged for the items it
+// had read: a refused request takes nothing. Kept, they starved a client
+// sending faster than its rate: each refusal (the body read up to the
+// item the bucket could not pay) took what the bucket had refilled since
+// the last, so that at three times the rate nothing more was ever
+// admitted once the burst was spent (TestLimiterPrecision). x/time/rate
+// cannot cancel a reservation made at an earlier time; a negative one
+// adds the tokens back (capped at the burst by the bucket's next use).
+func (m *meter) refund(now time.Time) {
+	if m.charged > 0 {
+		m.lim.ReserveN(now, -m.charged)
+		m.charged = 0
+	}
 }
 
 // item charges the nth item of the body as it is decoded: the first was
@@ -137,7 +153,7 @@ func (t turns) done() { <-t }
 //   - bodies are read a few at a time per class (Config.MaxDecoding), each
 //     within Config.BodyTimeout once its turn came;
 //   - every further item is charged as it is decoded, so a license that
-//     cannot pay stops being read (429, the items read stay charged);
+//     cannot pay stops being read (429, and what it was charged goes back);
 //   - a body over the limit or a list over api.MaxBatch stops being read
 //     at the limit and is 413, charged as a full batch.
 //

@@ -68,14 +68,17 @@ func TestOversizedConsumesBudget(t *testing.T) {
 }
 
 // TestChargedWhileDecoding: items are charged as they are decoded; a
-// license whose bucket runs dry mid-body is refused there, and the items
-// read stay charged.
+// license whose bucket runs dry mid-body is refused there, and what the
+// refused request was charged goes back (a refused request takes nothing,
+// or a client sending faster than its rate would be refused for ever:
+// TestLimiterPrecision).
 func TestChargedWhileDecoding(t *testing.T) {
 	fx := newFixture(t, func(c *Config) { c.Rate = 1; c.Burst = 100 })
 	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, manyItems(60)), 200)
 	problemOf(t, fx.do("POST", api.PathLookupFiles, fx.key, manyItems(60)), 429, api.ProblemRateLimited)
-	// The 40 items left were charged by the refused request: nothing is
-	// left for a third.
+	// The 40 items left are still there...
+	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, manyItems(40)), 200)
+	// ...and now nothing is.
 	problemOf(t, fx.do("POST", api.PathLookupFiles, fx.key, manyItems(1)), 429, api.ProblemRateLimited)
 	fx.clock.Add(time.Second)
 	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, manyItems(1)), 200)
