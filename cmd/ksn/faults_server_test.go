@@ -29,6 +29,7 @@ type faultServer struct {
 func newFaultServer(t *testing.T, dir string) *faultServer {
 	t.Helper()
 	s := &faultServer{t: t, home: newKsnHome(t, filepath.Join(dir, "server-home")), db: filepath.Join(dir, "server.db")}
+	s.home.must("admin", "--db", s.db, "init")
 	s.key = strings.TrimSpace(s.home.must("admin", "--db", s.db, "license", "create", "--label", "faults"))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

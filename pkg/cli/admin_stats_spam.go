@@ -6,7 +6,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/ksnproject/ksn/pkg/store"
+	"github.com/ksnproject/ksn/pkg/server"
 	"github.com/spf13/cobra"
 )
 
@@ -51,7 +51,7 @@ func runAdminStatsSpam(ctx context.Context, opts *AdminOptions, asJSON bool, top
 	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
 	for _, part := range []struct {
 		label, none string
-		rows        []store.SpamStat
+		rows        []server.SpamStat
 	}{{"BODY SHA-256", "message bodies", st.Bodies}, {"SENDER NETWORK", "sender networks", st.Nets}} {
 		if len(part.rows) == 0 {
 			fmt.Fprintf(tw, "no %s reported\n\n", part.none)

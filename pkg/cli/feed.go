@@ -37,6 +37,7 @@ type FeedImportOptions struct {
 	Format        feeds.Format
 	DB            string
 	AllowUnsigned bool
+	JSON          bool
 }
 
 // NewCmdFeedImport builds `ksn feed import`.
@@ -103,6 +104,7 @@ and reported with its line number; the rest of the file still imports.`,
 	cmd.Flags().StringVar(&format, "format", "auto", "feed format: "+strings.Join(names, ", "))
 	cmd.Flags().StringVar(&opts.DB, "db", "", "reputation database `PATH`, or a server database's postgres:// URL (default: the local database)")
 	cmd.Flags().BoolVar(&opts.AllowUnsigned, "allow-unsigned", false, "import a ClamAV .cvd that is not signed with ClamAV's key (its MD5 must still match)")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print one JSON array, an object for each file (schema in the README)")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(names, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -123,14 +125,28 @@ func runFeedImport(ctx context.Context, opts *FeedImportOptions) error {
 			_ = fresh.Discard()
 		}
 	}()
+	reports := []feeds.ImportReport{}
 	for _, path := range opts.Files {
-		if err := importOne(ctx, opts, db, path); err != nil {
-			var ec *exitcode.Error
-			if errors.As(err, &ec) && ec.Silent {
-				return err
-			}
-			opts.IO.Errorf("%s", term.SafeText(err.Error()))
+		res, err := importOne(ctx, opts, db, path)
+		var ec *exitcode.Error
+		switch {
+		case errors.As(err, &ec) && ec.Silent:
+			return err
+		case err != nil:
 			failed++
+			reports = append(reports, feeds.FailedImport(path, err))
+			if !opts.JSON {
+				opts.IO.Errorf("%s", term.SafeText(err.Error()))
+			}
+		case opts.JSON:
+			reports = append(reports, res.Report(path))
+		default:
+			printImport(opts.IO, path, res)
+		}
+	}
+	if opts.JSON {
+		if err := writeJSONLine(opts.IO, reports); err != nil {
+			return err
 		}
 	}
 	if failed > 0 {
@@ -139,32 +155,29 @@ func runFeedImport(ctx context.Context, opts *FeedImportOptions) error {
 	return nil
 }
 
-func importOne(ctx context.Context, opts *FeedImportOptions, db feeds.Database, path string) error {
+func importOne(ctx context.Context, opts *FeedImportOptions, db feeds.Database, path string) (feeds.Imported, error) {
 	var count atomic.Int64
 	progress := opts.IO.StartProgress(term.ProgressDelay, func() string {
 		return fmt.Sprintf("importing %s: %d indicators", filepath.Base(path), count.Load())
 	})
+	defer progress.Stop()
 	o := feeds.ImportOptions{Format: opts.Format, Count: &count, AllowUnsigned: opts.AllowUnsigned}
-	var res feeds.Imported
-	var err error
 	if path == "-" {
-		res, err = feeds.ImportReader(ctx, db, opts.IO.In, "-", o)
-	} else {
-		res, err = feeds.ImportFile(ctx, db, path, o)
+		return feeds.ImportReader(ctx, db, opts.IO.In, "-", o)
 	}
-	progress.Stop()
-	if err != nil {
-		return err
-	}
+	return feeds.ImportFile(ctx, db, path, o)
+}
+
+// printImport says what importing one file did.
+func printImport(io *term.IOStreams, path string, res feeds.Imported) {
 	sum, stats := res.Summary, res.Stats
-	fmt.Fprintf(opts.IO.Out, "%s (%s): %d indicators: %d added, %d updated, %d unchanged in %s\n",
-		term.SafeText(path), res.Format, sum.Indicators, stats.Added, stats.Updated, stats.Unchanged,
+	fmt.Fprintf(io.Out, "%s (%s): %s: %d added, %d updated, %d unchanged in %s\n",
+		term.SafeText(path), res.Format, plural(sum.Indicators, "indicator"), stats.Added, stats.Updated, stats.Unchanged,
 		term.Duration(res.Elapsed))
 	if res.CVD != nil {
-		printCVD(opts.IO, path, res.CVD)
+		printCVD(io, path, res.CVD)
 	}
-	reportMalformed(opts.IO, path, sum)
-	return nil
+	reportMalformed(io, path, sum)
 }
 
 // printCVD says what was checked of a ClamAV container and what of it

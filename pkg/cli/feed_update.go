@@ -20,6 +20,7 @@ type FeedUpdateOptions struct {
 	Open  func(ctx context.Context) (FeedUpdater, error)
 	Names []string
 	Force bool
+	JSON  bool
 }
 
 // NewCmdFeedUpdate builds `ksn feed update`.
@@ -57,6 +58,7 @@ rate-limited, 7 any other failure, 2 a configuration problem).`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "download every feed again, ignoring what the last update remembers")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print one JSON array, an object for each feed (schema in the README)")
 	return cmd
 }
 
@@ -70,7 +72,7 @@ func runFeedUpdate(ctx context.Context, opts *FeedUpdateOptions) error {
 	if err != nil {
 		return err
 	}
-	if len(todo) == 0 {
+	if len(todo) == 0 && !opts.JSON {
 		fmt.Fprintln(opts.IO.Out, "no feed is enabled ('ksn feed list' shows them)")
 		return nil
 	}
@@ -82,8 +84,15 @@ func runFeedUpdate(ctx context.Context, opts *FeedUpdateOptions) error {
 	progress.Stop()
 	var first *feeds.UpdateError
 	failed := 0
+	if opts.JSON {
+		if err := writeJSONLine(opts.IO, feeds.UpdateReports(results)); err != nil {
+			return err
+		}
+	}
 	for _, r := range results {
-		printUpdate(opts.IO, r)
+		if !opts.JSON {
+			printUpdate(opts.IO, r)
+		}
 		if r.Outcome == feeds.Failed {
 			failed++
 			first = cmp.Or(first, r.Err)
@@ -109,11 +118,11 @@ func printUpdate(io *term.IOStreams, r feeds.UpdateResult) {
 		if r.NotModified {
 			why = "not modified since the last update"
 		}
-		fmt.Fprintf(io.Out, "%s: unchanged: %s (%d indicators)\n", name, why, r.Imported.Summary.Indicators)
+		fmt.Fprintf(io.Out, "%s: unchanged: %s (%s)\n", name, why, plural(r.Imported.Summary.Indicators, "indicator"))
 	default:
 		res := r.Imported
-		fmt.Fprintf(io.Out, "%s: %s: %d indicators (%d new, %d changed, %d unchanged) from %s in %s\n", name, r.Outcome,
-			res.Summary.Indicators, res.Stats.Added, res.Stats.Updated, res.Stats.Unchanged, term.Bytes(r.Bytes), term.Duration(r.Elapsed))
+		fmt.Fprintf(io.Out, "%s: %s: %s (%d new, %d changed, %d unchanged) from %s in %s\n", name, r.Outcome,
+			plural(res.Summary.Indicators, "indicator"), res.Stats.Added, res.Stats.Updated, res.Stats.Unchanged, term.Bytes(r.Bytes), term.Duration(r.Elapsed))
 		if res.CVD != nil {
 			printCVD(io, name, res.CVD)
 		}

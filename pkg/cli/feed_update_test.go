@@ -45,7 +45,7 @@ func TestFeedUpdateUsesTheProxy(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = runFeedUpdate(context.Background(), &FeedUpdateOptions{IO: ios, Open: f.OpenFeedUpdater, Names: []string{"proxied"}})
-	if err != nil || proxied.Load() != 1 || !strings.Contains(out.String(), "proxied: added: 1 indicators") {
+	if err != nil || proxied.Load() != 1 || !strings.Contains(out.String(), "proxied: added: 1 indicator") {
 		t.Fatalf("update through the proxy: %v, %d proxied, %q", err, proxied.Load(), out.String())
 	}
 }

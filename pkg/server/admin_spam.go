@@ -6,6 +6,9 @@ import (
 	"github.com/ksnproject/ksn/pkg/store"
 )
 
+// SpamStat is one message body's or sender network's spam statistics.
+type SpamStat = store.SpamStat
+
 // SpamStats reads the spam statistics for `ksn admin stats spam`: the
 // message bodies and sender networks most participants reported, at most
 // top of each, only those at least minParticipants reported. Nothing
