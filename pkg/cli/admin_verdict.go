@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -15,18 +14,22 @@ import (
 func newCmdAdminVerdict(opts *AdminOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verdict",
-		Short: "Pin or remove an operator's verdict on a file digest (wins over every feed)",
+		Short: "Pin or remove an operator's verdict on a file digest or a link (wins over every feed)",
 	}
 	var name, category, alg string
 	set := &cobra.Command{
-		Use:   "set <digest> <verdict>",
-		Short: "Pin a verdict (malicious, suspicious, clean, unknown) on a digest",
-		Long: `Pin a verdict on a file digest, given in hex. The algorithm follows from the
-length (64: SHA-256, 40: SHA-1, 32: MD5); a 64-character BLAKE3 digest needs
---algorithm blake3. The override wins over every feed, also in answers the
-running server gives.`,
+		Use:   "set <digest|link> <verdict>",
+		Short: "Pin a verdict (malicious, suspicious, clean, unknown) on a digest or a link",
+		Long: `Pin a verdict on a file digest, given in hex, or on a link. A digest's
+algorithm follows from its length (64: SHA-256, 40: SHA-1, 32: MD5); a
+64-character BLAKE3 digest needs --algorithm blake3. A link is kept as a
+feed's listing of it is (its canonical host and path, and query if any),
+so it covers what that listing would: a host alone covers the whole host.
+The override wins over every feed, also in answers the running server
+gives; set in a local reputation database (--db), over every source.`,
 		Example: `  ksn admin verdict set 275a021b...0f malicious --name EICAR-Test-File
-  ksn admin verdict set <sha256> clean   # correct a false positive`,
+  ksn admin verdict set <sha256> clean   # correct a false positive
+  ksn admin verdict set https://intranet.example/tools/ clean`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runVerdictSet(orBackground(cmd.Context()), opts, args[0], args[1], alg, name, category)
@@ -38,8 +41,8 @@ running server gives.`,
 
 	var unsetAlg string
 	unset := &cobra.Command{
-		Use:   "unset <digest>",
-		Short: "Remove the override of a digest; the feeds' verdicts apply again",
+		Use:   "unset <digest|link>",
+		Short: "Remove the override of a digest or link; the feeds' verdicts apply again",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runVerdictUnset(orBackground(cmd.Context()), opts, args[0], unsetAlg)
@@ -50,31 +53,22 @@ running server gives.`,
 	return cmd
 }
 
-func runVerdictSet(ctx context.Context, opts *AdminOptions, digest, verdict, algFlag, name, category string) error {
-	p, err := opts.admin().SetOverride(ctx, server.Override{Digest: digest, Algorithm: algFlag, Verdict: verdict, ThreatName: name, Category: category})
+func runVerdictSet(ctx context.Context, opts *AdminOptions, subject, verdict, algFlag, name, category string) error {
+	p, err := opts.admin().SetOverride(ctx, server.Override{Digest: subject, Algorithm: algFlag, Verdict: verdict, ThreatName: name, Category: category})
 	if err != nil {
-		return digestError(err, digest)
+		return err
 	}
-	fmt.Fprintf(opts.IO.Out, "%s %x: %s (override)\n", p.Algorithm, p.Digest, p.Verdict)
+	fmt.Fprintf(opts.IO.Out, "%s: %s (override)\n", term.SafeText(p.Subject()), p.Verdict)
 	return nil
 }
 
-func runVerdictUnset(ctx context.Context, opts *AdminOptions, digest, algFlag string) error {
-	p, err := opts.admin().UnsetOverride(ctx, digest, algFlag)
+func runVerdictUnset(ctx context.Context, opts *AdminOptions, subject, algFlag string) error {
+	p, err := opts.admin().UnsetOverride(ctx, subject, algFlag)
 	if err != nil {
-		return digestError(err, digest)
+		return err
 	}
-	fmt.Fprintf(opts.IO.Out, "%s %x: override removed\n", p.Algorithm, p.Digest)
+	fmt.Fprintf(opts.IO.Out, "%s: override removed\n", term.SafeText(p.Subject()))
 	return nil
-}
-
-// digestError quotes a digest argument that is not hex as the terminal
-// shows text it did not make (term.SafeText).
-func digestError(err error, digest string) error {
-	if errors.Is(err, server.ErrNotHexDigest) {
-		return usageError("", "%q is not a hex digest", term.SafeText(digest))
-	}
-	return err
 }
 
 func newCmdAdminRestrict(opts *AdminOptions) *cobra.Command {

@@ -54,10 +54,7 @@ func urlIndicator(raw string) (reputation.URLIndicator, error) {
 	if err != nil {
 		return reputation.URLIndicator{}, fmt.Errorf("%w: %s: %v", errBadURL, quote(raw), strings.TrimPrefix(err.Error(), "urlcanon: "))
 	}
-	expr := c.Host + c.Path
-	if c.HasQuery {
-		expr += "?" + c.Query
-	}
+	expr := c.Listing()
 	return reputation.URLIndicator{Hash: urlcanon.Hash(expr), Expression: expr}, nil
 }
 

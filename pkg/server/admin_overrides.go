@@ -11,6 +11,7 @@ import (
 	"github.com/ksnproject/ksn/pkg/checksum"
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/reputation"
+	"github.com/ksnproject/ksn/pkg/urlcanon"
 )
 
 // ErrNotHexDigest reports a digest argument that is not hexadecimal. The
@@ -18,9 +19,10 @@ import (
 // a terminal may quote it its own way.
 var ErrNotHexDigest = errors.New("not a hex digest")
 
-// Override is an operator's verdict on one file digest, as the operator
-// gives it: Digest in hex, Algorithm ("" decides by length), Verdict by
-// name (reputation.ParseVerdict).
+// Override is an operator's verdict on one file digest or one link, as the
+// operator gives it: Digest in hex, or a link (anything with a '.', ':' or
+// '/', which no hex digest has); Algorithm ("" decides by length; none for
+// a link); Verdict by name (reputation.ParseVerdict).
 type Override struct {
 	Digest, Algorithm, Verdict string
 	ThreatName, Category       string
@@ -30,7 +32,33 @@ type Override struct {
 type Pinned struct {
 	Algorithm checksum.Algorithm
 	Digest    []byte
+	Link      string // a link's listing expression (urlcanon.Canonical.Listing); "" for a digest
 	Verdict   reputation.Verdict
+}
+
+// Subject names what the override is of: "sha256 <hex>" or "link <expression>".
+func (p Pinned) Subject() string {
+	if p.Link != "" {
+		return "link " + p.Link
+	}
+	return fmt.Sprintf("%s %x", p.Algorithm, p.Digest)
+}
+
+// pinned decodes what an override is of: a link, keyed as a feed's listing
+// of it is (so that it covers what that listing would), or a digest.
+func pinned(arg, algorithm string) (Pinned, error) {
+	if !strings.ContainsAny(arg, ".:/") {
+		alg, b, err := parseDigest(arg, algorithm)
+		return Pinned{Algorithm: alg, Digest: b}, err
+	}
+	if algorithm != "" {
+		return Pinned{}, usage("", "--algorithm is for digests, and %+q is a link", arg)
+	}
+	c, err := urlcanon.Canonicalize(arg)
+	if err != nil {
+		return Pinned{}, usage("give a hex digest, or a link such as https://host.example/path", "%+q is neither a hex digest nor a link: %v", arg, err)
+	}
+	return Pinned{Link: c.Listing()}, nil
 }
 
 // parseDigest decodes a hex digest and decides its algorithm: the one
@@ -39,7 +67,7 @@ type Pinned struct {
 func parseDigest(s, algorithm string) (checksum.Algorithm, []byte, error) {
 	b, err := hex.DecodeString(strings.TrimSpace(s))
 	if err != nil {
-		return "", nil, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("%q is %w", s, ErrNotHexDigest)}
+		return "", nil, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("%+q is %w", s, ErrNotHexDigest)}
 	}
 	var alg checksum.Algorithm
 	if algorithm != "" {
@@ -64,15 +92,15 @@ func parseDigest(s, algorithm string) (checksum.Algorithm, []byte, error) {
 	return alg, b, nil
 }
 
-// SetOverride pins a verdict on a digest, replacing an earlier override of
-// it. It wins over every feed, also in the answers of running servers.
+// SetOverride pins a verdict on a digest or a link, replacing an earlier
+// override of it. It wins over every feed, also in the answers of running
+// servers; a link's covers the links a listing of it would.
 func (a *Admin) SetOverride(ctx context.Context, o Override) (Pinned, error) {
-	alg, b, err := parseDigest(o.Digest, o.Algorithm)
+	p, err := pinned(o.Digest, o.Algorithm)
 	if err != nil {
 		return Pinned{}, err
 	}
-	v, err := reputation.ParseVerdict(o.Verdict)
-	if err != nil {
+	if p.Verdict, err = reputation.ParseVerdict(o.Verdict); err != nil {
 		return Pinned{}, usage("", "%v", err)
 	}
 	db, err := a.open(ctx)
@@ -80,19 +108,24 @@ func (a *Admin) SetOverride(ctx context.Context, o Override) (Pinned, error) {
 		return Pinned{}, err
 	}
 	defer db.Close()
-	if err := db.SetOverride(ctx, reputation.FileIndicator{
-		Algorithm: alg, Digest: b, Size: -1, Verdict: v, ThreatName: o.ThreatName, Category: o.Category,
-	}); err != nil {
+	if p.Link != "" {
+		err = db.SetURLOverride(ctx, reputation.URLIndicator{Hash: urlcanon.Hash(p.Link), Expression: p.Link,
+			Verdict: p.Verdict, ThreatName: o.ThreatName, Category: o.Category})
+	} else {
+		err = db.SetOverride(ctx, reputation.FileIndicator{Algorithm: p.Algorithm, Digest: p.Digest, Size: -1,
+			Verdict: p.Verdict, ThreatName: o.ThreatName, Category: o.Category})
+	}
+	if err != nil {
 		return Pinned{}, err
 	}
-	return Pinned{Algorithm: alg, Digest: b, Verdict: v}, nil
+	return p, nil
 }
 
-// UnsetOverride removes the override of a digest (in hex; algorithm as
-// for Override), so that the feeds' verdicts apply again. A digest without
-// one is a usage error.
-func (a *Admin) UnsetOverride(ctx context.Context, digest, algorithm string) (Pinned, error) {
-	alg, b, err := parseDigest(digest, algorithm)
+// UnsetOverride removes the override of a digest or link (as for
+// Override), so that the feeds' verdicts apply again. One without an
+// override is a usage error.
+func (a *Admin) UnsetOverride(ctx context.Context, arg, algorithm string) (Pinned, error) {
+	p, err := pinned(arg, algorithm)
 	if err != nil {
 		return Pinned{}, err
 	}
@@ -101,10 +134,15 @@ func (a *Admin) UnsetOverride(ctx context.Context, digest, algorithm string) (Pi
 		return Pinned{}, err
 	}
 	defer db.Close()
-	if err := db.UnsetOverride(ctx, alg, b); err != nil {
+	if p.Link != "" {
+		err = db.UnsetURLOverride(ctx, urlcanon.Hash(p.Link))
+	} else {
+		err = db.UnsetOverride(ctx, p.Algorithm, p.Digest)
+	}
+	if err != nil {
 		return Pinned{}, notFound(err, "")
 	}
-	return Pinned{Algorithm: alg, Digest: b}, nil
+	return p, nil
 }
 
 // Restrict switches file reputation off service-wide for d from now and

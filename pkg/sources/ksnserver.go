@@ -2,6 +2,7 @@ package sources
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -167,7 +168,17 @@ func (s *Server) LookupLinks(ctx context.Context, links []reputation.LinkQuery) 
 			if v == reputation.Unknown {
 				continue // a match for its prevalence only: no verdict, no source
 			}
-			hits = append(hits, reputation.Sourced{Source: ServerName, FileIndicator: reputation.FileIndicator{
+			// The server's operator override of one expression (a host,
+			// say) wins over the server's own listings of the link's other
+			// expressions, as it does on the server for a file: the
+			// server could as well have left those out, so this gives it
+			// no power it lacks. It stays a network answer, under the
+			// trust rule like any other.
+			source := ServerName
+			if slices.Contains(m.Sources, reputation.OverrideSource) {
+				source = reputation.OverrideSource
+			}
+			hits = append(hits, reputation.Sourced{Source: source, FileIndicator: reputation.FileIndicator{
 				Verdict: v, ThreatName: untrusted.Text(m.Threat, untrusted.NameLen),
 				Category: untrusted.Text(m.Category, untrusted.NameLen), Size: -1}})
 			matched = append(matched, e.Expression)

@@ -46,3 +46,49 @@ func TestServerLinkPrevalence(t *testing.T) {
 		t.Errorf("combined %+v", r)
 	}
 }
+
+// TestServerLinkOverride: the server's operator override of one of a
+// link's expressions wins over the server's listing of another (a host
+// cleared, a path on it listed), whichever is more severe; without the
+// override mark the most severe listing wins. A local detection still
+// stands over the network's clean.
+func TestServerLinkOverride(t *testing.T) {
+	c, err := urlcanon.Canonicalize("https://cdn.example.com/uploads/invoice.zip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, host := urlcanon.Hash("cdn.example.com/uploads/invoice.zip"), urlcanon.Hash("cdn.example.com/")
+	listed := api.URLMatch{Hash: path.String(), Verdict: "malicious", Threat: "AgentTesla", Sources: []string{"urlhaus"}}
+	tests := []struct {
+		name       string
+		hostMatch  api.URLMatch
+		want       reputation.Verdict
+		wantThreat string
+	}{
+		{"override clears the host", api.URLMatch{Hash: host.String(), Verdict: "clean", Threat: "Cleared", Sources: []string{"override", "urlhaus"}}, reputation.Clean, "Cleared"},
+		{"a feed's clean does not", api.URLMatch{Hash: host.String(), Verdict: "clean", Threat: "Vendor", Sources: []string{"vendor-list"}}, reputation.Malicious, "AgentTesla"},
+		{"override pins a verdict", api.URLMatch{Hash: host.String(), Verdict: "suspicious", Threat: "Pinned", Sources: []string{"override"}}, reputation.Suspicious, "Pinned"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t, func(w http.ResponseWriter, r *http.Request, body string) {
+				json.NewEncoder(w).Encode(api.URLLookupResponse{Matches: []api.URLMatch{listed, tt.hostMatch}})
+			})
+			cl, err := client.New(client.Options{Endpoint: f.URL, LicenseKey: "k"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ans, err := NewServer(cl, ServerOptions{}).LookupLinks(context.Background(), []reputation.LinkQuery{c.Lookup()})
+			if err != nil || len(ans) != 1 {
+				t.Fatalf("%+v, %v", ans, err)
+			}
+			if a := ans[0]; a.Verdict != tt.want || a.ThreatName != tt.wantThreat || len(a.Matched) != 2 {
+				t.Errorf("answer %+v; want %s %s, both expressions matched", a, tt.want, tt.wantThreat)
+			}
+			local := reputation.Answer{Source: "local", Trust: reputation.TrustLocal, Result: reputation.Result{Verdict: reputation.Malicious, Sources: []string{"urlhaus"}}}
+			if r := reputation.Combine([]reputation.Answer{local, ans[0]}); r.Verdict != reputation.Malicious {
+				t.Errorf("combined with a local detection: %s, want malicious", r.Verdict)
+			}
+		})
+	}
+}

@@ -157,6 +157,39 @@ func (s *PostgresServer) UnsetOverride(ctx context.Context, alg checksum.Algorit
 	return nil
 }
 
+// SetURLOverride is Server.SetURLOverride.
+func (s *PostgresServer) SetURLOverride(ctx context.Context, ind reputation.URLIndicator) error {
+	if err := validURLIndicator(ind); err != nil {
+		return fmt.Errorf("set override: %w", err)
+	}
+	now := s.now().Unix()
+	_, err := s.pool.Exec(ctx, `INSERT INTO url_indicators (hash, source, expression, verdict, threat_name, category, first_seen, added_at, last_seen, import_id)
+VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8, NULL)
+ON CONFLICT (hash, source) DO UPDATE SET
+	expression  = excluded.expression,
+	verdict     = excluded.verdict,
+	threat_name = excluded.threat_name,
+	category    = excluded.category,
+	last_seen   = excluded.last_seen`,
+		ind.Hash[:], reputation.OverrideSource, ind.Expression, string(ind.Verdict), ind.ThreatName, ind.Category, now, now)
+	if err != nil {
+		return fmt.Errorf("set override: %w", err)
+	}
+	return nil
+}
+
+// UnsetURLOverride is Server.UnsetURLOverride.
+func (s *PostgresServer) UnsetURLOverride(ctx context.Context, hash URLHash) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM url_indicators WHERE hash = $1 AND source = $2`, hash[:], reputation.OverrideSource)
+	if err != nil {
+		return fmt.Errorf("unset override: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("unset override: no override for that link: %w", ErrNotFound)
+	}
+	return nil
+}
+
 func (s *PostgresServer) setSetting(ctx context.Context, name, value string) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO server_settings (name, value) VALUES ($1, $2)
 ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)

@@ -59,6 +59,8 @@ type ServerAdmin interface {
 
 	SetOverride(ctx context.Context, ind reputation.FileIndicator) error
 	UnsetOverride(ctx context.Context, alg checksum.Algorithm, digest []byte) error
+	SetURLOverride(ctx context.Context, ind reputation.URLIndicator) error
+	UnsetURLOverride(ctx context.Context, hash URLHash) error
 	SetRestriction(ctx context.Context, until time.Time) error
 	SetStatement(ctx context.Context, text string) error
 	Statement(ctx context.Context) (text string, ok bool, err error)

@@ -60,3 +60,42 @@ func (s *Server) UnsetOverride(ctx context.Context, alg checksum.Algorithm, dige
 	}
 	return nil
 }
+
+// SetURLOverride records an operator's verdict for one link expression
+// under reputation.OverrideSource, replacing any earlier override of it.
+// It wins over every other source of a link whose expressions include it
+// (reputation.MergeURLs): an override of a host covers its paths.
+func (s *Server) SetURLOverride(ctx context.Context, ind reputation.URLIndicator) error {
+	if err := validURLIndicator(ind); err != nil {
+		return fmt.Errorf("set override: %w", err)
+	}
+	now := s.now().Unix()
+	_, err := s.db.ExecContext(ctx, `INSERT INTO url_indicators (`+urlColumns+`)
+VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL)
+ON CONFLICT (hash, source) DO UPDATE SET
+	expression  = excluded.expression,
+	verdict     = excluded.verdict,
+	threat_name = excluded.threat_name,
+	category    = excluded.category,
+	last_seen   = excluded.last_seen`,
+		ind.Hash[:], reputation.OverrideSource, ind.Expression, string(ind.Verdict), ind.ThreatName, ind.Category, now, now)
+	if err != nil {
+		return fmt.Errorf("set override: %w", explainWrite(err))
+	}
+	return nil
+}
+
+// UnsetURLOverride removes the override of one link expression (by its
+// hash). Without one, the error wraps ErrNotFound.
+func (s *Server) UnsetURLOverride(ctx context.Context, hash URLHash) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM url_indicators WHERE hash = ? AND source = ?`, hash[:], reputation.OverrideSource)
+	if err != nil {
+		return fmt.Errorf("unset override: %w", explainWrite(err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("unset override: %w", err)
+	} else if n == 0 {
+		return fmt.Errorf("unset override: no override for that link: %w", ErrNotFound)
+	}
+	return nil
+}

@@ -18,6 +18,18 @@ const (
 // only the exact host is tried.
 func (c Canonical) HostIsIP() bool { return isIPHost(c.Host) }
 
+// Listing is the expression that a listing of c names (a feed's entry, an
+// operator's override): its host and path, and its query when it has one.
+// One of c's Expressions, it is matched by every link that has it among
+// theirs: a listing without a query matches its path whatever query a
+// visit adds, and a path of "/" names the whole host and its subdomains.
+func (c Canonical) Listing() string {
+	if c.HasQuery {
+		return c.Host + c.Path + "?" + c.Query
+	}
+	return c.Host + c.Path
+}
+
 // Expressions returns the Safe Browsing suffix/prefix expressions of c, host
 // first then path, in the documentation's order. An expression is host+path
 // without scheme, e.g. "b.c/1/2.html?param=1". Each is distinct.

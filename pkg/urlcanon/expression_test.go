@@ -274,3 +274,24 @@ func TestPrivateLinksStayLocal(t *testing.T) {
 		}
 	}
 }
+
+func TestListing(t *testing.T) {
+	for _, tt := range []struct{ raw, want string }{
+		{"http://Evil.Example/dl/x.exe", "evil.example/dl/x.exe"},
+		{"https://user:pw@evil.example:443/a/../b?id=7#frag", "evil.example/b?id=7"},
+		{"evil.example", "evil.example/"},
+		{"http://docs.example/uc?", "docs.example/uc?"},
+	} {
+		c, err := Canonicalize(tt.raw)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.raw, err)
+		}
+		got := c.Listing()
+		if got != tt.want {
+			t.Errorf("Listing(%s) = %q, want %q", tt.raw, got, tt.want)
+		}
+		if !slices.Contains(c.Expressions(), got) {
+			t.Errorf("Listing(%s) = %q is not among its expressions %q", tt.raw, got, c.Expressions())
+		}
+	}
+}

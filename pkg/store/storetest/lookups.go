@@ -245,3 +245,50 @@ func testOverrides(t *testing.T, db store.ServerDatabase) {
 		t.Error("an override of a short digest was stored")
 	}
 }
+
+// testURLOverrides: an override of a link expression wins over a feed's
+// listing of it, replaces an earlier override, and goes on unset.
+func testURLOverrides(t *testing.T, db store.ServerDatabase) {
+	expr := "evil.example/dl/x.exe"
+	h := sha256.Sum256([]byte(expr))
+	im, err := db.BeginImport(ctx, "urlhaus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := im.AddURL(reputation.URLIndicator{Hash: h, Expression: expr, Verdict: reputation.Malicious}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := im.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	merged := func() reputation.Result {
+		t.Helper()
+		found, err := db.LookupURLs(ctx, []store.URLHash{h})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return reputation.MergeURLs(found[h])
+	}
+	pin := reputation.URLIndicator{Hash: h, Expression: expr, Verdict: reputation.Clean, Category: "vetted"}
+	for _, v := range []reputation.Verdict{reputation.Clean, reputation.Suspicious} {
+		pin.Verdict = v
+		if err := db.SetURLOverride(ctx, pin); err != nil {
+			t.Fatal(err)
+		}
+		if r := merged(); r.Verdict != v || !slices.Contains(r.Sources, reputation.OverrideSource) {
+			t.Errorf("override %s: merged %+v", v, r)
+		}
+	}
+	if err := db.UnsetURLOverride(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	if r := merged(); r.Verdict != reputation.Malicious {
+		t.Errorf("after unset: %+v", r)
+	}
+	if err := db.UnsetURLOverride(ctx, h); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unset of a missing override: %v", err)
+	}
+	if err := db.SetURLOverride(ctx, reputation.URLIndicator{Hash: h, Verdict: reputation.Clean}); err == nil {
+		t.Error("an override without an expression was stored")
+	}
+}

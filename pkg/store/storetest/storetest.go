@@ -68,6 +68,7 @@ func Run(t *testing.T, b Backend) {
 		{"Licenses", plain(testLicenses)},
 		{"LicenseSeats", plain(testLicenseSeats)},
 		{"Overrides", plain(testOverrides)},
+		{"URLOverrides", plain(testURLOverrides)},
 		{"Restriction", plain(testRestriction)},
 		{"Statement", plain(testStatement)},
 		{"Keys", plain(testKeys)},
