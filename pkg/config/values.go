@@ -211,6 +211,9 @@ func redactURL(s string) string {
 	scheme, rest := "", s
 	if i := strings.Index(s, "://"); i >= 0 {
 		scheme, rest = s[:i+3], s[i+3:]
+	} else if strings.HasPrefix(s, "//") {
+		// Scheme-relative ("//user:pw@host"): url.Parse reads userinfo there too.
+		scheme, rest = "//", s[2:]
 	}
 	end := strings.IndexAny(rest, "/?#")
 	if end < 0 {

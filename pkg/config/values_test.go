@@ -68,6 +68,9 @@ func TestRedactURL(t *testing.T) {
 		"user:pw@host":            "REDACTED@host",
 		"https://a@b@host:1?q=@":  "https://REDACTED@host:1?q=@",
 		"https://ksn.example.org": "https://ksn.example.org",
+		"//:000000@":              "//REDACTED@",
+		"//u:pw@host/p":           "//REDACTED@host/p",
+		"/path@x":                 "/path@x",
 	} {
 		if got := redactURL(in); got != want {
 			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
