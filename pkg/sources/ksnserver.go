@@ -165,17 +165,18 @@ func (s *Server) LookupLinks(ctx context.Context, links []reputation.LinkQuery) 
 				prevalence = m.Prevalence // bounded by the client
 			}
 			v, _ := reputation.ParseVerdict(m.Verdict) // checked by the client
-			if v == reputation.Unknown {
-				continue // a match for its prevalence only: no verdict, no source
-			}
 			// The server's operator override of one expression (a host,
 			// say) wins over the server's own listings of the link's other
-			// expressions, as it does on the server for a file: the
-			// server could as well have left those out, so this gives it
-			// no power it lacks. It stays a network answer, under the
-			// trust rule like any other.
+			// expressions, as it does on the server for a file, also when
+			// it pins "unknown": the server could as well have left those
+			// out, so this gives it no power it lacks. It stays a network
+			// answer, under the trust rule like any other.
+			overridden := slices.Contains(m.Sources, reputation.OverrideSource)
+			if v == reputation.Unknown && !overridden {
+				continue // a match for its prevalence only: no verdict, no source
+			}
 			source := ServerName
-			if slices.Contains(m.Sources, reputation.OverrideSource) {
+			if overridden {
 				source = reputation.OverrideSource
 			}
 			hits = append(hits, reputation.Sourced{Source: source, FileIndicator: reputation.FileIndicator{
@@ -184,9 +185,10 @@ func (s *Server) LookupLinks(ctx context.Context, links []reputation.LinkQuery) 
 			matched = append(matched, e.Expression)
 		}
 		res := reputation.Result{Verdict: reputation.Unknown}
-		if len(hits) > 0 {
-			best := reputation.Merge(hits)
+		if best := reputation.Merge(hits); best.Verdict != reputation.Unknown {
 			res = reputation.Result{Verdict: best.Verdict, ThreatName: best.ThreatName, Category: best.Category, Sources: []string{ServerName}}
+		} else {
+			matched = nil // an override to unknown: nothing the network knows
 		}
 		res.Prevalence = prevalence
 		out[i] = reputation.Answer{Source: ServerName, Trust: reputation.TrustNetwork, Result: res, Matched: matched}

@@ -67,6 +67,7 @@ func TestServerLinkOverride(t *testing.T) {
 	}{
 		{"override clears the host", api.URLMatch{Hash: host.String(), Verdict: "clean", Threat: "Cleared", Sources: []string{"override", "urlhaus"}}, reputation.Clean, "Cleared"},
 		{"a feed's clean does not", api.URLMatch{Hash: host.String(), Verdict: "clean", Threat: "Vendor", Sources: []string{"vendor-list"}}, reputation.Malicious, "AgentTesla"},
+		{"override to unknown neutralises", api.URLMatch{Hash: host.String(), Verdict: "unknown", Sources: []string{"override"}}, reputation.Unknown, ""},
 		{"override pins a verdict", api.URLMatch{Hash: host.String(), Verdict: "suspicious", Threat: "Pinned", Sources: []string{"override"}}, reputation.Suspicious, "Pinned"},
 	}
 	for _, tt := range tests {
@@ -82,8 +83,12 @@ func TestServerLinkOverride(t *testing.T) {
 			if err != nil || len(ans) != 1 {
 				t.Fatalf("%+v, %v", ans, err)
 			}
-			if a := ans[0]; a.Verdict != tt.want || a.ThreatName != tt.wantThreat || len(a.Matched) != 2 {
-				t.Errorf("answer %+v; want %s %s, both expressions matched", a, tt.want, tt.wantThreat)
+			wantMatched := 2
+			if tt.want == reputation.Unknown {
+				wantMatched = 0
+			}
+			if a := ans[0]; a.Verdict != tt.want || a.ThreatName != tt.wantThreat || len(a.Matched) != wantMatched {
+				t.Errorf("answer %+v; want %s %s, %d expressions matched", a, tt.want, tt.wantThreat, wantMatched)
 			}
 			local := reputation.Answer{Source: "local", Trust: reputation.TrustLocal, Result: reputation.Result{Verdict: reputation.Malicious, Sources: []string{"urlhaus"}}}
 			if r := reputation.Combine([]reputation.Answer{local, ans[0]}); r.Verdict != reputation.Malicious {
