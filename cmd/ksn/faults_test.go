@@ -108,19 +108,25 @@ func (h *ksnHome) run(args ...string) (stdout, stderr string, code int) {
 // run2 runs a program (a shell running ksn) in this home's environment.
 func (h *ksnHome) run2(name string, args ...string) (stdout, stderr string, code int) {
 	h.t.Helper()
+	stdout, stderr, code, err := runProgram(h.env, name, args...)
+	if err != nil {
+		h.t.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
+	}
+	return stdout, stderr, code
+}
+
+// runProgram runs a program to its end in env: its output, its exit code,
+// and an error only when it could not be run at all.
+func runProgram(env []string, name string, args ...string) (stdout, stderr string, code int, err error) {
 	cmd := exec.Command(name, args...)
-	cmd.Env = h.env
+	cmd.Env = env
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
 	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	case err != nil:
-		h.t.Fatalf("ksn %s: %v", strings.Join(args, " "), err)
+	if err = cmd.Run(); errors.As(err, &ee) {
+		code, err = ee.ExitCode(), nil
 	}
-	return o.String(), e.String(), code
+	return o.String(), e.String(), code, err
 }
 
 // must runs ksn and fails the test unless it exits 0.

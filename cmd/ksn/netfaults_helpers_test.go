@@ -4,11 +4,9 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -172,20 +170,11 @@ func (c *client) files(prefix string, n int) []string {
 }
 
 func runKSN(home string, args ...string) (stdout, stderr string, code int) {
-	cmd := exec.Command("ksn", args...)
-	cmd.Env = append(os.Environ(), "KSN_HOME="+home, "NO_COLOR=1")
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	case err != nil:
-		code = -1
-		e.WriteString(err.Error())
+	stdout, stderr, code, err := runProgram(append(os.Environ(), "KSN_HOME="+home, "NO_COLOR=1"), "ksn", args...)
+	if err != nil {
+		code, stderr = -1, stderr+err.Error()
 	}
-	return o.String(), e.String(), code
+	return stdout, stderr, code
 }
 
 // diff returns the ids in a that are not in b.
