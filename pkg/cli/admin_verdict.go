@@ -24,9 +24,11 @@ func newCmdAdminVerdict(opts *AdminOptions) *cobra.Command {
 algorithm follows from its length (64: SHA-256, 40: SHA-1, 32: MD5); a
 64-character BLAKE3 digest needs --algorithm blake3. A link is kept as a
 feed's listing of it is (its canonical host and path, and query if any),
-so it covers what that listing would: a host alone covers the whole host.
-The override wins over every feed, also in answers the running server
-gives; set in a local reputation database (--db), over every source.`,
+so it covers what that listing would: a host alone covers the whole host;
+a one-label host needs a scheme (http://intranet/). The override wins over
+every feed, also in answers the running server gives, except for a link
+ksn never asks a server about (one with a query, or a private host); set
+in a local reputation database (--db), over every source.`,
 		Example: `  ksn admin verdict set 275a021b...0f malicious --name EICAR-Test-File
   ksn admin verdict set <sha256> clean   # correct a false positive
   ksn admin verdict set https://intranet.example/tools/ clean`,

@@ -162,7 +162,7 @@ func parseURL(k Key, s string) (parsed, error) {
 	if s == "" {
 		return parsed{}, nil
 	}
-	shown := strconv.Quote(redactURL(s))
+	shown := strconv.Quote(RedactUserinfo(s))
 	bad := func(problem string) (parsed, error) { return parsed{}, &badValue{shown, problem} }
 	u, err := url.Parse(s)
 	if err != nil {
@@ -174,7 +174,7 @@ func parseURL(k Key, s string) (parsed, error) {
 	}
 	if !strings.Contains(s, "://") {
 		// Also catches "host:8080", which url.Parse reads as scheme "host".
-		return bad("has no scheme (e.g. https://" + strings.TrimPrefix(redactURL(s), "//") + ")")
+		return bad("has no scheme (e.g. https://" + strings.TrimPrefix(RedactUserinfo(s), "//") + ")")
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return bad("must start with https:// or http://, not " + u.Scheme + "://")
@@ -207,7 +207,7 @@ func parseURL(k Key, s string) (parsed, error) {
 
 // redactURL cuts anything that looks like userinfo out of a URL before it is
 // printed in an error, even when the URL does not parse.
-func redactURL(s string) string {
+func RedactUserinfo(s string) string {
 	scheme, rest := "", s
 	if i := strings.Index(s, "://"); i >= 0 {
 		scheme, rest = s[:i+3], s[i+3:]
@@ -255,7 +255,7 @@ func insecureURL(k Key, value string) error {
 		return InsecureEndpoint(value)
 	}
 	return fmt.Errorf("%s: %s is plain http to another machine: %s; use https://, or allow it with 'ksn config set insecure_transport true'",
-		k.Name, strconv.Quote(redactURL(value)), k.tlsReason)
+		k.Name, strconv.Quote(RedactUserinfo(value)), k.tlsReason)
 }
 
 // NormalizeBaseURL checks a service's base URL as the endpoint setting is
@@ -281,5 +281,5 @@ func InsecureEndpoint(endpoint string) error {
 	if !PlainRemote(endpoint) {
 		return nil
 	}
-	return fmt.Errorf("endpoint: %s is plain http to another machine: a server's answers could be changed on the way and the license key read; use https://, or allow it with 'ksn config set insecure_transport true'", strconv.Quote(redactURL(endpoint)))
+	return fmt.Errorf("endpoint: %s is plain http to another machine: a server's answers could be changed on the way and the license key read; use https://, or allow it with 'ksn config set insecure_transport true'", strconv.Quote(RedactUserinfo(endpoint)))
 }

@@ -61,7 +61,7 @@ func TestURLValues(t *testing.T) {
 	}
 }
 
-func TestRedactURL(t *testing.T) {
+func TestRedactUserinfo(t *testing.T) {
 	for in, want := range map[string]string{
 		"https://a:b@host/x@y":    "https://REDACTED@host/x@y",
 		"https://host/x@y":        "https://host/x@y",
@@ -72,8 +72,8 @@ func TestRedactURL(t *testing.T) {
 		"//u:pw@host/p":           "//REDACTED@host/p",
 		"/path@x":                 "/path@x",
 	} {
-		if got := redactURL(in); got != want {
-			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
+		if got := RedactUserinfo(in); got != want {
+			t.Errorf("RedactUserinfo(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

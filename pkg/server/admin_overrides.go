@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/checksum"
+	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/reputation"
+	"github.com/ksnproject/ksn/pkg/store"
 	"github.com/ksnproject/ksn/pkg/urlcanon"
 )
 
@@ -45,20 +47,37 @@ func (p Pinned) Subject() string {
 }
 
 // pinned decodes what an override is of: a link, keyed as a feed's listing
-// of it is (so that it covers what that listing would), or a digest.
+// of it is (so that it covers what that listing would), or a digest. A
+// one-label host needs a scheme or a '/' ("http://intranet/"), so that a
+// mistyped digest is an error rather than a host. Errors quote the
+// argument without any userinfo: a link may carry a password.
 func pinned(arg, algorithm string) (Pinned, error) {
 	if !strings.ContainsAny(arg, ".:/") {
 		alg, b, err := parseDigest(arg, algorithm)
 		return Pinned{Algorithm: alg, Digest: b}, err
 	}
+	shown := config.RedactUserinfo(arg)
+	if t := strings.TrimRight(arg, ". \t"); t != arg && isHexDigest(t) {
+		return Pinned{}, usage("give the digest in hex only", "%+q is a digest followed by other characters", shown)
+	}
 	if algorithm != "" {
-		return Pinned{}, usage("", "--algorithm is for digests, and %+q is a link", arg)
+		return Pinned{}, usage("", "--algorithm is for digests, and %+q is a link", shown)
 	}
 	c, err := urlcanon.Canonicalize(arg)
 	if err != nil {
-		return Pinned{}, usage("give a hex digest, or a link such as https://host.example/path", "%+q is neither a hex digest nor a link: %v", arg, err)
+		return Pinned{}, usage("give a hex digest, or a link such as https://host.example/path", "%+q is neither a hex digest nor a link: %v", shown, err)
 	}
 	return Pinned{Link: c.Listing()}, nil
+}
+
+// isHexDigest reports whether s is hex of an MD5, SHA-1 or SHA-256/BLAKE3
+// digest's length.
+func isHexDigest(s string) bool {
+	if n := len(s); n != 32 && n != 40 && n != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
 }
 
 // parseDigest decodes a hex digest and decides its algorithm: the one
@@ -67,7 +86,8 @@ func pinned(arg, algorithm string) (Pinned, error) {
 func parseDigest(s, algorithm string) (checksum.Algorithm, []byte, error) {
 	b, err := hex.DecodeString(strings.TrimSpace(s))
 	if err != nil {
-		return "", nil, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("%+q is %w", s, ErrNotHexDigest)}
+		return "", nil, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("%+q is %w", s, ErrNotHexDigest),
+			Hint: "a link needs a scheme or a '/' (http://intranet/), a digest hex only"}
 	}
 	var alg checksum.Algorithm
 	if algorithm != "" {
@@ -140,7 +160,10 @@ func (a *Admin) UnsetOverride(ctx context.Context, arg, algorithm string) (Pinne
 		err = db.UnsetOverride(ctx, p.Algorithm, p.Digest)
 	}
 	if err != nil {
-		return Pinned{}, notFound(err, "")
+		if errors.Is(err, store.ErrNotFound) {
+			err = fmt.Errorf("no override for %s: %w", p.Subject(), store.ErrNotFound)
+		}
+		return Pinned{}, notFound(err, "nothing to remove: the feeds' verdicts apply to it already")
 	}
 	return p, nil
 }

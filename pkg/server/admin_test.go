@@ -114,6 +114,48 @@ func TestAdminOverrides(t *testing.T) {
 	}
 }
 
+// TestAdminLinkOverrides: what an override argument is taken for, and
+// that no error repeats a password a link carried.
+func TestAdminLinkOverrides(t *testing.T) {
+	ctx := context.Background()
+	a := newAdmin(t)
+	for _, c := range []struct {
+		arg, alg string
+		want     string // the subject, or "" for a usage error
+	}{
+		{"HTTPS://Host.Example./a/../b?q=1#f", "", "link host.example/b?q=1"},
+		{"https://jane:pw@host.example/", "", "link host.example/"},
+		{"http://intranet/", "", "link intranet/"},
+		{"intranet/tools", "", "link intranet/tools"},
+		{strings.Repeat("ab", 32) + ".", "", ""}, // a digest and a stray dot is no host
+		{strings.Repeat("ab", 20) + " .", "", ""},
+		{"https://host.example/", "sha256", ""},
+		{"https://user:hunter22@[oops/", "", ""},
+		{"intranet", "", ""}, // one label: taken for a mistyped digest
+	} {
+		p, err := a.SetOverride(ctx, Override{Digest: c.arg, Algorithm: c.alg, Verdict: "clean"})
+		switch {
+		case c.want == "" && exitcode.Of(err) != exitcode.Usage:
+			t.Errorf("%q: %+v, %v; want a usage error", c.arg, p, err)
+		case c.want != "" && (err != nil || p.Subject() != c.want):
+			t.Errorf("%q: %q, %v; want %q", c.arg, p.Subject(), err, c.want)
+		}
+		if err != nil && (strings.Contains(err.Error(), "hunter22") || strings.Contains(err.Error(), "jane")) {
+			t.Errorf("%q: the error shows the userinfo: %v", c.arg, err)
+		}
+	}
+	if _, err := a.UnsetOverride(ctx, "https://host.example/", ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err := a.UnsetOverride(ctx, "https://HOST.example/", "")
+	if exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), "no override for link host.example/") {
+		t.Errorf("second unset: %v; want a usage error naming the link", err)
+	}
+	if _, err := a.SetOverride(ctx, Override{Digest: "https://user:hunter22@host.example/", Algorithm: "md5", Verdict: "clean"}); err == nil || strings.Contains(err.Error(), "hunter22") {
+		t.Errorf("--algorithm with a link: %v", err)
+	}
+}
+
 func TestAdminRestrict(t *testing.T) {
 	ctx := context.Background()
 	missing := &Admin{DB: filepath.Join(t.TempDir(), "typo.db")}

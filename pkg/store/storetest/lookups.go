@@ -269,13 +269,14 @@ func testURLOverrides(t *testing.T, db store.ServerDatabase) {
 		}
 		return reputation.MergeURLs(found[h])
 	}
-	pin := reputation.URLIndicator{Hash: h, Expression: expr, Verdict: reputation.Clean, Category: "vetted"}
-	for _, v := range []reputation.Verdict{reputation.Clean, reputation.Suspicious} {
-		pin.Verdict = v
+	pin := reputation.URLIndicator{Hash: h, Expression: expr}
+	for i, v := range []reputation.Verdict{reputation.Clean, reputation.Suspicious} {
+		// Set again, an override replaces its verdict, name and category.
+		pin.Verdict, pin.ThreatName, pin.Category = v, fmt.Sprint("Name", i), fmt.Sprint("category", i)
 		if err := db.SetURLOverride(ctx, pin); err != nil {
 			t.Fatal(err)
 		}
-		if r := merged(); r.Verdict != v || !slices.Contains(r.Sources, reputation.OverrideSource) {
+		if r := merged(); r.Verdict != v || r.ThreatName != pin.ThreatName || r.Category != pin.Category || !slices.Contains(r.Sources, reputation.OverrideSource) {
 			t.Errorf("override %s: merged %+v", v, r)
 		}
 	}
