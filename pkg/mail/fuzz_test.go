@@ -9,6 +9,7 @@ import (
 	"testing/iotest"
 
 	"github.com/ksnproject/ksn/pkg/untrusted"
+	"github.com/ksnproject/ksn/pkg/urlcanon"
 )
 
 // The fuzz targets' seeds are the test messages below and the files under
@@ -146,7 +147,7 @@ func FuzzReceived(f *testing.F) {
 			}
 		}
 		for _, a := range SenderIPs(map[string][]string{"Received": {v, v}}, nil) {
-			if !PublicAddr(a) || a.Zone() != "" {
+			if !urlcanon.PublicAddr(a) || a.Zone() != "" {
 				t.Fatalf("SenderIPs(%q) gave %v", v, a)
 			}
 		}

@@ -5,6 +5,8 @@ import (
 	"net/mail"
 	"net/netip"
 	"strings"
+
+	"github.com/ksnproject/ksn/pkg/urlcanon"
 )
 
 // ParseReceived returns the addresses of the client in one Received
@@ -122,48 +124,6 @@ func parseAddr(tok string) (netip.Addr, bool) {
 	return a.Unmap(), true
 }
 
-// nonPublic are the ranges besides those netip.Addr's methods name
-// (private, loopback, link-local, multicast, unspecified) that are no
-// sender's public address.
-var nonPublic = func() []netip.Prefix {
-	var out []netip.Prefix
-	for _, s := range []string{
-		"0.0.0.0/8",       // "this network"
-		"100.64.0.0/10",   // carrier-grade NAT
-		"192.0.0.0/24",    // IETF protocol assignments
-		"192.0.2.0/24",    // documentation (TEST-NET-1)
-		"198.18.0.0/15",   // benchmarking
-		"198.51.100.0/24", // documentation (TEST-NET-2)
-		"203.0.113.0/24",  // documentation (TEST-NET-3)
-		"240.0.0.0/4",     // reserved, and the broadcast address
-		"::/8",            // reserved: IPv4-compatible, NAT64 (embeds another address)
-		"100::/64",        // discard-only
-		"2001:db8::/32",   // documentation
-		"3fff::/20",       // documentation (RFC 9637)
-		"fec0::/10",       // site-local, deprecated
-	} {
-		out = append(out, netip.MustParsePrefix(s))
-	}
-	return out
-}()
-
-// PublicAddr reports whether a is a public unicast address: not
-// unspecified, loopback, private (RFC 1918, fc00::/7), link-local,
-// multicast, carrier-grade NAT, documentation, benchmarking or reserved.
-func PublicAddr(a netip.Addr) bool {
-	a = a.Unmap()
-	if !a.IsValid() || a.IsUnspecified() || a.IsLoopback() || a.IsPrivate() ||
-		a.IsLinkLocalUnicast() || a.IsMulticast() {
-		return false
-	}
-	for _, p := range nonPublic {
-		if p.Contains(a.WithZone("")) {
-			return false
-		}
-	}
-	return true
-}
-
 // Relays are the user's own mail servers (addresses and CIDR ranges),
 // whose addresses in Received headers are not a sender's.
 type Relays []netip.Prefix
@@ -216,7 +176,7 @@ func SenderIPs(h mail.Header, own Relays) []netip.Addr {
 	for i := len(received) - 1; i >= 0 && len(out) < MaxSenderIPs; i-- {
 		for _, a := range ParseReceived(received[i]) {
 			a = a.WithZone("")
-			if PublicAddr(a) && !own.Contains(a) && !seen[a] && len(out) < MaxSenderIPs {
+			if urlcanon.PublicAddr(a) && !own.Contains(a) && !seen[a] && len(out) < MaxSenderIPs {
 				seen[a] = true
 				out = append(out, a)
 			}

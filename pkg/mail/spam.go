@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/netip"
 	"slices"
+
+	"github.com/ksnproject/ksn/pkg/urlcanon"
 )
 
 // RecordKind is the kind of the outbox record and submission that carries
@@ -123,7 +125,7 @@ func (s Spam) Validate() error {
 		switch {
 		case err != nil || a.String() != ip:
 			return fmt.Errorf("sender_ips[%d]: not an address in canonical form", i)
-		case !PublicAddr(a):
+		case !urlcanon.PublicAddr(a):
 			return fmt.Errorf("sender_ips[%d]: not a public address", i)
 		case slices.Contains(s.SenderIPs[:i], ip):
 			return fmt.Errorf("sender_ips[%d]: given twice", i)

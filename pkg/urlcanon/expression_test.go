@@ -255,7 +255,13 @@ func TestPrivateLinksStayLocal(t *testing.T) {
 		"http://nas.home.arpa/":              true,
 		"http://8.8.8.8/":                    false,
 		"https://example.com/login":          false,
-		"http://[2001:db8::1]/":              false,
+		"http://[2606:4700::1111]/":          false,
+		"http://[2001:db8::1]/":              true, // documentation
+		"http://100.101.102.103:8080/admin":  true, // carrier-grade NAT (Tailscale)
+		"http://198.18.0.7/":                 true, // benchmarking
+		"http://[::ffff:10.0.0.1]/":          true,
+		"http://router.localdomain/":         true,
+		"http://nas.home/":                   true,
 		"https://jane-doe-4711.github.io/x/": false,
 	} {
 		c, err := Canonicalize(raw)

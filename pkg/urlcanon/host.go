@@ -225,10 +225,11 @@ func isIPHost(host string) bool {
 }
 
 // privateSuffixes end host names that only resolve inside a network.
-var privateSuffixes = []string{".local", ".localhost", ".internal", ".lan", ".home.arpa", ".intranet", ".corp"}
+var privateSuffixes = []string{".local", ".localhost", ".localdomain", ".internal", ".lan", ".home", ".home.arpa", ".intranet", ".corp"}
 
-// Private reports whether the link's host belongs to a private network: a
-// loopback, private, link-local or unspecified IP address, a name of one
+// Private reports whether the link's host belongs to a private network: an
+// IP address that is not public (PublicAddr: loopback, private, link-local,
+// carrier-grade NAT, ...), a name of one
 // label ("intranet", "localhost"), or a name under a suffix that only
 // resolves inside a network (".local", ".internal", ".lan", ".home.arpa",
 // ...). Nothing of such a link is sent, neither a lookup prefix nor a
@@ -240,8 +241,7 @@ func (c Canonical) Private() bool {
 		h = h[1 : len(h)-1]
 	}
 	if addr, err := netip.ParseAddr(h); err == nil {
-		return addr.IsLoopback() || addr.IsPrivate() || addr.IsLinkLocalUnicast() ||
-			addr.IsLinkLocalMulticast() || addr.IsUnspecified()
+		return !PublicAddr(addr) // also carrier-grade NAT (Tailscale), benchmarking, ...
 	}
 	if !strings.Contains(h, ".") {
 		return true
