@@ -73,8 +73,11 @@ func (u *Updater) client() *http.Client {
 
 // checkRedirect follows a few redirects, never to a plain http:// URL on
 // another machine unless that is allowed: a feed over TLS must not be
-// downgraded by its server's answer.
+// downgraded by its server's answer. It sends no Referer, which net/http
+// sets to the previous URL, query and all: a feed's URL may hold its
+// access key (?auth_key=...), and the redirect's target is another party.
 func (u *Updater) checkRedirect(req *http.Request, via []*http.Request) error {
+	req.Header.Del("Referer")
 	if len(via) >= 5 {
 		return errors.New("too many redirects")
 	}

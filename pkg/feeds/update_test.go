@@ -31,6 +31,7 @@ type feedServer struct {
 	requests    atomic.Int64
 	conditional atomic.Int64
 	mode        string // "", "truncate", "429", "403", "hang"
+	referers    []string
 }
 
 func newFeedServer(t *testing.T) *feedServer {
@@ -48,7 +49,14 @@ func (fs *feedServer) set(path string, body []byte) {
 
 func (fs *feedServer) serve(w http.ResponseWriter, r *http.Request) {
 	fs.requests.Add(1)
+	if to, ok := strings.CutPrefix(r.URL.Path, "/redirect"); ok {
+		http.Redirect(w, r, to, http.StatusFound)
+		return
+	}
 	fs.mu.Lock()
+	if ref := r.Header.Get("Referer"); ref != "" {
+		fs.referers = append(fs.referers, ref)
+	}
 	body, ok := fs.files[r.URL.Path]
 	mode := fs.mode
 	fs.mu.Unlock()
@@ -164,6 +172,22 @@ func TestUpdateConditional(t *testing.T) {
 	res, _ = u.Update(ctx, []Feed{feed})
 	if res[0].Outcome != Updated || res[0].Imported.Stats.Unchanged != 2 {
 		t.Errorf("forced update: %+v", res[0])
+	}
+}
+
+// A redirect is followed without telling its target where it came from:
+// the feed's URL may carry an access key in its query.
+func TestUpdateRedirectSendsNoReferer(t *testing.T) {
+	srv := newFeedServer(t)
+	srv.set("/recent/", []byte(mbRecent+mbLine("a", "Alpha")))
+	u, _ := newUpdater(t)
+	feed := Feed{Name: "mb", URL: srv.URL + "/redirect/recent/?auth_key=FEEDSECRET", Format: MalwareBazaar, Enabled: true}
+	res, err := u.Update(context.Background(), []Feed{feed})
+	if err != nil || res[0].Outcome != Added {
+		t.Fatalf("update through a redirect: %+v, %v", res, err)
+	}
+	if srv.requests.Load() != 2 || len(srv.referers) != 0 {
+		t.Errorf("%d requests; the target was sent Referer %q", srv.requests.Load(), srv.referers)
 	}
 }
 
