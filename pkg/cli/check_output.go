@@ -82,7 +82,7 @@ func (r *reporter) human(c check.Item) {
 	case "skipped":
 		fmt.Fprintf(r.out, "%s%s  %s\n", s.Badge("skipped"), path, s.Dim.Render(string(c.Skipped())))
 	case "error":
-		fmt.Fprintf(r.out, "%s%s  %s\n", s.Badge("error"), path, s.Dim.Render(c.Err.Error()))
+		fmt.Fprintf(r.out, "%s%s  %s\n", s.Badge("error"), path, s.Dim.Render(term.SafeText(c.Err.Error())))
 	default:
 		rep := c.Reputation
 		line := s.Badge(string(rep.Verdict)) + path

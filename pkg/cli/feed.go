@@ -158,7 +158,7 @@ func runFeedImport(ctx context.Context, opts *FeedImportOptions) error {
 func importOne(ctx context.Context, opts *FeedImportOptions, db feeds.Database, path string) (feeds.Imported, error) {
 	var count atomic.Int64
 	progress := opts.IO.StartProgress(term.ProgressDelay, func() string {
-		return fmt.Sprintf("importing %s: %d indicators", filepath.Base(path), count.Load())
+		return fmt.Sprintf("importing %s: %d indicators", term.SafeText(filepath.Base(path)), count.Load())
 	})
 	defer progress.Stop()
 	o := feeds.ImportOptions{Format: opts.Format, Count: &count, AllowUnsigned: opts.AllowUnsigned}

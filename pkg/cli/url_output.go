@@ -43,7 +43,7 @@ func (p *linkPrinter) Batch(links []linkcheck.Link) error {
 
 func writeLinkHuman(w io.Writer, s *term.Styles, l linkcheck.Link, explain bool) {
 	if l.Err != nil {
-		fmt.Fprintf(w, "%s%s  %s\n", s.Badge("error"), term.SafeText(l.Input), s.Dim.Render(l.Err.Error()))
+		fmt.Fprintf(w, "%s%s  %s\n", s.Badge("error"), term.SafeText(l.Input), s.Dim.Render(term.SafeText(l.Err.Error())))
 		return
 	}
 	line := s.Badge(string(l.Result.Verdict)) + term.SafeText(l.Canonical.URL)

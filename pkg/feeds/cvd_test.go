@@ -182,6 +182,23 @@ func verdictOf(t *testing.T, db *store.Local, content string) reputation.Result 
 	return res[0]
 }
 
+// A member's name comes from the archive: the skipped list shows its
+// extension escaped, never its control characters raw.
+func TestImportCVDSkippedNameEscaped(t *testing.T) {
+	signer := newTestSigner(t)
+	useKey(t, signer.public())
+	members := append(dailyMembers(), member{"x.\x1b]0;PWNED\a", "odd\n"})
+	cvd := buildCVD(t, members, false, "", signer.sign)
+	res, err := ImportReader(context.Background(), openTestDB(t), bytes.NewReader(cvd), "daily.cvd", ImportOptions{Format: ClamAVCVD})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := res.CVD.SkippedList()
+	if strings.ContainsAny(got, "\x1b\a") || !strings.Contains(got, `1 ".\x1b]0;pwned\a"`) {
+		t.Errorf("skipped %q", got)
+	}
+}
+
 func TestImportCVD(t *testing.T) {
 	signer := newTestSigner(t)
 	useKey(t, signer.public())

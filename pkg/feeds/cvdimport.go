@@ -203,7 +203,11 @@ func readCVDArchive(body io.Reader, imp store.Importer, info *CVDInfo, total *Su
 		}
 		p, ok := cvdMember(hdr.Name)
 		if !ok {
-			info.Skipped[strings.ToLower(path.Ext(hdr.Name))]++
+			ext := strings.ToLower(path.Ext(hdr.Name))
+			if ext != "" {
+				ext = displayName(ext) // a name from the archive, shown to the user
+			}
+			info.Skipped[ext]++
 			continue
 		}
 		f := ClamAVHDB

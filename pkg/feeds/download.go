@@ -245,8 +245,11 @@ func (s *stallReader) watch(d time.Duration, cancel func()) (stop func() bool) {
 
 // retryAfterText turns a Retry-After header into words.
 func retryAfterText(v string) string {
-	if s, err := strconv.Atoi(v); err == nil {
-		return (time.Duration(s) * time.Second).String()
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return (time.Duration(min(s, 1<<31)) * time.Second).String()
 	}
-	return v
+	if t, err := http.ParseTime(v); err == nil {
+		return t.UTC().Format(time.RFC1123)
+	}
+	return "an unreadable time" // not the header's own text: the server's words reach the terminal and --json
 }

@@ -330,3 +330,19 @@ func TestFileNameOf(t *testing.T) {
 		}
 	}
 }
+
+// A Retry-After becomes words of ksn's own: the header's text is the
+// server's, and would reach the terminal and --json as it came.
+func TestRetryAfterText(t *testing.T) {
+	for in, want := range map[string]string{
+		"120":                           "2m0s",
+		"-5":                            "an unreadable time",
+		"99999999999999999999":          "an unreadable time",
+		"Sun, 01 Mar 2026 10:00:00 GMT": "Sun, 01 Mar 2026 10:00:00 UTC",
+		"soon\u202e\u009b":              "an unreadable time",
+	} {
+		if got := retryAfterText(in); got != want {
+			t.Errorf("retryAfterText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -179,7 +179,7 @@ func (c *Consent) probe(ctx context.Context, r *Report) Connection {
 		// The server answers, but it would refuse every file lookup: for
 		// the user that is a wait, like a rate limit.
 		e := &client.Error{Reason: client.ReasonRateLimited, Detail: client.DetailRestricted, Status: 503,
-			RetryAfter: min(time.Duration(st.RestrictedSeconds)*time.Second, client.MaxRetryAfter)}
+			RetryAfter: time.Duration(min(max(st.RestrictedSeconds, 1), int(client.MaxRetryAfter/time.Second))) * time.Second} // the server's number, bounded
 		rememberBackoff(paths, waitLookups, endpoint, e, time.Now())
 		return Connection{Reason: string(e.Reason), Detail: e.Detail + ": " + strings.TrimPrefix(e.Error(), "rate-limited: "), Hint: e.Hint(), Code: e.ExitCode()}
 	}
