@@ -35,7 +35,7 @@ reached, it is the built-in one.`,
 				// The endpoint is asked only by a user who asks, or who
 				// already took part (also one paused because its statement
 				// changed).
-				if st := c.Status(); fromEndpoint || st.Participating || st.Reason == "statement-changed" {
+				if st := c.Status(); fromEndpoint || st.Participating || st.Reason == "statement-changed" || st.Reason == "endpoint-changed" {
 					stmt = c.StatementInForce(ctx, f.IO)
 				}
 				return printStatement(f.IO, stmt, asJSON)

@@ -61,7 +61,7 @@ func LoadConsent(ctx context.Context, env Env) (*Consent, error) {
 		// it. Offline, the accepted statement stands.
 		c.statement = participation.Statement{ID: latest.StatementID, SHA256: latest.StatementSHA256, Source: "not checked with the server"}
 	}
-	c.status = participation.Evaluate(latest, env.Getenv, c.statement)
+	c.status = participation.Evaluate(latest, env.Getenv, c.statement, settings.String("endpoint"))
 	return c, nil
 }
 
@@ -169,6 +169,8 @@ func DescribeState(st Status) string {
 		return "paused: KSN_PARTICIPATION=off"
 	case st.Reason == "statement-changed":
 		return "paused: the statement changed since you accepted it"
+	case st.Reason == "endpoint-changed":
+		return "paused: you accepted the statement of another server"
 	case st.Reason == "state-unavailable":
 		return "not participating: the state directory cannot be used"
 	}

@@ -146,7 +146,7 @@ func TestOptoutStopsARunningCheck(t *testing.T) {
 	if _, err := ps.Append(ctx, []participation.Record{rec}, participation.Limits{}); err != nil {
 		t.Fatal(err)
 	}
-	c := &Consent{store: ps, statement: st, status: participation.Evaluate(&accepted, func(string) string { return "" }, st)}
+	c := &Consent{store: ps, statement: st, status: participation.Evaluate(&accepted, func(string) string { return "" }, st, "")}
 	if !c.status.Participating {
 		t.Fatalf("status %+v, want participating", c.status)
 	}

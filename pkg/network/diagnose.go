@@ -124,6 +124,9 @@ func (c *Consent) localReason() Connection {
 	case st.Reason == "statement-changed":
 		return Connection{Reason: "statement-changed", Detail: "the statement in force is " + c.statement.ID + ", you accepted " + st.Decision.StatementID,
 			Hint: "read the new statement and accept it: ksn optin", Code: exitcode.NotParticipate}
+	case st.Reason == "endpoint-changed":
+		return Connection{Reason: "statement-changed", Detail: "you accepted the statement of " + describeEndpoint(*st.Decision.Endpoint) + ", not of " + c.Endpoint(),
+			Hint: "read this server's statement and accept it: ksn optin", Code: exitcode.NotParticipate}
 	case st.Reason == "do-not-track":
 		return Connection{Reason: "not-participating", Detail: "paused by DO_NOT_TRACK", Hint: "unset DO_NOT_TRACK to resume", Code: exitcode.NotParticipate}
 	case st.Reason == "participation-off":
@@ -207,4 +210,12 @@ func feedsStatus(p config.Paths, s *config.Settings) *feeds.Status {
 	}
 	st := l.Status(time.Now())
 	return &st
+}
+
+// describeEndpoint names the server an acceptance was given for.
+func describeEndpoint(e string) string {
+	if e == "" {
+		return "no server (ksn's built-in statement, with no endpoint set)"
+	}
+	return e
 }

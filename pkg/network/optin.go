@@ -40,6 +40,13 @@ func (c *Consent) StatementInForce(ctx context.Context, msg Messages) Statement 
 	return participation.Builtin()
 }
 
+// endpointRef is the endpoint in force, for a decision to record: the
+// server an acceptance is given for.
+func (c *Consent) endpointRef() *string {
+	e := c.Endpoint()
+	return &e
+}
+
 // Decline records that the user declined statement st (at a prompt).
 func (c *Consent) Decline(ctx context.Context, st Statement) (Decision, error) {
 	if err := c.Usable(); err != nil {
@@ -47,7 +54,7 @@ func (c *Consent) Decline(ctx context.Context, st Statement) (Decision, error) {
 	}
 	return c.store.Record(ctx, participation.Decision{
 		At: time.Now().UTC(), Accepted: false, StatementID: st.ID, StatementSHA256: st.SHA256,
-		Via: participation.ViaTerminal, Version: c.env.Version,
+		Via: participation.ViaTerminal, Version: c.env.Version, Endpoint: c.endpointRef(),
 	})
 }
 
@@ -79,7 +86,7 @@ func (c *Consent) Optout(ctx context.Context, purge bool) (Outcome, error) {
 	st := c.statement
 	d, err := c.store.Record(ctx, participation.Decision{
 		At: time.Now().UTC(), Accepted: false, StatementID: st.ID, StatementSHA256: st.SHA256,
-		Via: participation.ViaFlag, Version: c.env.Version,
+		Via: participation.ViaFlag, Version: c.env.Version, Endpoint: c.endpointRef(),
 	})
 	if err != nil {
 		return o, err
@@ -111,7 +118,7 @@ func (c *Consent) Accept(ctx context.Context, st Statement, level Level, termina
 	}
 	d, err := c.store.Record(ctx, participation.Decision{
 		At: time.Now().UTC(), Accepted: true, Level: level, StatementID: st.ID, StatementSHA256: st.SHA256,
-		Via: via, Version: c.env.Version,
+		Via: via, Version: c.env.Version, Endpoint: c.endpointRef(),
 	})
 	if err != nil {
 		return o, err
@@ -127,7 +134,7 @@ func (c *Consent) Accept(ctx context.Context, st Statement, level Level, termina
 	if err != nil {
 		return o, err
 	}
-	o.Now = participation.Evaluate(&d, c.env.Getenv, st)
+	o.Now = participation.Evaluate(&d, c.env.Getenv, st, c.Endpoint())
 	o.Participating, o.Reason = o.Now.Participating, o.Now.Reason
 	endpoint := c.Endpoint()
 	// Sent only to the server whose statement was accepted, and only once

@@ -64,7 +64,7 @@ func testConsent(t *testing.T, paths config.Paths, participate bool) *Consent {
 	}
 	env := Env{Paths: paths, Getenv: func(string) string { return "" }, Version: "test"}
 	return &Consent{env: env, store: ps, statement: st, settings: settings,
-		status: participation.Evaluate(&d, env.Getenv, st)}
+		status: participation.Evaluate(&d, env.Getenv, st, "")}
 }
 
 func testPaths(t *testing.T) config.Paths {

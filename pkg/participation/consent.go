@@ -74,6 +74,10 @@ type Decision struct {
 	Via             Via    `json:"via"`
 	// Version is the ksn version that recorded the decision.
 	Version string `json:"ksn_version"`
+	// Endpoint is the reputation server an acceptance was given for (the
+	// endpoint setting then; "" when none was set). Nil for decisions
+	// recorded before ksn kept it: those are bound to no server.
+	Endpoint *string `json:"endpoint,omitempty"`
 }
 
 // Reasons why participation is off (Status.Reason).
@@ -83,6 +87,7 @@ const (
 	reasonDoNotTrack       = "do-not-track"
 	reasonParticipationOff = "participation-off"
 	reasonStatementChanged = "statement-changed"
+	reasonEndpointChanged  = "endpoint-changed"
 	reasonStateUnavailable = "state-unavailable"
 )
 
@@ -105,8 +110,8 @@ type Status struct {
 	// when this is true may a byte go to the network.
 	Participating bool
 	// Reason says, machine-readably, why not: "never-asked", "declined",
-	// "do-not-track", "participation-off", "statement-changed" or
-	// "state-unavailable"; "" when participating.
+	// "do-not-track", "participation-off", "statement-changed",
+	// "endpoint-changed" or "state-unavailable"; "" when participating.
 	Reason string
 	// DecidedBy names what decided: "decision" (the recorded decisions, or
 	// their absence), "DO_NOT_TRACK", "KSN_PARTICIPATION" or
@@ -131,8 +136,11 @@ type Status struct {
 // An acceptance of another statement than current (another ID, or the
 // same ID with another text) pauses with Reason "statement-changed" until
 // the user accepts the current one: consent covers the text they were
-// shown, not its successors.
-func Evaluate(latest *Decision, getenv func(string) string, current Statement) Status {
+// shown, not its successors. Likewise an acceptance given for another
+// server than endpoint (the one set now, "" for none) pauses with Reason
+// "endpoint-changed": consent covers the server whose statement the user
+// read, not whatever server a setting or KSN_ENDPOINT names later.
+func Evaluate(latest *Decision, getenv func(string) string, current Statement, endpoint string) Status {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
@@ -156,6 +164,8 @@ func Evaluate(latest *Decision, getenv func(string) string, current Statement) S
 	case latest.StatementID != current.ID ||
 		(current.SHA256 != "" && !strings.EqualFold(latest.StatementSHA256, current.SHA256)):
 		st.Reason = reasonStatementChanged
+	case latest.Endpoint != nil && *latest.Endpoint != endpoint:
+		st.Reason = reasonEndpointChanged
 	case !latest.Level.valid():
 		// Record refuses this; a damaged or foreign row must not grant.
 		st.Reason = reasonDeclined

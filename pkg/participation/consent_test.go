@@ -71,7 +71,7 @@ func TestEvaluateCases(t *testing.T) {
 			Status{State: Participating, Level: Extended, Reason: "participation-off", DecidedBy: "KSN_PARTICIPATION"}, Participating},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Evaluate(tc.latest, env(tc.vars), curStatement)
+			got := Evaluate(tc.latest, env(tc.vars), curStatement, "")
 			if got.Decision != tc.latest {
 				t.Errorf("Decision = %v, want the latest decision %v", got.Decision, tc.latest)
 			}
@@ -122,7 +122,7 @@ func TestEvaluateEveryCombination(t *testing.T) {
 					vars["KSN_PARTICIPATION"] = kv
 				}
 				name := fmt.Sprintf("%s/DNT=%q/KSN_PARTICIPATION=%q", dc.name, dv, kv)
-				got := Evaluate(dc.d, env(vars), curStatement)
+				got := Evaluate(dc.d, env(vars), curStatement, "")
 				n++
 
 				want := Status{State: dc.state, Level: dc.level, Decision: dc.d}
@@ -154,14 +154,14 @@ func TestEvaluateEveryCombination(t *testing.T) {
 
 func TestEvaluateNilGetenvReadsTheEnvironment(t *testing.T) {
 	t.Setenv("DO_NOT_TRACK", "1")
-	if got := Evaluate(acceptance(curStatement, Extended), nil, curStatement); got.Participating || got.DecidedBy != "DO_NOT_TRACK" {
+	if got := Evaluate(acceptance(curStatement, Extended), nil, curStatement, ""); got.Participating || got.DecidedBy != "DO_NOT_TRACK" {
 		t.Errorf("with DO_NOT_TRACK=1 in the environment: %+v", got)
 	}
 }
 
 func TestEvaluateInvalidLevelDoesNotGrant(t *testing.T) {
 	d := acceptance(curStatement, "")
-	if got := Evaluate(d, env(nil), curStatement); got.Participating {
+	if got := Evaluate(d, env(nil), curStatement, ""); got.Participating {
 		t.Errorf("an acceptance without a level grants: %+v", got)
 	}
 }
@@ -186,5 +186,41 @@ func TestParseLevel(t *testing.T) {
 		} else if !strings.Contains(err.Error(), "basic") {
 			t.Errorf("ParseLevel(%q): error %q does not say what is valid", in, err)
 		}
+	}
+}
+
+// An acceptance covers the server it was given for: another endpoint, or
+// one set after accepting with none, pauses until the user accepts again;
+// an acceptance recorded before ksn kept the endpoint is bound to none.
+func TestEvaluateEndpoint(t *testing.T) {
+	bound := func(e string) *Decision {
+		d := acceptance(curStatement, Extended)
+		d.Endpoint = &e
+		return d
+	}
+	for _, tc := range []struct {
+		name     string
+		d        *Decision
+		endpoint string
+		want     string // Reason; "" participating
+	}{
+		{"the same server", bound("https://a.example"), "https://a.example", ""},
+		{"another server", bound("https://a.example"), "https://b.example", "endpoint-changed"},
+		{"accepted with none, one set since", bound(""), "https://b.example", "endpoint-changed"},
+		{"accepted for one, unset since", bound("https://a.example"), "", "endpoint-changed"},
+		{"none then and now", bound(""), "", ""},
+		{"recorded before endpoints were kept", acceptance(curStatement, Extended), "https://b.example", ""},
+		{"environment first", bound("https://a.example"), "https://b.example", "do-not-track"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vars := map[string]string{}
+			if tc.want == "do-not-track" {
+				vars["DO_NOT_TRACK"] = "1"
+			}
+			got := Evaluate(tc.d, env(vars), curStatement, tc.endpoint)
+			if got.Reason != tc.want || got.Participating != (tc.want == "") {
+				t.Errorf("Evaluate = %+v, want reason %q", got, tc.want)
+			}
+		})
 	}
 }

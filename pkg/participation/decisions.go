@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-const decisionColumns = `seq, at, accepted, level, statement_id, statement_sha256, via, version`
+const decisionColumns = `seq, at, accepted, level, statement_id, statement_sha256, via, version, endpoint`
 
 // Record appends decision d to the history and returns it with Seq set (and
 // At set to now when zero, in UTC, truncated to the second). The history is
@@ -30,9 +30,9 @@ func (s *Store) Record(ctx context.Context, d Decision) (Decision, error) {
 	}
 	d.At = d.At.UTC().Truncate(time.Second)
 	res, err := s.db.ExecContext(ctx, `INSERT INTO decisions
-		(at, accepted, level, statement_id, statement_sha256, via, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		d.At.Unix(), d.Accepted, string(d.Level), d.StatementID, d.StatementSHA256, string(d.Via), d.Version)
+		(at, accepted, level, statement_id, statement_sha256, via, version, endpoint)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.At.Unix(), d.Accepted, string(d.Level), d.StatementID, d.StatementSHA256, string(d.Via), d.Version, d.Endpoint)
 	if err != nil {
 		return Decision{}, fmt.Errorf("record decision: %w", err)
 	}
@@ -109,9 +109,13 @@ func scanDecision(row interface{ Scan(...any) error }) (Decision, error) {
 		d          Decision
 		at         int64
 		level, via string
+		endpoint   sql.NullString
 	)
-	if err := row.Scan(&d.Seq, &at, &d.Accepted, &level, &d.StatementID, &d.StatementSHA256, &via, &d.Version); err != nil {
+	if err := row.Scan(&d.Seq, &at, &d.Accepted, &level, &d.StatementID, &d.StatementSHA256, &via, &d.Version, &endpoint); err != nil {
 		return Decision{}, err
+	}
+	if endpoint.Valid {
+		d.Endpoint = &endpoint.String
 	}
 	d.At, d.Level, d.Via = fromUnix(at), Level(level), Via(via)
 	return d, nil

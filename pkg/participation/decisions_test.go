@@ -20,10 +20,11 @@ func TestRecordAndLatest(t *testing.T) {
 	}
 
 	at := time.Date(2025, 6, 1, 10, 30, 15, 987654321, time.FixedZone("CEST", 2*3600))
-	in := []Decision{
-		{At: at, Accepted: true, Level: Extended, StatementID: curStatement.ID, StatementSHA256: curStatement.SHA256, Via: ViaTerminal, Version: "0.1.0"},
+	server, none := "https://ksn.example.org", ""
+	in := []Decision{ // the endpoint: a server, none set, not kept (before ksn kept it)
+		{At: at, Accepted: true, Level: Extended, StatementID: curStatement.ID, StatementSHA256: curStatement.SHA256, Via: ViaTerminal, Version: "0.1.0", Endpoint: &server},
 		{At: at.Add(time.Hour), Accepted: false, Via: ViaFlag, Version: "0.1.0"}, // ksn optout
-		{At: at.Add(2 * time.Hour), Accepted: true, Level: Basic, StatementID: oldStatement.ID, StatementSHA256: oldStatement.SHA256, Via: ViaFlag, Version: "0.2.0"},
+		{At: at.Add(2 * time.Hour), Accepted: true, Level: Basic, StatementID: oldStatement.ID, StatementSHA256: oldStatement.SHA256, Via: ViaFlag, Version: "0.2.0", Endpoint: &none},
 	}
 	var recorded []Decision
 	for i, d := range in {
