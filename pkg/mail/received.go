@@ -169,11 +169,20 @@ const MaxSenderIPs = 32
 // top), at most MaxSenderIPs. The hops below the user's relays are the
 // sender's word and may be forged; a reader that wants only the address
 // that handed the message to the user's relays takes the last one.
+//
+// A hop that records an authenticated submission ("with ESMTPSA", RFC
+// 3848) is left out too: its client is a mail user at their own
+// computer, in mail the user sent themselves the user, whose address
+// the statement promises never to collect. A spammer's such hop is lost
+// with it; the relay it handed the message to still counts.
 func SenderIPs(h mail.Header, own Relays) []netip.Addr {
 	received := h["Received"]
 	var out []netip.Addr
 	seen := map[netip.Addr]bool{}
 	for i := len(received) - 1; i >= 0 && len(out) < MaxSenderIPs; i-- {
+		if authenticatedSubmission(received[i]) {
+			continue
+		}
 		for _, a := range ParseReceived(received[i]) {
 			a = a.WithZone("")
 			if urlcanon.PublicAddr(a) && !own.Contains(a) && !seen[a] && len(out) < MaxSenderIPs {
@@ -183,4 +192,33 @@ func SenderIPs(h mail.Header, own Relays) []netip.Addr {
 		}
 	}
 	return out
+}
+
+// authenticatedProtocols are RFC 3848's "with" values of a submission
+// whose client authenticated (the "A" in ESMTPA, ESMTPSA, ...).
+var authenticatedProtocols = map[string]bool{
+	"ESMTPA": true, "ESMTPSA": true, "LMTPA": true, "LMTPSA": true,
+	"UTF8SMTPA": true, "UTF8SMTPSA": true, "UTF8LMTPA": true, "UTF8LMTPSA": true,
+}
+
+// authenticatedSubmission reports whether a Received header's "with"
+// clause, outside comments, names an authenticated protocol.
+func authenticatedSubmission(value string) bool {
+	depth, afterWith := 0, false
+	for _, word := range strings.FieldsFunc(value, func(r rune) bool { return r == ' ' || r == '\t' || r == '\r' || r == '\n' }) {
+		for len(word) > 0 && word[0] == '(' {
+			depth++
+			word = word[1:]
+		}
+		closes := strings.Count(word, ")")
+		word = strings.TrimRight(strings.TrimSuffix(word, ";"), ")")
+		if depth == 0 && word != "" {
+			if afterWith {
+				return authenticatedProtocols[strings.ToUpper(word)]
+			}
+			afterWith = strings.EqualFold(word, "with")
+		}
+		depth = max(depth-closes, 0)
+	}
+	return false
 }
