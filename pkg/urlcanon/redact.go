@@ -23,10 +23,7 @@ const (
 	minShortToken = 8
 )
 
-var (
-	emailPattern = regexp.MustCompile(`[^@]@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}`)
-	uuidPattern  = regexp.MustCompile(`[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}`)
-)
+var uuidPattern = regexp.MustCompile(`[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}`)
 
 // Redact returns the form of c that ksn may submit: Scheme + "://" + Host +
 // Path, with every path segment that may identify a person replaced by a
@@ -39,9 +36,10 @@ var (
 // whole segment, so no part of a matching segment is sent ("invoice-1234567.pdf"
 // becomes "{num}"):
 //
-//  1. {email}: a byte other than '@', then '@', then a domain of
-//     [A-Za-z0-9-] labels ending in a dot and two or more letters
-//     ("jane@example.com"; also, by design, "icon@2x.png").
+//  1. {email}: an '@' (or "%40") after the segment's first byte: an
+//     address ("jane@example.com"), one under a one-label domain
+//     ("jane.doe@corp"); also, by design, "icon@2x.png". A segment that
+//     starts with '@' is a public handle ("@jane") and is kept.
 //  2. {uuid}: 8-4-4-4-12 hex digits separated by '-', either case.
 //  3. {hex}: a run of 16 or more hex digits [0-9A-Fa-f] with at least one
 //     letter among them (an all-digit run is a number, rule 4).
@@ -81,7 +79,7 @@ func redactSegment(seg string) string {
 	switch {
 	case seg == "":
 		return seg
-	case emailPattern.MatchString(seg):
+	case strings.IndexByte(seg, '@') > 0 || strings.Index(strings.ToLower(seg), "%40") > 0:
 		return PlaceholderEmail
 	case uuidPattern.MatchString(seg):
 		return PlaceholderUUID
