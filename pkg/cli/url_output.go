@@ -86,6 +86,10 @@ func writeLinkHuman(w io.Writer, s *term.Styles, l linkcheck.Link, explain bool)
 		noun = "prefix"
 	}
 	fmt.Fprintf(w, "  lookup      would send %d %s: %s\n", len(ps), noun, strings.Join(ps, " "))
+	if c.Private() {
+		fmt.Fprintf(w, "  submission  none: a link to a private network is never recorded\n")
+		return
+	}
 	fmt.Fprintf(w, "  submission  would carry %s\n", term.SafeText(urlcanon.Redact(c)))
 }
 

@@ -57,7 +57,10 @@ func (l Link) Record(explain bool) Record {
 	j.FirstSeen, j.LastSeen, j.Disagreements, j.Prevalence = optUTC(r.FirstSeen), optUTC(r.LastSeen), r.Disagreements, r.Prevalence
 	if explain {
 		c := l.Canonical
-		x := &Explain{Canonical: c.URL, Removed: c.Removed(), Submission: urlcanon.Redact(c)}
+		x := &Explain{Canonical: c.URL, Removed: c.Removed()}
+		if !c.Private() {
+			x.Submission = urlcanon.Redact(c) // "" for a private link: never recorded
+		}
 		for _, e := range l.Lookup.Entries {
 			x.Expressions = append(x.Expressions, Expression{e.Expression, hex.EncodeToString(e.Full[:]), e.Prefix.String(), e.Local})
 		}
