@@ -75,8 +75,10 @@ type download struct {
 // Content-Length, a gzip stream that does not end with its checksum, a
 // body larger than maxBytes, or a server that stops sending for stall are
 // errors: the caller imports only a complete file.
-func (u *Updater) fetch(ctx context.Context, f Feed, prev FeedState, dir string) (download, error) {
-	ctx, cancel := context.WithCancel(ctx)
+func (u *Updater) fetch(parent context.Context, f Feed, prev FeedState, dir string) (download, error) {
+	// The watchdog stops a download that sends nothing; the deadline one
+	// that trickles a byte just often enough to keep it fed.
+	ctx, cancel := context.WithTimeout(parent, u.maxTime())
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.URL, nil)
 	if err != nil {
@@ -126,6 +128,8 @@ func (u *Updater) fetch(ctx context.Context, f Feed, prev FeedState, dir string)
 	switch {
 	case stalled:
 		return d, failure(ReasonService, "the download stalled: nothing came for %s (%d bytes received)", u.stall(), n)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil:
+		return d, failure(ReasonService, "the download took longer than %s (%d bytes received)", u.maxTime(), n)
 	case err != nil:
 		return d, failure(ReasonService, "the download was cut short after %d bytes (%v)", n, cutCause(err))
 	case n > u.maxBytes():

@@ -30,6 +30,7 @@ type Updater struct {
 	AllowPlainHTTP bool
 	Force          bool          // ignore the validators: download every feed again
 	Stall          time.Duration // a download that sends nothing this long fails; 0: 30s
+	MaxTime        time.Duration // a download that takes longer fails; 0: 1h
 	MaxBytes       int64         // the largest download; 0: 1 GiB
 	Bytes          *atomic.Int64 // optional: counts downloaded bytes, for a progress display
 	Now            func() time.Time
@@ -85,6 +86,13 @@ func (u *Updater) checkRedirect(req *http.Request, via []*http.Request) error {
 		return errors.New("redirected to plain http:// on another machine (set insecure_transport to allow it)")
 	}
 	return nil
+}
+
+func (u *Updater) maxTime() time.Duration {
+	if u.MaxTime > 0 {
+		return u.MaxTime
+	}
+	return time.Hour
 }
 
 func (u *Updater) stall() time.Duration {

@@ -30,7 +30,7 @@ type feedServer struct {
 	files       map[string][]byte
 	requests    atomic.Int64
 	conditional atomic.Int64
-	mode        string // "", "truncate", "429", "403", "hang"
+	mode        string // "", "truncate", "429", "403", "hang", "trickle"
 	referers    []string
 }
 
@@ -91,6 +91,22 @@ func (fs *feedServer) serve(w http.ResponseWriter, r *http.Request) {
 		w.Write(body[:len(body)/2])
 		w.(http.Flusher).Flush()
 		panic(http.ErrAbortHandler)
+	case "trickle":
+		// A byte every 10 ms: never a stall, never an end.
+		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+		w.WriteHeader(http.StatusOK)
+		for i := range body {
+			if _, err := w.Write(body[i : i+1]); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		return
 	case "hang":
 		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
 		w.WriteHeader(http.StatusOK)
@@ -172,6 +188,24 @@ func TestUpdateConditional(t *testing.T) {
 	res, _ = u.Update(ctx, []Feed{feed})
 	if res[0].Outcome != Updated || res[0].Imported.Stats.Unchanged != 2 {
 		t.Errorf("forced update: %+v", res[0])
+	}
+}
+
+// A download that trickles just fast enough to keep the stall watchdog
+// fed still ends, at the deadline, and imports nothing.
+func TestUpdateDeadline(t *testing.T) {
+	srv := newFeedServer(t)
+	srv.set("/recent/", []byte(mbRecent+mbLine("a", "Alpha")))
+	srv.setMode("trickle")
+	u, _ := newUpdater(t)
+	u.Stall, u.MaxTime = 5*time.Second, 300*time.Millisecond
+	feed := Feed{Name: "mb", URL: srv.URL + "/recent/", Format: MalwareBazaar, Enabled: true}
+	res, err := u.Update(context.Background(), []Feed{feed})
+	if err != nil || res[0].Outcome != Failed || !strings.Contains(res[0].Err.Error(), "took longer than 300ms") {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	if r := lookupMB(t, u, "a"); r.Verdict != reputation.Unknown {
+		t.Errorf("a feed that never finished imported: %+v", r)
 	}
 }
 
