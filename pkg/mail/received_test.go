@@ -84,14 +84,14 @@ func TestSenderIPs(t *testing.T) {
 
 func TestAuthenticatedSubmission(t *testing.T) {
 	for value, want := range map[string]bool{
-		"from laptop (unknown [203.0.114.7]) (Authenticated sender: jane@example.org) by smtp.example.org (Postfix) with ESMTPSA id 4XyZ; Sat, 5 Dec 2026 10:00:00 +0000": true,
+		"from laptop (unknown [203.0.114.7]) (Authenticated sender: jane@example.org) by smtp.example.org (Postfix) with ESMTPSA id 4XyZ; Sat, 5 Dec 2026 10:00:00 +0000":             true,
 		"from [203.0.114.7] (helo=laptop) by smtp.example.org with esmtpsa (TLS1.3) tls TLS_AES_256_GCM_SHA384 (Exim 4.97) (envelope-from <jane@example.org>) id 1t; Sat, 5 Dec 2026": true,
-		"from laptop ([203.0.114.7]) by mail.example.org with ESMTPA; Sat, 5 Dec 2026": true,
-		"from relay1 (relay1 [8.8.4.4]) by mx.example.org with ESMTPS id abc": false,
-		"from relay1 (relay1 [8.8.4.4]) by mx.example.org with SMTP id abc": false,
-		"from relay1 (comment with ESMTPSA inside) by mx with SMTP": false,
-		"from relay1 by mx (with ESMTPSA) id x": false,
-		"from relay1 by mx": false,
+		"from laptop ([203.0.114.7]) by mail.example.org with ESMTPA; Sat, 5 Dec 2026":                                                                                                true,
+		"from relay1 (relay1 [8.8.4.4]) by mx.example.org with ESMTPS id abc":                                                                                                         false,
+		"from relay1 (relay1 [8.8.4.4]) by mx.example.org with SMTP id abc":                                                                                                           false,
+		"from relay1 (comment with ESMTPSA inside) by mx with SMTP":                                                                                                                   false,
+		"from relay1 by mx (with ESMTPSA) id x":                                                                                                                                       false,
+		"from relay1 by mx":                                                                                                                                                           false,
 	} {
 		if got := authenticatedSubmission(value); got != want {
 			t.Errorf("authenticatedSubmission(%q) = %v, want %v", value, got, want)
