@@ -143,6 +143,21 @@ func (t turns) wait(ctx context.Context) error {
 
 func (t turns) done() { <-t }
 
+// share is the part of a class's turns license b may hold at once: half
+// of them. The turns are shared by every license, and one that held them
+// all with bodies sent slowly would stall everyone else's lookups; with
+// half, it stalls only its own requests, which wait for its share.
+func (s *Server) share(b bucket) turns {
+	s.shareMu.Lock()
+	defer s.shareMu.Unlock()
+	t, ok := s.shares[b]
+	if !ok {
+		t = make(turns, max(s.cfg.MaxDecoding/2, 1))
+		s.shares[b] = t
+	}
+	return t
+}
+
 // readBatch reads the body of a batch request of lic (see decodeBatch for
 // list and fields) under every bound the server keeps against abuse, and
 // answers the request itself when it fails (ok false):
@@ -150,8 +165,9 @@ func (t turns) done() { <-t }
 //   - a body declared larger than the endpoint's limit is 413 unread;
 //   - the first item is charged before a byte is read: a license whose
 //     bucket is empty is 429 unread;
-//   - bodies are read a few at a time per class (Config.MaxDecoding), each
-//     within Config.BodyTimeout once its turn came;
+//   - bodies are read a few at a time per class (Config.MaxDecoding), at
+//     most half of them for one license, each within Config.BodyTimeout
+//     once its turn came;
 //   - every further item is charged as it is decoded, so a license that
 //     cannot pay stops being read (429, and what it was charged goes back);
 //   - a body over the limit or a list over api.MaxBatch stops being read
@@ -172,7 +188,8 @@ func readBatch[T any](s *Server, w http.ResponseWriter, r *http.Request, lic sto
 // readBody is readBatch with the decoder given: decode reads body,
 // calling item with the count after each item, and returns the count.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request, lic store.License, decode func(body io.Reader, item func(int) error) (int, error)) (done func(), ok bool) {
-	m := &meter{s: s, lim: s.limiter(bucket{lic.ID, r.URL.Path == api.PathSubmissions})}
+	b := bucket{lic.ID, r.URL.Path == api.PathSubmissions}
+	m := &meter{s: s, lim: s.limiter(b)}
 	limit := s.bodyLimit(r.URL.Path)
 	if r.ContentLength > limit {
 		m.chargeFull()
@@ -188,19 +205,28 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, lic store.Lice
 	if r.URL.Path == api.PathSubmissions {
 		t = s.submitTurns
 	}
-	if err := t.wait(r.Context()); err != nil {
+	share := s.share(b)
+	if err := share.wait(r.Context()); err != nil {
+		m.refund(s.now())
 		s.storeFailed(w, r, err)
 		return nil, false
 	}
+	if err := t.wait(r.Context()); err != nil {
+		share.done()
+		m.refund(s.now())
+		s.storeFailed(w, r, err)
+		return nil, false
+	}
+	done = func() { t.done(); share.done() }
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout)) // unsupported in tests
 	n, err := decode(http.MaxBytesReader(w, r.Body, limit), m.item)
 	if err != nil {
-		t.done()
+		done()
 		s.badBody(w, r, m, err)
 		return nil, false
 	}
 	info(r).items = n
-	return t.done, true
+	return done, true
 }
 
 // refuse answers a rate refusal: 429 with the wait.
@@ -227,6 +253,7 @@ func (s *Server) badBody(w http.ResponseWriter, r *http.Request, m *meter, err e
 		writeProblem(w, r, problem{Status: http.StatusRequestEntityTooLarge, Type: api.ProblemTooLarge,
 			Detail: fmt.Sprintf("the body is larger than %d bytes", tooLarge.Limit)})
 	case errors.Is(err, os.ErrDeadlineExceeded):
+		m.chargeFull() // a body sent slowly held a turn all along: not free
 		writeProblem(w, r, problem{Status: http.StatusRequestTimeout, Type: api.ProblemBadRequest,
 			Detail: fmt.Sprintf("the body was not sent within %v", s.cfg.BodyTimeout)})
 	case r.Context().Err() != nil:

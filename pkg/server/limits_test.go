@@ -120,8 +120,12 @@ func TestDecodingTurns(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
+	other, _, err := fx.db.CreateLicense(context.Background(), "other", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	second := httptest.NewRequestWithContext(ctx, "POST", api.PathLookupFiles, strings.NewReader(manyItems(1)))
-	second.Header.Set("Authorization", "Bearer "+fx.key)
+	second.Header.Set("Authorization", "Bearer "+other)
 	w := httptest.NewRecorder()
 	fx.srv.ServeHTTP(w, second)
 	if w.Code != http.StatusServiceUnavailable {
@@ -137,4 +141,44 @@ func TestDecodingTurns(t *testing.T) {
 		t.Errorf("the slow body, cut short: %d", code)
 	}
 	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, manyItems(1)), 200)
+}
+
+// TestLicenseTurnShare: one license holding its share of the turns (half
+// of them) with bodies sent slowly waits for its own share, while another
+// license is still read at once.
+func TestLicenseTurnShare(t *testing.T) {
+	fx := newFixture(t, nil) // 8 turns a class: a share of 4
+	one, _, err := fx.db.CreateLicense(context.Background(), "one", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var slows []*blockingBody
+	codes := make(chan int, 4)
+	for range 4 {
+		slow := &blockingBody{head: strings.NewReader(`{"items":[`), release: make(chan struct{}), started: make(chan struct{})}
+		slows = append(slows, slow)
+		req := httptest.NewRequest("POST", api.PathLookupFiles, slow)
+		req.Header.Set("Authorization", "Bearer "+one)
+		go func() {
+			w := httptest.NewRecorder()
+			fx.srv.ServeHTTP(w, req)
+			codes <- w.Code
+		}()
+		<-slow.started
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	fifth := httptest.NewRequestWithContext(ctx, "POST", api.PathLookupFiles, strings.NewReader(manyItems(1)))
+	fifth.Header.Set("Authorization", "Bearer "+one)
+	w := httptest.NewRecorder()
+	fx.srv.ServeHTTP(w, fifth)
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("a fifth body of the same license: %d, want 503 once it gave up waiting for its share", w.Code)
+	}
+	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, manyItems(1)), 200)
+	for _, s := range slows {
+		close(s.release)
+		<-codes
+	}
+	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, one, manyItems(1)), 200)
 }

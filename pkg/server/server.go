@@ -108,6 +108,8 @@ type Server struct {
 	limiters map[bucket]*rate.Limiter // two per license: lookups, submissions
 
 	lookupTurns, submitTurns turns // bodies read at once (limits.go)
+	shareMu                  sync.Mutex
+	shares                   map[bucket]turns // each license's share of the turns, per class
 
 	restrMu      sync.Mutex
 	restrUntil   time.Time // from the store
@@ -166,6 +168,7 @@ func New(cfg Config) *Server {
 
 		lookupTurns: make(turns, cfg.MaxDecoding),
 		submitTurns: make(turns, cfg.MaxDecoding),
+		shares:      map[bucket]turns{},
 	}
 	s.metrics = newMetrics(cfg.Registry)
 	s.handler = s.routes()
