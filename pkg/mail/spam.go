@@ -108,13 +108,15 @@ func (s Spam) Validate() error {
 		if len(l.list) > MaxSpamDigests {
 			return fmt.Errorf("%s: more than %d digests", l.field, MaxSpamDigests)
 		}
+		seen := make(map[string]bool, len(l.list)) // not a scan per digest: a server checks a thousand
 		for i, d := range l.list {
 			if !isSHA256Hex(d) {
 				return fmt.Errorf("%s[%d]: not 64 lower-case hex characters", l.field, i)
 			}
-			if slices.Contains(l.list[:i], d) {
+			if seen[d] {
 				return fmt.Errorf("%s[%d]: given twice", l.field, i)
 			}
+			seen[d] = true
 		}
 	}
 	if len(s.SenderIPs) > MaxSenderIPs {

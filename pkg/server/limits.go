@@ -117,6 +117,35 @@ func (m *meter) item(n int) error {
 	return m.take(1)
 }
 
+// bytesPerItem is what a body costs per item charged beyond its count:
+// a batch is charged for the greater of its items and its size in units
+// of this, at most a full batch. An ordinary item is far smaller (a file
+// lookup about 70 bytes, a file record about 600), so only bloated items
+// or padding pay more: a spam record of two thousand digests costs about
+// 33, not 1, and a one-digest lookup padded to 512 KiB costs 128.
+const bytesPerItem = 4096
+
+// bytes charges a body of size bytes what its items did not pay.
+func (m *meter) bytes(size int64) error {
+	want := min(int(size/bytesPerItem), m.full())
+	if extra := want - m.charged; extra > 0 {
+		return m.take(extra)
+	}
+	return nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
 // chargeFull charges what is left of a full batch, even beyond what the
 // bucket holds (it goes into debt): a body refused as too large made the
 // server read a full batch's worth, and must not be a free way around
@@ -219,7 +248,11 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, lic store.Lice
 	}
 	done = func() { t.done(); share.done() }
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout)) // unsupported in tests
-	n, err := decode(http.MaxBytesReader(w, r.Body, limit), m.item)
+	body := &countingReader{r: http.MaxBytesReader(w, r.Body, limit)}
+	n, err := decode(body, m.item)
+	if err == nil {
+		err = m.bytes(body.n)
+	}
 	if err != nil {
 		done()
 		s.badBody(w, r, m, err)

@@ -19,6 +19,7 @@ func TestMetricsAndLogs(t *testing.T) {
 	fx.do("GET", api.PathStatus, "", nil)
 	fx.do("GET", "/wp-admin/"+fx.key, "", nil)
 	fx.do("POST", api.PathLookupFiles, fx.key, `{"items": "not a list"}`)
+	fx.do(strings.Repeat("X", 4096), api.PathHealth, "", nil) // a method of the client's making
 
 	w := fx.do("GET", api.PathMetrics, "", nil)
 	if w.Code != 200 {
@@ -44,6 +45,9 @@ func TestMetricsAndLogs(t *testing.T) {
 	logs := fx.logs.String()
 	if strings.Contains(logs, fx.key) || strings.Contains(logs, "192.0.2.1") || strings.Contains(logs, "verdict") {
 		t.Errorf("logs carry a key, an address or a body:\n%s", logs)
+	}
+	if strings.Contains(logs, "XXXX") || !strings.Contains(logs, "method=other") {
+		t.Errorf("logs repeat an unknown method instead of 'other':\n%s", logs)
 	}
 	if !strings.Contains(logs, "status=400 duration=") || !strings.Contains(logs, "status=202") {
 		t.Errorf("logs lack the statuses:\n%s", logs)

@@ -283,7 +283,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		ep := endpoint(r.URL.Path)
 		s.metrics.observe(ep, sw.status, d)
 		attrs := []slog.Attr{
-			slog.String("method", r.Method),
+			slog.String("method", knownMethod(r.Method)),
 			slog.String("endpoint", ep),
 			slog.Int("status", sw.status),
 			slog.Duration("duration", d),
@@ -370,4 +370,16 @@ func (s *Server) storeFailed(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	s.log.Error("database", slog.String("endpoint", endpoint(r.URL.Path)), slog.Any("error", err))
 	writeProblem(w, r, problem{Status: http.StatusInternalServerError, Type: api.ProblemInternal})
+}
+
+// knownMethod is an HTTP method as logged: a standard one as it is, any
+// other as "other", since the method is the client's text and could be
+// tens of kilobytes long.
+func knownMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return m
+	}
+	return "other"
 }
