@@ -191,9 +191,10 @@ func Run(ctx context.Context, o RunOptions) error {
 		// so that a slow handler gets a problem answer rather than a cut
 		// connection. A body must arrive sooner still, within
 		// Config.BodyTimeout of its turn to be read (readBatch).
-		ReadTimeout:    time.Minute,
-		WriteTimeout:   time.Minute,
-		IdleTimeout:    2 * time.Minute,
+		ReadTimeout:  time.Minute,
+		WriteTimeout: time.Minute,
+		IdleTimeout:  30 * time.Second, // a client's requests come in a burst; an idle connection is only held
+
 		MaxHeaderBytes: 64 << 10,
 		// The server's own logger, so that the http package's complaints
 		// (TLS handshakes, ...) do not go to the global log unformatted,
