@@ -102,33 +102,45 @@ func (b *blockingBody) Read(p []byte) (int, error) {
 	return 0, io.EOF
 }
 
+// slowLookup starts a lookup by key whose body stops after its head until
+// released, and returns once its turn came; its status goes to code.
+func (fx *fixture) slowLookup(key string, code chan<- int) *blockingBody {
+	slow := &blockingBody{head: strings.NewReader(`{"items":[`), release: make(chan struct{}), started: make(chan struct{})}
+	req := httptest.NewRequest("POST", api.PathLookupFiles, slow)
+	req.Header.Set("Authorization", "Bearer "+key)
+	go func() {
+		w := httptest.NewRecorder()
+		fx.srv.ServeHTTP(w, req)
+		code <- w.Code
+	}()
+	<-slow.started
+	return slow
+}
+
+// lookupWithin sends a one-item lookup by key that gives up after d.
+func (fx *fixture) lookupWithin(d time.Duration, key string) *httptest.ResponseRecorder {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	req := httptest.NewRequestWithContext(ctx, "POST", api.PathLookupFiles, strings.NewReader(manyItems(1)))
+	req.Header.Set("Authorization", "Bearer "+key)
+	w := httptest.NewRecorder()
+	fx.srv.ServeHTTP(w, req)
+	return w
+}
+
 // TestDecodingTurns: no more bodies of a class are read at once than
 // Config.MaxDecoding; another request waits for a turn (and gives up with
 // its deadline), while the other class and /healthz go on.
 func TestDecodingTurns(t *testing.T) {
 	fx := newFixture(t, func(c *Config) { c.MaxDecoding = 1 })
-	slow := &blockingBody{head: strings.NewReader(`{"items":[`), release: make(chan struct{}), started: make(chan struct{})}
-	req := httptest.NewRequest("POST", api.PathLookupFiles, slow)
-	req.Header.Set("Authorization", "Bearer "+fx.key)
-	first := make(chan int)
-	go func() {
-		w := httptest.NewRecorder()
-		fx.srv.ServeHTTP(w, req)
-		first <- w.Code
-	}()
-	<-slow.started
+	first := make(chan int, 1)
+	slow := fx.slowLookup(fx.key, first)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
 	other, _, err := fx.db.CreateLicense(context.Background(), "other", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second := httptest.NewRequestWithContext(ctx, "POST", api.PathLookupFiles, strings.NewReader(manyItems(1)))
-	second.Header.Set("Authorization", "Bearer "+other)
-	w := httptest.NewRecorder()
-	fx.srv.ServeHTTP(w, second)
-	if w.Code != http.StatusServiceUnavailable {
+	if w := fx.lookupWithin(200*time.Millisecond, other); w.Code != http.StatusServiceUnavailable {
 		t.Errorf("a second lookup while the one turn is taken: %d, want 503 once its time is up", w.Code)
 	}
 	if w := fx.do("GET", api.PathHealth, "", nil); w.Code != 200 {
@@ -155,23 +167,9 @@ func TestLicenseTurnShare(t *testing.T) {
 	var slows []*blockingBody
 	codes := make(chan int, 4)
 	for range 4 {
-		slow := &blockingBody{head: strings.NewReader(`{"items":[`), release: make(chan struct{}), started: make(chan struct{})}
-		slows = append(slows, slow)
-		req := httptest.NewRequest("POST", api.PathLookupFiles, slow)
-		req.Header.Set("Authorization", "Bearer "+one)
-		go func() {
-			w := httptest.NewRecorder()
-			fx.srv.ServeHTTP(w, req)
-			codes <- w.Code
-		}()
-		<-slow.started
+		slows = append(slows, fx.slowLookup(one, codes))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	fifth := httptest.NewRequestWithContext(ctx, "POST", api.PathLookupFiles, strings.NewReader(manyItems(1)))
-	fifth.Header.Set("Authorization", "Bearer "+one)
-	w := httptest.NewRecorder()
-	fx.srv.ServeHTTP(w, fifth)
+	w := fx.lookupWithin(200*time.Millisecond, one)
 	if w.Code != http.StatusServiceUnavailable {
 		t.Errorf("a fifth body of the same license: %d, want 503 once it gave up waiting for its share", w.Code)
 	}

@@ -12,6 +12,20 @@ import (
 	"github.com/ksnproject/ksn/pkg/urlcanon"
 )
 
+// lookupLink asks the server source at endpoint about one link.
+func lookupLink(t *testing.T, endpoint string, c urlcanon.Canonical) reputation.Answer {
+	t.Helper()
+	cl, err := client.New(client.Options{Endpoint: endpoint, LicenseKey: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans, err := NewServer(cl, ServerOptions{}).LookupLinks(context.Background(), []reputation.LinkQuery{c.Lookup()})
+	if err != nil || len(ans) != 1 {
+		t.Fatalf("%+v, %v", ans, err)
+	}
+	return ans[0]
+}
+
 // TestServerLinkPrevalence: a link's prevalence is that of its own host
 // and path (what a url record carries), not of a shorter expression of
 // the same host; a match that brings a prevalence only (verdict unknown)
@@ -28,15 +42,7 @@ func TestServerLinkPrevalence(t *testing.T) {
 			{Hash: host.String(), Verdict: "unknown", Prevalence: 900},
 		}})
 	})
-	cl, err := client.New(client.Options{Endpoint: f.URL, LicenseKey: "k"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ans, err := NewServer(cl, ServerOptions{}).LookupLinks(context.Background(), []reputation.LinkQuery{c.Lookup()})
-	if err != nil || len(ans) != 1 {
-		t.Fatalf("%+v, %v", ans, err)
-	}
-	a := ans[0]
+	a := lookupLink(t, f.URL, c)
 	if a.Prevalence != 5 || a.Verdict != reputation.Unknown || len(a.Sources) != 0 || len(a.Matched) != 0 {
 		t.Errorf("answer %+v; want prevalence 5 (the link's own), unknown, no source, nothing matched", a)
 	}
@@ -75,23 +81,16 @@ func TestServerLinkOverride(t *testing.T) {
 			f := newFake(t, func(w http.ResponseWriter, r *http.Request, body string) {
 				json.NewEncoder(w).Encode(api.URLLookupResponse{Matches: []api.URLMatch{listed, tt.hostMatch}})
 			})
-			cl, err := client.New(client.Options{Endpoint: f.URL, LicenseKey: "k"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ans, err := NewServer(cl, ServerOptions{}).LookupLinks(context.Background(), []reputation.LinkQuery{c.Lookup()})
-			if err != nil || len(ans) != 1 {
-				t.Fatalf("%+v, %v", ans, err)
-			}
+			a := lookupLink(t, f.URL, c)
 			wantMatched := 2
 			if tt.want == reputation.Unknown {
 				wantMatched = 0
 			}
-			if a := ans[0]; a.Verdict != tt.want || a.ThreatName != tt.wantThreat || len(a.Matched) != wantMatched {
+			if a.Verdict != tt.want || a.ThreatName != tt.wantThreat || len(a.Matched) != wantMatched {
 				t.Errorf("answer %+v; want %s %s, %d expressions matched", a, tt.want, tt.wantThreat, wantMatched)
 			}
 			local := reputation.Answer{Source: "local", Trust: reputation.TrustLocal, Result: reputation.Result{Verdict: reputation.Malicious, Sources: []string{"urlhaus"}}}
-			if r := reputation.Combine([]reputation.Answer{local, ans[0]}); r.Verdict != reputation.Malicious {
+			if r := reputation.Combine([]reputation.Answer{local, a}); r.Verdict != reputation.Malicious {
 				t.Errorf("combined with a local detection: %s, want malicious", r.Verdict)
 			}
 		})
