@@ -125,7 +125,7 @@ func (c *Consent) localReason() Connection {
 		return Connection{Reason: "statement-changed", Detail: "the statement in force is " + c.statement.ID + ", you accepted " + st.Decision.StatementID,
 			Hint: "read the new statement and accept it: ksn optin", Code: exitcode.NotParticipate}
 	case st.Reason == "endpoint-changed":
-		return Connection{Reason: "statement-changed", Detail: "you accepted the statement of " + describeEndpoint(*st.Decision.Endpoint) + ", not of " + c.Endpoint(),
+		return Connection{Reason: "statement-changed", Detail: "you accepted the statement of " + describeEndpoint(*st.Decision.Endpoint) + ", not of " + describeEndpoint(c.Endpoint()),
 			Hint: "read this server's statement and accept it: ksn optin", Code: exitcode.NotParticipate}
 	case st.Reason == "do-not-track":
 		return Connection{Reason: "not-participating", Detail: "paused by DO_NOT_TRACK", Hint: "unset DO_NOT_TRACK to resume", Code: exitcode.NotParticipate}

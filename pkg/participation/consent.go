@@ -164,7 +164,7 @@ func Evaluate(latest *Decision, getenv func(string) string, current Statement, e
 	case latest.StatementID != current.ID ||
 		(current.SHA256 != "" && !strings.EqualFold(latest.StatementSHA256, current.SHA256)):
 		st.Reason = reasonStatementChanged
-	case latest.Endpoint != nil && *latest.Endpoint != endpoint:
+	case latest.Endpoint != nil && !strings.EqualFold(*latest.Endpoint, endpoint): // HTTPS://KSN.example is the same server
 		st.Reason = reasonEndpointChanged
 	case !latest.Level.valid():
 		// Record refuses this; a damaged or foreign row must not grant.

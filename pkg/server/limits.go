@@ -125,13 +125,16 @@ func (m *meter) item(n int) error {
 // 33, not 1, and a one-digest lookup padded to 512 KiB costs 128.
 const bytesPerItem = 4096
 
-// bytes charges a body of size bytes what its items did not pay.
-func (m *meter) bytes(size int64) error {
+// bytes charges a body of size bytes, read whole, what its items did not
+// pay, into debt if the bucket cannot pay it now (as chargeFull does): the
+// server has read and parsed it already, and a refusal that gave the
+// charge back would let a license send such bodies without end for free.
+func (m *meter) bytes(size int64) {
 	want := min(int(size/bytesPerItem), m.full())
-	if extra := want - m.charged; extra > 0 {
-		return m.take(extra)
+	if extra := min(want-m.charged, m.lim.Burst()); extra > 0 { // more than the burst would reserve nothing
+		m.lim.ReserveN(m.s.now(), extra)
+		m.charged += extra
 	}
-	return nil
 }
 
 // countingReader counts the bytes read through it.
@@ -251,7 +254,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, lic store.Lice
 	body := &countingReader{r: http.MaxBytesReader(w, r.Body, limit)}
 	n, err := decode(body, m.item)
 	if err == nil {
-		err = m.bytes(body.n)
+		m.bytes(body.n)
 	}
 	if err != nil {
 		done()

@@ -183,17 +183,24 @@ func TestLicenseTurnShare(t *testing.T) {
 
 // TestChargedBySize: a batch pays for the greater of its items and its
 // size in 4 KiB units, so padding (or a bloated record) is not a way to
-// make the server read, parse or store much for one item's price.
+// make the server read, parse or store much for one item's price, nor,
+// refused, for nothing.
 func TestChargedBySize(t *testing.T) {
 	fx := newFixture(t, func(c *Config) { c.Rate = 1; c.Burst = 150 })
 	padded := `{"pad":"` + strings.Repeat("x", 400<<10) + `",` + strings.TrimPrefix(manyItems(1), "{")
 	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, padded), 200) // 100 of 150
-	if w := fx.do("POST", api.PathLookupFiles, fx.key, padded); w.Code != http.StatusTooManyRequests {
-		t.Errorf("a second padded lookup with 50 left: %d, want 429", w.Code)
+	// Read whole, a body pays even what the bucket lacks: it goes into
+	// debt (-50), and nothing more is read until the debt is paid.
+	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, padded), 200)
+	for _, body := range []string{padded, manyItems(1)} {
+		if w := fx.do("POST", api.PathLookupFiles, fx.key, body); w.Code != http.StatusTooManyRequests {
+			t.Errorf("a lookup with the license in debt: %d, want 429", w.Code)
+		}
 	}
-	// Refused, it took nothing: 50 are left for ordinary lookups.
-	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, manyItems(50)), 200)
+	fx.clock.Add(50 * time.Second) // rate 1: the debt paid, nothing left
 	if w := fx.do("POST", api.PathLookupFiles, fx.key, manyItems(1)); w.Code != http.StatusTooManyRequests {
-		t.Errorf("1 item with none left: %d, want 429", w.Code)
+		t.Errorf("a lookup with nothing left: %d, want 429", w.Code)
 	}
+	fx.clock.Add(2 * time.Second)
+	decodeJSON[api.FileLookupResponse](t, fx.do("POST", api.PathLookupFiles, fx.key, manyItems(1)), 200)
 }

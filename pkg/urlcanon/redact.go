@@ -79,7 +79,7 @@ func redactSegment(seg string) string {
 	switch {
 	case seg == "":
 		return seg
-	case strings.IndexByte(seg, '@') > 0 || strings.Index(strings.ToLower(seg), "%40") > 0:
+	case len(seg) > 1 && (strings.Contains(seg[1:], "@") || strings.Contains(strings.ToLower(seg[1:]), "%40")):
 		return PlaceholderEmail
 	case uuidPattern.MatchString(seg):
 		return PlaceholderUUID

@@ -16,6 +16,8 @@ func TestRedact(t *testing.T) {
 		{"escaped email", "http://example.com/u/jane%40example.org", "http://example.com/u/{email}"},
 		{"email at a one-label domain", "http://example.com/u/jane.doe@corp/x", "http://example.com/u/{email}/x"},
 		{"any at sign", "http://example.com/u/jane@", "http://example.com/u/{email}"},
+		{"fediverse address", "http://example.com/@jane@example.social", "http://example.com/{email}"},
+		{"fediverse at a one-label domain", "http://example.com/@jane.doe@corp", "http://example.com/{email}"},
 		{"at sign handle kept", "http://example.com/@jane", "http://example.com/@jane"},
 
 		{"uuid", "http://example.com/orders/123e4567-e89b-12d3-a456-426614174000/view", "http://example.com/orders/{uuid}/view"},
