@@ -2,12 +2,14 @@ package network
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/api"
 	"github.com/ksnproject/ksn/pkg/client"
 	"github.com/ksnproject/ksn/pkg/participation"
+	"github.com/ksnproject/ksn/pkg/urlcanon"
 	"golang.org/x/time/rate"
 )
 
@@ -39,7 +41,12 @@ func deliverOutbox(ctx context.Context, cl *client.Client, store outbox, permit 
 			}
 		}
 		var batch []api.Record
+		var stale []string
 		err := store.Records(ctx, func(r participation.Record) error {
+			if !submittable(r) {
+				stale = append(stale, r.ID)
+				return nil
+			}
 			batch = append(batch, wireRecord(r))
 			if len(batch) == size {
 				return errChunkFull
@@ -48,6 +55,11 @@ func deliverOutbox(ctx context.Context, cl *client.Client, store outbox, permit 
 		})
 		if err != nil && !errors.Is(err, errChunkFull) {
 			return sent, err
+		}
+		if len(stale) > 0 {
+			if err := store.Delete(ctx, stale); err != nil {
+				return sent, err
+			}
 		}
 		if len(batch) == 0 {
 			return sent, nil
@@ -122,4 +134,24 @@ func submitPacing(cl *client.Client) (*rate.Limiter, int) {
 		size = min(size, lim.MaxBatch)
 	}
 	return rate.NewLimiter(rate.Limit(0.95*perSec), burst), size
+}
+
+// submittable reports whether a collected record may still be sent under
+// this version's rules. A link recorded by an earlier version may name
+// what is now known to be private (a carrier-grade NAT address, a host
+// under .home) or keep what redaction now cuts (jane.doe@corp): such a
+// record is dropped, not sent, and the server, whose rules are the same,
+// would refuse its whole batch for it, again at every delivery.
+func submittable(r participation.Record) bool {
+	if r.Kind != participation.KindURL {
+		return true
+	}
+	var body struct {
+		URL string `json:"url"`
+	}
+	if json.Unmarshal(r.Body, &body) != nil {
+		return true // the server says what is wrong with it
+	}
+	c, err := urlcanon.Canonicalize(body.URL)
+	return err == nil && !c.Private() && urlcanon.Redact(c) == body.URL
 }

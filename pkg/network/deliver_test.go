@@ -194,3 +194,55 @@ func (m *recordedMessages) Warnf(format string, args ...any) {
 func (m *recordedMessages) Errorf(format string, args ...any) {
 	fmt.Fprintf(&m.Builder, format+"\n", args...)
 }
+
+// TestDeliveryDropsRecordsNowForbidden: link records an earlier version
+// collected that this version's rules forbid (a carrier-grade NAT host, an
+// address at a one-label domain in the path) are dropped, not sent: the
+// server would refuse the whole batch for them, at every delivery.
+func TestDeliveryDropsRecordsNowForbidden(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := store.OpenServer(ctx, filepath.Join(dir, "server.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.UnlockSubmissions(ctx, seal.Key{1}); err != nil {
+		t.Fatal(err)
+	}
+	key, _, err := db.CreateLicense(ctx, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(server.New(server.Config{Store: db}))
+	defer srv.Close()
+	ps, err := participation.Open(ctx, filepath.Join(dir, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ps.Close()
+	var recs []participation.Record
+	for _, u := range []string{"http://100.101.102.103/admin", "https://example.com/u/jane.doe@corp/x", "https://example.com/ok"} {
+		r, err := participation.NewRecord(participation.KindURL, map[string]any{"url": u, "verdict": "unknown", "check_ms": 1}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
+	}
+	if _, err := ps.Append(ctx, recs, participation.Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := client.New(client.Options{Endpoint: srv.URL, LicenseKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sent, err := deliverOutbox(ctx, cl, ps, nil); err != nil || sent != 1 {
+		t.Fatalf("sent %d, %v; want the one link still allowed", sent, err)
+	}
+	if st, _ := ps.Stats(ctx); st.Records != 0 {
+		t.Errorf("outbox holds %d records, want none (the forbidden ones dropped)", st.Records)
+	}
+	if stats, _ := db.Stats(ctx); stats.Submissions != 1 {
+		t.Errorf("server holds %d records, want 1", stats.Submissions)
+	}
+}
