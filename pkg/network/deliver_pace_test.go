@@ -12,9 +12,7 @@ import (
 
 	"github.com/ksnproject/ksn/pkg/client"
 	"github.com/ksnproject/ksn/pkg/participation"
-	"github.com/ksnproject/ksn/pkg/seal"
 	"github.com/ksnproject/ksn/pkg/server"
-	"github.com/ksnproject/ksn/pkg/store"
 )
 
 // TestDeliveryPacedByLimits delivers a backlog three and a half times
@@ -23,18 +21,7 @@ import (
 func TestDeliveryPacedByLimits(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.OpenServer(ctx, filepath.Join(dir, "server.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.UnlockSubmissions(ctx, seal.Key{1}); err != nil {
-		t.Fatal(err)
-	}
-	key, _, err := db.CreateLicense(ctx, "test", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, key := openServerDB(t, dir)
 	var refused atomic.Int64
 	h := server.New(server.Config{Store: db, Rate: 4000, Burst: 1000})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

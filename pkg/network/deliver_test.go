@@ -40,17 +40,16 @@ func (o *crashingOutbox) Delete(ctx context.Context, ids []string) error {
 	return o.Store.Delete(ctx, ids)
 }
 
-// TestDeliveryAtLeastOnceNeverTwice sends an outbox to a real server, with
-// the client "killed" after the server took a batch: the records stay,
-// are sent again, and the server still holds each exactly once.
-func TestDeliveryAtLeastOnceNeverTwice(t *testing.T) {
+// openServerDB opens a server database in dir that takes submissions, with
+// one license, whose key it returns; it is closed when the test ends.
+func openServerDB(t *testing.T, dir string) (*store.Server, string) {
+	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
 	db, err := store.OpenServer(ctx, filepath.Join(dir, "server.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	if err := db.UnlockSubmissions(ctx, seal.Key{1}); err != nil {
 		t.Fatal(err)
 	}
@@ -58,6 +57,16 @@ func TestDeliveryAtLeastOnceNeverTwice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return db, key
+}
+
+// TestDeliveryAtLeastOnceNeverTwice sends an outbox to a real server, with
+// the client "killed" after the server took a batch: the records stay,
+// are sent again, and the server still holds each exactly once.
+func TestDeliveryAtLeastOnceNeverTwice(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, key := openServerDB(t, dir)
 	srv := httptest.NewServer(server.New(server.Config{Store: db}))
 	defer srv.Close()
 
@@ -202,18 +211,7 @@ func (m *recordedMessages) Errorf(format string, args ...any) {
 func TestDeliveryDropsRecordsNowForbidden(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.OpenServer(ctx, filepath.Join(dir, "server.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.UnlockSubmissions(ctx, seal.Key{1}); err != nil {
-		t.Fatal(err)
-	}
-	key, _, err := db.CreateLicense(ctx, "test", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, key := openServerDB(t, dir)
 	srv := httptest.NewServer(server.New(server.Config{Store: db}))
 	defer srv.Close()
 	ps, err := participation.Open(ctx, filepath.Join(dir, "state"))
