@@ -17,8 +17,8 @@ import (
 )
 
 // ErrNotHexDigest reports a digest argument that is not hexadecimal. The
-// error wrapping it quotes the argument with %q; a command that prints to
-// a terminal may quote it its own way.
+// error wrapping it quotes the argument with %+q (ASCII only), so it is
+// safe to print on a terminal as it is.
 var ErrNotHexDigest = errors.New("not a hex digest")
 
 // Override is an operator's verdict on one file digest or one link, as the

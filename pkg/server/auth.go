@@ -74,7 +74,7 @@ func (s *Server) charge(w http.ResponseWriter, r *http.Request, lic store.Licens
 	}
 	cost = max(1, min(cost, burst))
 	now := s.now()
-	res := s.limiter(b).ReserveN(now, cost)
+	res := s.budget(b).lim.ReserveN(now, cost)
 	if !res.OK() { // cannot happen with cost ≤ burst; refuse rather than wait forever
 		writeProblem(w, r, problem{Status: http.StatusTooManyRequests, Type: api.ProblemRateLimited,
 			Detail: "batch too large for the license's rate", RetryAfter: 60})
@@ -99,20 +99,32 @@ type bucket struct {
 	submit  bool
 }
 
-// limiter returns a token bucket, starting full. Buckets live as long as
-// the process: two for each license in use.
-func (s *Server) limiter(b bucket) *rate.Limiter {
+// budget is what one license may use of one class of requests: its token
+// bucket, starting full, and its share of the class's body-reading turns
+// (limits.go): half of them. The turns are shared by every license, and
+// one that held them all with bodies sent slowly would stall everyone
+// else's lookups; with half, it stalls only its own requests, which wait
+// for its share.
+type budget struct {
+	lim   *rate.Limiter
+	share turns
+}
+
+// budget returns b's budget. Budgets live as long as the process: two for
+// each license in use.
+func (s *Server) budget(b bucket) *budget {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	l, ok := s.limiters[b]
+	bg, ok := s.budgets[b]
 	if !ok {
-		l = rate.NewLimiter(rate.Limit(s.cfg.Rate), s.cfg.Burst)
+		lim := rate.NewLimiter(rate.Limit(s.cfg.Rate), s.cfg.Burst)
 		if b.submit {
-			l = rate.NewLimiter(rate.Limit(s.cfg.SubmitRate), s.cfg.SubmitBurst)
+			lim = rate.NewLimiter(rate.Limit(s.cfg.SubmitRate), s.cfg.SubmitBurst)
 		}
-		s.limiters[b] = l
+		bg = &budget{lim: lim, share: make(turns, max(s.cfg.MaxDecoding/2, 1))}
+		s.budgets[b] = bg
 	}
-	return l
+	return bg
 }
 
 // restricted reports whether the operator switched file reputation off,

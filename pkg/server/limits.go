@@ -175,21 +175,6 @@ func (t turns) wait(ctx context.Context) error {
 
 func (t turns) done() { <-t }
 
-// share is the part of a class's turns license b may hold at once: half
-// of them. The turns are shared by every license, and one that held them
-// all with bodies sent slowly would stall everyone else's lookups; with
-// half, it stalls only its own requests, which wait for its share.
-func (s *Server) share(b bucket) turns {
-	s.shareMu.Lock()
-	defer s.shareMu.Unlock()
-	t, ok := s.shares[b]
-	if !ok {
-		t = make(turns, max(s.cfg.MaxDecoding/2, 1))
-		s.shares[b] = t
-	}
-	return t
-}
-
 // readBatch reads the body of a batch request of lic (see decodeBatch for
 // list and fields) under every bound the server keeps against abuse, and
 // answers the request itself when it fails (ok false):
@@ -220,8 +205,8 @@ func readBatch[T any](s *Server, w http.ResponseWriter, r *http.Request, lic sto
 // readBody is readBatch with the decoder given: decode reads body,
 // calling item with the count after each item, and returns the count.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request, lic store.License, decode func(body io.Reader, item func(int) error) (int, error)) (done func(), ok bool) {
-	b := bucket{lic.ID, r.URL.Path == api.PathSubmissions}
-	m := &meter{s: s, lim: s.limiter(b)}
+	bg := s.budget(bucket{lic.ID, r.URL.Path == api.PathSubmissions})
+	m := &meter{s: s, lim: bg.lim}
 	limit := s.bodyLimit(r.URL.Path)
 	if r.ContentLength > limit {
 		m.chargeFull()
@@ -237,7 +222,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, lic store.Lice
 	if r.URL.Path == api.PathSubmissions {
 		t = s.submitTurns
 	}
-	share := s.share(b)
+	share := bg.share
 	if err := share.wait(r.Context()); err != nil {
 		m.refund(s.now())
 		s.storeFailed(w, r, err)

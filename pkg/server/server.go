@@ -14,7 +14,6 @@ import (
 	"github.com/ksnproject/ksn/pkg/statement"
 	"github.com/ksnproject/ksn/pkg/store"
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/time/rate"
 )
 
 // Defaults for the zero fields of Config.
@@ -104,12 +103,10 @@ type Server struct {
 	metrics *metrics
 	handler http.Handler
 
-	mu       sync.Mutex
-	limiters map[bucket]*rate.Limiter // two per license: lookups, submissions
+	mu      sync.Mutex
+	budgets map[bucket]*budget // two per license: lookups, submissions
 
 	lookupTurns, submitTurns turns // bodies read at once (limits.go)
-	shareMu                  sync.Mutex
-	shares                   map[bucket]turns // each license's share of the turns, per class
 
 	restrMu      sync.Mutex
 	restrUntil   time.Time // from the store
@@ -161,14 +158,13 @@ func New(cfg Config) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		cfg:      cfg,
-		log:      log,
-		now:      cfg.Now,
-		limiters: make(map[bucket]*rate.Limiter),
+		cfg:     cfg,
+		log:     log,
+		now:     cfg.Now,
+		budgets: make(map[bucket]*budget),
 
 		lookupTurns: make(turns, cfg.MaxDecoding),
 		submitTurns: make(turns, cfg.MaxDecoding),
-		shares:      map[bucket]turns{},
 	}
 	s.metrics = newMetrics(cfg.Registry)
 	s.handler = s.routes()
