@@ -205,7 +205,6 @@ type worker struct {
 func newWorker(opts Options) *worker {
 	return &worker{
 		set:         newHasherSet(opts.Algorithms),
-		buf:         make([]byte, bufferSize),
 		chunk:       pipelineChunk,
 		pipelineMin: pipelineMinBytes,
 		stdin:       opts.Stdin,

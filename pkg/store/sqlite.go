@@ -79,10 +79,10 @@ type sqliteDB struct {
 	path string
 	now  func() time.Time // injectable clock for tests
 
-	lookup [len(lookupClasses)]*sql.Stmt // lookupSQL of each class, prepared once
-	stats  [len(lookupClasses)]*sql.Stmt // objectStatsSQL of each class (prevalence), prepared once
-	algs   *sql.Stmt                     // algorithmsSQL, prepared once
-	urls   urlStmts                      // the link statements, prepared on first use (sqlite_urls.go)
+	lookup [len(lookupClasses)]lazyStmt // lookupSQL of each class
+	stats  [len(lookupClasses)]lazyStmt // objectStatsSQL of each class (prevalence)
+	algs   lazyStmt                     // algorithmsSQL
+	urls   urlStmts                     // the link statements (sqlite_urls.go)
 }
 
 // open opens the reputation database at path into s, creating it (and its
@@ -165,8 +165,8 @@ func dsn(abs string) string {
 }
 
 // init checks, switches to WAL and migrates the database the sqlitedb way
-// (which see for why opening concurrently is safe), then prepares the
-// lookup statements.
+// (which see for why opening concurrently is safe), and names the
+// statements lookups prepare on first use.
 func (s *sqliteDB) init(ctx context.Context) error {
 	if err := s.db.PingContext(ctx); err != nil {
 		return err
@@ -184,23 +184,18 @@ func (s *sqliteDB) init(ctx context.Context) error {
 	if err := sqlitedb.Migrate(ctx, s.db, fsys); err != nil {
 		return err
 	}
-	return s.prepare(ctx)
+	s.nameStatements()
+	return nil
 }
 
-// prepare prepares the statements every lookup uses.
-func (s *sqliteDB) prepare(ctx context.Context) (err error) {
+// nameStatements gives each lazily prepared statement its query.
+func (s *sqliteDB) nameStatements() {
 	for i, n := range lookupClasses {
-		if s.lookup[i], err = s.db.PrepareContext(ctx, lookupSQL(n)); err != nil {
-			return err
-		}
-		if s.stats[i], err = s.db.PrepareContext(ctx, objectStatsSQL(n)); err != nil {
-			return err
-		}
+		s.lookup[i].query = lookupSQL(n)
+		s.stats[i].query = objectStatsSQL(n)
 	}
-	if s.algs, err = s.db.PrepareContext(ctx, algorithmsSQL); err != nil {
-		return err
-	}
-	return nil
+	s.algs.query = algorithmsSQL
+	s.urls.name()
 }
 
 func sqliteCode(err error) (int, bool) { return sqlitedb.Code(err) }
@@ -234,11 +229,10 @@ func (s *sqliteDB) Path() string { return s.path }
 // Close closes the database. Commit or roll back Importers first.
 func (s *sqliteDB) Close() error {
 	var errs []error
-	for _, st := range append(append(s.lookup[:], s.stats[:]...), s.algs, s.urls.byHash, s.urls.bounded, s.urls.last) {
-		if st != nil {
-			errs = append(errs, st.Close())
-		}
+	for i := range s.lookup {
+		errs = append(errs, s.lookup[i].close(), s.stats[i].close())
 	}
+	errs = append(errs, s.algs.close(), s.urls.byHash.close(), s.urls.bounded.close(), s.urls.last.close())
 	errs = append(errs, s.db.Close())
 	return errors.Join(errs...)
 }

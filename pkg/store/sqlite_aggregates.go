@@ -191,7 +191,11 @@ func (s *Server) ObjectStats(ctx context.Context, kind string, objects [][]byte)
 			}
 		}
 		objects = objects[n:]
-		err := eachRow(ctx, preparedQuerier{s.stats[class]}, "", args, func(r *sql.Rows) error {
+		prepared, err := s.stats[class].get(s.db)
+		if err != nil {
+			return nil, fmt.Errorf("object stats: %w", err)
+		}
+		err = eachRow(ctx, preparedQuerier{prepared}, "", args, func(r *sql.Rows) error {
 			st, err := scanObjectStat(r)
 			out[string(st.Object)] = st
 			return err

@@ -65,7 +65,15 @@ func OpenLocalReadOnly(ctx context.Context, path string) (*Local, error) {
 	l := &Local{sqliteDB{db: db, path: abs, now: time.Now}}
 	err = sqlitedb.CheckApplication(ctx, db, applicationID, ErrNotReputationDB)
 	if err == nil {
-		err = l.prepare(ctx)
+		// Nothing can migrate a read-only file: preparing the lookups now
+		// finds a schema they cannot read before any result depends on it.
+		l.nameStatements()
+		_, err = l.algs.get(db)
+		for i := range l.lookup {
+			if err == nil {
+				_, err = l.lookup[i].get(db)
+			}
+		}
 	}
 	if err != nil {
 		db.Close()

@@ -134,7 +134,11 @@ func (s *sqliteDB) lookupDigests(ctx context.Context, byAlg map[checksum.Algorit
 	// Digests of an algorithm no indicator is keyed by cannot match: a
 	// check hashes BLAKE3 for its output while the lists hold SHA-256,
 	// and asking about them would double the cost of every lookup.
-	present, err := presentAlgorithms(ctx, tx.StmtContext(ctx, s.algs))
+	algs, err := s.algs.get(s.db)
+	if err != nil {
+		return nil, err
+	}
+	present, err := presentAlgorithms(ctx, tx.StmtContext(ctx, algs))
 	if err != nil {
 		return nil, err
 	}
@@ -162,8 +166,12 @@ func (s *sqliteDB) lookupDigests(ctx context.Context, byAlg map[checksum.Algorit
 				}
 			}
 			digests = digests[n:]
-			stmt := tx.StmtContext(ctx, s.lookup[class])
-			err := scanIndicators(ctx, stmt, args, alg, found)
+			prepared, err := s.lookup[class].get(s.db)
+			if err != nil {
+				return nil, err
+			}
+			stmt := tx.StmtContext(ctx, prepared)
+			err = scanIndicators(ctx, stmt, args, alg, found)
 			stmt.Close()
 			if err != nil {
 				return nil, err
@@ -225,7 +233,11 @@ func unixTime(sec int64) time.Time {
 // Algorithms lists, in canonical order, the algorithms that at least one
 // indicator is keyed by.
 func (s *sqliteDB) Algorithms(ctx context.Context) ([]checksum.Algorithm, error) {
-	present, err := presentAlgorithms(ctx, s.algs)
+	stmt, err := s.algs.get(s.db)
+	if err != nil {
+		return nil, fmt.Errorf("list digest algorithms: %w", err)
+	}
+	present, err := presentAlgorithms(ctx, stmt)
 	if err != nil {
 		return nil, fmt.Errorf("list digest algorithms: %w", err)
 	}

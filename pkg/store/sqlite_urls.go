@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/ksnproject/ksn/pkg/reputation"
 )
@@ -23,30 +22,16 @@ const urlColumns = `hash, source, expression, verdict, threat_name, category, fi
 // blobs, so that one prepared statement serves every chunk.
 var urlLookupSQL = `SELECT ` + urlColumns + ` FROM url_indicators WHERE hash IN (` + placeholders(lookupChunk) + `)`
 
-// urlStmts are the link statements, prepared once, on first use: a check
-// of files never needs them, and the server needs them on every link
-// lookup.
+// urlStmts are the link statements: a check of files never needs them,
+// and the server needs them on every link lookup.
 type urlStmts struct {
-	once                  sync.Once
-	err                   error
-	byHash, bounded, last *sql.Stmt
+	byHash, bounded, last lazyStmt
 }
 
-func (s *sqliteDB) urlStatements() (*urlStmts, error) {
-	u := &s.urls
-	// Not under a caller's context: one cancelled request must not leave
-	// the error behind for every later one.
-	ctx := context.Background()
-	u.once.Do(func() {
-		if u.byHash, u.err = s.db.PrepareContext(ctx, urlLookupSQL); u.err != nil {
-			return
-		}
-		if u.bounded, u.err = s.db.PrepareContext(ctx, `SELECT `+urlColumns+` FROM url_indicators WHERE hash >= ? AND hash < ?`); u.err != nil {
-			return
-		}
-		u.last, u.err = s.db.PrepareContext(ctx, `SELECT `+urlColumns+` FROM url_indicators WHERE hash >= ?`)
-	})
-	return u, u.err
+func (u *urlStmts) name() {
+	u.byHash.query = urlLookupSQL
+	u.bounded.query = `SELECT ` + urlColumns + ` FROM url_indicators WHERE hash >= ? AND hash < ?`
+	u.last.query = `SELECT ` + urlColumns + ` FROM url_indicators WHERE hash >= ?`
 }
 
 // URLHash is the SHA-256 of an expression.
@@ -66,7 +51,7 @@ func (s *sqliteDB) LookupURLs(ctx context.Context, hashes []URLHash) (map[URLHas
 	keys := slices.Clone(hashes)
 	slices.SortFunc(keys, func(a, b URLHash) int { return bytes.Compare(a[:], b[:]) })
 	keys = slices.Compact(keys)
-	u, err := s.urlStatements()
+	byHash, err := s.urls.byHash.get(s.db)
 	if err != nil {
 		return nil, fmt.Errorf("lookup urls: %w", err)
 	}
@@ -75,7 +60,7 @@ func (s *sqliteDB) LookupURLs(ctx context.Context, hashes []URLHash) (map[URLHas
 		return nil, fmt.Errorf("lookup urls: %w", err)
 	}
 	defer tx.Rollback()
-	stmt := tx.StmtContext(ctx, u.byHash)
+	stmt := tx.StmtContext(ctx, byHash)
 	defer stmt.Close()
 	args := make([]any, lookupChunk)
 	for len(keys) > 0 {
@@ -103,7 +88,11 @@ func (s *sqliteDB) URLsByPrefix(ctx context.Context, prefixes []URLPrefix) (map[
 	if len(prefixes) == 0 {
 		return found, nil
 	}
-	u, err := s.urlStatements()
+	boundedStmt, err := s.urls.bounded.get(s.db)
+	if err != nil {
+		return nil, fmt.Errorf("lookup url prefixes: %w", err)
+	}
+	lastStmt, err := s.urls.last.get(s.db)
 	if err != nil {
 		return nil, fmt.Errorf("lookup url prefixes: %w", err)
 	}
@@ -112,9 +101,9 @@ func (s *sqliteDB) URLsByPrefix(ctx context.Context, prefixes []URLPrefix) (map[
 		return nil, fmt.Errorf("lookup url prefixes: %w", err)
 	}
 	defer tx.Rollback()
-	bounded := tx.StmtContext(ctx, u.bounded)
+	bounded := tx.StmtContext(ctx, boundedStmt)
 	defer bounded.Close()
-	last := tx.StmtContext(ctx, u.last)
+	last := tx.StmtContext(ctx, lastStmt)
 	defer last.Close()
 	seen := make(map[URLPrefix]bool, len(prefixes))
 	for _, p := range prefixes {
