@@ -170,11 +170,12 @@ func objectStatsSQL(n int) string {
 WHERE kind = ? AND object IN (` + placeholders(n) + `)`
 }
 
-// ObjectStats returns the aggregates of the given objects of one kind,
+// objectStats returns the aggregates of the given objects of one kind,
 // keyed by the object's bytes as a string; objects never reported are
-// absent. Lookups call it for prevalence, so it runs the prepared
-// statements of lookupClasses, like the lookups themselves.
-func (s *Server) ObjectStats(ctx context.Context, kind string, objects [][]byte) (map[string]ObjectStat, error) {
+// absent. Lookups call it for prevalence (through ObjectStats and its
+// filter), so it runs the prepared statements of lookupClasses, like the
+// lookups themselves.
+func (s *Server) objectStats(ctx context.Context, kind string, objects [][]byte) (map[string]ObjectStat, error) {
 	out := make(map[string]ObjectStat)
 	var args []any
 	empty := []byte{}

@@ -58,12 +58,17 @@ func (s *Server) storeGroup(ctx context.Context, jobs []*groupJob) {
 		return
 	}
 	defer tx.Rollback()
-	if err := s.writeGroup(ctx, tx, keys, live); err != nil {
+	gen, err := s.writeGroup(ctx, tx, keys, live)
+	if err != nil {
 		failAll(err)
 		return
 	}
 	if err := tx.Commit(); err != nil {
 		failAll(explainWrite(err))
+		return
+	}
+	if gen != 0 {
+		s.filter.added(s, gen)
 	}
 }
 
@@ -78,12 +83,13 @@ type groupWrite struct {
 	keys    DataKeys
 }
 
-func (s *Server) writeGroup(ctx context.Context, tx *sql.Tx, keys DataKeys, jobs []*groupJob) error {
+// writeGroup writes the group in tx. When it adds objects, it returns the
+// key generation tx took (serverFilter.adding), else 0.
+func (s *Server) writeGroup(ctx context.Context, tx *sql.Tx, keys DataKeys, jobs []*groupJob) (gen int64, err error) {
 	g := &groupWrite{seenFor: map[string]*objectDelta{}, days: map[string]*batchAggregates{},
 		inGroup: map[string]storedRecord{}, keys: keys}
-	var err error
 	if g.stored, err = storedRecords(ctx, tx, jobs); err != nil {
-		return explainWrite(err)
+		return 0, explainWrite(err)
 	}
 	for _, j := range jobs {
 		dk, err := s.dataKeyFor(ctx, tx, keys, j.label, j.at)
@@ -100,7 +106,7 @@ func (s *Server) writeGroup(ctx context.Context, tx *sql.Tx, keys DataKeys, jobs
 			continue
 		}
 		if err := g.add(ctx, tx, j, dk, fresh); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	// Rows in key order, so that each page of a table's index is visited
@@ -119,10 +125,10 @@ func (s *Server) writeGroup(ctx context.Context, tx *sql.Tx, keys DataKeys, jobs
 	// says if something did.
 	n, err := insertRows(ctx, tx, `INSERT OR IGNORE INTO sealed_submissions (id, half_year, sealed, digest) VALUES `, 4, g.sealed, ``, nil)
 	if err != nil {
-		return explainWrite(err)
+		return 0, explainWrite(err)
 	}
 	if n != int64(len(g.sealed)/4) {
-		return fmt.Errorf("%d of %d records could not be inserted", int64(len(g.sealed)/4)-n, len(g.sealed)/4)
+		return 0, fmt.Errorf("%d of %d records could not be inserted", int64(len(g.sealed)/4)-n, len(g.sealed)/4)
 	}
 	_, err = insertRows(ctx, tx, `INSERT OR IGNORE INTO submission_participants (half_year, seen) VALUES `, 2, g.seen,
 		` RETURNING half_year, seen`, func(r *sql.Rows) error {
@@ -137,14 +143,25 @@ func (s *Server) writeGroup(ctx context.Context, tx *sql.Tx, keys DataKeys, jobs
 			return nil
 		})
 	if err != nil {
-		return explainWrite(err)
+		return 0, explainWrite(err)
 	}
+	var fps []uint64
 	for _, agg := range g.days {
-		if err := agg.write(ctx, tx); err != nil {
-			return err
+		added, err := agg.write(ctx, tx)
+		if err != nil {
+			return 0, err
+		}
+		if added {
+			for _, ref := range agg.order {
+				fps = append(fps, s.filter.fp.object(ref.kind, ref.key[:]))
+			}
 		}
 	}
-	return nil
+	if len(fps) == 0 {
+		return 0, nil
+	}
+	gen, err = s.filter.adding(ctx, tx, fps)
+	return gen, explainWrite(err)
 }
 
 // admit decides a batch's records: new (their indexes, in batch order),

@@ -392,6 +392,12 @@ func (im *sqliteImporter) Commit() (ImportStats, error) {
 		im.Rollback()
 		return ImportStats{}, fmt.Errorf("import from %s: %w", im.source, explainWrite(err))
 	}
+	if im.stats.Added > 0 {
+		if err := bumpKeyGeneration(im.ctx, im.tx); err != nil {
+			im.Rollback()
+			return ImportStats{}, fmt.Errorf("import from %s: %w", im.source, explainWrite(err))
+		}
+	}
 	im.closed = true
 	err = im.tx.Commit()
 	im.release()

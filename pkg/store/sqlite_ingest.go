@@ -92,12 +92,13 @@ func (a *batchAggregates) scanTime(class string, ms float64) {
 	d.buckets[ScanBucket(ms)]++
 }
 
-// write applies the batch's changes to the aggregate tables.
-func (a *batchAggregates) write(ctx context.Context, tx *sql.Tx) error {
+// write applies the batch's changes to the aggregate tables. newObjects
+// says whether it added objects that object_stats did not hold.
+func (a *batchAggregates) write(ctx context.Context, tx *sql.Tx) (newObjects bool, err error) {
 	for kind, n := range a.kinds {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO daily_counts (day, kind, records) VALUES (?, ?, ?)
 ON CONFLICT (day, kind) DO UPDATE SET records = records + excluded.records`, a.day, kind, n); err != nil {
-			return explainWrite(err)
+			return false, explainWrite(err)
 		}
 	}
 	if len(a.order) > 0 {
@@ -122,23 +123,25 @@ ON CONFLICT (day, kind) DO UPDATE SET records = records + excluded.records`, a.d
     participants = participants + v.column3, reports = reports + v.column4,
     first_day = min(first_day, v.column5), last_day = max(last_day, v.column5)
 FROM (VALUES `, 5, args, `) AS v WHERE object_stats.kind = v.column1 AND object_stats.object = v.column2`, nil); err != nil {
-			return explainWrite(err)
+			return false, explainWrite(err)
 		}
-		if _, err := insertRows(ctx, tx, `INSERT OR IGNORE INTO object_stats (kind, object, participants, reports, first_day, last_day)
-SELECT column1, column2, column3, column4, column5, column5 FROM (VALUES `, 5, args, `)`, nil); err != nil {
-			return explainWrite(err)
+		inserted, err := insertRows(ctx, tx, `INSERT OR IGNORE INTO object_stats (kind, object, participants, reports, first_day, last_day)
+SELECT column1, column2, column3, column4, column5, column5 FROM (VALUES `, 5, args, `)`, nil)
+		if err != nil {
+			return false, explainWrite(err)
 		}
+		newObjects = inserted > 0
 	}
 	for class, d := range a.scan {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO scan_time_classes (size_class, records, total_ms) VALUES (?, ?, ?)
 ON CONFLICT (size_class) DO UPDATE SET records = records + excluded.records, total_ms = total_ms + excluded.total_ms`,
 			class, d.records, d.totalMS); err != nil {
-			return explainWrite(err)
+			return false, explainWrite(err)
 		}
 		for b, n := range d.buckets {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO scan_time_buckets (size_class, bucket, records) VALUES (?, ?, ?)
 ON CONFLICT (size_class, bucket) DO UPDATE SET records = records + excluded.records`, class, b, n); err != nil {
-				return explainWrite(err)
+				return false, explainWrite(err)
 			}
 		}
 	}
@@ -147,10 +150,10 @@ ON CONFLICT (size_class, bucket) DO UPDATE SET records = records + excluded.reco
 VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (os, arch, os_version, ksn_version, cpus, memory) DO UPDATE SET records = records + excluded.records`,
 			k.os, k.arch, k.osVersion, k.ksnVersion, k.cpus, k.memory, n); err != nil {
-			return explainWrite(err)
+			return false, explainWrite(err)
 		}
 	}
-	return a.writeJudgements(ctx, tx)
+	return newObjects, a.writeJudgements(ctx, tx)
 }
 
 // compareRefs orders objects as object_stats' key does.

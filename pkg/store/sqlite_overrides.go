@@ -24,7 +24,12 @@ func (s *Server) SetOverride(ctx context.Context, ind reputation.FileIndicator) 
 		size = -1
 	}
 	now := s.now().Unix()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO file_indicators (`+indicatorColumns+`)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("set override: %w", explainWrite(err))
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, `INSERT INTO file_indicators (`+indicatorColumns+`)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
 ON CONFLICT (algorithm, digest, source) DO UPDATE SET
 	size        = excluded.size,
@@ -35,6 +40,12 @@ ON CONFLICT (algorithm, digest, source) DO UPDATE SET
 	last_seen   = excluded.last_seen`,
 		string(ind.Algorithm), ind.Digest, reputation.OverrideSource, size, string(ind.Verdict),
 		ind.ThreatName, ind.Category, firstSeen, now, now)
+	if err == nil {
+		err = bumpKeyGeneration(ctx, tx)
+	}
+	if err == nil {
+		err = tx.Commit()
+	}
 	if err != nil {
 		return fmt.Errorf("set override: %w", explainWrite(err))
 	}

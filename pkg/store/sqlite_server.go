@@ -37,6 +37,8 @@ type Server struct {
 	// first; prepared afresh each time, its parsing was half of what a
 	// one-item lookup cost the server.
 	byKey *sql.Stmt
+
+	filter serverFilter // the indicator keys in memory (sqlite_keyfilter.go)
 }
 
 // OpenServer opens the server database at path, creating it (and its parent
@@ -51,6 +53,7 @@ func OpenServer(ctx context.Context, path string) (*Server, error) {
 	if err := s.open(ctx, path); err != nil {
 		return nil, err
 	}
+	s.filter.init()
 	var err error
 	if s.byKey, err = s.db.PrepareContext(ctx, `SELECT `+licenseColumns+` FROM licenses WHERE key_sha256 = ?`); err != nil {
 		s.sqliteDB.Close()
@@ -61,7 +64,7 @@ func OpenServer(ctx context.Context, path string) (*Server, error) {
 
 // Close closes the database.
 func (s *Server) Close() error {
-	return errors.Join(s.byKey.Close(), s.sqliteDB.Close())
+	return errors.Join(s.filter.close(), s.byKey.Close(), s.sqliteDB.Close())
 }
 
 // Names of server_settings rows.

@@ -1,0 +1,293 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/checksum"
+	"github.com/ksnproject/ksn/pkg/reputation"
+)
+
+// serverFilter keeps, for a server, the keys of file_indicators and
+// object_stats in memory (keyFilter), in step with the database through
+// key_generation: every transaction that adds keys raises it.
+//
+// A lookup reads the generation first (one row). When the filter covers
+// that generation, SQLite is asked only about the keys the filter may
+// hold; else about every key, as before the filter, while a rebuild runs
+// in the background. A lookup is thus exact as of its reading of the
+// generation: an import, an override or a submission committed before it,
+// by any process, is seen.
+//
+// This process's own submissions keep the filter current without a
+// rebuild: their new keys go into pending, tagged with the generation
+// their transaction took, before it commits; once it has, the filter
+// covers that generation too, if it covered the one before. (A
+// transaction that rolls back leaves its keys in pending: a filter may
+// hold keys the database does not, never the reverse.)
+type serverFilter struct {
+	fp  fingerprints
+	gen lazyStmt
+
+	mu       sync.RWMutex
+	base     *keyFilter                  // nil until first built
+	algs     map[checksum.Algorithm]bool // the algorithms of base's indicators: no other digest is looked for
+	covers   int64                       // the generation base and pending cover
+	pending  map[uint64]int64            // keys added by this process since base was read, by generation
+	building bool
+	next     time.Time // no rebuild starts before this
+	closed   bool
+	wg       sync.WaitGroup
+	ctx      context.Context
+	cancel   context.CancelFunc
+}
+
+const (
+	// rebuildPause is how long after a rebuild the next may start, in
+	// multiples of how long it took: a database that another process
+	// keeps changing spends at most a fifth of a core on rebuilds, and is
+	// meanwhile served by SQLite alone.
+	rebuildPause = 4
+	// minCompact is how many pending keys justify a rebuild that folds
+	// them into the base (or a quarter of the base, if more).
+	minCompact = 1 << 16
+)
+
+func (f *serverFilter) init() {
+	f.fp = newFingerprints()
+	f.gen.query = `SELECT n FROM key_generation WHERE id = 1`
+	f.pending = map[uint64]int64{}
+	f.ctx, f.cancel = context.WithCancel(context.Background())
+}
+
+// probe calls fn with the filter's membership test when the filter covers
+// the database's generation, and reports whether it did; it does not
+// when the filter is stale or still being built (and has it rebuilt).
+func (f *serverFilter) probe(ctx context.Context, s *Server, fn func(has func(uint64) bool)) bool {
+	st, err := f.gen.get(s.db)
+	if err != nil {
+		return false
+	}
+	var gen int64
+	if err := st.QueryRowContext(ctx).Scan(&gen); err != nil {
+		return false // the lookup itself will say what is wrong
+	}
+	f.mu.RLock()
+	ok := f.base != nil && f.covers == gen
+	if ok {
+		fn(func(fp uint64) bool {
+			if f.base.has(fp) {
+				return true
+			}
+			_, ok := f.pending[fp]
+			return ok
+		})
+	}
+	f.mu.RUnlock()
+	if !ok {
+		f.startRebuild(s)
+	}
+	return ok
+}
+
+// adding raises the generation in tx, which adds the keys fps, and puts
+// them in pending. It returns the generation tx took, for added.
+func (f *serverFilter) adding(ctx context.Context, tx *sql.Tx, fps []uint64) (int64, error) {
+	var gen int64
+	if err := tx.QueryRowContext(ctx, `UPDATE key_generation SET n = n + 1 WHERE id = 1 RETURNING n`).Scan(&gen); err != nil {
+		return 0, fmt.Errorf("key generation: %w", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.base != nil { // before the first build, the build reads them
+		for _, fp := range fps {
+			f.pending[fp] = gen
+		}
+	}
+	return gen, nil
+}
+
+// added notes that the transaction that took generation gen committed.
+func (f *serverFilter) added(s *Server, gen int64) {
+	f.mu.Lock()
+	if f.base != nil && f.covers == gen-1 {
+		f.covers = gen
+	}
+	compact := len(f.pending) > max(minCompact, len(f.base.keysOrNil())/4)
+	f.mu.Unlock()
+	if compact {
+		f.startRebuild(s)
+	}
+}
+
+func (f *keyFilter) keysOrNil() []uint64 {
+	if f == nil {
+		return nil
+	}
+	return f.keys
+}
+
+func (f *serverFilter) startRebuild(s *Server) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.building || f.closed || time.Now().Before(f.next) {
+		return
+	}
+	f.building = true
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		start := time.Now()
+		base, algs, gen, err := f.read(f.ctx, s.db)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.building = false
+		f.next = time.Now().Add(rebuildPause * time.Since(start))
+		if err != nil {
+			return
+		}
+		f.base, f.algs = base, algs
+		f.covers = max(f.covers, gen)
+		for fp, g := range f.pending {
+			if g <= gen {
+				delete(f.pending, fp)
+			}
+		}
+	}()
+}
+
+// read reads every key, the algorithms of the indicators and the
+// generation in one read transaction.
+func (f *serverFilter) read(ctx context.Context, db *sql.DB) (_ *keyFilter, algs map[checksum.Algorithm]bool, gen int64, err error) {
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	defer tx.Rollback()
+	var files, objects int64
+	err = tx.QueryRowContext(ctx, `SELECT (SELECT n FROM key_generation WHERE id = 1),
+	(SELECT count(*) FROM file_indicators), (SELECT count(*) FROM object_stats)`).Scan(&gen, &files, &objects)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	fps := make([]uint64, 0, files+objects)
+	algs = map[checksum.Algorithm]bool{}
+	err = eachRow(ctx, tx, `SELECT algorithm, digest FROM file_indicators`, nil, func(r *sql.Rows) error {
+		var alg string
+		var digest []byte
+		err := r.Scan(&alg, &digest)
+		algs[checksum.Algorithm(alg)] = true
+		fps = append(fps, f.fp.file(checksum.Algorithm(alg), digest))
+		return err
+	})
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	err = eachRow(ctx, tx, `SELECT kind, object FROM object_stats`, nil, func(r *sql.Rows) error {
+		var kind string
+		var object []byte
+		err := r.Scan(&kind, &object)
+		fps = append(fps, f.fp.object(kind, object))
+		return err
+	})
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	return newKeyFilter(fps), algs, gen, nil
+}
+
+// close stops a rebuild in flight and waits for it.
+func (f *serverFilter) close() error {
+	f.mu.Lock()
+	f.closed = true
+	f.mu.Unlock()
+	if f.cancel != nil {
+		f.cancel()
+	}
+	f.wg.Wait()
+	return f.gen.close()
+}
+
+// bumpKeyGeneration raises the generation in a transaction that adds
+// indicators, so that every server's filter stops answering until it has
+// read them.
+func bumpKeyGeneration(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE key_generation SET n = n + 1 WHERE id = 1`); err != nil {
+		return fmt.Errorf("key generation: %w", err)
+	}
+	return nil
+}
+
+// LookupFiles is Store.LookupFiles, asking SQLite only about the files
+// whose digests the filter may hold.
+func (s *Server) LookupFiles(ctx context.Context, files []FileDigests) ([]reputation.Result, error) {
+	var ask []int // indexes of the files SQLite is asked about
+	if !s.filter.probe(ctx, s, func(has func(uint64) bool) {
+		for i, f := range files {
+			if s.filter.mayMatch(has, f) {
+				ask = append(ask, i)
+			}
+		}
+	}) {
+		return s.sqliteDB.LookupFiles(ctx, files)
+	}
+	results := make([]reputation.Result, len(files))
+	for i := range results {
+		results[i].Verdict = reputation.Unknown
+	}
+	if len(ask) == 0 {
+		return results, nil
+	}
+	some := make([]FileDigests, len(ask))
+	for j, i := range ask {
+		some[j] = files[i]
+	}
+	found, err := s.sqliteDB.LookupFiles(ctx, some)
+	if err != nil {
+		return nil, err
+	}
+	for j, i := range ask {
+		results[i] = found[j]
+	}
+	return results, nil
+}
+
+// mayMatch reports whether an indicator may match one of a file's
+// digests. A digest of an unknown algorithm may: the database's own
+// lookup refuses it.
+func (f *serverFilter) mayMatch(has func(uint64) bool, d FileDigests) bool {
+	for alg, digest := range d {
+		switch {
+		case !alg.Valid():
+			return true
+		case !f.algs[alg] || len(digest) != alg.Size():
+			// no indicator is keyed by alg; or, as LookupFiles has it,
+			// a digest of the wrong length matches nothing
+		case has(f.fp.file(alg, digest)):
+			return true
+		}
+	}
+	return false
+}
+
+// ObjectStats is ServerStore.ObjectStats, asking SQLite only about the
+// objects the filter may hold.
+func (s *Server) ObjectStats(ctx context.Context, kind string, objects [][]byte) (map[string]ObjectStat, error) {
+	var ask [][]byte
+	if !s.filter.probe(ctx, s, func(has func(uint64) bool) {
+		for _, o := range objects {
+			if has(s.filter.fp.object(kind, o)) {
+				ask = append(ask, o)
+			}
+		}
+	}) {
+		return s.objectStats(ctx, kind, objects)
+	}
+	if len(ask) == 0 {
+		return map[string]ObjectStat{}, nil
+	}
+	return s.objectStats(ctx, kind, ask)
+}
