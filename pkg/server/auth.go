@@ -25,7 +25,7 @@ func (s *Server) authed(h licensedHandler) http.HandlerFunc {
 				Detail: "no license key: send Authorization: Bearer <key>"})
 			return
 		}
-		lic, err := s.cfg.Store.LicenseByKey(r.Context(), key)
+		lic, err := s.license(r.Context(), key)
 		if errors.Is(err, store.ErrNotFound) {
 			writeProblem(w, r, problem{Status: http.StatusUnauthorized, Type: api.ProblemNotActivated,
 				Detail: "this server does not know the license key"})

@@ -70,7 +70,7 @@ func (s *Server) handleLookupFiles(w http.ResponseWriter, r *http.Request, lic s
 		return
 	}
 	n := len(files)
-	results, err := s.cfg.Store.LookupFiles(r.Context(), files)
+	results, stats, err := s.lookupFiles(r, files)
 	if err != nil {
 		s.storeFailed(w, r, err)
 		return
@@ -84,29 +84,43 @@ func (s *Server) handleLookupFiles(w http.ResponseWriter, r *http.Request, lic s
 		resp.Results[i] = fileResult(res)
 		s.metrics.lookupItems.WithLabelValues(resp.Results[i].Verdict).Inc()
 	}
-	s.addPrevalence(r, files, resp.Results)
+	s.addPrevalence(files, stats, resp.Results)
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// addPrevalence adds to each result how many participants reported the
-// file (by its SHA-256), and the aggregate's first and last days where no
-// source gave dates. Prevalence is extra: when it cannot be read, the
-// verdicts go out without it.
-func (s *Server) addPrevalence(r *http.Request, files []store.FileDigests, results []api.FileResult) {
+// lookupFiles looks the files up, and reads the aggregates of their
+// SHA-256 digests for prevalence: together when the store can. Prevalence
+// is extra: when it cannot be read, stats is nil and the verdicts go out
+// without it.
+func (s *Server) lookupFiles(r *http.Request, files []store.FileDigests) ([]reputation.Result, map[string]store.ObjectStat, error) {
 	keys := make([][]byte, 0, len(files))
 	for _, f := range files {
 		if d := f[checksum.SHA256]; d != nil {
 			keys = append(keys, d)
 		}
 	}
-	if len(keys) == 0 {
-		return
+	if both, ok := s.cfg.Store.(store.FileLookupWithStats); ok {
+		// On an error, once more one after the other: the verdicts may
+		// still be had without the prevalence.
+		if results, stats, err := both.LookupFilesWithStats(r.Context(), files, store.ObjectFile, keys); err == nil {
+			return results, stats, nil
+		}
+	}
+	results, err := s.cfg.Store.LookupFiles(r.Context(), files)
+	if err != nil || len(keys) == 0 {
+		return results, nil, err
 	}
 	stats, err := s.cfg.Store.ObjectStats(r.Context(), store.ObjectFile, keys)
 	if err != nil {
 		s.log.Warn("prevalence unavailable", slog.Any("error", err))
-		return
 	}
+	return results, stats, nil
+}
+
+// addPrevalence adds to each result how many participants reported the
+// file (by its SHA-256), and the aggregate's first and last days where no
+// source gave dates.
+func (s *Server) addPrevalence(files []store.FileDigests, stats map[string]store.ObjectStat, results []api.FileResult) {
 	for i, f := range files {
 		st, ok := stats[string(f[checksum.SHA256])]
 		if !ok || st.Participants < int64(s.cfg.MinPrevalence) {

@@ -183,8 +183,8 @@ func (t turns) done() { <-t }
 //   - the first item is charged before a byte is read: a license whose
 //     bucket is empty is 429 unread;
 //   - bodies are read a few at a time per class (Config.MaxDecoding), at
-//     most half of them for one license, each within Config.BodyTimeout
-//     once its turn came;
+//     most half of them for one license while they are being read, each
+//     within Config.BodyTimeout once its turn came;
 //   - every further item is charged as it is decoded, so a license that
 //     cannot pay stops being read (429, and what it was charged goes back);
 //   - a body over the limit or a list over api.MaxBatch stops being read
@@ -234,10 +234,17 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, lic store.Lice
 		s.storeFailed(w, r, err)
 		return nil, false
 	}
-	done = func() { t.done(); share.done() }
+	done = t.done
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout)) // unsupported in tests
 	body := &countingReader{r: http.MaxBytesReader(w, r.Body, limit)}
 	n, err := decode(body, m.item)
+	// The share bounds what one license's bodies hold while they are
+	// read, which a client can make slow; once read, a batch holds the
+	// class's turn alone while it is looked up or stored, which the
+	// server does at its own pace. (Held to the end, the share capped one
+	// license's lookups at half the turns even when every body came at
+	// once, and left cores idle.)
+	share.done()
 	if err == nil {
 		m.bytes(body.n)
 	}

@@ -68,6 +68,7 @@ func TestSeatsCapPrevalence(t *testing.T) {
 	if _, err := fx.db.SetLicenseSeats(ctx, other, 3); err != nil {
 		t.Fatal(err)
 	}
+	fx.clock.Add(licenseCheckEvery) // the server reads a license at most once a second
 	send(other, 10)
 	if p := prevalence(); p != 4 {
 		t.Fatalf("a license raised to 3 seats: prevalence %d, want 4", p)

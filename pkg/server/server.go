@@ -108,6 +108,8 @@ type Server struct {
 
 	lookupTurns, submitTurns turns // bodies read at once (limits.go)
 
+	licenses licenseCache // licenses of keys seen within licenseCheckEvery
+
 	restrMu      sync.Mutex
 	restrUntil   time.Time // from the store
 	restrChecked time.Time // when it was read; zero: never

@@ -223,14 +223,19 @@ func TestAuth(t *testing.T) {
 	fx.clock.Add(2 * time.Hour)
 	problemOf(t, fx.do("POST", api.PathLookupFiles, expKey, lookup(map[string]string{"sha256": eicarSHA256})), 403, api.ProblemLicenseExpired)
 
-	// Denylisted, even when also expired.
+	// Denylisted, even when also expired. A license is read at most once
+	// a second: a revocation takes effect within one.
 	if _, err := fx.db.RevokeLicense(ctx, expKey); err != nil {
 		t.Fatal(err)
 	}
+	fx.clock.Add(licenseCheckEvery)
 	problemOf(t, fx.do("GET", api.PathStatus, expKey, nil), 403, api.ProblemLicenseDenylisted)
+	decodeJSON[api.Status](t, fx.do("GET", api.PathStatus, fx.key, nil), 200)
 	if _, err := fx.db.RevokeLicense(ctx, fx.key); err != nil {
 		t.Fatal(err)
 	}
+	decodeJSON[api.Status](t, fx.do("GET", api.PathStatus, fx.key, nil), 200) // read within the second
+	fx.clock.Add(licenseCheckEvery)
 	problemOf(t, fx.do("POST", api.PathSubmissions, fx.key, api.SubmissionBatch{Participant: testParticipant}), 403, api.ProblemLicenseDenylisted)
 
 	if logs := fx.logs.String(); strings.Contains(logs, fx.key) || strings.Contains(logs, expKey) {

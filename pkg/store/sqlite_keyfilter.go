@@ -224,35 +224,78 @@ func bumpKeyGeneration(ctx context.Context, tx *sql.Tx) error {
 // LookupFiles is Store.LookupFiles, asking SQLite only about the files
 // whose digests the filter may hold.
 func (s *Server) LookupFiles(ctx context.Context, files []FileDigests) ([]reputation.Result, error) {
-	var ask []int // indexes of the files SQLite is asked about
+	results, _, err := s.LookupFilesWithStats(ctx, files, "", nil)
+	return results, err
+}
+
+// ObjectStats is ServerStore.ObjectStats, asking SQLite only about the
+// objects the filter may hold.
+func (s *Server) ObjectStats(ctx context.Context, kind string, objects [][]byte) (map[string]ObjectStat, error) {
+	_, stats, err := s.LookupFilesWithStats(ctx, nil, kind, objects)
+	return stats, err
+}
+
+// LookupFilesWithStats is LookupFiles of files and ObjectStats of objects
+// of kind, with one reading of the key generation for both: what a
+// lookup with prevalence needs.
+func (s *Server) LookupFilesWithStats(ctx context.Context, files []FileDigests, kind string, objects [][]byte) ([]reputation.Result, map[string]ObjectStat, error) {
+	var askFiles []int // indexes of the files SQLite is asked about
+	var askObjects [][]byte
 	if !s.filter.probe(ctx, s, func(has func(uint64) bool) {
 		for i, f := range files {
 			if s.filter.mayMatch(has, f) {
-				ask = append(ask, i)
+				askFiles = append(askFiles, i)
+			}
+		}
+		for _, o := range objects {
+			if has(s.filter.fp.object(kind, o)) {
+				askObjects = append(askObjects, o)
 			}
 		}
 	}) {
-		return s.sqliteDB.LookupFiles(ctx, files)
+		return s.unfiltered(ctx, files, kind, objects)
 	}
 	results := make([]reputation.Result, len(files))
 	for i := range results {
 		results[i].Verdict = reputation.Unknown
 	}
-	if len(ask) == 0 {
-		return results, nil
+	if len(askFiles) > 0 {
+		some := make([]FileDigests, len(askFiles))
+		for j, i := range askFiles {
+			some[j] = files[i]
+		}
+		found, err := s.sqliteDB.LookupFiles(ctx, some)
+		if err != nil {
+			return nil, nil, err
+		}
+		for j, i := range askFiles {
+			results[i] = found[j]
+		}
 	}
-	some := make([]FileDigests, len(ask))
-	for j, i := range ask {
-		some[j] = files[i]
+	stats := map[string]ObjectStat{}
+	if len(askObjects) > 0 {
+		var err error
+		if stats, err = s.objectStats(ctx, kind, askObjects); err != nil {
+			return nil, nil, err
+		}
 	}
-	found, err := s.sqliteDB.LookupFiles(ctx, some)
+	return results, stats, nil
+}
+
+// unfiltered is LookupFilesWithStats asking SQLite about everything.
+func (s *Server) unfiltered(ctx context.Context, files []FileDigests, kind string, objects [][]byte) ([]reputation.Result, map[string]ObjectStat, error) {
+	results := []reputation.Result{}
+	if len(files) > 0 {
+		var err error
+		if results, err = s.sqliteDB.LookupFiles(ctx, files); err != nil {
+			return nil, nil, err
+		}
+	}
+	stats, err := s.objectStats(ctx, kind, objects)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for j, i := range ask {
-		results[i] = found[j]
-	}
-	return results, nil
+	return results, stats, nil
 }
 
 // mayMatch reports whether an indicator may match one of a file's
@@ -271,23 +314,4 @@ func (f *serverFilter) mayMatch(has func(uint64) bool, d FileDigests) bool {
 		}
 	}
 	return false
-}
-
-// ObjectStats is ServerStore.ObjectStats, asking SQLite only about the
-// objects the filter may hold.
-func (s *Server) ObjectStats(ctx context.Context, kind string, objects [][]byte) (map[string]ObjectStat, error) {
-	var ask [][]byte
-	if !s.filter.probe(ctx, s, func(has func(uint64) bool) {
-		for _, o := range objects {
-			if has(s.filter.fp.object(kind, o)) {
-				ask = append(ask, o)
-			}
-		}
-	}) {
-		return s.objectStats(ctx, kind, objects)
-	}
-	if len(ask) == 0 {
-		return map[string]ObjectStat{}, nil
-	}
-	return s.objectStats(ctx, kind, ask)
 }
