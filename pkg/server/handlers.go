@@ -85,6 +85,7 @@ func (s *Server) handleLookupFiles(w http.ResponseWriter, r *http.Request, lic s
 		s.metrics.lookupItems.WithLabelValues(resp.Results[i].Verdict).Inc()
 	}
 	s.addPrevalence(files, stats, resp.Results)
+	done() // the answer is written without the turn: a client reading it slowly holds none
 	writeJSON(w, http.StatusOK, resp)
 }
 

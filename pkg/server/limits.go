@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/api"
@@ -190,8 +191,10 @@ func (t turns) done() { <-t }
 //   - a body over the limit or a list over api.MaxBatch stops being read
 //     at the limit and is 413, charged as a full batch.
 //
-// done ends the request's turn: the caller defers it, so that the batch
-// also holds its turn while it is looked up or stored; a submission to a
+// done ends the request's turn (once, however often it is called): the
+// caller defers it, so that the batch also holds its turn while it is
+// looked up or stored, and a lookup calls it before it writes its answer,
+// which a client that reads slowly could otherwise make it hold; a submission to a
 // database that writes in groups gives it back once its batch is queued
 // there (store.WhenQueued), the queue being bounded in its turn.
 func readBatch[T any](s *Server, w http.ResponseWriter, r *http.Request, lic store.License, list string, fields map[string]any) (items []T, done func(), ok bool) {
@@ -234,7 +237,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, lic store.Lice
 		s.storeFailed(w, r, err)
 		return nil, false
 	}
-	done = t.done
+	done = sync.OnceFunc(t.done)
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout)) // unsupported in tests
 	body := &countingReader{r: http.MaxBytesReader(w, r.Body, limit)}
 	n, err := decode(body, m.item)

@@ -50,5 +50,6 @@ func (s *Server) handleLookupURLs(w http.ResponseWriter, r *http.Request, lic st
 	resp.Matches = s.addURLPrevalence(r, prefixes, resp.Matches)
 	// In hash order: a map's order would make equal answers differ.
 	slices.SortFunc(resp.Matches, func(a, b api.URLMatch) int { return strings.Compare(a.Hash, b.Hash) })
+	done() // the answer is written without the turn: a client reading it slowly holds none
 	writeJSON(w, http.StatusOK, resp)
 }
