@@ -144,6 +144,7 @@ func Run(ctx context.Context, o RunOptions) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	warmLookups(ctx, db, logger)
 	rate, burst := share(o.Rate, o.Burst, DefaultRate, DefaultBurst, o.Replicas)
 	submitRate, submitBurst := share(o.SubmitRate, o.SubmitBurst, DefaultSubmitRate, DefaultSubmitBurst, o.Replicas)
 	handler := New(Config{
@@ -343,4 +344,28 @@ func NewLogger(w io.Writer, asJSON bool) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, nil))
 	}
 	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// warmUpLimit bounds how long a server reads what it answers lookups from
+// before it listens; past it, it listens anyway and the reading goes on
+// while SQLite answers alone.
+const warmUpLimit = time.Minute
+
+// warmLookups has the database read what it answers lookups from, when it
+// keeps something in memory, so that the server is at full speed as soon
+// as it listens.
+func warmLookups(ctx context.Context, db store.ServerStore, logger *slog.Logger) {
+	w, ok := db.(store.LookupWarmer)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, warmUpLimit)
+	defer cancel()
+	start := time.Now()
+	keys, err := w.WarmLookups(ctx)
+	if err != nil {
+		logger.Warn("lookup filter not ready; lookups ask the database meanwhile", "error", err)
+		return
+	}
+	logger.Info("lookup filter ready", "keys", keys, "took", time.Since(start).Round(time.Millisecond))
 }

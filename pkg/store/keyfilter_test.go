@@ -200,3 +200,26 @@ func TestServerFilterSubmissions(t *testing.T) {
 		t.Errorf("through the rebuilt filter: %d, %d, %d participants", stats(1), stats(2), stats(3))
 	}
 }
+
+// WarmLookups leaves the filter current, counting every key, and
+// answers at once when it already is.
+func TestWarmLookups(t *testing.T) {
+	ctx := context.Background()
+	srv, _ := openServerTemp(t)
+	importAll(t, srv, "feed", []reputation.FileIndicator{
+		{Algorithm: checksum.SHA256, Digest: digestOf(1), Size: 1, Verdict: reputation.Malicious},
+		{Algorithm: checksum.SHA256, Digest: digestOf(2), Size: 1, Verdict: reputation.Malicious},
+	})
+	for range 2 {
+		keys, err := srv.WarmLookups(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if keys != 4 { // the two imported and the baseline's two
+			t.Errorf("%d keys, want 4", keys)
+		}
+		if !filterCurrent(srv) {
+			t.Error("the filter is not current after WarmLookups")
+		}
+	}
+}

@@ -46,6 +46,13 @@ type FileLookupWithStats interface {
 	LookupFilesWithStats(ctx context.Context, files []FileDigests, kind string, objects [][]byte) ([]reputation.Result, map[string]ObjectStat, error)
 }
 
+// LookupWarmer is implemented by a ServerStore that answers lookups from
+// memory it reads first: WarmLookups reads it now (keys: how many), so
+// that a server is at full speed when it starts listening.
+type LookupWarmer interface {
+	WarmLookups(ctx context.Context) (keys int, err error)
+}
+
 // ServerAdmin is what the operator's side of a server needs of its
 // database: `ksn serve` binding the key-encryption key, keeping the
 // statement and purging on schedule, and `ksn admin`. *Server implements

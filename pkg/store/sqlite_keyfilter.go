@@ -142,21 +142,54 @@ func (f *serverFilter) startRebuild(s *Server) {
 		defer f.wg.Done()
 		start := time.Now()
 		base, algs, gen, err := f.read(f.ctx, s.db)
+		if err == nil {
+			f.install(base, algs, gen)
+		}
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.building = false
 		f.next = time.Now().Add(rebuildPause * time.Since(start))
-		if err != nil {
-			return
-		}
-		f.base, f.algs = base, algs
-		f.covers = max(f.covers, gen)
-		for fp, g := range f.pending {
-			if g <= gen {
-				delete(f.pending, fp)
-			}
-		}
 	}()
+}
+
+// WarmLookups builds the key filter now, unless it is current, and
+// returns how many keys it holds.
+func (s *Server) WarmLookups(ctx context.Context) (int, error) {
+	f := &s.filter
+	for !f.probe(ctx, s, func(func(uint64) bool) {}) {
+		f.mu.RLock()
+		building := f.building
+		f.mu.RUnlock()
+		if !building {
+			base, algs, gen, err := f.read(ctx, s.db)
+			if err != nil {
+				return 0, err
+			}
+			f.install(base, algs, gen)
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return len(f.base.keys) + len(f.pending), nil
+}
+
+// install makes base, read at generation gen, the filter's.
+func (f *serverFilter) install(base *keyFilter, algs map[checksum.Algorithm]bool, gen int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.base, f.algs = base, algs
+	f.covers = max(f.covers, gen)
+	for fp, g := range f.pending {
+		if g <= gen {
+			delete(f.pending, fp)
+		}
+	}
 }
 
 // read reads every key, the algorithms of the indicators and the

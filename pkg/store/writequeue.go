@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"github.com/ksnproject/ksn/pkg/reputation"
 	"sync"
 	"time"
 )
@@ -171,4 +172,26 @@ func (q *queuedWrites) Close() error {
 		}
 	})
 	return q.ServerDatabase.Close()
+}
+
+// LookupFilesWithStats is FileLookupWithStats of the database queued,
+// or its LookupFiles and ObjectStats one after the other.
+func (q *queuedWrites) LookupFilesWithStats(ctx context.Context, files []FileDigests, kind string, objects [][]byte) ([]reputation.Result, map[string]ObjectStat, error) {
+	if both, ok := q.ServerDatabase.(FileLookupWithStats); ok {
+		return both.LookupFilesWithStats(ctx, files, kind, objects)
+	}
+	results, err := q.LookupFiles(ctx, files)
+	if err != nil {
+		return nil, nil, err
+	}
+	stats, err := q.ObjectStats(ctx, kind, objects)
+	return results, stats, err
+}
+
+// WarmLookups is LookupWarmer of the database queued, if it is one.
+func (q *queuedWrites) WarmLookups(ctx context.Context) (int, error) {
+	if w, ok := q.ServerDatabase.(LookupWarmer); ok {
+		return w.WarmLookups(ctx)
+	}
+	return 0, nil
 }
