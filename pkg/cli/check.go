@@ -12,6 +12,7 @@ import (
 	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/network"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/reputation"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
@@ -199,9 +200,9 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	}
 	counts := &check.Progress{}
 	start := time.Now()
-	progress := opts.IO.StartProgress(term.ProgressDelay, func() string { return progressLine(counts, time.Since(start)) })
+	progress := opts.IO.StartProgress(term.ProgressDelay, func() string { return report.CheckProgress(counts, time.Since(start)) })
 	defer progress.Stop()
-	rep := newReporter(opts, progress)
+	rep := report.NewChecks(opts.IO, report.CheckOptions{JSON: opts.JSON, Format: opts.Format, Quiet: opts.Quiet, FailOn: opts.FailOn}, progress)
 
 	sum, runErr := check.Run(ctx, check.Options{
 		Inputs: inputs, Recursive: opts.Recursive, Follow: opts.Follow, Stdin: stdin,
@@ -222,7 +223,7 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	if runErr != nil {
 		// What was found is still reported, and a threat still decides
 		// the exit code (1 before 2).
-		if err := rep.finish(sum); exitcode.Of(err) == exitcode.Threat {
+		if err := rep.Finish(sum); exitcode.Of(err) == exitcode.Threat {
 			opts.IO.Errorf("%v", runErr)
 			return err
 		}
@@ -233,38 +234,15 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 		return &exitcode.Error{Code: exitcode.Usage, Err: runErr}
 	}
 	use.Finish(ctx)
-	err = rep.finish(sum)
+	err = rep.Finish(sum)
 	netErr := use.Session.Failure()
 	if err != nil && netErr != nil {
 		// A threat decides the exit code, but the files that got no
 		// network verdict are not to go unmentioned.
-		opts.IO.Warnf("%v; %s had no network verdict (--json marks them \"unanswered\")", netErr, plural(sum.Unanswered, "file"))
+		opts.IO.Warnf("%v; %s had no network verdict (--json marks them \"unanswered\")", netErr, report.Plural(sum.Unanswered, "file"))
 	}
 	if err != nil || netErr == nil {
 		return err
 	}
 	return netErr
-}
-
-// progressLine is the progress of a check elapsed into it: it moves as
-// bytes are read, and gives an ETA once the total is known.
-func progressLine(p *check.Progress, elapsed time.Duration) string {
-	b := p.Bytes.Load()
-	line := fmt.Sprintf("checking: %d files, %s, %s", p.Files.Load(), term.Bytes(b), term.Rate(b, elapsed))
-	if u := p.Unchanged.Load(); u > 0 {
-		line += fmt.Sprintf(", %d unchanged", u)
-	}
-	if eta, ok := p.ETA(elapsed); ok {
-		line += ", about " + etaText(eta) + " left"
-	}
-	return line
-}
-
-// etaText is a time left in whole seconds: an estimate, not a measure.
-func etaText(d time.Duration) string {
-	d = max(d.Round(time.Second), time.Second)
-	if d < time.Minute {
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	}
-	return term.Duration(d)
 }

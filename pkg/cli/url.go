@@ -1,13 +1,13 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/linkcheck"
 	"github.com/ksnproject/ksn/pkg/network"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/reputation"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
@@ -121,19 +121,15 @@ func runURL(ctx context.Context, opts *URLOptions) error {
 			cfg.Collector = use.Collector
 		}
 	}
-	out := &linkPrinter{out: bufio.NewWriter(opts.IO.Out), styles: opts.IO.Styles(), json: opts.JSON, explain: opts.Explain,
-		quiet: opts.Quiet, failOn: opts.FailOn}
+	out := report.NewLinks(opts.IO, report.LinkOptions{JSON: opts.JSON, Explain: opts.Explain, Quiet: opts.Quiet, FailOn: opts.FailOn})
 	cfg.Sink = out
 	sum, err := linkcheck.Run(ctx, linkcheck.Options{Links: opts.Links, Stdin: opts.IO.In, FailOn: opts.FailOn}, cfg)
 	if err != nil {
 		return err
 	}
 	use.Finish(ctx)
-	switch {
-	case sum.Threats > 0:
-		return exitcode.Silent(exitcode.Threat)
-	case sum.Failed > 0:
-		return exitcode.New(exitcode.Usage, "%s could not be checked", plural(sum.Failed, "link"))
+	if err := out.Finish(sum); err != nil {
+		return err
 	}
 	return use.Session.Failure()
 }

@@ -1,4 +1,4 @@
-package cli
+package report
 
 import (
 	"bufio"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/ksnproject/ksn/pkg/check"
 	"github.com/ksnproject/ksn/pkg/exitcode"
@@ -13,27 +14,33 @@ import (
 	"github.com/ksnproject/ksn/pkg/term"
 )
 
-// reporter prints results as they come (it is the check's sink) and
-// decides the exit code at the end.
-type reporter struct {
-	opts     *CheckOptions
+// CheckOptions are what the check reporter needs of `ksn check`'s flags.
+type CheckOptions struct {
+	JSON   bool   // one JSON object per input (NDJSON)
+	Format string // "sha256sum" or "b3sum": checksum lines instead of verdicts
+	Quiet  bool   // print only what is at or above FailOn
+	FailOn reputation.Verdict
+}
+
+// Checks prints the results of a check as they come (it is the check's
+// sink) and decides the exit code at the end.
+type Checks struct {
+	o        CheckOptions
+	ios      *term.IOStreams
 	out      *bufio.Writer
 	styles   *term.Styles
 	progress *term.Progress // nil: no progress line
 }
 
-func newReporter(opts *CheckOptions, progress *term.Progress) *reporter {
-	return &reporter{
-		opts:     opts,
-		out:      bufio.NewWriterSize(opts.IO.Out, 64<<10),
-		styles:   opts.IO.Styles(),
-		progress: progress,
-	}
+// NewChecks returns the reporter of a check that writes to ios, around
+// progress (nil for none).
+func NewChecks(ios *term.IOStreams, o CheckOptions, progress *term.Progress) *Checks {
+	return &Checks{o: o, ios: ios, out: bufio.NewWriterSize(ios.Out, 64<<10), styles: ios.Styles(), progress: progress}
 }
 
 // Batch prints a lookup batch around the progress line, and flushes: a
 // line is on the screen as soon as its lookup is done.
-func (r *reporter) Batch(items []check.Item) error {
+func (r *Checks) Batch(items []check.Item) error {
 	var err error
 	print := func() {
 		for _, it := range items {
@@ -51,15 +58,15 @@ func (r *reporter) Batch(items []check.Item) error {
 	return err
 }
 
-func (r *reporter) add(c check.Item) error {
-	if r.opts.Quiet && (c.Status() != "ok" || c.Reputation.Verdict.Severity() < r.opts.FailOn.Severity()) {
+func (r *Checks) add(c check.Item) error {
+	if r.o.Quiet && (c.Status() != "ok" || c.Reputation.Verdict.Severity() < r.o.FailOn.Severity()) {
 		return nil
 	}
 	var err error
 	switch {
-	case r.opts.JSON:
+	case r.o.JSON:
 		err = r.json(c)
-	case r.opts.Format != "":
+	case r.o.Format != "":
 		err = r.sumLine(c)
 	default:
 		r.human(c)
@@ -75,7 +82,7 @@ func (r *reporter) add(c check.Item) error {
 	return nil
 }
 
-func (r *reporter) human(c check.Item) {
+func (r *Checks) human(c check.Item) {
 	s := r.styles
 	path := term.SafeText(c.Path)
 	switch c.Status() {
@@ -84,26 +91,33 @@ func (r *reporter) human(c check.Item) {
 	case "error":
 		fmt.Fprintf(r.out, "%s%s  %s\n", s.Badge("error"), path, s.Dim.Render(term.SafeText(c.Err.Error())))
 	default:
-		rep := c.Reputation
-		line := s.Badge(string(rep.Verdict)) + path
-		if rep.ThreatName != "" {
-			line += "  " + s.Bold.Render(term.SafeText(rep.ThreatName))
-		}
-		if len(rep.Sources) > 0 {
-			line += "  " + s.Dim.Render("("+strings.Join(rep.Sources, ", ")+")")
-		}
-		if n := rep.Prevalence; n > 0 {
-			line += "  " + s.Dim.Render(seenBy(n))
-		}
+		line := s.Badge(string(c.Reputation.Verdict)) + path + resultDetails(s, c.Reputation)
 		if c.RaisedBy != "" {
 			line += "  " + s.Dim.Render("· in "+term.SafeText(c.RaisedBy))
 		}
 		fmt.Fprintln(r.out, line)
-		writeDisagreements(r.out, s, rep.Disagreements)
+		writeDisagreements(r.out, s, c.Reputation.Disagreements)
 	}
 }
 
-func (r *reporter) json(c check.Item) error {
+// resultDetails is what follows the badge and the name of a result: the
+// threat name, the sources that said so and how many participants
+// reported it.
+func resultDetails(s *term.Styles, rep reputation.Result) string {
+	line := ""
+	if rep.ThreatName != "" {
+		line += "  " + s.Bold.Render(term.SafeText(rep.ThreatName))
+	}
+	if len(rep.Sources) > 0 {
+		line += "  " + s.Dim.Render("("+strings.Join(rep.Sources, ", ")+")")
+	}
+	if n := rep.Prevalence; n > 0 {
+		line += "  " + s.Dim.Render(seenBy(n))
+	}
+	return line
+}
+
+func (r *Checks) json(c check.Item) error {
 	b, err := json.Marshal(c.Record())
 	if err != nil {
 		return err
@@ -112,39 +126,30 @@ func (r *reporter) json(c check.Item) error {
 	return err
 }
 
-// seenBy says how many participants reported an object.
-func seenBy(n int) string {
-	if n == 1 {
-		return "· seen by 1 participant"
-	}
-	return fmt.Sprintf("· seen by %d participants", n)
-}
-
 // sumLine prints a line that sha256sum -c or b3sum -c accepts. Those tools
 // escape a name holding a backslash or a newline and mark the line with a
 // leading backslash; ksn does the same so every name round-trips.
-func (r *reporter) sumLine(c check.Item) error {
+func (r *Checks) sumLine(c check.Item) error {
 	if c.Err != nil {
-		what := "could not be read"
-		if c.Skipped() != "" {
-			what = "skipped"
-		}
-		reason := c.Err.Error()
+		what, reason := "could not be read", c.Err.Error()
 		if s := c.Skipped(); s != "" {
-			reason = string(s)
+			what, reason = "skipped", string(s)
 		}
-		r.opts.IO.Errorf("%s: %s: %s", term.SafeText(c.Path), what, reason)
+		r.ios.Errorf("%s: %s: %s", term.SafeText(c.Path), what, reason)
 		return nil
 	}
-	if c.Reputation.Verdict.Severity() >= r.opts.FailOn.Severity() {
-		r.opts.IO.Warnf("%s: %s %s", term.SafeText(c.Path), c.Reputation.Verdict, term.SafeText(c.Reputation.ThreatName))
+	if c.Reputation.Verdict.Severity() >= r.o.FailOn.Severity() {
+		r.ios.Warnf("%s: %s %s", term.SafeText(c.Path), c.Reputation.Verdict, term.SafeText(c.Reputation.ThreatName))
 	}
-	_, err := io.WriteString(r.out, c.SumLine(r.opts.Format))
+	_, err := io.WriteString(r.out, c.SumLine(r.o.Format))
 	return err
 }
 
-func (r *reporter) finish(sum check.Summary) error {
-	if !r.opts.JSON && r.opts.Format == "" {
+// Finish prints the summary (not in JSON or checksum lines) and returns
+// the run's exit: a threat first (1, silent), then inputs that could not
+// be checked (2).
+func (r *Checks) Finish(sum check.Summary) error {
+	if !r.o.JSON && r.o.Format == "" {
 		r.summary(sum)
 	}
 	if err := r.out.Flush(); err != nil {
@@ -163,10 +168,10 @@ func (r *reporter) finish(sum check.Summary) error {
 	return nil
 }
 
-func (r *reporter) summary(sum check.Summary) {
+func (r *Checks) summary(sum check.Summary) {
 	s := r.styles
 	// A directory named without -r is not a file: it is said apart.
-	parts := []string{plural(sum.Files-sum.Directories, "file")}
+	parts := []string{Plural(sum.Files-sum.Directories, "file")}
 	for _, v := range reputation.Verdicts {
 		if n := sum.Verdicts[v]; n > 0 || v == reputation.Malicious {
 			text := fmt.Sprintf("%d %s", n, v)
@@ -183,7 +188,7 @@ func (r *reporter) summary(sum check.Summary) {
 		parts = append(parts, fmt.Sprintf("%d unreadable", n))
 	}
 	if sum.Directories > 0 {
-		parts = append(parts, plural(sum.Directories, "directory")+" not read (use -r)")
+		parts = append(parts, Plural(sum.Directories, "directory")+" not read (use -r)")
 	}
 	read := fmt.Sprintf("%s in %s", term.Bytes(sum.Bytes), term.Duration(sum.Elapsed))
 	if sum.Bytes > 0 {
@@ -202,4 +207,27 @@ func writeDisagreements(w io.Writer, s *term.Styles, ds []reputation.Disagreemen
 		}
 		fmt.Fprintln(w, s.Dim.Render("  note: "+d.Source+" says "+said+": a network answer never lowers a verdict"))
 	}
+}
+
+// CheckProgress is the progress line of a check elapsed into it: it moves
+// as bytes are read, and gives an ETA once the total is known.
+func CheckProgress(p *check.Progress, elapsed time.Duration) string {
+	b := p.Bytes.Load()
+	line := fmt.Sprintf("checking: %d files, %s, %s", p.Files.Load(), term.Bytes(b), term.Rate(b, elapsed))
+	if u := p.Unchanged.Load(); u > 0 {
+		line += fmt.Sprintf(", %d unchanged", u)
+	}
+	if eta, ok := p.ETA(elapsed); ok {
+		line += ", about " + etaText(eta) + " left"
+	}
+	return line
+}
+
+// etaText is a time left in whole seconds: an estimate, not a measure.
+func etaText(d time.Duration) string {
+	d = max(d.Round(time.Second), time.Second)
+	if d < time.Minute {
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	}
+	return term.Duration(d)
 }
