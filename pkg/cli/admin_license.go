@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"text/tabwriter"
-	"time"
 
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/server"
-	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
 )
 
@@ -111,15 +109,9 @@ func runLicenseCreate(ctx context.Context, opts *AdminOptions, label, expires st
 		return err
 	}
 	if asJSON {
-		return writeJSONLine(opts.IO, l)
+		return report.JSONLine(opts.IO.Out, l)
 	}
-	fmt.Fprintln(opts.IO.Out, l.Key)
-	more := ""
-	if l.Seats > 1 {
-		more = fmt.Sprintf(", %d seats", l.Seats)
-	}
-	fmt.Fprintf(opts.IO.ErrOut, "ksn: license %d created (expires %s%s); the key above is shown only now\n", l.ID, server.ExpiryText(l.ExpiresAt), more)
-	opts.IO.Hint("on the client: ksn license activate <key>")
+	report.LicenseCreated(opts.IO, l)
 	return nil
 }
 
@@ -129,15 +121,9 @@ func runLicenseList(ctx context.Context, opts *AdminOptions, asJSON bool) error 
 		return err
 	}
 	if asJSON {
-		return writeJSONLine(opts.IO, ls)
+		return report.JSONLine(opts.IO.Out, ls)
 	}
-	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATE\tSEATS\tCREATED\tEXPIRES\tLABEL")
-	for _, l := range ls {
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\n", l.ID, l.State, l.Seats, l.CreatedAt.UTC().Format(time.RFC3339),
-			server.ExpiryText(l.ExpiresAt), term.SafeText(l.Label))
-	}
-	return tw.Flush()
+	return report.Licenses(opts.IO.Out, ls)
 }
 
 func runLicenseRevoke(ctx context.Context, opts *AdminOptions, keyOrID string) error {

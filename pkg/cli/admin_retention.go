@@ -3,11 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/exitcode"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/server"
 	"github.com/spf13/cobra"
 )
@@ -101,21 +101,9 @@ func runAdminPurge(ctx context.Context, opts *AdminOptions, grace time.Duration,
 		opts.IO.Warnf("a reader keeps destroyed rows in the database's files (SQLite: the WAL checkpoint; PostgreSQL: the VACUUM after the purge) until a later purge completes it (a running server tries every minute)")
 	}
 	if asJSON {
-		return writeJSONLine(opts.IO, res)
+		return report.JSONLine(opts.IO.Out, res)
 	}
-	for _, p := range res.Purged {
-		rare := ""
-		if p.ObjectRows > 0 {
-			rare = fmt.Sprintf(", %d per-object counts of fewer than %d participants deleted", p.ObjectRows, minPrevalence)
-		}
-		fmt.Fprintf(opts.IO.Out, "%s: data key destroyed, %d sealed records deleted%s\n", p.HalfYear, p.Records, rare)
-	}
-	if len(res.Purged) == 0 {
-		fmt.Fprintln(opts.IO.Out, "nothing to purge")
-	}
-	for _, k := range res.Kept {
-		fmt.Fprintf(opts.IO.Out, "%s: %d sealed records kept until %s\n", k.HalfYear, k.Records, k.PurgeAfter.Format(time.RFC3339))
-	}
+	report.Purge(opts.IO.Out, res, minPrevalence)
 	return nil
 }
 
@@ -150,18 +138,12 @@ func runAdminVerify(ctx context.Context, opts *AdminOptions, kekFile string, asJ
 		return err
 	}
 	if asJSON {
-		if err := writeJSONLine(opts.IO, rep); err != nil {
-			return err
-		}
+		err = report.JSONLine(opts.IO.Out, rep)
 	} else {
-		tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "HALF-YEAR\tRECORDS\tOPEN")
-		for _, h := range rep.HalfYears {
-			fmt.Fprintf(tw, "%s\t%d\t%d\n", h.HalfYear, h.Records, h.Opened)
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
+		err = report.Verify(opts.IO.Out, rep)
+	}
+	if err != nil {
+		return err
 	}
 	if !rep.OK {
 		return exitcode.New(exitcode.ServiceError, "some sealed records do not open with %s: they are damaged", rep.KEKFile)

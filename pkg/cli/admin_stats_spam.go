@@ -2,11 +2,8 @@ package cli
 
 import (
 	"context"
-	"fmt"
-	"text/tabwriter"
-	"time"
 
-	"github.com/ksnproject/ksn/pkg/server"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/spf13/cobra"
 )
 
@@ -46,23 +43,7 @@ func runAdminStatsSpam(ctx context.Context, opts *AdminOptions, asJSON bool, top
 		return err
 	}
 	if asJSON {
-		return writeJSONLine(opts.IO, st)
+		return report.JSONLine(opts.IO.Out, st)
 	}
-	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
-	for _, part := range []struct {
-		label, none string
-		rows        []server.SpamStat
-	}{{"BODY SHA-256", "message bodies", st.Bodies}, {"SENDER NETWORK", "sender networks", st.Nets}} {
-		if len(part.rows) == 0 {
-			fmt.Fprintf(tw, "no %s reported\n\n", part.none)
-			continue
-		}
-		fmt.Fprintf(tw, "PARTICIPANTS\tREPORTS\tSPAM\tHAM\tFIRST SEEN\tLAST SEEN\t%s\n", part.label)
-		for _, r := range part.rows {
-			fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%s\t%s\t%s\n", r.Participants, r.Reports, r.Spam, r.Ham,
-				r.FirstSeen.Format(time.DateOnly), r.LastSeen.Format(time.DateOnly), r.Object)
-		}
-		fmt.Fprintln(tw)
-	}
-	return tw.Flush()
+	return report.SpamStats(opts.IO.Out, st.Bodies, st.Nets)
 }

@@ -2,12 +2,12 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"os/signal"
 	"syscall"
 
 	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/exitcode"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/server"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
@@ -167,33 +167,9 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	o := opts.RunOptions
 	o.Keys = server.KeyPlaces{KeyDir: opts.KeyDir, StateDir: opts.StateDir, KEK: server.KEKSource{Path: opts.KEKFile, From: opts.KEKFrom}}
 	o.Warn = func(msg string) { opts.IO.Warnf("%s", msg) }
-	o.Listening = func(l server.Listening) { printListening(opts.IO, l) }
+	o.Listening = func(l server.Listening) { report.Listening(opts.IO.ErrOut, l) }
 	if o.Logger == nil {
 		o.Logger = server.NewLogger(opts.IO.ErrOut, opts.LogJSON)
 	}
 	return server.Run(ctx, o)
-}
-
-// printListening tells the operator where the server listens and where
-// its keys are.
-func printListening(ios *term.IOStreams, l server.Listening) {
-	fmt.Fprintf(ios.ErrOut, "ksn serve: listening on %s (database %s)\n", l.URL, l.DB)
-	if l.DBCreated {
-		fmt.Fprintf(ios.ErrOut, "ksn serve: created the server database %s, which was not there\n", l.DB)
-	}
-	if l.MetricsURL != "" {
-		fmt.Fprintf(ios.ErrOut, "ksn serve: metrics on %s\n", l.MetricsURL)
-	}
-	if l.KEKMovedFrom != "" {
-		fmt.Fprintf(ios.ErrOut, "ksn serve: moved the key-encryption key from %s to %s, out of the database's directory\n", l.KEKMovedFrom, l.KEKFile)
-	}
-	if l.KEKCreated {
-		fmt.Fprintf(ios.ErrOut, "ksn serve: created the key-encryption key %s: keep it safe and out of the database's backups; without it the sealed submissions cannot be read\n", l.KEKFile)
-	} else {
-		fmt.Fprintf(ios.ErrOut, "ksn serve: submissions sealed with the key-encryption key %s\n", l.KEKFile)
-	}
-	if l.KeysMoved > 0 {
-		fmt.Fprintf(ios.ErrOut, "ksn serve: moved %d data keys out of the database into %s\n", l.KeysMoved, l.KeyDir)
-	}
-	fmt.Fprintf(ios.ErrOut, "ksn serve: data keys in %s (never back it up: a purge deletes keys there)\n", l.KeyDir)
 }
