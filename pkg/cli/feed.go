@@ -10,6 +10,7 @@ import (
 
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/feeds"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
 )
@@ -141,11 +142,11 @@ func runFeedImport(ctx context.Context, opts *FeedImportOptions) error {
 		case opts.JSON:
 			reports = append(reports, res.Report(path))
 		default:
-			printImport(opts.IO, path, res)
+			report.Imported(opts.IO, path, res)
 		}
 	}
 	if opts.JSON {
-		if err := writeJSONLine(opts.IO, reports); err != nil {
+		if err := report.JSONLine(opts.IO.Out, reports); err != nil {
 			return err
 		}
 	}
@@ -166,55 +167,4 @@ func importOne(ctx context.Context, opts *FeedImportOptions, db feeds.Database, 
 		return feeds.ImportReader(ctx, db, opts.IO.In, "-", o)
 	}
 	return feeds.ImportFile(ctx, db, path, o)
-}
-
-// printImport says what importing one file did.
-func printImport(io *term.IOStreams, path string, res feeds.Imported) {
-	sum, stats := res.Summary, res.Stats
-	fmt.Fprintf(io.Out, "%s (%s): %s: %d added, %d updated, %d unchanged in %s\n",
-		term.SafeText(path), res.Format, plural(sum.Indicators, "indicator"), stats.Added, stats.Updated, stats.Unchanged,
-		term.Duration(res.Elapsed))
-	if res.CVD != nil {
-		printCVD(io, path, res.CVD)
-	}
-	reportMalformed(io, path, sum)
-}
-
-// printCVD says what was checked of a ClamAV container and what of it
-// was read and skipped.
-func printCVD(io *term.IOStreams, path string, c *feeds.CVDInfo) {
-	h := c.Header
-	checks := "MD5 and signature not checked (a .cld: ClamAV rewrites it and checks neither)"
-	switch {
-	case c.SignatureVerified && c.MD5Verified:
-		checks = "signature verified with ClamAV's key, MD5 matches"
-	case c.MD5Verified:
-		checks = "MD5 matches; NOT signed with ClamAV's key (imported because of --allow-unsigned)"
-	}
-	fmt.Fprintf(io.Out, "  ClamAV database version %d, built %s by %s, %d signatures, functionality level %d: %s\n",
-		h.Version, h.Built, h.Builder, h.Signatures, h.Level, checks)
-	for _, m := range c.Members {
-		fmt.Fprintf(io.Out, "  read %s: %d entries\n", m.Name, m.Summary.Indicators)
-	}
-	if len(c.Skipped) > 0 {
-		fmt.Fprintf(io.Out, "  skipped: %s (not whole-file hashes)\n", c.SkippedList())
-	}
-}
-
-// reportMalformed warns about the lines an import skipped.
-func reportMalformed(io *term.IOStreams, path string, sum feeds.Summary) {
-	if sum.Malformed == 0 {
-		return
-	}
-	noun := "lines"
-	if sum.Malformed == 1 {
-		noun = "line"
-	}
-	io.Warnf("%s: %d malformed %s skipped", term.SafeText(path), sum.Malformed, noun)
-	for _, le := range sum.Errors {
-		fmt.Fprintf(io.ErrOut, "  %s\n", term.SafeText(le.Error()))
-	}
-	if extra := sum.Malformed - len(sum.Errors); extra > 0 {
-		fmt.Fprintf(io.ErrOut, "  ... and %d more\n", extra)
-	}
 }

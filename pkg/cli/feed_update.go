@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/feeds"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
 )
@@ -82,52 +82,19 @@ func runFeedUpdate(ctx context.Context, opts *FeedUpdateOptions) error {
 	progress := opts.IO.StartProgress(term.ProgressDelay, func() string { return "downloading feeds: " + term.Bytes(got.Load()) })
 	results, err := u.Update(ctx, todo)
 	progress.Stop()
-	var first *feeds.UpdateError
-	failed := 0
 	if opts.JSON {
-		if err := writeJSONLine(opts.IO, feeds.UpdateReports(results)); err != nil {
+		if err := report.JSONLine(opts.IO.Out, feeds.UpdateReports(results)); err != nil {
 			return err
 		}
-	}
-	for _, r := range results {
-		if !opts.JSON {
-			printUpdate(opts.IO, r)
-		}
-		if r.Outcome == feeds.Failed {
-			failed++
-			first = cmp.Or(first, r.Err)
+	} else {
+		for _, r := range results {
+			report.Update(opts.IO, r)
 		}
 	}
 	if err != nil {
 		return &exitcode.Error{Code: exitcode.ServiceError, Err: err}
 	}
-	if first == nil {
-		return nil
-	}
-	return exitcode.New(first.ExitCode(), "%d of %d feeds failed; the database keeps what they held", failed, len(results))
-}
-
-// printUpdate is one feed's line.
-func printUpdate(io *term.IOStreams, r feeds.UpdateResult) {
-	name := r.Feed.Name
-	switch r.Outcome {
-	case feeds.Failed:
-		fmt.Fprintf(io.Out, "%s: failed: %s\n", name, term.SafeText(r.Err.Error()))
-	case feeds.Unchanged:
-		why := "the server sent the file already imported"
-		if r.NotModified {
-			why = "not modified since the last update"
-		}
-		fmt.Fprintf(io.Out, "%s: unchanged: %s (%s)\n", name, why, plural(r.Imported.Summary.Indicators, "indicator"))
-	default:
-		res := r.Imported
-		fmt.Fprintf(io.Out, "%s: %s: %s (%d new, %d changed, %d unchanged) from %s in %s\n", name, r.Outcome,
-			plural(res.Summary.Indicators, "indicator"), res.Stats.Added, res.Stats.Updated, res.Stats.Unchanged, term.Bytes(r.Bytes), term.Duration(r.Elapsed))
-		if res.CVD != nil {
-			printCVD(io, name, res.CVD)
-		}
-		reportMalformed(io, name, res.Summary)
-	}
+	return feeds.Failure(results)
 }
 
 // NewCmdFeedAdd builds `ksn feed add`.

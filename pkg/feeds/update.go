@@ -1,6 +1,7 @@
 package feeds
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/config"
+	"github.com/ksnproject/ksn/pkg/exitcode"
 )
 
 // Updater fetches feeds and imports them, as freshclam does for ClamAV:
@@ -218,4 +220,22 @@ func (u *Updater) record(prev FeedState, r UpdateResult) FeedState {
 	st.Indicators = r.Imported.Summary.Indicators
 	st.Held += r.Imported.Stats.Added
 	return st
+}
+
+// Failure is how a run of updates ends: nil when every feed updated or
+// was unchanged, else an error that counts the failures and carries the
+// exit code of the first.
+func Failure(results []UpdateResult) error {
+	var first *UpdateError
+	failed := 0
+	for _, r := range results {
+		if r.Outcome == Failed {
+			failed++
+			first = cmp.Or(first, r.Err)
+		}
+	}
+	if first == nil {
+		return nil
+	}
+	return exitcode.New(first.ExitCode(), "%d of %d feeds failed; the database keeps what they held", failed, len(results))
 }

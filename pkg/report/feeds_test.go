@@ -1,0 +1,86 @@
+package report
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/feeds"
+	"github.com/ksnproject/ksn/pkg/term"
+)
+
+func TestFeedLines(t *testing.T) {
+	imported := feeds.Imported{Format: feeds.Format("malwarebazaar"), Elapsed: time.Second}
+	imported.Summary = feeds.Summary{Indicators: 1, Malformed: 3, Errors: []feeds.LineError{{Line: 7, Err: errors.New("bad\x1b[2Jdigest")}}}
+	imported.Stats.Added = 1
+	cvd := feeds.Imported{Format: feeds.Format("clamav-cvd"), CVD: &feeds.CVDInfo{
+		Header: feeds.CVDHeader{Version: 27, Built: "01 Mar 2026", Builder: "svc", Signatures: 2, Level: 90},
+		MD5Verified: true, SignatureVerified: true,
+		Members: []feeds.CVDMember{{Name: "daily.hdb", Summary: feeds.Summary{Indicators: 2}}}, Skipped: map[string]int{".ndb": 4}}}
+	cases := []struct {
+		name        string
+		write       func(ios *term.IOStreams)
+		out, errOut []string
+	}{
+		{"import", func(ios *term.IOStreams) { Imported(ios, "feed\x1b]0;x\a.csv", imported) }, []string{
+			`feed\x1b]0;x\a.csv (malwarebazaar): 1 indicator: 1 added, 0 updated, 0 unchanged in 1.00s` + "\n"}, []string{
+			`ksn: warning: feed\x1b]0;x\a.csv: 3 malformed lines skipped` + "\n",
+			`  line 7: bad\x1b[2Jdigest` + "\n", "  ... and 2 more\n"}},
+		{"a ClamAV container", func(ios *term.IOStreams) { Imported(ios, "daily.cvd", cvd) }, []string{
+			"  ClamAV database version 27, built 01 Mar 2026 by svc, 2 signatures, functionality level 90: signature verified with ClamAV's key, MD5 matches\n",
+			"  read daily.hdb: 2 entries\n", "  skipped: 4 .ndb (not whole-file hashes)\n"}, nil},
+		{"update failed", func(ios *term.IOStreams) {
+			Update(ios, feeds.UpdateResult{Feed: feeds.Feed{Name: "mb"}, Outcome: feeds.Failed, Err: &feeds.UpdateError{Reason: "offline", Err: errors.New("no route\r")}})
+		}, []string{`mb: failed: no route\r` + "\n"}, nil},
+		{"update not modified", func(ios *term.IOStreams) {
+			Update(ios, feeds.UpdateResult{Feed: feeds.Feed{Name: "mb"}, Outcome: feeds.Unchanged, NotModified: true, Imported: &feeds.Imported{Summary: feeds.Summary{Indicators: 5}}})
+		}, []string{"mb: unchanged: not modified since the last update (5 indicators)\n"}, nil},
+		{"update added", func(ios *term.IOStreams) {
+			Update(ios, feeds.UpdateResult{Feed: feeds.Feed{Name: "mb"}, Outcome: feeds.Added, Bytes: 2048, Elapsed: time.Second, Imported: &imported})
+		}, []string{"mb: added: 1 indicator (1 new, 0 changed, 0 unchanged) from 2.0 KiB in 1.00s\n"}, []string{"ksn: warning: mb: 3 malformed lines skipped\n"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ios, _, out, errOut := term.Test()
+			c.write(ios)
+			for _, w := range c.out {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("out %q, want %q", out, w)
+				}
+			}
+			for _, w := range c.errOut {
+				if !strings.Contains(errOut.String(), w) {
+					t.Errorf("errOut %q, want %q", errOut, w)
+				}
+			}
+			if len(c.errOut) == 0 && errOut.Len() > 0 {
+				t.Errorf("errOut %q, want nothing", errOut)
+			}
+		})
+	}
+}
+
+func TestFeedsTable(t *testing.T) {
+	ios, _, out, _ := term.Test()
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	age := int64(3 * 24 * 3600)
+	err := Feeds(ios, []feeds.Entry{
+		{Feed: feeds.Feed{Name: "mb", Format: "malwarebazaar", URL: "https://x.example/\x1b[1m", Enabled: true}, UpdatedAt: &at, CheckedAt: &at, AgeSeconds: &age, Stale: true, ETag: `"e1"`, Indicators: 9},
+		{Feed: feeds.Feed{Name: "off", Format: "url-list", URL: "https://y.example/"}},
+		{Feed: feeds.Feed{Name: "broken", Format: "url-list", URL: "https://z.example/", Enabled: true}, LastError: "503\x07"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(out.String(), "\n")
+	if !strings.HasPrefix(lines[0], "NAME    FORMAT         STATE     UPDATED") {
+		t.Errorf("header %q", lines[0])
+	}
+	for _, want := range []string{"stale", "3d", `"e1"`, `https://x.example/\x1b[1m`, "off     url-list       disabled  never             -", "failed",
+		`last update failed: broken: 503\a`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}
