@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -92,14 +91,4 @@ than a new, empty database; 'ksn serve' creates its database by itself.`,
 			return nil
 		},
 	}
-}
-
-// writeJSONLine prints v as one line of JSON.
-func writeJSONLine(ios *term.IOStreams, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(ios.Out, "%s\n", b)
-	return err
 }

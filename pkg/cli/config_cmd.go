@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/ksnproject/ksn/pkg/config"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/spf13/cobra"
 )
 
@@ -107,7 +108,7 @@ Participation is not a setting: only 'ksn optin' can start it.`,
 				for _, v := range s.List() {
 					items = append(items, item{v.Key.Name, v.Value, v.Source, v.Key.Default})
 				}
-				return writeJSONLine(f.IO, items)
+				return report.JSONLine(f.IO.Out, items)
 			}
 			for _, v := range s.List() {
 				fmt.Fprintf(f.IO.Out, "%-20s %-28s %s\n", v.Key.Name, fmt.Sprintf("%q", v.Value), f.IO.Styles().Dim.Render(v.Source))

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ksnproject/ksn/pkg/network"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/spf13/cobra"
 )
 
@@ -29,7 +30,7 @@ where it comes from. KSN_LICENSE_KEY overrides the stored key.`,
 			case err != nil:
 				return err
 			case asJSON:
-				return writeJSONLine(f.IO, l)
+				return report.JSONLine(f.IO.Out, l)
 			case !l.Activated:
 				fmt.Fprintln(f.IO.Out, "No license key: activate one with 'ksn license activate <key>'.")
 			default:

@@ -7,6 +7,7 @@ import (
 	"github.com/ksnproject/ksn/pkg/check"
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/mail"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
 )
@@ -71,9 +72,9 @@ func runMailReport(ctx context.Context, f *Factory, files []string, j mail.Judge
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IO.Out, "%s judged %s; %s kept in the outbox.\n", plural(len(all), "message"), j, plural(kept, "record"))
+	fmt.Fprintf(f.IO.Out, "%s judged %s; %s kept in the outbox.\n", report.Plural(len(all), "message"), j, report.Plural(kept, "record"))
 	if failed > 0 {
-		return exitcode.New(exitcode.Usage, "%s could not be read", plural(failed, "message"))
+		return exitcode.New(exitcode.Usage, "%s could not be read", report.Plural(failed, "message"))
 	}
 	return nil
 }

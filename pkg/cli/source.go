@@ -3,10 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/network"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
 )
@@ -129,15 +129,9 @@ asks none of them.`,
 				return err
 			}
 			if asJSON {
-				return writeJSONLine(f.IO, sts)
+				return report.JSONLine(f.IO.Out, sts)
 			}
-			w := tabwriter.NewWriter(f.IO.Out, 0, 2, 2, ' ', 0)
-			fmt.Fprintln(w, "NAME\tENABLED\tKEY\tURL\tSTATE")
-			for _, s := range sts {
-				key := map[bool]string{true: "stored", false: "-"}[s.KeyStored]
-				fmt.Fprintf(w, "%s\t%v\t%s\t%s\t%s\n", s.Name, s.Enabled, key, term.SafeText(s.BaseURL), term.SafeText(s.Describe()))
-			}
-			return w.Flush()
+			return report.Sources(f.IO.Out, sts)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the sources as a JSON array (schema in the README)")

@@ -1,16 +1,12 @@
 package cli
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"strings"
-	"time"
 
 	"github.com/ksnproject/ksn/pkg/exitcode"
-	"github.com/ksnproject/ksn/pkg/feeds"
 	"github.com/ksnproject/ksn/pkg/network"
-	"github.com/ksnproject/ksn/pkg/term"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/spf13/cobra"
 )
 
@@ -43,11 +39,11 @@ func runStatus(ctx context.Context, f *Factory, asJSON bool) error {
 	case err != nil:
 		return err
 	case asJSON:
-		if err := writeJSONLine(f.IO, r); err != nil {
+		if err := report.JSONLine(f.IO.Out, r); err != nil {
 			return err
 		}
 	default:
-		printStatus(f, r)
+		report.Status(f.IO, r)
 	}
 	if r.Code == exitcode.OK {
 		return nil
@@ -56,71 +52,4 @@ func runStatus(ctx context.Context, f *Factory, asJSON bool) error {
 		return exitcode.Silent(r.Code)
 	}
 	return &exitcode.Error{Code: r.Code, Err: fmt.Errorf("%s: %s", r.Reason, r.Detail), Hint: r.Hint}
-}
-
-func printStatus(f *Factory, r network.Report) {
-	sty := f.IO.Styles()
-	// Padded before it is styled: padding counts bytes, and colour codes
-	// are bytes a terminal does not show.
-	row := func(label, value string) {
-		fmt.Fprintf(f.IO.Out, "%s %s\n", sty.Bold.Render(fmt.Sprintf("%-14s", label)), value)
-	}
-	row("Participation", r.Participation.Describe())
-	stmt := r.Statement.ID + " (" + r.Statement.Source + "), "
-	if r.Statement.AcceptedAt != nil {
-		stmt += "accepted " + formatTime(*r.Statement.AcceptedAt)
-	} else if d := r.Participation.Decision; d != nil && d.Accepted {
-		stmt += "you accepted " + d.StatementID + " on " + formatTime(d.At)
-	} else {
-		stmt += "not accepted"
-	}
-	row("Statement", stmt)
-	if r.Participation.StateFile != "" {
-		row("Decisions", r.Participation.StateFile)
-	}
-	row("Outbox", fmt.Sprintf("%s, %d dropped when full, %d too old", plural(r.Outbox.Records, "record"), r.Outbox.DroppedFull, r.Outbox.DroppedAge))
-	if s := r.Feeds; s != nil {
-		line := fmt.Sprintf("%d enabled, %d updated", s.Enabled, s.Updated)
-		if s.OldestAgeSeconds != nil {
-			line += ", oldest " + feeds.Ago(time.Duration(*s.OldestAgeSeconds)*time.Second)
-		}
-		switch s.Kind {
-		case feeds.Warning:
-			line += "; " + sty.Bad.Render(s.Text)
-		case feeds.Hint:
-			line += "; " + s.Text
-		}
-		row("Feeds", line)
-	}
-	row("Endpoint", cmp.Or(r.Endpoint, "none"))
-	if r.InsecureTransport {
-		row("Transport", sty.Bad.Render("insecure: insecure_transport is set, so a plain http:// endpoint on another machine is allowed"))
-	}
-	conn := r.Reason
-	if r.Detail != "" {
-		conn += " (" + r.Detail + ")"
-	}
-	if r.Connected {
-		conn = sty.Good.Render("connected")
-	}
-	if r.License != nil {
-		lic := r.License.State
-		if r.License.ExpiresAt != nil {
-			lic += ", expires " + formatTime(*r.License.ExpiresAt)
-		}
-		row("License", lic)
-	}
-	row("Connection", conn)
-	// A line per enabled public source, and one naming those that are not.
-	var off []string
-	for _, s := range r.Sources {
-		if !s.Enabled {
-			off = append(off, s.Name)
-			continue
-		}
-		row("Source", s.Name+": "+term.SafeText(s.Describe()))
-	}
-	if len(off) > 0 {
-		row("Sources", "not configured: "+strings.Join(off, ", ")+" (ksn source enable NAME)")
-	}
 }

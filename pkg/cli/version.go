@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/ksnproject/ksn/pkg/buildinfo"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/spf13/cobra"
 )
 
@@ -17,7 +18,7 @@ func NewCmdVersion(f *Factory) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			v := buildinfo.Read(f.Version)
 			if asJSON {
-				return writeJSONLine(f.IO, v)
+				return report.JSONLine(f.IO.Out, v)
 			}
 			fmt.Fprintf(f.IO.Out, "ksn %s\n", v)
 			if v.Revision != "" {

@@ -1,0 +1,170 @@
+package report
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ksnproject/ksn/pkg/network"
+	"github.com/ksnproject/ksn/pkg/term"
+)
+
+// TestStatusColumnsAligned: on a colour terminal the values start in one
+// column; padding must not count the colour codes.
+func TestStatusColumnsAligned(t *testing.T) {
+	ios, _, out, _ := term.Test()
+	ios.ForceColor()
+	r := network.Report{Endpoint: "https://ksn.example", InsecureTransport: true}
+	r.Connected = true
+	r.Outbox.Records = 1
+	r.Statement.ID, r.Statement.Source = "ksn-0123456789abcdef", "built-in"
+	Status(ios, r)
+	ansi := regexp.MustCompile(`\x1b\[[0-9;]*m`)
+	if !ansi.MatchString(out.String()) {
+		t.Fatalf("no colour codes in the output: the test shows nothing\n%q", out)
+	}
+	lines := strings.Split(strings.TrimSpace(ansi.ReplaceAllString(out.String(), "")), "\n")
+	if len(lines) < 5 {
+		t.Fatalf("status printed %d lines:\n%s", len(lines), out)
+	}
+	for _, l := range lines {
+		if len(l) < 16 || l[14] != ' ' || l[15] == ' ' {
+			t.Errorf("value not at column 16: %q", l)
+		}
+	}
+	if !strings.Contains(out.String(), "1 record,") {
+		t.Errorf("plural: %s", out)
+	}
+}
+
+// TestStatusLines: what each part of the report adds, a source's detail
+// escaped.
+func TestStatusLines(t *testing.T) {
+	ios, _, out, _ := term.Test()
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	r := network.Report{Statement: network.StatementState{ID: "ksn-1", Source: "https://ksn.example", AcceptedAt: &at}}
+	r.Reason, r.Detail = "offline", "connection refused"
+	r.Sources = []network.SourceStatus{{State: "service-error", Detail: "bad\x1b[2J"}, {}}
+	r.Sources[0].Name, r.Sources[0].Enabled, r.Sources[1].Name = "opentip", true, "hashlookup"
+	Status(ios, r)
+	for _, want := range []string{
+		"Statement      ksn-1 (https://ksn.example), accepted 2026-03-01 12:00:00 UTC\n",
+		"Endpoint       none\n",
+		"Connection     offline (connection refused)\n",
+		`Source         opentip: service-error: bad\x1b[2J` + "\n",
+		"Sources        not configured: hashlookup (ksn source enable NAME)\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestSourcesTable(t *testing.T) {
+	ios, _, out, _ := term.Test()
+	s := network.SourceStatus{State: "connected"}
+	s.Name, s.Enabled, s.KeyStored, s.BaseURL = "opentip", true, true, "https://mirror.example/\x1b]8;;"
+	if err := Sources(ios.Out, []network.SourceStatus{s}); err != nil {
+		t.Fatal(err)
+	}
+	want := "NAME     ENABLED  KEY     URL                              STATE\nopentip  true     stored  https://mirror.example/\\x1b]8;;  connected\n"
+	if out.String() != want {
+		t.Errorf("got\n%q\nwant\n%q", out, want)
+	}
+}
+
+func TestOutboxAndRecords(t *testing.T) {
+	ios, _, out, _ := term.Test()
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	Outbox(ios.Out, network.OutboxSummary{Records: 2, Bytes: 300, MaxRecords: 1000, MaxAge: "90d", Oldest: &at, Newest: &at, DroppedAge: 1, File: "/s/participation.db"},
+		network.Status{Reason: "never-asked"})
+	want := "2 records, 300 B (at most 1000, kept up to 90d)\noldest 2026-03-01 12:00:00 UTC, newest 2026-03-01 12:00:00 UTC\ndropped: 0 when full, 1 too old\nnot participating: never asked: /s/participation.db\n"
+	if out.String() != want {
+		t.Errorf("got\n%q\nwant\n%q", out, want)
+	}
+	rec := network.Record{ID: "0123", Kind: "url", CreatedAt: at, Body: json.RawMessage(`{"url":"http://x.example/\u001b"}`)}
+	for _, c := range []struct {
+		json bool
+		want string
+	}{
+		{false, `0123  url     2026-03-01T12:00:00Z  {"url":"http://x.example/\u001b"}` + "\n"},
+		{true, `{"id":"0123","kind":"url","created_at":"2026-03-01T12:00:00Z","body":{"url":"http://x.example/\u001b"}}` + "\n"},
+	} {
+		out.Reset()
+		if err := Record(ios.Out, rec, c.json); err != nil || out.String() != c.want {
+			t.Errorf("json %v: got %q (%v), want %q", c.json, out, err, c.want)
+		}
+	}
+	out.Reset()
+	rec.Body = json.RawMessage("\"a\x1b[2Jb\"")
+	if err := Record(ios.Out, rec, false); err != nil || !strings.Contains(out.String(), `a\x1b[2Jb`) || strings.Contains(out.String(), "\x1b") {
+		t.Errorf("a raw control character in a body: %q (%v)", out, err)
+	}
+}
+
+// TestStatementEscaped: what is accepted must be what was shown: control
+// characters are shown escaped, line breaks and tabs kept.
+func TestStatementEscaped(t *testing.T) {
+	ios, _, out, _ := term.Test()
+	st := network.Statement{ID: "ksn-1\x1b", Source: "built-in", SHA256: "ab", Text: "We collect\tdigests.\nNothing\r else\x1b[8m hidden.\n"}
+	if err := Statement(ios, st); err != nil {
+		t.Fatal(err)
+	}
+	want := "Statement ksn-1\\x1b (built-in)\nsha256 ab\n\nWe collect\tdigests.\nNothing\\r else\\x1b[8m hidden.\n"
+	if out.String() != want {
+		t.Errorf("got\n%q\nwant\n%q", out, want)
+	}
+}
+
+func TestOptedInAndOut(t *testing.T) {
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	accepted := network.Decision{At: at, Accepted: true, Level: network.Extended, StatementID: "ksn-1"}
+	declined := network.Decision{At: at}
+	cases := []struct {
+		name        string
+		write       func(ios *term.IOStreams)
+		out, errOut string
+	}{
+		{"declined", func(ios *term.IOStreams) { OptedIn(ios, network.Outcome{Decision: &declined}, "", "90d") },
+			"Declined at 2026-03-01 12:00:00 UTC. Nothing is sent; ksn keeps working with local verdicts.\n", ""},
+		{"accepted and sent", func(ios *term.IOStreams) {
+			OptedIn(ios, network.Outcome{Decision: &accepted, Dropped: 1, Sent: 2, Now: network.Status{Participating: true}}, "https://ksn.example", "90d")
+		}, "Participating at the extended level since 2026-03-01 12:00:00 UTC (statement ksn-1).\n1 record older than 90d dropped, not sent.\nSent 2 collected records to https://ksn.example.\nNothing is waiting to be sent.\n", ""},
+		{"accepted, paused", func(ios *term.IOStreams) {
+			OptedIn(ios, network.Outcome{Decision: &accepted, Outbox: 3, SendError: "offline", Now: network.Status{Reason: "do-not-track"}}, "https://ksn.example", "90d")
+		}, "Participating at the extended level since 2026-03-01 12:00:00 UTC (statement ksn-1).\n3 records in the outbox will be sent to https://ksn.example.\n",
+			"ksn: warning: the collected records could not be sent yet (offline); they stay in the outbox and go with the next check\nksn: warning: paused: DO_NOT_TRACK is set: nothing is sent while it is set\n"},
+		{"opted out", func(ios *term.IOStreams) { OptedOut(ios.Out, network.Outcome{Decision: &declined, Outbox: 1}, false) },
+			"Not participating since 2026-03-01 12:00:00 UTC: nothing is sent.\n1 record stay in the local outbox ('ksn queue' shows them, 'ksn optout --purge' or 'ksn queue clear' deletes them).\n", ""},
+		{"opted out, purged", func(ios *term.IOStreams) { OptedOut(ios.Out, network.Outcome{Decision: &declined, Purged: 4}, true) },
+			"Not participating since 2026-03-01 12:00:00 UTC: nothing is sent.\nDeleted 4 records from the local outbox.\n", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ios, _, out, errOut := term.Test()
+			c.write(ios)
+			if out.String() != c.out || errOut.String() != c.errOut {
+				t.Errorf("got\n%q\n%q\nwant\n%q\n%q", out, errOut, c.out, c.errOut)
+			}
+		})
+	}
+}
+
+func TestPluralAndTime(t *testing.T) {
+	for n, want := range map[int]string{0: "0 directories", 1: "1 directory", 2: "2 directories"} {
+		if got := Plural(n, "directory"); got != want {
+			t.Errorf("Plural(%d) = %q, want %q", n, got, want)
+		}
+	}
+	if got := Plural(2, "key"); got != "2 keys" {
+		t.Errorf("Plural(2, key) = %q", got)
+	}
+	if got := Time(time.Time{}); got != "-" {
+		t.Errorf("Time(zero) = %q", got)
+	}
+	if got := Time(time.Date(2026, 3, 1, 13, 0, 0, 0, time.FixedZone("CET", 3600))); got != "2026-03-01 12:00:00 UTC" {
+		t.Errorf("Time = %q", got)
+	}
+}
