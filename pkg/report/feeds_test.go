@@ -15,7 +15,7 @@ func TestFeedLines(t *testing.T) {
 	imported.Summary = feeds.Summary{Indicators: 1, Malformed: 3, Errors: []feeds.LineError{{Line: 7, Err: errors.New("bad\x1b[2Jdigest")}}}
 	imported.Stats.Added = 1
 	cvd := feeds.Imported{Format: feeds.Format("clamav-cvd"), CVD: &feeds.CVDInfo{
-		Header: feeds.CVDHeader{Version: 27, Built: "01 Mar 2026", Builder: "svc", Signatures: 2, Level: 90},
+		Header:      feeds.CVDHeader{Version: 27, Built: "01 Mar 2026", Builder: "svc", Signatures: 2, Level: 90},
 		MD5Verified: true, SignatureVerified: true,
 		Members: []feeds.CVDMember{{Name: "daily.hdb", Summary: feeds.Summary{Indicators: 2}}}, Skipped: map[string]int{".ndb": 4}}}
 	cases := []struct {
