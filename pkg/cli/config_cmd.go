@@ -97,23 +97,7 @@ Participation is not a setting: only 'ksn optin' can start it.`,
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				type item struct {
-					Key     string `json:"key"`
-					Value   string `json:"value"`
-					Source  string `json:"source"`
-					Default string `json:"default"`
-				}
-				var items []item
-				for _, v := range s.List() {
-					items = append(items, item{v.Key.Name, v.Value, v.Source, v.Key.Default})
-				}
-				return report.JSONLine(f.IO.Out, items)
-			}
-			for _, v := range s.List() {
-				fmt.Fprintf(f.IO.Out, "%-20s %-28s %s\n", v.Key.Name, fmt.Sprintf("%q", v.Value), f.IO.Styles().Dim.Render(v.Source))
-			}
-			return nil
+			return report.Settings(f.IO, s.List(), asJSON)
 		},
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print the settings as a JSON array")

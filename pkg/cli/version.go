@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"fmt"
-
 	"github.com/ksnproject/ksn/pkg/buildinfo"
 	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/spf13/cobra"
@@ -20,14 +18,7 @@ func NewCmdVersion(f *Factory) *cobra.Command {
 			if asJSON {
 				return report.JSONLine(f.IO.Out, v)
 			}
-			fmt.Fprintf(f.IO.Out, "ksn %s\n", v)
-			if v.Revision != "" {
-				mod := ""
-				if v.Modified {
-					mod = " (with local changes)"
-				}
-				fmt.Fprintf(f.IO.Out, "revision %s%s\n", v.Revision, mod)
-			}
+			report.Version(f.IO.Out, v)
 			return nil
 		},
 	}
