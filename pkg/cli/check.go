@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -100,11 +99,9 @@ it costs. --rehash reads every file whatever the cache says.`,
 				return usageError("see 'ksn check --help'", "--hash: %v", err)
 			}
 			opts.Algorithms = algs
-			v, err := reputation.ParseVerdict(failOn)
-			if err != nil || (v != reputation.Suspicious && v != reputation.Malicious) {
-				return usageError("use --fail-on malicious (the default) or --fail-on suspicious", "--fail-on: %q is not a threat level", failOn)
+			if opts.FailOn, err = parseFailOn(failOn); err != nil {
+				return err
 			}
-			opts.FailOn = v
 			if len(args) == 0 && opts.FilesFrom == "" {
 				if f.IO.IsStdinTTY() {
 					return usageError("name files or directories (with -r), '-' for standard input, or use --files-from", "nothing to check")
@@ -180,10 +177,9 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 			go cache.Load()
 		}
 	}
-	local, err := opts.OpenLocal(ctx)
+	local, err := openLocal(ctx, opts.OpenLocal)
 	if err != nil {
-		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the reputation database: %w", err),
-			Hint: "check that ksn's data directory is writable, or set KSN_HOME to another directory"}
+		return err
 	}
 	var use network.Use
 	defer func() { network.CloseTogether(func() { local.Close() }, use.Collector.Close) }()
@@ -221,28 +217,28 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	})
 	progress.Stop()
 	if runErr != nil {
-		// What was found is still reported, and a threat still decides
-		// the exit code (1 before 2).
-		if err := rep.Finish(sum); exitcode.Of(err) == exitcode.Threat {
-			opts.IO.Errorf("%v", runErr)
-			return err
-		}
-		var ec *exitcode.Error
-		if errors.As(runErr, &ec) {
-			return ec
-		}
-		return &exitcode.Error{Code: exitcode.Usage, Err: runErr}
+		return rep.Stopped(sum, runErr)
 	}
 	use.Finish(ctx)
-	err = rep.Finish(sum)
-	netErr := use.Session.Failure()
-	if err != nil && netErr != nil {
-		// A threat decides the exit code, but the files that got no
-		// network verdict are not to go unmentioned.
-		opts.IO.Warnf("%v; %s had no network verdict (--json marks them \"unanswered\")", netErr, report.Plural(sum.Unanswered, "file"))
+	return rep.Finish(sum, use.Session.Failure())
+}
+
+// openLocal opens the local reputation database for a check or a link
+// run.
+func openLocal(ctx context.Context, open func(context.Context) (Local, error)) (Local, error) {
+	local, err := open(ctx)
+	if err != nil {
+		return local, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the reputation database: %w", err),
+			Hint: "check that ksn's data directory is writable, or set KSN_HOME to another directory"}
 	}
-	if err != nil || netErr == nil {
-		return err
+	return local, nil
+}
+
+// parseFailOn parses --fail-on, which takes a threat level.
+func parseFailOn(s string) (reputation.Verdict, error) {
+	v, err := reputation.ParseVerdict(s)
+	if err != nil || (v != reputation.Suspicious && v != reputation.Malicious) {
+		return v, usageError("use --fail-on malicious (the default) or --fail-on suspicious", "--fail-on: %q is not a threat level", s)
 	}
-	return netErr
+	return v, nil
 }

@@ -2,9 +2,7 @@ package cli
 
 import (
 	"context"
-	"fmt"
 
-	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/linkcheck"
 	"github.com/ksnproject/ksn/pkg/network"
 	"github.com/ksnproject/ksn/pkg/report"
@@ -61,11 +59,10 @@ submission would carry, and sends nothing: its verdicts are local.`,
   grep -o 'https\?://[^ ]*' mail.txt | ksn url --json`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := reputation.ParseVerdict(failOn)
-			if err != nil || (v != reputation.Suspicious && v != reputation.Malicious) {
-				return usageError("use --fail-on malicious (the default) or --fail-on suspicious", "--fail-on: %q is not a threat level", failOn)
+			var err error
+			if opts.FailOn, err = parseFailOn(failOn); err != nil {
+				return err
 			}
-			opts.FailOn = v
 			opts.Links = args
 			if len(args) == 0 {
 				if f.IO.IsStdinTTY() {
@@ -103,10 +100,9 @@ func runURL(ctx context.Context, opts *URLOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	local, err := opts.OpenLocal(ctx)
+	local, err := openLocal(ctx, opts.OpenLocal)
 	if err != nil {
-		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the reputation database: %w", err),
-			Hint: "check that ksn's data directory is writable, or set KSN_HOME to another directory"}
+		return err
 	}
 	defer local.Close()
 

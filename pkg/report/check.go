@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -145,10 +146,37 @@ func (r *Checks) sumLine(c check.Item) error {
 	return err
 }
 
-// Finish prints the summary (not in JSON or checksum lines) and returns
-// the run's exit: a threat first (1, silent), then inputs that could not
-// be checked (2).
-func (r *Checks) Finish(sum check.Summary) error {
+// Finish ends a run whose lookups all ran: it prints the summary (not in
+// JSON or checksum lines) and returns the run's exit: a threat first (1,
+// silent), then inputs that could not be checked (2), then netErr, the
+// network's failure (3 to 7), which is still mentioned when it does not
+// decide.
+func (r *Checks) Finish(sum check.Summary, netErr error) error {
+	err := r.end(sum)
+	if err != nil && netErr != nil {
+		r.ios.Warnf("%v; %s had no network verdict (--json marks them \"unanswered\")", netErr, Plural(sum.Unanswered, "file"))
+	}
+	if err != nil || netErr == nil {
+		return err
+	}
+	return netErr
+}
+
+// Stopped ends a run that stopped on runErr: what was found is still
+// reported, and a threat still decides the exit code (1 before 2).
+func (r *Checks) Stopped(sum check.Summary, runErr error) error {
+	if err := r.end(sum); exitcode.Of(err) == exitcode.Threat {
+		r.ios.Errorf("%v", runErr)
+		return err
+	}
+	var ec *exitcode.Error
+	if errors.As(runErr, &ec) {
+		return ec
+	}
+	return &exitcode.Error{Code: exitcode.Usage, Err: runErr}
+}
+
+func (r *Checks) end(sum check.Summary) error {
 	if !r.o.JSON && r.o.Format == "" {
 		r.summary(sum)
 	}

@@ -98,12 +98,46 @@ func TestChecksFinish(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ios, _, out, _ := term.Test()
-			err := NewChecks(ios, c.o, nil).Finish(c.sum)
+			err := NewChecks(ios, c.o, nil).Finish(c.sum, nil)
 			if exitcode.Of(err) != c.code {
 				t.Errorf("exit %v (%v), want %v", exitcode.Of(err), err, c.code)
 			}
 			if c.line == "" && out.Len() > 0 || !strings.Contains(out.String(), c.line) {
 				t.Errorf("out %q, want %q", out, c.line)
+			}
+		})
+	}
+}
+
+// TestChecksEnd: a threat or an unreadable input decides the exit before
+// the network's failure, which is still mentioned; a run that stopped
+// exits with its error unless a threat was found.
+func TestChecksEnd(t *testing.T) {
+	netErr := &exitcode.Error{Code: exitcode.Offline, Err: errors.New("network verdicts unavailable")}
+	stop := errors.New("reading the list: too long")
+	cases := []struct {
+		name   string
+		end    func(r *Checks) error
+		code   exitcode.Code
+		errOut string
+	}{
+		{"network failure", func(r *Checks) error { return r.Finish(check.Summary{Files: 1}, netErr) }, exitcode.Offline, ""},
+		{"threat over network failure", func(r *Checks) error { return r.Finish(check.Summary{Files: 1, Threats: 1, Unanswered: 1}, netErr) },
+			exitcode.Threat, "ksn: warning: network verdicts unavailable; 1 file had no network verdict (--json marks them \"unanswered\")\n"},
+		{"stopped", func(r *Checks) error { return r.Stopped(check.Summary{Files: 1, Failed: 1}, stop) }, exitcode.Usage, ""},
+		{"stopped with its own code", func(r *Checks) error { return r.Stopped(check.Summary{}, netErr) }, exitcode.Offline, ""},
+		{"stopped after a threat", func(r *Checks) error { return r.Stopped(check.Summary{Files: 1, Threats: 1}, stop) },
+			exitcode.Threat, "ksn: reading the list: too long\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ios, _, out, errOut := term.Test()
+			err := c.end(NewChecks(ios, CheckOptions{}, nil))
+			if exitcode.Of(err) != c.code || errOut.String() != c.errOut {
+				t.Errorf("exit %v (%v), errOut %q; want %v, %q", exitcode.Of(err), err, errOut, c.code, c.errOut)
+			}
+			if !strings.Contains(out.String(), "hashed") {
+				t.Errorf("no summary: %q", out)
 			}
 		})
 	}
