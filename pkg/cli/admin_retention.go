@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/server"
@@ -76,12 +75,12 @@ running server tries every minute.`,
 		Example: `  ksn admin purge --db /srv/ksn/server.db`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			d, err := config.ParseDuration(grace)
-			if err != nil || d < 0 {
-				return usageError("e.g. --grace 7d", "--grace: not a duration of 0 or more: %q", grace)
+			d, err := server.ParseGrace("--grace", grace)
+			if err != nil {
+				return err
 			}
-			if minPrevalence < 0 {
-				return usageError("e.g. --min-prevalence 3", "--min-prevalence: %d is not a count", minPrevalence)
+			if err := server.CheckMinPrevalence(minPrevalence); err != nil {
+				return err
 			}
 			return runAdminPurge(orBackground(cmd.Context()), opts, d, minPrevalence, asJSON)
 		},

@@ -5,7 +5,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/server"
@@ -103,12 +102,6 @@ after a purge where SQLite checkpoints its WAL.`,
   ksn serve --listen 127.0.0.1:0 --db /tmp/test.db   # any free port; the line says which`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if (opts.TLSCert == "") != (opts.TLSKey == "") {
-				return usageError("give both --tls-cert and --tls-key, or neither", "--tls-cert and --tls-key go together")
-			}
-			if opts.Rate < 0 || opts.Burst < 0 || opts.SubmitRate < 0 || opts.SubmitBurst < 0 || opts.Replicas < 0 {
-				return usageError("", "--rate, --burst, --submit-rate, --submit-burst and --replicas must be positive")
-			}
 			paths, err := f.Paths()
 			if err != nil {
 				return &exitcode.Error{Code: exitcode.Usage, Err: err}
@@ -116,16 +109,8 @@ after a purge where SQLite checkpoints its WAL.`,
 			if opts.DB == "" {
 				opts.DB, opts.DefaultDB = server.DefaultDBPath(paths.Data, f.Env), true
 			}
-			d, err := config.ParseDuration(grace)
-			if err != nil || d < 0 {
-				return usageError("e.g. --purge-grace 7d", "--purge-grace: not a duration of 0 or more: %q", grace)
-			}
-			opts.PurgeGrace = d
-			if opts.MaxConnections < 1 {
-				return usageError("e.g. --max-connections 1024", "--max-connections: %d is not a count", opts.MaxConnections)
-			}
-			if opts.MinPrevalence < 0 {
-				return usageError("e.g. --min-prevalence 3", "--min-prevalence: %d is not a count", opts.MinPrevalence)
+			if err := opts.CheckFlags(grace); err != nil {
+				return err
 			}
 			opts.StateDir = paths.State
 			kek := server.ChooseKEK(opts.KEKFile, f.Env)
