@@ -88,17 +88,12 @@ it costs. --rehash reads every file whatever the cache says.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Inputs = args
-			if _, ok := check.SumFormats[opts.Format]; opts.Format != "" && !ok {
-				return usageError("use --format sha256sum or --format b3sum", "--format: unknown format %q", opts.Format)
-			}
-			if opts.Format != "" && opts.JSON {
-				return usageError("", "--json and --format cannot be used together")
-			}
-			algs, err := check.ParseAlgorithms(hashList, opts.Format)
+			var err error
+			opts.Algorithms, err = check.Flags{Format: opts.Format, Hash: hashList, JSON: opts.JSON, Quiet: opts.Quiet,
+				Null: opts.Null, FilesFrom: opts.FilesFrom, Workers: opts.Workers}.Algorithms()
 			if err != nil {
-				return usageError("see 'ksn check --help'", "--hash: %v", err)
+				return err
 			}
-			opts.Algorithms = algs
 			if opts.FailOn, err = parseFailOn(failOn); err != nil {
 				return err
 			}
@@ -108,15 +103,6 @@ it costs. --rehash reads every file whatever the cache says.`,
 				}
 				// As sha256sum does: data piped in is the input.
 				opts.Inputs = []string{"-"}
-			}
-			if opts.Workers < 0 || opts.Workers > maxWorkers {
-				return usageError(fmt.Sprintf("--workers from 1 to %d (0: the number of CPUs)", maxWorkers), "--workers: %d is out of range", opts.Workers)
-			}
-			if opts.Quiet && opts.Format != "" {
-				return usageError("", "--quiet and --format cannot be used together: a checksum list needs every file")
-			}
-			if opts.Null && opts.FilesFrom == "" {
-				return usageError("use -0 together with --files-from", "-0 only applies to --files-from")
 			}
 			opts.OpenLocal = f.OpenLocal
 			opts.Consent = f.LoadConsent
@@ -159,24 +145,13 @@ it costs. --rehash reads every file whatever the cache says.`,
 	return cmd
 }
 
-// maxWorkers bounds --workers: each worker holds a 256 KiB buffer, and far
-// more workers than cores only add memory and contention.
-const maxWorkers = 256
-
 func runCheck(ctx context.Context, opts *CheckOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	early := network.LoadEarly(ctx, opts.Consent)
 	defer early.Release()
-	var cache *check.StatCache
-	if opts.StatCache != "" {
-		cache = check.NewStatCache(opts.StatCache)
-		if opts.Recursive && !opts.Rehash {
-			// A walk is coming: read the cache while the databases open.
-			go cache.Load()
-		}
-	}
+	cache := check.OpenStatCache(opts.StatCache, opts.Recursive && !opts.Rehash)
 	local, err := openLocal(ctx, opts.OpenLocal)
 	if err != nil {
 		return err

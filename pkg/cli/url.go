@@ -70,14 +70,8 @@ submission would carry, and sends nothing: its verdicts are local.`,
 				}
 				opts.Links = []string{"-"}
 			}
-			stdins := 0
-			for _, a := range opts.Links {
-				if a == "-" {
-					stdins++
-				}
-			}
-			if stdins > 1 {
-				return usageError("", "'-' (standard input) may be given once")
+			if err := linkcheck.CheckInputs(opts.Links); err != nil {
+				return err
 			}
 			opts.OpenLocal = f.OpenLocal
 			opts.Consent = f.LoadConsent
