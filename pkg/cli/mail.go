@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/ksnproject/ksn/pkg/check"
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/mail"
+	"github.com/ksnproject/ksn/pkg/network"
 	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
@@ -39,7 +39,7 @@ level.`,
 			if spam {
 				j = mail.JudgementSpam
 			}
-			return runMailReport(orBackground(cmd.Context()), f, args, j)
+			return runMailReport(cmd.Context(), f, args, j)
 		},
 	}
 	report.Flags().BoolVar(&spam, "spam", false, "the messages are spam")
@@ -49,32 +49,19 @@ level.`,
 }
 
 func runMailReport(ctx context.Context, f *Factory, files []string, j mail.Judgement) error {
-	c, err := f.LoadConsent(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	relays, err := check.ParseRelays(c.Settings().String("mail.own_relays"))
-	if err != nil {
-		return usageError("", "mail.own_relays: %v", err)
-	}
-	var all []mail.Spam
-	failed := 0
-	for _, file := range files {
-		spams, bad := check.ObserveMail(file, check.MailOptions{Relays: relays})
-		for _, it := range bad {
-			f.IO.Errorf("%s: %v", term.SafeText(it.Path), it.Err)
+	return f.withConsent(ctx, func(ctx context.Context, c *network.Consent) error {
+		failed := 0
+		n, kept, err := c.ReportMail(ctx, files, j, func(path string, err error) {
+			f.IO.Errorf("%s: %v", term.SafeText(path), err)
 			failed++
+		})
+		if err != nil {
+			return err
 		}
-		all = append(all, spams...)
-	}
-	kept, err := c.ReportSpam(ctx, all, j)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(f.IO.Out, "%s judged %s; %s kept in the outbox.\n", report.Plural(len(all), "message"), j, report.Plural(kept, "record"))
-	if failed > 0 {
-		return exitcode.New(exitcode.Usage, "%s could not be read", report.Plural(failed, "message"))
-	}
-	return nil
+		fmt.Fprintf(f.IO.Out, "%s judged %s; %s kept in the outbox.\n", report.Plural(n, "message"), j, report.Plural(kept, "record"))
+		if failed > 0 {
+			return exitcode.New(exitcode.Usage, "%s could not be read", report.Plural(failed, "message"))
+		}
+		return nil
+	})
 }
