@@ -1,10 +1,7 @@
 package cli
 
 import (
-	"bufio"
 	"fmt"
-	"io"
-	"strings"
 
 	"github.com/ksnproject/ksn/pkg/network"
 	"github.com/ksnproject/ksn/pkg/report"
@@ -53,24 +50,13 @@ it out of the shell's history and of the process list:
   pass show ksn/license | ksn license activate -`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			key := args[0]
-			if key == "-" {
-				line, err := bufio.NewReader(io.LimitReader(f.IO.In, 4096)).ReadString('\n')
-				if err != nil && err != io.EOF {
-					return usageError("", "reading the license key from standard input: %v", err)
-				}
-				key = line
-			}
-			key = strings.TrimSpace(key)
-			if !network.ValidLicenseKey(key) {
-				return usageError("paste the key exactly as the operator gave it", "that does not look like a license key")
-			}
 			paths, err := f.Paths()
 			if err != nil {
 				return err
 			}
-			if err := network.StoreLicenseKey(paths, key); err != nil {
-				return fmt.Errorf("storing the license key: %w", err)
+			key, err := network.ActivateLicense(paths, f.IO.In, args[0])
+			if err != nil {
+				return err
 			}
 			fmt.Fprintf(f.IO.Out, "License key %s stored.\n", network.MaskKey(key))
 			if env := f.Env("KSN_LICENSE_KEY"); env != "" {

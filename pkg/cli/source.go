@@ -7,7 +7,6 @@ import (
 
 	"github.com/ksnproject/ksn/pkg/network"
 	"github.com/ksnproject/ksn/pkg/report"
-	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
 )
 
@@ -46,35 +45,20 @@ key, a wait).`,
   ksn source enable malwarebazaar-api --key-file - < auth-key.txt`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name := args[0]
-			def, ok := network.LookupPublic(name)
-			if !ok {
-				return usageError("known: "+network.PublicNames(), "no public source is named %q", name)
-			}
-			key := ""
-			if keyFile != "" {
-				var err error
-				if key, err = network.ReadKeyFile(f.IO.In, keyFile); err != nil {
-					return usageError("", "--key-file: %v", err)
-				}
-			}
 			paths, err := f.Paths()
 			if err != nil {
 				return err
 			}
-			cfg, err := network.EnableSource(paths, name, key, baseURL, quota)
+			cfg, err := network.EnableFromFile(paths, f.IO.In, args[0], keyFile, baseURL, quota)
 			if err != nil {
-				return usageError("see 'ksn source enable --help'", "%v", err)
+				return err
 			}
-			fmt.Fprintf(f.IO.Out, "enabled %s: %s at %s\n", name, def.Title, term.SafeText(cfg.BaseURL))
-			fmt.Fprintf(f.IO.Out, "While you participate, ksn sends it the SHA-256 of each file you check (never names, paths, contents or links)%s; the statement names it ('ksn statement').\n",
-				map[bool]string{true: ", with your key", false: ""}[key != ""])
+			participating := true // unless the state says otherwise
 			if c, err := f.LoadConsent(orBackground(cmd.Context())); err == nil {
-				defer c.Close()
-				if !c.Status().Participating {
-					fmt.Fprintln(f.IO.Out, "You do not participate now: it is not asked until you accept the statement (ksn optin).")
-				}
+				participating = c.Status().Participating
+				c.Close()
 			}
+			report.SourceEnabled(f.IO.Out, cfg, participating)
 			return nil
 		},
 	}

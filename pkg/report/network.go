@@ -93,6 +93,18 @@ func Sources(w io.Writer, sts []network.SourceStatus) error {
 	return tw.Flush()
 }
 
+// SourceEnabled says which public source `ksn source enable` enabled, what
+// it is sent, and that it is not asked while the user does not
+// participate.
+func SourceEnabled(w io.Writer, cfg network.SourceConfig, participating bool) {
+	fmt.Fprintf(w, "enabled %s: %s at %s\n", cfg.Name, cfg.Title, term.SafeText(cfg.BaseURL))
+	fmt.Fprintf(w, "While you participate, ksn sends it the SHA-256 of each file you check (never names, paths, contents or links)%s; the statement names it ('ksn statement').\n",
+		map[bool]string{true: ", with your key", false: ""}[cfg.KeyStored])
+	if !participating {
+		fmt.Fprintln(w, "You do not participate now: it is not asked until you accept the statement (ksn optin).")
+	}
+}
+
 // Outbox is `ksn queue`: the outbox's size, bounds and losses, and the
 // participation that decides what becomes of it.
 func Outbox(w io.Writer, q network.OutboxSummary, st network.Status) {

@@ -168,3 +168,16 @@ func TestPluralAndTime(t *testing.T) {
 		t.Errorf("Time = %q", got)
 	}
 }
+
+func TestSourceEnabled(t *testing.T) {
+	var w strings.Builder
+	cfg := network.SourceConfig{BaseURL: "https://mirror.example/\x1b", KeyStored: true}
+	cfg.Name, cfg.Title = "opentip", "Kaspersky OpenTIP"
+	SourceEnabled(&w, cfg, false)
+	want := "enabled opentip: Kaspersky OpenTIP at https://mirror.example/\\x1b\n" +
+		"While you participate, ksn sends it the SHA-256 of each file you check (never names, paths, contents or links), with your key; the statement names it ('ksn statement').\n" +
+		"You do not participate now: it is not asked until you accept the statement (ksn optin).\n"
+	if w.String() != want {
+		t.Errorf("got\n%q\nwant\n%q", w.String(), want)
+	}
+}
