@@ -8,7 +8,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/feeds"
 	"github.com/ksnproject/ksn/pkg/network"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/reputation"
 	"github.com/ksnproject/ksn/pkg/sources"
 	"github.com/ksnproject/ksn/pkg/store"
@@ -51,19 +51,29 @@ type Local struct {
 	Close  func() error
 }
 
-// OpenLocal opens the local reputation database as a source. Closing it
-// says, after the run's summary, when the feeds are getting old (see
-// feedNotice): the check and link commands close it last.
+// OpenLocal opens the local reputation database as a source, degraded
+// (store.OpenLocalDegraded) when it cannot be written. Closing it says,
+// after the run's summary, when the feeds are getting old
+// (feeds.Listing.AfterRun; nothing without settings or state): the check
+// and link commands close it last.
 func (f *Factory) OpenLocal(ctx context.Context) (Local, error) {
 	db, err := f.OpenLocalStore(ctx)
 	if err != nil {
-		if db, err = f.openLocalDegraded(ctx, err); err != nil {
+		path := ""
+		if paths, err := f.Paths(); err == nil {
+			path = paths.DatabaseFile()
+		}
+		cause, why := err, ""
+		if db, why, err = store.OpenLocalDegraded(ctx, path, cause); err != nil {
 			return Local{}, err
 		}
+		f.IO.Warnf("%v: %s", cause, why)
 	}
 	l := Local{Source: sources.NewLocal(db), Close: func() error {
 		err := db.Close()
-		f.sayFeedNotice()
+		if listing, err := f.LoadFeedListing(); err == nil {
+			report.FeedNotice(f.IO, listing.AfterRun(time.Now()))
+		}
 		return err
 	}}
 	if c, ok := db.(sources.VerdictCache); ok {
@@ -123,45 +133,6 @@ func (f *Factory) settings() (config.Paths, *config.Settings, error) {
 		return paths, nil, usageError("fix the value with 'ksn config set', or unset the variable", "configuration: %v", err)
 	}
 	return paths, s, nil
-}
-
-// sayFeedNotice tells a check or link run about the feeds' age
-// (feeds.Listing.AfterRun). It never fails the run: without settings or
-// state it says nothing.
-func (f *Factory) sayFeedNotice() {
-	l, err := f.LoadFeedListing()
-	if err != nil {
-		return
-	}
-	switch n := l.AfterRun(time.Now()); n.Kind {
-	case feeds.Warning:
-		f.IO.Warnf("%s", n.Text)
-	case feeds.Hint:
-		f.IO.Hint(n.Text + " (shown once)")
-	}
-}
-
-// openLocalDegraded gives local verdicts when the local database cannot be
-// opened for writing (another user's, a read-only directory, no home):
-// the database read as it is, else the built-in baseline alone, with a
-// warning that nothing can be recorded. A file that is not a reputation
-// database stays an error: it must not be hidden.
-func (f *Factory) openLocalDegraded(ctx context.Context, cause error) (store.Store, error) {
-	if errors.Is(cause, store.ErrNotReputationDB) {
-		return nil, cause
-	}
-	if paths, err := f.Paths(); err == nil {
-		if db, err := store.OpenLocalReadOnly(ctx, paths.DatabaseFile()); err == nil {
-			f.IO.Warnf("%v: reading it as it is; nothing can be recorded in it (no network answer cached, no feed imported)", cause)
-			return db, nil
-		}
-	}
-	db, err := store.OpenLocalTemporary(ctx)
-	if err != nil {
-		return nil, cause
-	}
-	f.IO.Warnf("%v: using the built-in baseline alone; imported feeds are not available and nothing can be recorded", cause)
-	return db, nil
 }
 
 // FeedDB is a reputation database feeds are imported into.

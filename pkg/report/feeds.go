@@ -119,3 +119,14 @@ func Feeds(ios *term.IOStreams, entries []feeds.Entry) error {
 	}
 	return nil
 }
+
+// FeedNotice is what a check or a link run says at its end about the
+// feeds' age: a warning, or a hint given once.
+func FeedNotice(ios *term.IOStreams, n feeds.Notice) {
+	switch n.Kind {
+	case feeds.Warning:
+		ios.Warnf("%s", n.Text)
+	case feeds.Hint:
+		ios.Hint(n.Text + " (shown once)")
+	}
+}

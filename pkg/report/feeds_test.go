@@ -84,3 +84,20 @@ func TestFeedsTable(t *testing.T) {
 		}
 	}
 }
+
+func TestFeedNotice(t *testing.T) {
+	for _, c := range []struct {
+		n    feeds.Notice
+		want string
+	}{
+		{feeds.Notice{Kind: feeds.Warning, Text: "the feeds are 9 days old"}, "ksn: warning: the feeds are 9 days old\n"},
+		{feeds.Notice{Kind: feeds.Hint, Text: "run ksn feed update"}, "ksn: hint: run ksn feed update (shown once)\n"},
+		{feeds.Notice{}, ""},
+	} {
+		ios, _, out, errOut := term.Test()
+		FeedNotice(ios, c.n)
+		if errOut.String() != c.want || out.Len() > 0 {
+			t.Errorf("%+v: %q, want %q", c.n, errOut, c.want)
+		}
+	}
+}

@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ksnproject/ksn/pkg/reputation"
@@ -53,5 +56,42 @@ func TestOpenLocalReadOnly(t *testing.T) {
 	tmp.Close()
 	if _, err := os.Stat(tdir); !os.IsNotExist(err) {
 		t.Fatalf("temporary database left %s behind", tdir)
+	}
+}
+
+// TestOpenLocalDegraded: an existing database is read as it is, none
+// gives the baseline alone, and a file that is no reputation database
+// stays an error.
+func TestOpenLocalDegraded(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, DefaultFileName)
+	l, err := OpenLocal(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	cause := errors.New("permission denied")
+	for _, c := range []struct {
+		path, why string
+		temporary bool
+	}{
+		{path, "reading it as it is", false},
+		{filepath.Join(dir, "missing.db"), "using the built-in baseline alone", true},
+		{"", "using the built-in baseline alone", true},
+	} {
+		db, why, err := OpenLocalDegraded(ctx, c.path, cause)
+		if err != nil {
+			t.Fatalf("%q: %v", c.path, err)
+		}
+		_, temporary := db.(*TemporaryLocal)
+		if !strings.HasPrefix(why, c.why) || temporary != c.temporary {
+			t.Errorf("%q: %q (temporary %v)", c.path, why, temporary)
+		}
+		db.Close()
+	}
+	notDB := fmt.Errorf("open: %w", ErrNotReputationDB)
+	if _, _, err := OpenLocalDegraded(ctx, path, notDB); err != notDB {
+		t.Errorf("another application's file: %v", err)
 	}
 }
