@@ -38,3 +38,21 @@ func TestFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestInputsStdin: "-" reads standard input, unless it holds the list.
+func TestInputsStdin(t *testing.T) {
+	stdin := strings.NewReader("a\nb\n")
+	if _, r, done, err := Inputs([]string{"-"}, "", false, stdin); err != nil || r != stdin {
+		t.Errorf("no list: %v, %v", r, err)
+	} else {
+		done()
+	}
+	if _, r, done, err := Inputs(nil, "-", false, stdin); err != nil || r != nil {
+		t.Errorf("list on stdin: %v, %v", r, err)
+	} else {
+		done()
+	}
+	if _, _, _, err := Inputs([]string{"-"}, "-", false, stdin); exitcode.Of(err) != exitcode.Usage {
+		t.Errorf("stdin twice: %v", err)
+	}
+}

@@ -3,9 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"path/filepath"
-	"time"
 
 	"github.com/ksnproject/ksn/pkg/check"
 	"github.com/ksnproject/ksn/pkg/config"
@@ -25,20 +23,15 @@ type CheckOptions struct {
 	// go to the outbox and whether the network is asked; nil: neither.
 	Consent func(ctx context.Context) (*network.Consent, error)
 
-	Inputs     []string
-	Recursive  bool
-	Follow     bool
-	FilesFrom  string
-	Null       bool
-	Algorithms []check.Algorithm
-	JSON       bool
-	Format     string // "", "sha256sum" or "b3sum"
-	FailOn     reputation.Verdict
-	Workers    int
-	NoCache    bool // --no-cache or KSN_NO_CACHE: ask the network every time
-	Rehash     bool // --rehash: hash every file whatever the stat cache says
-	Mail       *check.MailOptions
-	Quiet      bool // --quiet: print only what is at or above --fail-on
+	check.Flags // --format, --hash, --json, --quiet, -0, --files-from, --workers
+	Inputs      []string
+	Recursive   bool
+	Follow      bool
+	Algorithms  []check.Algorithm
+	FailOn      reputation.Verdict
+	NoCache     bool // --no-cache or KSN_NO_CACHE: ask the network every time
+	Rehash      bool // --rehash: hash every file whatever the stat cache says
+	Mail        *check.MailOptions
 	// StatCache is the stat cache file in the cache directory ("" when
 	// ksn's directories cannot be found: then every file is hashed).
 	StatCache string
@@ -48,7 +41,7 @@ type CheckOptions struct {
 // that only want to see the parsed options.
 func NewCmdCheck(f *Factory, runF func(*CheckOptions) error) *cobra.Command {
 	opts := &CheckOptions{IO: f.IO}
-	var hashList, failOn string
+	var failOn string
 	cmd := &cobra.Command{
 		Use:   "check [flags] <path>...",
 		Short: "Hash files and look up their reputation",
@@ -89,9 +82,7 @@ it costs. --rehash reads every file whatever the cache says.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Inputs = args
 			var err error
-			opts.Algorithms, err = check.Flags{Format: opts.Format, Hash: hashList, JSON: opts.JSON, Quiet: opts.Quiet,
-				Null: opts.Null, FilesFrom: opts.FilesFrom, Workers: opts.Workers}.Algorithms()
-			if err != nil {
+			if opts.Algorithms, err = opts.Flags.Algorithms(); err != nil {
 				return err
 			}
 			if opts.FailOn, err = parseFailOn(failOn); err != nil {
@@ -131,7 +122,7 @@ it costs. --rehash reads every file whatever the cache says.`,
 	fl.BoolVar(&opts.Follow, "follow", false, "follow symlinks found under directories (loops are detected)")
 	fl.StringVar(&opts.FilesFrom, "files-from", "", "read the paths to check from `FILE` (- for standard input)")
 	fl.BoolVarP(&opts.Null, "null", "0", false, "paths in --files-from are separated by NUL, not newline")
-	fl.StringVar(&hashList, "hash", "blake3,sha256", "digests to compute: blake3, sha256, sha1, md5 (comma-separated)")
+	fl.StringVar(&opts.Hash, "hash", "blake3,sha256", "digests to compute: blake3, sha256, sha1, md5 (comma-separated)")
 	fl.BoolVar(&opts.JSON, "json", false, "print one JSON object per input (NDJSON), in input order")
 	fl.StringVar(&opts.Format, "format", "", "print checksum lines for `sha256sum|b3sum` -c instead of verdicts")
 	fl.StringVar(&failOn, "fail-on", "malicious", "exit 1 when an object is at least this bad: malicious or suspicious")
@@ -146,9 +137,6 @@ it costs. --rehash reads every file whatever the cache says.`,
 }
 
 func runCheck(ctx context.Context, opts *CheckOptions) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	early := network.LoadEarly(ctx, opts.Consent)
 	defer early.Release()
 	cache := check.OpenStatCache(opts.StatCache, opts.Recursive && !opts.Rehash)
@@ -159,19 +147,12 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	var use network.Use
 	defer func() { network.CloseTogether(func() { local.Close() }, use.Collector.Close) }()
 
-	inputs, closeInputs, err := check.Inputs(opts.Inputs, opts.FilesFrom, opts.Null, opts.IO.In)
+	inputs, stdin, closeInputs, err := check.Inputs(opts.Inputs, opts.FilesFrom, opts.Null, opts.IO.In)
 	if err != nil {
 		return err
 	}
 	defer closeInputs()
-
-	var stdin io.Reader = opts.IO.In
-	if opts.FilesFrom == "-" {
-		stdin = nil // it holds the list of paths
-	}
-	counts := &check.Progress{}
-	start := time.Now()
-	progress := opts.IO.StartProgress(term.ProgressDelay, func() string { return report.CheckProgress(counts, time.Since(start)) })
+	counts, progress := report.StartCheckProgress(opts.IO)
 	defer progress.Stop()
 	rep := report.NewChecks(opts.IO, report.CheckOptions{JSON: opts.JSON, Format: opts.Format, Quiet: opts.Quiet, FailOn: opts.FailOn}, progress)
 

@@ -186,7 +186,7 @@ func TestRunCheckBatchesLookups(t *testing.T) {
 	}
 	db := &fakeSource{}
 	ios, _, out, _ := term.Test()
-	opts := &CheckOptions{IO: ios, Inputs: inputs, Algorithms: defaultAlgorithms, FailOn: reputation.Malicious, JSON: true, OpenLocal: local(db)}
+	opts := &CheckOptions{IO: ios, Inputs: inputs, Algorithms: defaultAlgorithms, FailOn: reputation.Malicious, Flags: check.Flags{JSON: true}, OpenLocal: local(db)}
 	if err := runCheck(context.Background(), opts); err != nil {
 		t.Fatal(err)
 	}

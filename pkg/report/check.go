@@ -237,6 +237,13 @@ func writeDisagreements(w io.Writer, s *term.Styles, ds []reputation.Disagreemen
 	}
 }
 
+// StartCheckProgress shows on ios the progress of a check (after
+// term.ProgressDelay), counted in the Progress it returns.
+func StartCheckProgress(ios *term.IOStreams) (*check.Progress, *term.Progress) {
+	counts, start := &check.Progress{}, time.Now()
+	return counts, ios.StartProgress(term.ProgressDelay, func() string { return CheckProgress(counts, time.Since(start)) })
+}
+
 // CheckProgress is the progress line of a check elapsed into it: it moves
 // as bytes are read, and gives an ETA once the total is known.
 func CheckProgress(p *check.Progress, elapsed time.Duration) string {
