@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -26,14 +27,12 @@ export, URLhaus's recent dump and its host file); 'ksn feed import' loads
 files you have. Neither sends anything about your files, so both work
 whether or not you participate; no other command ever starts a download.`,
 	}
-	cmd.AddCommand(NewCmdFeedImport(f, nil), NewCmdFeedUpdate(f, nil), NewCmdFeedList(f), NewCmdFeedAdd(f), NewCmdFeedRemove(f))
+	cmd.AddCommand(NewCmdFeedImport(f), NewCmdFeedUpdate(f), NewCmdFeedList(f), NewCmdFeedAdd(f), NewCmdFeedRemove(f))
 	return cmd
 }
 
-// FeedImportOptions are `ksn feed import`'s flags and dependencies.
+// FeedImportOptions are `ksn feed import`'s flags.
 type FeedImportOptions struct {
-	IO            *term.IOStreams
-	OpenDB        func(ctx context.Context) (FeedDB, error)
 	Files         []string
 	Format        feeds.Format
 	DB            string
@@ -42,8 +41,8 @@ type FeedImportOptions struct {
 }
 
 // NewCmdFeedImport builds `ksn feed import`.
-func NewCmdFeedImport(f *Factory, runF func(*FeedImportOptions) error) *cobra.Command {
-	opts := &FeedImportOptions{IO: f.IO}
+func NewCmdFeedImport(f *Factory) *cobra.Command {
+	opts := &FeedImportOptions{}
 	var format string
 	names := []string{string(feeds.Auto)}
 	for _, ff := range feeds.Formats {
@@ -89,17 +88,11 @@ and reported with its line number; the rest of the file still imports.`,
 			if err != nil {
 				return usageError("formats: "+strings.Join(names, ", "), "--format: %v", err)
 			}
-			for _, a := range args {
-				if a == "-" && ff == feeds.Auto {
-					return usageError("name the format: ksn feed import --format url-list -", "standard input needs --format")
-				}
+			if slices.Contains(args, "-") && ff == feeds.Auto {
+				return usageError("name the format: ksn feed import --format url-list -", "standard input needs --format")
 			}
 			opts.Files, opts.Format = args, ff
-			opts.OpenDB = func(ctx context.Context) (FeedDB, error) { return f.OpenFeedDB(ctx, opts.DB) }
-			if runF != nil {
-				return runF(opts)
-			}
-			return runFeedImport(cmd.Context(), opts)
+			return runFeedImport(cmd.Context(), f, opts)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "auto", "feed format: "+strings.Join(names, ", "))
@@ -110,10 +103,9 @@ and reported with its line number; the rest of the file still imports.`,
 	return cmd
 }
 
-func runFeedImport(ctx context.Context, opts *FeedImportOptions) error {
-	ctx = orBackground(ctx)
+func runFeedImport(ctx context.Context, f *Factory, opts *FeedImportOptions) error {
 	fresh := feeds.NoteFresh(opts.DB)
-	db, err := opts.OpenDB(ctx)
+	db, err := f.OpenFeedDB(ctx, opts.DB)
 	if err != nil {
 		_ = fresh.Discard()
 		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the reputation database: %w", err)}
@@ -128,7 +120,7 @@ func runFeedImport(ctx context.Context, opts *FeedImportOptions) error {
 	}()
 	reports := []feeds.ImportReport{}
 	for _, path := range opts.Files {
-		res, err := importOne(ctx, opts, db, path)
+		res, err := importOne(ctx, f.IO, opts, db, path)
 		var ec *exitcode.Error
 		switch {
 		case errors.As(err, &ec) && ec.Silent:
@@ -137,16 +129,16 @@ func runFeedImport(ctx context.Context, opts *FeedImportOptions) error {
 			failed++
 			reports = append(reports, feeds.FailedImport(path, err))
 			if !opts.JSON {
-				opts.IO.Errorf("%s", term.SafeText(err.Error()))
+				f.IO.Errorf("%s", term.SafeText(err.Error()))
 			}
 		case opts.JSON:
 			reports = append(reports, res.Report(path))
 		default:
-			report.Imported(opts.IO, path, res)
+			report.Imported(f.IO, path, res)
 		}
 	}
 	if opts.JSON {
-		if err := report.JSONLine(opts.IO.Out, reports); err != nil {
+		if err := report.JSONLine(f.IO.Out, reports); err != nil {
 			return err
 		}
 	}
@@ -156,15 +148,11 @@ func runFeedImport(ctx context.Context, opts *FeedImportOptions) error {
 	return nil
 }
 
-func importOne(ctx context.Context, opts *FeedImportOptions, db feeds.Database, path string) (feeds.Imported, error) {
+func importOne(ctx context.Context, ios *term.IOStreams, opts *FeedImportOptions, db feeds.Database, path string) (feeds.Imported, error) {
 	var count atomic.Int64
-	progress := opts.IO.StartProgress(term.ProgressDelay, func() string {
+	progress := ios.StartProgress(term.ProgressDelay, func() string {
 		return fmt.Sprintf("importing %s: %d indicators", term.SafeText(filepath.Base(path)), count.Load())
 	})
 	defer progress.Stop()
-	o := feeds.ImportOptions{Format: opts.Format, Count: &count, AllowUnsigned: opts.AllowUnsigned}
-	if path == "-" {
-		return feeds.ImportReader(ctx, db, opts.IO.In, "-", o)
-	}
-	return feeds.ImportFile(ctx, db, path, o)
+	return feeds.ImportPath(ctx, db, path, ios.In, feeds.ImportOptions{Format: opts.Format, Count: &count, AllowUnsigned: opts.AllowUnsigned})
 }

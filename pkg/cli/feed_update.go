@@ -24,7 +24,7 @@ type FeedUpdateOptions struct {
 }
 
 // NewCmdFeedUpdate builds `ksn feed update`.
-func NewCmdFeedUpdate(f *Factory, runF func(*FeedUpdateOptions) error) *cobra.Command {
+func NewCmdFeedUpdate(f *Factory) *cobra.Command {
 	opts := &FeedUpdateOptions{IO: f.IO, Open: f.OpenFeedUpdater}
 	cmd := &cobra.Command{
 		Use:   "update [NAME...]",
@@ -51,10 +51,7 @@ rate-limited, 7 any other failure, 2 a configuration problem).`,
   ksn config set feed.malwarebazaar-recent.url https://mirror.example.org/mb/recent.csv`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Names = args
-			if runF != nil {
-				return runF(opts)
-			}
-			return runFeedUpdate(orBackground(cmd.Context()), opts)
+			return runFeedUpdate(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "download every feed again, ignoring what the last update remembers")

@@ -7,28 +7,18 @@ import (
 	"github.com/ksnproject/ksn/pkg/network"
 	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/reputation"
-	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
 )
 
-// URLOptions are `ksn url`'s flags and dependencies.
+// URLOptions are `ksn url`'s flags.
 type URLOptions struct {
-	IO        *term.IOStreams
-	OpenLocal func(ctx context.Context) (Local, error)
-	// Consent is the participation state; nil: nothing is collected and
-	// the network is not asked.
-	Consent func(ctx context.Context) (*network.Consent, error)
-
-	Links   []string // as given; "-" reads links from standard input
-	JSON    bool
-	Explain bool
-	FailOn  reputation.Verdict
-	Quiet   bool // print only links at or above FailOn
+	report.LinkOptions          // --json, --explain, --quiet, --fail-on
+	Links              []string // as given; "-" reads links from standard input
 }
 
 // NewCmdURL builds `ksn url`.
-func NewCmdURL(f *Factory, runF func(*URLOptions) error) *cobra.Command {
-	opts := &URLOptions{IO: f.IO}
+func NewCmdURL(f *Factory) *cobra.Command {
+	opts := &URLOptions{}
 	var failOn string
 	cmd := &cobra.Command{
 		Use:   "url [flags] <link>...",
@@ -73,12 +63,7 @@ submission would carry, and sends nothing: its verdicts are local.`,
 			if err := linkcheck.CheckInputs(opts.Links); err != nil {
 				return err
 			}
-			opts.OpenLocal = f.OpenLocal
-			opts.Consent = f.LoadConsent
-			if runF != nil {
-				return runF(opts)
-			}
-			return runURL(cmd.Context(), opts)
+			return runURL(cmd.Context(), f, opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -90,11 +75,8 @@ submission would carry, and sends nothing: its verdicts are local.`,
 	return cmd
 }
 
-func runURL(ctx context.Context, opts *URLOptions) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	local, err := openLocal(ctx, opts.OpenLocal)
+func runURL(ctx context.Context, f *Factory, opts *URLOptions) error {
+	local, err := openLocal(ctx, f.OpenLocal)
 	if err != nil {
 		return err
 	}
@@ -104,16 +86,16 @@ func runURL(ctx context.Context, opts *URLOptions) error {
 	// --explain is a dry run: no request, no record.
 	var use network.Use
 	if !opts.Explain {
-		use = network.Open(ctx, opts.IO, opts.Consent, network.SessionOptions{Msg: opts.IO})
+		use = network.Open(ctx, f.IO, f.LoadConsent, network.SessionOptions{Msg: f.IO})
 		defer use.Collector.Close()
 		cfg.Sources = append(cfg.Sources, use.Session.Sources()...)
 		if use.Collector != nil {
 			cfg.Collector = use.Collector
 		}
 	}
-	out := report.NewLinks(opts.IO, report.LinkOptions{JSON: opts.JSON, Explain: opts.Explain, Quiet: opts.Quiet, FailOn: opts.FailOn})
+	out := report.NewLinks(f.IO, opts.LinkOptions)
 	cfg.Sink = out
-	sum, err := linkcheck.Run(ctx, linkcheck.Options{Links: opts.Links, Stdin: opts.IO.In, FailOn: opts.FailOn}, cfg)
+	sum, err := linkcheck.Run(ctx, linkcheck.Options{Links: opts.Links, Stdin: f.IO.In, FailOn: opts.FailOn}, cfg)
 	if err != nil {
 		return err
 	}
