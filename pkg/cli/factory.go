@@ -141,44 +141,22 @@ type FeedDB interface {
 	Close() error
 }
 
-// OpenFeedDB opens the database at path for imports; "" is the local one,
-// and a postgres:// URL a server database on PostgreSQL.
+// OpenFeedDB opens the database at path for imports; "" is the local one
+// (store.OpenImportDB says what a path or a URL opens).
 func (f *Factory) OpenFeedDB(ctx context.Context, path string) (FeedDB, error) {
-	var db store.Store
-	var err error
-	switch {
-	case path == "":
-		db, err = f.OpenLocalStore(ctx)
-	case store.IsPostgresURL(path):
-		var pg *store.PostgresServer
-		if pg, err = store.OpenPostgresServer(ctx, path); err == nil {
-			db = pg
-		}
-	default:
-		db, err = f.OpenStore(ctx, path)
+	if path == "" {
+		return f.OpenLocalStore(ctx)
 	}
-	if err != nil {
-		return nil, err
-	}
-	return db, nil
-}
-
-// networkEnv is what the network side needs of the factory.
-func (f *Factory) networkEnv() (network.Env, error) {
-	paths, err := f.Paths()
-	if err != nil {
-		return network.Env{}, err
-	}
-	return network.Env{Paths: paths, Getenv: f.Env, Version: f.Version}, nil
+	return store.OpenImportDB(ctx, path)
 }
 
 // LoadConsent reads the settings and the participation state.
 func (f *Factory) LoadConsent(ctx context.Context) (*network.Consent, error) {
-	env, err := f.networkEnv()
+	paths, err := f.Paths()
 	if err != nil {
 		return nil, err
 	}
-	return network.LoadConsent(ctx, env)
+	return network.LoadConsent(ctx, network.Env{Paths: paths, Getenv: f.Env, Version: f.Version})
 }
 
 // withConsent runs fn with the participation state, which it closes after.
@@ -193,8 +171,7 @@ func (f *Factory) withConsent(ctx context.Context, fn func(context.Context, *net
 }
 
 // DefaultOpenStore opens (creating on first use) a local reputation
-// database. `ksn feed import --db` opens a server's database with it too:
-// both kinds share the indicator tables that a feed import writes.
+// database.
 func DefaultOpenStore(ctx context.Context, path string) (store.Store, error) {
 	db, err := store.OpenLocal(ctx, path)
 	if err != nil {

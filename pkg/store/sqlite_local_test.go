@@ -95,3 +95,32 @@ func TestOpenLocalDegraded(t *testing.T) {
 		t.Errorf("another application's file: %v", err)
 	}
 }
+
+// TestOpenImportDB: a path is a SQLite file opened as a local database,
+// made when missing; a server's file takes imports too.
+func TestOpenImportDB(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	srv, err := OpenServer(ctx, filepath.Join(dir, "server.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	for _, name := range []string{"new.db", "server.db"} {
+		db, err := OpenImportDB(ctx, filepath.Join(dir, name))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, ok := db.(*Local); !ok {
+			t.Errorf("%s opened as %T", name, db)
+		}
+		db.Close()
+	}
+	other := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(other, []byte("not a database, not at all, but text long enough\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if db, err := OpenImportDB(ctx, other); !errors.Is(err, ErrNotReputationDB) || db != nil {
+		t.Errorf("another file: %#v, %v", db, err)
+	}
+}
