@@ -62,9 +62,14 @@ server, 'verify' checks that a key opens what is sealed.`,
 	}
 	cmd.PersistentFlags().StringVar(&opts.DB, "db", "", "server database: SQLite `PATH` or postgres:// URL (default: $KSN_DATABASE_URL, else server.db in the data directory)")
 	cmd.PersistentFlags().StringVar(&opts.KeyDir, "key-dir", "", "the database's data key `DIR`, as given to ksn serve (default: in the state directory)")
-	cmd.AddCommand(newCmdAdminInit(opts), newCmdAdminLicense(opts), newCmdAdminVerdict(opts), newCmdAdminRestrict(opts), newCmdAdminStats(opts),
-		newCmdAdminKeygen(opts), newCmdAdminPurge(opts), newCmdAdminVerify(opts))
+	cmd.AddCommand(adminCommands(opts)...)
 	return cmd
+}
+
+// adminCommands are the subcommands of `ksn admin`, on opts.
+func adminCommands(opts *AdminOptions) []*cobra.Command {
+	return []*cobra.Command{newCmdAdminInit(opts), newCmdAdminLicense(opts), newCmdAdminVerdict(opts), newCmdAdminRestrict(opts),
+		newCmdAdminStats(opts), newCmdAdminKeygen(opts), newCmdAdminPurge(opts), newCmdAdminVerify(opts)}
 }
 
 func newCmdAdminInit(opts *AdminOptions) *cobra.Command {
@@ -79,7 +84,7 @@ than a new, empty database; 'ksn serve' creates its database by itself.`,
 		Example: "  ksn admin init --db /srv/ksn/server.db",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			where, created, err := opts.admin().Init(orBackground(cmd.Context()))
+			where, created, err := opts.admin().Init(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"context"
 	"fmt"
-	"time"
 
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/report"
@@ -30,24 +28,20 @@ The file is text: comment lines starting with '#', and one line
   ksn serve --kek-file /etc/ksn/server.kek`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runAdminKeygen(opts, out)
+			if out == "" {
+				return usageError("e.g. ksn admin keygen --out server.kek", "--out is required")
+			}
+			if err := server.Keygen(out); err != nil {
+				return err
+			}
+			fmt.Fprintf(opts.IO.ErrOut, "ksn: wrote a new key-encryption key to %s (mode 0600)\n", out)
+			opts.IO.Hint("ksn serve --kek-file " + out + "   (a database keeps the key it was first started with)")
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "write the key to `FILE` (required; never overwritten)")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd
-}
-
-func runAdminKeygen(opts *AdminOptions, out string) error {
-	if out == "" {
-		return usageError("e.g. ksn admin keygen --out server.kek", "--out is required")
-	}
-	if err := server.Keygen(out); err != nil {
-		return err
-	}
-	fmt.Fprintf(opts.IO.ErrOut, "ksn: wrote a new key-encryption key to %s (mode 0600)\n", out)
-	opts.IO.Hint("ksn serve --kek-file " + out + "   (a database keeps the key it was first started with)")
-	return nil
 }
 
 func newCmdAdminPurge(opts *AdminOptions) *cobra.Command {
@@ -82,28 +76,24 @@ running server tries every minute.`,
 			if err := server.CheckMinPrevalence(minPrevalence); err != nil {
 				return err
 			}
-			return runAdminPurge(orBackground(cmd.Context()), opts, d, minPrevalence, asJSON)
+			res, err := opts.admin().Purge(cmd.Context(), d, minPrevalence)
+			if err != nil {
+				return err
+			}
+			if !res.Checkpointed {
+				opts.IO.Warnf("a reader keeps destroyed rows in the database's files (SQLite: the WAL checkpoint; PostgreSQL: the VACUUM after the purge) until a later purge completes it (a running server tries every minute)")
+			}
+			if asJSON {
+				return report.JSONLine(opts.IO.Out, res)
+			}
+			report.Purge(opts.IO.Out, res, minPrevalence)
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&grace, "grace", "7d", "keep a half-year this `DURATION` after it ends")
 	cmd.Flags().IntVar(&minPrevalence, "min-prevalence", 3, "delete per-object counts of fewer than `N` participants with their half-year")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	return cmd
-}
-
-func runAdminPurge(ctx context.Context, opts *AdminOptions, grace time.Duration, minPrevalence int, asJSON bool) error {
-	res, err := opts.admin().Purge(ctx, grace, minPrevalence)
-	if err != nil {
-		return err
-	}
-	if !res.Checkpointed {
-		opts.IO.Warnf("a reader keeps destroyed rows in the database's files (SQLite: the WAL checkpoint; PostgreSQL: the VACUUM after the purge) until a later purge completes it (a running server tries every minute)")
-	}
-	if asJSON {
-		return report.JSONLine(opts.IO.Out, res)
-	}
-	report.Purge(opts.IO.Out, res, minPrevalence)
-	return nil
 }
 
 func newCmdAdminVerify(opts *AdminOptions) *cobra.Command {
@@ -123,32 +113,28 @@ default there. It exits 2 when the key is not the database's, 7 when a
 record does not open.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runAdminVerify(orBackground(cmd.Context()), opts, kekFile, asJSON)
+			rep, err := opts.admin().Verify(cmd.Context(), server.ChooseKEK(kekFile, opts.Env))
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				err = report.JSONLine(opts.IO.Out, rep)
+			} else {
+				err = report.Verify(opts.IO.Out, rep)
+			}
+			if err != nil {
+				return err
+			}
+			if !rep.OK {
+				return exitcode.New(exitcode.ServiceError, "some sealed records do not open with %s: they are damaged", rep.KEKFile)
+			}
+			if !asJSON {
+				fmt.Fprintf(opts.IO.ErrOut, "ksn: every sealed submission opens with %s\n", rep.KEKFile)
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&kekFile, "kek-file", "", "key-encryption key `FILE` (default: $KSN_KEK_FILE, else the database's in the state directory)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	return cmd
-}
-
-func runAdminVerify(ctx context.Context, opts *AdminOptions, kekFile string, asJSON bool) error {
-	rep, err := opts.admin().Verify(ctx, server.ChooseKEK(kekFile, opts.Env))
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		err = report.JSONLine(opts.IO.Out, rep)
-	} else {
-		err = report.Verify(opts.IO.Out, rep)
-	}
-	if err != nil {
-		return err
-	}
-	if !rep.OK {
-		return exitcode.New(exitcode.ServiceError, "some sealed records do not open with %s: they are damaged", rep.KEKFile)
-	}
-	if !asJSON {
-		fmt.Fprintf(opts.IO.ErrOut, "ksn: every sealed submission opens with %s\n", rep.KEKFile)
-	}
-	return nil
 }

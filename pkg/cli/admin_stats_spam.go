@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-
 	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/spf13/cobra"
 )
@@ -28,22 +26,18 @@ Like every per-object count, a body or network fewer than the server's
 "last_seen"}.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runAdminStatsSpam(orBackground(cmd.Context()), opts, asJSON, top, minPrevalence)
+			st, err := opts.admin().SpamStats(cmd.Context(), top, minPrevalence)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return report.JSONLine(opts.IO.Out, st)
+			}
+			return report.SpamStats(opts.IO.Out, st.Bodies, st.Nets)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	cmd.Flags().IntVar(&top, "top", 10, "show the `N` bodies and the N networks most participants reported")
 	cmd.Flags().IntVar(&minPrevalence, "min-prevalence", 0, "show only what at least `N` participants reported")
 	return cmd
-}
-
-func runAdminStatsSpam(ctx context.Context, opts *AdminOptions, asJSON bool, top, minPrevalence int) error {
-	st, err := opts.admin().SpamStats(ctx, top, minPrevalence)
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		return report.JSONLine(opts.IO.Out, st)
-	}
-	return report.SpamStats(opts.IO.Out, st.Bodies, st.Nets)
 }

@@ -161,7 +161,6 @@ func (f *Factory) LoadConsent(ctx context.Context) (*network.Consent, error) {
 
 // withConsent runs fn with the participation state, which it closes after.
 func (f *Factory) withConsent(ctx context.Context, fn func(context.Context, *network.Consent) error) error {
-	ctx = orBackground(ctx)
 	c, err := f.LoadConsent(ctx)
 	if err != nil {
 		return err

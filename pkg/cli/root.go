@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -79,11 +78,4 @@ func newExitCodesTopic() *cobra.Command {
 // usageError is a bad invocation: exit 2 with a hint.
 func usageError(hint, format string, args ...any) error {
 	return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf(format, args...), Hint: hint}
-}
-
-func orBackground(ctx context.Context) context.Context {
-	if ctx == nil {
-		return context.Background()
-	}
-	return ctx
 }

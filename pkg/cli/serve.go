@@ -118,7 +118,7 @@ after a purge where SQLite checkpoints its WAL.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return runServe(orBackground(cmd.Context()), opts)
+			return runServe(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()

@@ -54,7 +54,7 @@ key, a wait).`,
 				return err
 			}
 			participating := true // unless the state says otherwise
-			if c, err := f.LoadConsent(orBackground(cmd.Context())); err == nil {
+			if c, err := f.LoadConsent(cmd.Context()); err == nil {
 				participating = c.Status().Participating
 				c.Close()
 			}
