@@ -92,7 +92,49 @@ and reported with its line number; the rest of the file still imports.`,
 				return usageError("name the format: ksn feed import --format url-list -", "standard input needs --format")
 			}
 			opts.Files, opts.Format = args, ff
-			return runFeedImport(cmd.Context(), f, opts)
+			ctx := cmd.Context()
+			fresh := feeds.NoteFresh(opts.DB)
+			db, err := f.OpenFeedDB(ctx, opts.DB)
+			if err != nil {
+				_ = fresh.Discard()
+				return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the reputation database: %w", err)}
+			}
+			defer db.Close()
+			var failed int
+			defer func() {
+				if failed == len(opts.Files) { // a new database with nothing imported
+					db.Close()
+					_ = fresh.Discard()
+				}
+			}()
+			reports := []feeds.ImportReport{}
+			for _, path := range opts.Files {
+				res, err := importOne(ctx, f.IO, opts, db, path)
+				var ec *exitcode.Error
+				switch {
+				case errors.As(err, &ec) && ec.Silent:
+					return err
+				case err != nil:
+					failed++
+					reports = append(reports, feeds.FailedImport(path, err))
+					if !opts.JSON {
+						f.IO.Errorf("%s", term.SafeText(err.Error()))
+					}
+				case opts.JSON:
+					reports = append(reports, res.Report(path))
+				default:
+					report.Imported(f.IO, path, res)
+				}
+			}
+			if opts.JSON {
+				if err := report.JSONLine(f.IO.Out, reports); err != nil {
+					return err
+				}
+			}
+			if failed > 0 {
+				return exitcode.Silent(exitcode.Usage)
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "auto", "feed format: "+strings.Join(names, ", "))
@@ -101,51 +143,6 @@ and reported with its line number; the rest of the file still imports.`,
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print one JSON array, an object for each file (schema in the README)")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(names, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
-}
-
-func runFeedImport(ctx context.Context, f *Factory, opts *FeedImportOptions) error {
-	fresh := feeds.NoteFresh(opts.DB)
-	db, err := f.OpenFeedDB(ctx, opts.DB)
-	if err != nil {
-		_ = fresh.Discard()
-		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the reputation database: %w", err)}
-	}
-	defer db.Close()
-	var failed int
-	defer func() {
-		if failed == len(opts.Files) { // a new database with nothing imported
-			db.Close()
-			_ = fresh.Discard()
-		}
-	}()
-	reports := []feeds.ImportReport{}
-	for _, path := range opts.Files {
-		res, err := importOne(ctx, f.IO, opts, db, path)
-		var ec *exitcode.Error
-		switch {
-		case errors.As(err, &ec) && ec.Silent:
-			return err
-		case err != nil:
-			failed++
-			reports = append(reports, feeds.FailedImport(path, err))
-			if !opts.JSON {
-				f.IO.Errorf("%s", term.SafeText(err.Error()))
-			}
-		case opts.JSON:
-			reports = append(reports, res.Report(path))
-		default:
-			report.Imported(f.IO, path, res)
-		}
-	}
-	if opts.JSON {
-		if err := report.JSONLine(f.IO.Out, reports); err != nil {
-			return err
-		}
-	}
-	if failed > 0 {
-		return exitcode.Silent(exitcode.Usage)
-	}
-	return nil
 }
 
 func importOne(ctx context.Context, ios *term.IOStreams, opts *FeedImportOptions, db feeds.Database, path string) (feeds.Imported, error) {

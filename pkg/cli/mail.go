@@ -39,29 +39,25 @@ level.`,
 			if spam {
 				j = mail.JudgementSpam
 			}
-			return runMailReport(cmd.Context(), f, args, j)
+			return f.withConsent(cmd.Context(), func(ctx context.Context, c *network.Consent) error {
+				failed := 0
+				n, kept, err := c.ReportMail(ctx, args, j, func(path string, err error) {
+					f.IO.Errorf("%s: %v", term.SafeText(path), err)
+					failed++
+				})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(f.IO.Out, "%s judged %s; %s kept in the outbox.\n", report.Plural(n, "message"), j, report.Plural(kept, "record"))
+				if failed > 0 {
+					return exitcode.New(exitcode.Usage, "%s could not be read", report.Plural(failed, "message"))
+				}
+				return nil
+			})
 		},
 	}
 	report.Flags().BoolVar(&spam, "spam", false, "the messages are spam")
 	report.Flags().BoolVar(&ham, "ham", false, "the messages are not spam")
 	cmd.AddCommand(report)
 	return cmd
-}
-
-func runMailReport(ctx context.Context, f *Factory, files []string, j mail.Judgement) error {
-	return f.withConsent(ctx, func(ctx context.Context, c *network.Consent) error {
-		failed := 0
-		n, kept, err := c.ReportMail(ctx, files, j, func(path string, err error) {
-			f.IO.Errorf("%s: %v", term.SafeText(path), err)
-			failed++
-		})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(f.IO.Out, "%s judged %s; %s kept in the outbox.\n", report.Plural(n, "message"), j, report.Plural(kept, "record"))
-		if failed > 0 {
-			return exitcode.New(exitcode.Usage, "%s could not be read", report.Plural(failed, "message"))
-		}
-		return nil
-	})
 }

@@ -69,7 +69,37 @@ At the basic level only lookups are made and nothing collected is sent.`,
 			if opts.JSON && opts.Accept == "" {
 				return usageError("ksn optin --accept --json", "--json needs --accept: the statement cannot be shown and asked about in JSON")
 			}
-			return runOptin(cmd.Context(), f, opts)
+			return f.withConsent(cmd.Context(), func(ctx context.Context, c *network.Consent) error {
+				if err := stateUsable(c, "cannot record your decision", "make ksn's state directory writable, or set KSN_HOME to a directory you own"); err != nil {
+					return err
+				}
+				// Decide how consent can be given before fetching anything: a run
+				// that cannot ask and has no --accept stops here, having contacted
+				// nobody.
+				if opts.Accept == "" && !(f.IO.IsStdinTTY() && f.IO.IsStdoutTTY()) {
+					return usageError("read it with 'ksn statement', then run 'ksn optin --accept' (or --accept=<sha256> to pin the text)",
+						"ksn optin needs a terminal to show the statement and ask; without one, pass --accept")
+				}
+				a, err := c.Optin(ctx, f.IO, network.OptinRequest{Level: opts.Level, Accept: opts.Accept,
+					Ask: func(st network.Statement, backlog string) (bool, error) {
+						if err := report.Statement(f.IO, st); err != nil {
+							return false, err
+						}
+						fmt.Fprintf(f.IO.Out, "\n%s\n", backlog)
+						fmt.Fprintf(f.IO.Out, "Participate at the %s level under statement %s? Type \"yes\" to accept: ", opts.Level, st.ID)
+						answer, _ := bufio.NewReader(f.IO.In).ReadString('\n')
+						return strings.ToLower(strings.TrimSpace(answer)) == "yes", nil
+					}})
+				if err != nil {
+					return err
+				}
+				if opts.JSON {
+					return report.JSONLine(f.IO.Out, a)
+				}
+				_, maxAge, _ := c.OutboxLimits()
+				report.OptedIn(f.IO, a, c.Endpoint(), maxAge)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().Var(acceptFlag{&opts.Accept}, "accept", "accept without being asked; with ``=SHA256, only that exact statement")
@@ -78,40 +108,6 @@ At the basic level only lookups are made and nothing collected is sent.`,
 	cmd.Flags().StringVar(&level, "level", string(network.Extended), "basic (lookups only) or extended (lookups and statistics)")
 	_ = cmd.RegisterFlagCompletionFunc("level", cobra.FixedCompletions([]string{"basic", "extended"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
-}
-
-func runOptin(ctx context.Context, f *Factory, opts *OptinOptions) error {
-	return f.withConsent(ctx, func(ctx context.Context, c *network.Consent) error {
-		if err := stateUsable(c, "cannot record your decision", "make ksn's state directory writable, or set KSN_HOME to a directory you own"); err != nil {
-			return err
-		}
-		// Decide how consent can be given before fetching anything: a run
-		// that cannot ask and has no --accept stops here, having contacted
-		// nobody.
-		if opts.Accept == "" && !(f.IO.IsStdinTTY() && f.IO.IsStdoutTTY()) {
-			return usageError("read it with 'ksn statement', then run 'ksn optin --accept' (or --accept=<sha256> to pin the text)",
-				"ksn optin needs a terminal to show the statement and ask; without one, pass --accept")
-		}
-		a, err := c.Optin(ctx, f.IO, network.OptinRequest{Level: opts.Level, Accept: opts.Accept,
-			Ask: func(st network.Statement, backlog string) (bool, error) {
-				if err := report.Statement(f.IO, st); err != nil {
-					return false, err
-				}
-				fmt.Fprintf(f.IO.Out, "\n%s\n", backlog)
-				fmt.Fprintf(f.IO.Out, "Participate at the %s level under statement %s? Type \"yes\" to accept: ", opts.Level, st.ID)
-				answer, _ := bufio.NewReader(f.IO.In).ReadString('\n')
-				return strings.ToLower(strings.TrimSpace(answer)) == "yes", nil
-			}})
-		if err != nil {
-			return err
-		}
-		if opts.JSON {
-			return report.JSONLine(f.IO.Out, a)
-		}
-		_, maxAge, _ := c.OutboxLimits()
-		report.OptedIn(f.IO, a, c.Endpoint(), maxAge)
-		return nil
-	})
 }
 
 // NewCmdOptout builds `ksn optout`.
@@ -125,31 +121,27 @@ network and writes nothing but the decision. With --purge the records
 collected locally are deleted too.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runOptout(cmd.Context(), f, purge, asJSON)
+			return f.withConsent(cmd.Context(), func(ctx context.Context, c *network.Consent) error {
+				// Nothing can be recorded, and nothing can be sent either: an
+				// unusable state directory already means not participating.
+				if err := stateUsable(c, "cannot record your decision", "nothing is sent while the state directory is unusable; fix it and run 'ksn optout' again"); err != nil {
+					return err
+				}
+				o, err := c.Optout(ctx, purge)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return report.JSONLine(f.IO.Out, o)
+				}
+				report.OptedOut(f.IO.Out, o, purge)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&purge, "purge", false, "also delete the local outbox")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the decision recorded as JSON")
 	return cmd
-}
-
-func runOptout(ctx context.Context, f *Factory, purge, asJSON bool) error {
-	return f.withConsent(ctx, func(ctx context.Context, c *network.Consent) error {
-		// Nothing can be recorded, and nothing can be sent either: an
-		// unusable state directory already means not participating.
-		if err := stateUsable(c, "cannot record your decision", "nothing is sent while the state directory is unusable; fix it and run 'ksn optout' again"); err != nil {
-			return err
-		}
-		o, err := c.Optout(ctx, purge)
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			return report.JSONLine(f.IO.Out, o)
-		}
-		report.OptedOut(f.IO.Out, o, purge)
-		return nil
-	})
 }
 
 // stateUsable says, as a usage error, why the participation state cannot

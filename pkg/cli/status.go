@@ -22,34 +22,30 @@ network cannot be used, the reason comes with the command that fixes it and
 the exit code says which reason (see 'ksn help exit-codes').`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runStatus(cmd.Context(), f, asJSON)
+			var r network.Report
+			err := f.withConsent(cmd.Context(), func(ctx context.Context, c *network.Consent) (err error) {
+				r, err = c.Diagnose(ctx)
+				return err
+			})
+			switch {
+			case err != nil:
+				return err
+			case asJSON:
+				if err := report.JSONLine(f.IO.Out, r); err != nil {
+					return err
+				}
+			default:
+				report.Status(f.IO, r)
+			}
+			if r.Code == exitcode.OK {
+				return nil
+			}
+			if asJSON {
+				return exitcode.Silent(r.Code)
+			}
+			return &exitcode.Error{Code: r.Code, Err: fmt.Errorf("%s: %s", r.Reason, r.Detail), Hint: r.Hint}
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as one JSON object (schema in the README)")
 	return cmd
-}
-
-func runStatus(ctx context.Context, f *Factory, asJSON bool) error {
-	var r network.Report
-	err := f.withConsent(ctx, func(ctx context.Context, c *network.Consent) (err error) {
-		r, err = c.Diagnose(ctx)
-		return err
-	})
-	switch {
-	case err != nil:
-		return err
-	case asJSON:
-		if err := report.JSONLine(f.IO.Out, r); err != nil {
-			return err
-		}
-	default:
-		report.Status(f.IO, r)
-	}
-	if r.Code == exitcode.OK {
-		return nil
-	}
-	if asJSON {
-		return exitcode.Silent(r.Code)
-	}
-	return &exitcode.Error{Code: r.Code, Err: fmt.Errorf("%s: %s", r.Reason, r.Detail), Hint: r.Hint}
 }

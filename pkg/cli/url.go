@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-
 	"github.com/ksnproject/ksn/pkg/linkcheck"
 	"github.com/ksnproject/ksn/pkg/network"
 	"github.com/ksnproject/ksn/pkg/report"
@@ -63,7 +61,35 @@ submission would carry, and sends nothing: its verdicts are local.`,
 			if err := linkcheck.CheckInputs(opts.Links); err != nil {
 				return err
 			}
-			return runURL(cmd.Context(), f, opts)
+			ctx := cmd.Context()
+			local, err := openLocal(ctx, f.OpenLocal)
+			if err != nil {
+				return err
+			}
+			defer local.Close()
+
+			cfg := linkcheck.Config{Sources: []reputation.Source{local.Source}}
+			// --explain is a dry run: no request, no record.
+			var use network.Use
+			if !opts.Explain {
+				use = network.Open(ctx, f.IO, f.LoadConsent, network.SessionOptions{Msg: f.IO})
+				defer use.Collector.Close()
+				cfg.Sources = append(cfg.Sources, use.Session.Sources()...)
+				if use.Collector != nil {
+					cfg.Collector = use.Collector
+				}
+			}
+			out := report.NewLinks(f.IO, opts.LinkOptions)
+			cfg.Sink = out
+			sum, err := linkcheck.Run(ctx, linkcheck.Options{Links: opts.Links, Stdin: f.IO.In, FailOn: opts.FailOn}, cfg)
+			if err != nil {
+				return err
+			}
+			use.Finish(ctx)
+			if err := out.Finish(sum); err != nil {
+				return err
+			}
+			return use.Session.Failure()
 		},
 	}
 	fl := cmd.Flags()
@@ -73,35 +99,4 @@ submission would carry, and sends nothing: its verdicts are local.`,
 	fl.StringVar(&failOn, "fail-on", "malicious", "exit 1 when a link is at least this bad: malicious or suspicious")
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"malicious", "suspicious"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
-}
-
-func runURL(ctx context.Context, f *Factory, opts *URLOptions) error {
-	local, err := openLocal(ctx, f.OpenLocal)
-	if err != nil {
-		return err
-	}
-	defer local.Close()
-
-	cfg := linkcheck.Config{Sources: []reputation.Source{local.Source}}
-	// --explain is a dry run: no request, no record.
-	var use network.Use
-	if !opts.Explain {
-		use = network.Open(ctx, f.IO, f.LoadConsent, network.SessionOptions{Msg: f.IO})
-		defer use.Collector.Close()
-		cfg.Sources = append(cfg.Sources, use.Session.Sources()...)
-		if use.Collector != nil {
-			cfg.Collector = use.Collector
-		}
-	}
-	out := report.NewLinks(f.IO, opts.LinkOptions)
-	cfg.Sink = out
-	sum, err := linkcheck.Run(ctx, linkcheck.Options{Links: opts.Links, Stdin: f.IO.In, FailOn: opts.FailOn}, cfg)
-	if err != nil {
-		return err
-	}
-	use.Finish(ctx)
-	if err := out.Finish(sum); err != nil {
-		return err
-	}
-	return use.Session.Failure()
 }
