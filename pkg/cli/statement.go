@@ -29,13 +29,7 @@ reached, it is the built-in one.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return f.withConsent(cmd.Context(), func(ctx context.Context, c *network.Consent) error {
-				stmt := network.BuiltinStatement()
-				// The endpoint is asked only by a user who asks, or who
-				// already took part (also one paused because its statement
-				// changed).
-				if st := c.Status(); fromEndpoint || st.Participating || st.Reason == "statement-changed" || st.Reason == "endpoint-changed" {
-					stmt = c.StatementInForce(ctx, f.IO)
-				}
+				stmt := c.StatementToShow(ctx, f.IO, fromEndpoint)
 				if asJSON {
 					return report.JSONLine(f.IO.Out, stmt)
 				}

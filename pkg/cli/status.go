@@ -2,9 +2,7 @@ package cli
 
 import (
 	"context"
-	"fmt"
 
-	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/network"
 	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/spf13/cobra"
@@ -27,23 +25,10 @@ the exit code says which reason (see 'ksn help exit-codes').`,
 				r, err = c.Diagnose(ctx)
 				return err
 			})
-			switch {
-			case err != nil:
+			if err != nil {
 				return err
-			case asJSON:
-				if err := report.JSONLine(f.IO.Out, r); err != nil {
-					return err
-				}
-			default:
-				report.Status(f.IO, r)
 			}
-			if r.Code == exitcode.OK {
-				return nil
-			}
-			if asJSON {
-				return exitcode.Silent(r.Code)
-			}
-			return &exitcode.Error{Code: r.Code, Err: fmt.Errorf("%s: %s", r.Reason, r.Detail), Hint: r.Hint}
+			return report.Status(f.IO, r, asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as one JSON object (schema in the README)")

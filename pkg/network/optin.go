@@ -42,6 +42,18 @@ func (c *Consent) StatementInForce(ctx context.Context, msg Messages) Statement 
 	return participation.Builtin()
 }
 
+// StatementToShow is the statement `ksn statement` prints: the one in
+// force (StatementInForce) for a user who asks for the endpoint's
+// (fromEndpoint) or who already took part (also one paused because the
+// statement or the endpoint changed); else the built-in one, and nobody is
+// asked.
+func (c *Consent) StatementToShow(ctx context.Context, msg Messages, fromEndpoint bool) Statement {
+	if st := c.Status(); fromEndpoint || st.Participating || st.Reason == "statement-changed" || st.Reason == "endpoint-changed" {
+		return c.StatementInForce(ctx, msg)
+	}
+	return participation.Builtin()
+}
+
 // endpointRef is the endpoint in force, for a decision to record: the
 // server an acceptance is given for.
 func (c *Consent) endpointRef() *string {

@@ -9,13 +9,35 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/feeds"
 	"github.com/ksnproject/ksn/pkg/network"
 	"github.com/ksnproject/ksn/pkg/term"
 )
 
-// Status is `ksn status`: one labelled line per thing known.
-func Status(ios *term.IOStreams, r network.Report) {
+// Status is `ksn status`: the report as one JSON object, or one labelled
+// line per thing known; and its exit, the reason the network cannot be
+// used (silent in JSON, which says it).
+func Status(ios *term.IOStreams, r network.Report, asJSON bool) error {
+	if asJSON {
+		if err := JSONLine(ios.Out, r); err != nil {
+			return err
+		}
+	} else {
+		statusLines(ios, r)
+	}
+	switch {
+	case r.Code == exitcode.OK:
+		return nil
+	case asJSON:
+		return exitcode.Silent(r.Code)
+	}
+	return &exitcode.Error{Code: r.Code, Err: fmt.Errorf("%s: %s", r.Reason, r.Detail), Hint: r.Hint}
+}
+
+// statusLines is `ksn status` for people: one labelled line per thing
+// known.
+func statusLines(ios *term.IOStreams, r network.Report) {
 	sty := ios.Styles()
 	// Padded before it is styled: padding counts bytes, and colour codes
 	// are bytes a terminal does not show.

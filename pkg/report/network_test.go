@@ -2,11 +2,13 @@ package report
 
 import (
 	"encoding/json"
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/network"
 	"github.com/ksnproject/ksn/pkg/term"
 )
@@ -20,7 +22,7 @@ func TestStatusColumnsAligned(t *testing.T) {
 	r.Connected = true
 	r.Outbox.Records = 1
 	r.Statement.ID, r.Statement.Source = "ksn-0123456789abcdef", "built-in"
-	Status(ios, r)
+	_ = Status(ios, r, false)
 	ansi := regexp.MustCompile(`\x1b\[[0-9;]*m`)
 	if !ansi.MatchString(out.String()) {
 		t.Fatalf("no colour codes in the output: the test shows nothing\n%q", out)
@@ -48,7 +50,7 @@ func TestStatusLines(t *testing.T) {
 	r.Reason, r.Detail = "offline", "connection refused"
 	r.Sources = []network.SourceStatus{{State: "service-error", Detail: "bad\x1b[2J"}, {}}
 	r.Sources[0].Name, r.Sources[0].Enabled, r.Sources[1].Name = "opentip", true, "hashlookup"
-	Status(ios, r)
+	_ = Status(ios, r, false)
 	for _, want := range []string{
 		"Statement      ksn-1 (https://ksn.example), accepted 2026-03-01 12:00:00 UTC\n",
 		"Endpoint       none\n",
@@ -59,6 +61,28 @@ func TestStatusLines(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("status lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestStatusExit: a network that cannot be used decides the exit, with
+// the reason and its hint; in JSON silently, the object says it.
+func TestStatusExit(t *testing.T) {
+	r := network.Report{}
+	r.Reason, r.Detail, r.Hint, r.Code = "offline", "connection refused", "check the endpoint", exitcode.Offline
+	ios, _, out, _ := term.Test()
+	err := Status(ios, r, false)
+	var e *exitcode.Error
+	if !errors.As(err, &e) || e.Code != exitcode.Offline || e.Silent || err.Error() != "offline: connection refused" || e.Hint != "check the endpoint" {
+		t.Errorf("text: %#v", err)
+	}
+	out.Reset()
+	err = Status(ios, r, true)
+	if !errors.As(err, &e) || e.Code != exitcode.Offline || !e.Silent || !strings.Contains(out.String(), `"reason":"offline"`) {
+		t.Errorf("json: %#v, %s", err, out)
+	}
+	r.Code, r.Connected = exitcode.OK, true
+	if err := Status(ios, r, true); err != nil {
+		t.Errorf("connected: %v", err)
 	}
 }
 
