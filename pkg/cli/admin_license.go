@@ -42,11 +42,7 @@ make a file look widespread by sending under made-up codes.`,
 			if err != nil {
 				return err
 			}
-			if createJSON {
-				return report.JSONLine(opts.IO.Out, l)
-			}
-			report.LicenseCreated(opts.IO, l)
-			return nil
+			return report.LicenseCreated(opts.IO, l, createJSON)
 		},
 	}
 	create.Flags().StringVar(&label, "label", "", "a name for the license (who or what uses it)")
@@ -64,10 +60,7 @@ make a file look widespread by sending under made-up codes.`,
 			if err != nil {
 				return err
 			}
-			if listJSON {
-				return report.JSONLine(opts.IO.Out, ls)
-			}
-			return report.Licenses(opts.IO.Out, ls)
+			return report.Licenses(opts.IO.Out, ls, listJSON)
 		},
 	}
 	list.Flags().BoolVar(&listJSON, "json", false, "print a JSON array")

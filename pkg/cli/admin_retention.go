@@ -83,11 +83,7 @@ running server tries every minute.`,
 			if !res.Checkpointed {
 				opts.IO.Warnf("a reader keeps destroyed rows in the database's files (SQLite: the WAL checkpoint; PostgreSQL: the VACUUM after the purge) until a later purge completes it (a running server tries every minute)")
 			}
-			if asJSON {
-				return report.JSONLine(opts.IO.Out, res)
-			}
-			report.Purge(opts.IO.Out, res, minPrevalence)
-			return nil
+			return report.Purge(opts.IO.Out, res, minPrevalence, asJSON)
 		},
 	}
 	cmd.Flags().StringVar(&grace, "grace", "7d", "keep a half-year this `DURATION` after it ends")

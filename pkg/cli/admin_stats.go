@@ -27,10 +27,7 @@ counts twice (its code changes every half-year, by design).`,
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return report.JSONLine(opts.IO.Out, st)
-			}
-			return report.Stats(opts.IO.Out, st)
+			return report.Stats(opts.IO.Out, st, asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")

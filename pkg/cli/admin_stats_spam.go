@@ -30,10 +30,7 @@ Like every per-object count, a body or network fewer than the server's
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return report.JSONLine(opts.IO.Out, st)
-			}
-			return report.SpamStats(opts.IO.Out, st.Bodies, st.Nets)
+			return report.SpamStats(opts.IO.Out, st.Bodies, st.Nets, asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")

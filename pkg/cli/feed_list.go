@@ -25,10 +25,7 @@ marked stale. It reads the local state only; nothing is downloaded.`,
 				return err
 			}
 			entries := l.Entries(time.Now())
-			if asJSON {
-				return report.JSONLine(f.IO.Out, entries)
-			}
-			return report.Feeds(f.IO, entries)
+			return report.Feeds(f.IO, entries, asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the feeds as a JSON array (schema in the README)")

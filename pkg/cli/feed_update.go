@@ -79,14 +79,8 @@ func runFeedUpdate(ctx context.Context, opts *FeedUpdateOptions) error {
 	progress := opts.IO.StartProgress(term.ProgressDelay, func() string { return "downloading feeds: " + term.Bytes(got.Load()) })
 	results, err := u.Update(ctx, todo)
 	progress.Stop()
-	if opts.JSON {
-		if err := report.JSONLine(opts.IO.Out, feeds.UpdateReports(results)); err != nil {
-			return err
-		}
-	} else {
-		for _, r := range results {
-			report.Update(opts.IO, r)
-		}
+	if err := report.Updates(opts.IO, results, opts.JSON); err != nil {
+		return err
 	}
 	if err != nil {
 		return &exitcode.Error{Code: exitcode.ServiceError, Err: err}

@@ -23,17 +23,10 @@ where it comes from. KSN_LICENSE_KEY overrides the stored key.`,
 				return err
 			}
 			l, err := network.License(paths, f.Env)
-			switch {
-			case err != nil:
+			if err != nil {
 				return err
-			case asJSON:
-				return report.JSONLine(f.IO.Out, l)
-			case !l.Activated:
-				fmt.Fprintln(f.IO.Out, "No license key: activate one with 'ksn license activate <key>'.")
-			default:
-				fmt.Fprintf(f.IO.Out, "License key %s (from %s)\n", l.Key, l.Source)
 			}
-			return nil
+			return report.License(f.IO.Out, l, asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print activated, the masked key and its source as JSON")

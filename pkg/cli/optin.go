@@ -82,7 +82,7 @@ At the basic level only lookups are made and nothing collected is sent.`,
 				}
 				a, err := c.Optin(ctx, f.IO, network.OptinRequest{Level: opts.Level, Accept: opts.Accept,
 					Ask: func(st network.Statement, backlog string) (bool, error) {
-						if err := report.Statement(f.IO, st); err != nil {
+						if err := report.Statement(f.IO, st, false); err != nil {
 							return false, err
 						}
 						fmt.Fprintf(f.IO.Out, "\n%s\n", backlog)
@@ -93,12 +93,8 @@ At the basic level only lookups are made and nothing collected is sent.`,
 				if err != nil {
 					return err
 				}
-				if opts.JSON {
-					return report.JSONLine(f.IO.Out, a)
-				}
 				_, maxAge, _ := c.OutboxLimits()
-				report.OptedIn(f.IO, a, c.Endpoint(), maxAge)
-				return nil
+				return report.OptedIn(f.IO, a, c.Endpoint(), maxAge, opts.JSON)
 			})
 		},
 	}
@@ -131,11 +127,7 @@ collected locally are deleted too.`,
 				if err != nil {
 					return err
 				}
-				if asJSON {
-					return report.JSONLine(f.IO.Out, o)
-				}
-				report.OptedOut(f.IO.Out, o, purge)
-				return nil
+				return report.OptedOut(f.IO.Out, o, purge, asJSON)
 			})
 		},
 	}

@@ -26,11 +26,7 @@ exactly as they would be sent; 'ksn queue clear' deletes them.`,
 				if err != nil {
 					return err
 				}
-				if asJSON {
-					return report.JSONLine(f.IO.Out, q)
-				}
-				report.Outbox(f.IO.Out, q, c.Status())
-				return nil
+				return report.Outbox(f.IO.Out, q, c.Status(), asJSON)
 			})
 		},
 	}

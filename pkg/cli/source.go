@@ -112,10 +112,7 @@ asks none of them.`,
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return report.JSONLine(f.IO.Out, sts)
-			}
-			return report.Sources(f.IO.Out, sts)
+			return report.Sources(f.IO.Out, sts, asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the sources as a JSON array (schema in the README)")

@@ -29,11 +29,7 @@ reached, it is the built-in one.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return f.withConsent(cmd.Context(), func(ctx context.Context, c *network.Consent) error {
-				stmt := c.StatementToShow(ctx, f.IO, fromEndpoint)
-				if asJSON {
-					return report.JSONLine(f.IO.Out, stmt)
-				}
-				return report.Statement(f.IO, stmt)
+				return report.Statement(f.IO, c.StatementToShow(ctx, f.IO, fromEndpoint), asJSON)
 			})
 		},
 	}

@@ -14,12 +14,7 @@ func NewCmdVersion(f *Factory) *cobra.Command {
 		Short: "Print ksn's version, the Go version that built it and the platform",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			v := buildinfo.Read(f.Version)
-			if asJSON {
-				return report.JSONLine(f.IO.Out, v)
-			}
-			report.Version(f.IO.Out, v)
-			return nil
+			return report.Version(f.IO.Out, buildinfo.Read(f.Version), asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print version, go, platform and revision as JSON")

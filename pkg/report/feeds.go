@@ -22,8 +22,19 @@ func Imported(ios *term.IOStreams, path string, res feeds.Imported) {
 	malformed(ios, path, sum)
 }
 
-// Update is one feed's line of `ksn feed update`.
-func Update(ios *term.IOStreams, r feeds.UpdateResult) {
+// Updates is what `ksn feed update` did: one line per feed.
+func Updates(ios *term.IOStreams, results []feeds.UpdateResult, asJSON bool) error {
+	if asJSON {
+		return JSONLine(ios.Out, feeds.UpdateReports(results))
+	}
+	for _, r := range results {
+		update(ios, r)
+	}
+	return nil
+}
+
+// update is one feed's line of `ksn feed update`.
+func update(ios *term.IOStreams, r feeds.UpdateResult) {
 	name := r.Feed.Name
 	switch r.Outcome {
 	case feeds.Failed:
@@ -86,7 +97,10 @@ func malformed(ios *term.IOStreams, path string, sum feeds.Summary) {
 
 // Feeds is the table of `ksn feed list`, then why each enabled feed's
 // last update failed.
-func Feeds(ios *term.IOStreams, entries []feeds.Entry) error {
+func Feeds(ios *term.IOStreams, entries []feeds.Entry, asJSON bool) error {
+	if asJSON {
+		return JSONLine(ios.Out, entries)
+	}
 	w := tabwriter.NewWriter(ios.Out, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(w, "NAME\tFORMAT\tSTATE\tUPDATED\tAGE\tINDICATORS\tETAG\tURL")
 	for _, e := range entries {

@@ -31,13 +31,13 @@ func TestFeedLines(t *testing.T) {
 			"  ClamAV database version 27, built 01 Mar 2026 by svc, 2 signatures, functionality level 90: signature verified with ClamAV's key, MD5 matches\n",
 			"  read daily.hdb: 2 entries\n", "  skipped: 4 .ndb (not whole-file hashes)\n"}, nil},
 		{"update failed", func(ios *term.IOStreams) {
-			Update(ios, feeds.UpdateResult{Feed: feeds.Feed{Name: "mb"}, Outcome: feeds.Failed, Err: &feeds.UpdateError{Reason: "offline", Err: errors.New("no route\r")}})
+			update(ios, feeds.UpdateResult{Feed: feeds.Feed{Name: "mb"}, Outcome: feeds.Failed, Err: &feeds.UpdateError{Reason: "offline", Err: errors.New("no route\r")}})
 		}, []string{`mb: failed: no route\r` + "\n"}, nil},
 		{"update not modified", func(ios *term.IOStreams) {
-			Update(ios, feeds.UpdateResult{Feed: feeds.Feed{Name: "mb"}, Outcome: feeds.Unchanged, NotModified: true, Imported: &feeds.Imported{Summary: feeds.Summary{Indicators: 5}}})
+			update(ios, feeds.UpdateResult{Feed: feeds.Feed{Name: "mb"}, Outcome: feeds.Unchanged, NotModified: true, Imported: &feeds.Imported{Summary: feeds.Summary{Indicators: 5}}})
 		}, []string{"mb: unchanged: not modified since the last update (5 indicators)\n"}, nil},
 		{"update added", func(ios *term.IOStreams) {
-			Update(ios, feeds.UpdateResult{Feed: feeds.Feed{Name: "mb"}, Outcome: feeds.Added, Bytes: 2048, Elapsed: time.Second, Imported: &imported})
+			update(ios, feeds.UpdateResult{Feed: feeds.Feed{Name: "mb"}, Outcome: feeds.Added, Bytes: 2048, Elapsed: time.Second, Imported: &imported})
 		}, []string{"mb: added: 1 indicator (1 new, 0 changed, 0 unchanged) from 2.0 KiB in 1.00s\n"}, []string{"ksn: warning: mb: 3 malformed lines skipped\n"}},
 	}
 	for _, c := range cases {
@@ -69,7 +69,7 @@ func TestFeedsTable(t *testing.T) {
 		{Feed: feeds.Feed{Name: "mb", Format: "malwarebazaar", URL: "https://x.example/\x1b[1m", Enabled: true}, UpdatedAt: &at, CheckedAt: &at, AgeSeconds: &age, Stale: true, ETag: `"e1"`, Indicators: 9},
 		{Feed: feeds.Feed{Name: "off", Format: "url-list", URL: "https://y.example/"}},
 		{Feed: feeds.Feed{Name: "broken", Format: "url-list", URL: "https://z.example/", Enabled: true}, LastError: "503\x07"},
-	})
+	}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,5 +99,16 @@ func TestFeedNotice(t *testing.T) {
 		if errOut.String() != c.want || out.Len() > 0 {
 			t.Errorf("%+v: %q, want %q", c.n, errOut, c.want)
 		}
+	}
+}
+
+func TestUpdatesJSON(t *testing.T) {
+	ios, _, out, _ := term.Test()
+	results := []feeds.UpdateResult{{Feed: feeds.Feed{Name: "mb"}, Outcome: feeds.Unchanged, NotModified: true, Imported: &feeds.Imported{}}}
+	if err := Updates(ios, results, true); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), `[{"feed":"mb","outcome":"unchanged","not_modified":true,`) || strings.Count(out.String(), "\n") != 1 {
+		t.Errorf("got %q", out)
 	}
 }

@@ -105,7 +105,10 @@ func statusLines(ios *term.IOStreams, r network.Report) {
 }
 
 // Sources is the table of `ksn source list`.
-func Sources(w io.Writer, sts []network.SourceStatus) error {
+func Sources(w io.Writer, sts []network.SourceStatus, asJSON bool) error {
+	if asJSON {
+		return JSONLine(w, sts)
+	}
 	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tENABLED\tKEY\tURL\tSTATE")
 	for _, s := range sts {
@@ -113,6 +116,20 @@ func Sources(w io.Writer, sts []network.SourceStatus) error {
 		fmt.Fprintf(tw, "%s\t%v\t%s\t%s\t%s\n", s.Name, s.Enabled, key, term.SafeText(s.BaseURL), term.SafeText(s.Describe()))
 	}
 	return tw.Flush()
+}
+
+// License is `ksn license`: the key sent, masked, and where it comes
+// from.
+func License(w io.Writer, l network.LicenseInfo, asJSON bool) error {
+	switch {
+	case asJSON:
+		return JSONLine(w, l)
+	case !l.Activated:
+		fmt.Fprintln(w, "No license key: activate one with 'ksn license activate <key>'.")
+	default:
+		fmt.Fprintf(w, "License key %s (from %s)\n", l.Key, l.Source)
+	}
+	return nil
 }
 
 // SourceEnabled says which public source `ksn source enable` enabled, what
@@ -129,13 +146,17 @@ func SourceEnabled(w io.Writer, cfg network.SourceConfig, participating bool) {
 
 // Outbox is `ksn queue`: the outbox's size, bounds and losses, and the
 // participation that decides what becomes of it.
-func Outbox(w io.Writer, q network.OutboxSummary, st network.Status) {
+func Outbox(w io.Writer, q network.OutboxSummary, st network.Status, asJSON bool) error {
+	if asJSON {
+		return JSONLine(w, q)
+	}
 	fmt.Fprintf(w, "%s, %s (at most %d, kept up to %s)\n", Plural(q.Records, "record"), term.Bytes(q.Bytes), q.MaxRecords, q.MaxAge)
 	if q.Records > 0 {
 		fmt.Fprintf(w, "oldest %s, newest %s\n", Time(*q.Oldest), Time(*q.Newest))
 	}
 	fmt.Fprintf(w, "dropped: %d when full, %d too old\n", q.DroppedFull, q.DroppedAge)
 	fmt.Fprintf(w, "%s: %s\n", network.DescribeState(st), q.File)
+	return nil
 }
 
 // Record is one record of the outbox, as JSON exactly as it would be sent
@@ -151,7 +172,10 @@ func Record(w io.Writer, r network.Record, asJSON bool) error {
 
 // Statement prints a statement with its id and SHA-256, paged on a
 // terminal.
-func Statement(ios *term.IOStreams, st network.Statement) error {
+func Statement(ios *term.IOStreams, st network.Statement, asJSON bool) error {
+	if asJSON {
+		return JSONLine(ios.Out, st)
+	}
 	s := ios.Styles()
 	header := fmt.Sprintf("%s\n%s\n\n", s.Heading.Render("Statement "+term.SafeText(st.ID)+" ("+term.SafeText(st.Source)+")"), s.Dim.Render("sha256 "+st.SHA256))
 	// A server's text could hide a clause with escape sequences or carriage
@@ -171,11 +195,14 @@ func Statement(ios *term.IOStreams, st network.Statement) error {
 // OptedIn says what `ksn optin` did: declined at the prompt, or accepted,
 // with what became of the backlog (maxAge is outbox.max_age as set) and
 // what comes next.
-func OptedIn(ios *term.IOStreams, a network.Outcome, endpoint, maxAge string) {
+func OptedIn(ios *term.IOStreams, a network.Outcome, endpoint, maxAge string, asJSON bool) error {
+	if asJSON {
+		return JSONLine(ios.Out, a)
+	}
 	d := a.Decision
 	if !d.Accepted {
 		fmt.Fprintf(ios.Out, "Declined at %s. Nothing is sent; ksn keeps working with local verdicts.\n", Time(d.At))
-		return
+		return nil
 	}
 	fmt.Fprintf(ios.Out, "Participating at the %s level since %s (statement %s).\n", d.Level, Time(d.At), d.StatementID)
 	if a.Dropped > 0 {
@@ -191,10 +218,14 @@ func OptedIn(ios *term.IOStreams, a network.Outcome, endpoint, maxAge string) {
 	if !a.Now.Participating {
 		ios.Warnf("%s: nothing is sent while it is set", network.DescribeState(a.Now))
 	}
+	return nil
 }
 
 // OptedOut says what `ksn optout` did (purge: the outbox was deleted).
-func OptedOut(w io.Writer, o network.Outcome, purge bool) {
+func OptedOut(w io.Writer, o network.Outcome, purge, asJSON bool) error {
+	if asJSON {
+		return JSONLine(w, o)
+	}
 	fmt.Fprintf(w, "Not participating since %s: nothing is sent.\n", Time(o.Decision.At))
 	switch {
 	case purge:
@@ -202,4 +233,5 @@ func OptedOut(w io.Writer, o network.Outcome, purge bool) {
 	case o.Outbox > 0:
 		fmt.Fprintf(w, "%s stay in the local outbox ('ksn queue' shows them, 'ksn optout --purge' or 'ksn queue clear' deletes them).\n", Plural(o.Outbox, "record"))
 	}
+	return nil
 }

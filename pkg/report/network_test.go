@@ -90,7 +90,7 @@ func TestSourcesTable(t *testing.T) {
 	ios, _, out, _ := term.Test()
 	s := network.SourceStatus{State: "connected"}
 	s.Name, s.Enabled, s.KeyStored, s.BaseURL = "opentip", true, true, "https://mirror.example/\x1b]8;;"
-	if err := Sources(ios.Out, []network.SourceStatus{s}); err != nil {
+	if err := Sources(ios.Out, []network.SourceStatus{s}, false); err != nil {
 		t.Fatal(err)
 	}
 	want := "NAME     ENABLED  KEY     URL                              STATE\nopentip  true     stored  https://mirror.example/\\x1b]8;;  connected\n"
@@ -103,7 +103,7 @@ func TestOutboxAndRecords(t *testing.T) {
 	ios, _, out, _ := term.Test()
 	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	Outbox(ios.Out, network.OutboxSummary{Records: 2, Bytes: 300, MaxRecords: 1000, MaxAge: "90d", Oldest: &at, Newest: &at, DroppedAge: 1, File: "/s/participation.db"},
-		network.Status{Reason: "never-asked"})
+		network.Status{Reason: "never-asked"}, false)
 	want := "2 records, 300 B (at most 1000, kept up to 90d)\noldest 2026-03-01 12:00:00 UTC, newest 2026-03-01 12:00:00 UTC\ndropped: 0 when full, 1 too old\nnot participating: never asked: /s/participation.db\n"
 	if out.String() != want {
 		t.Errorf("got\n%q\nwant\n%q", out, want)
@@ -133,7 +133,7 @@ func TestOutboxAndRecords(t *testing.T) {
 func TestStatementEscaped(t *testing.T) {
 	ios, _, out, _ := term.Test()
 	st := network.Statement{ID: "ksn-1\x1b", Source: "built-in", SHA256: "ab", Text: "We collect\tdigests.\nNothing\r else\x1b[8m hidden.\n"}
-	if err := Statement(ios, st); err != nil {
+	if err := Statement(ios, st, false); err != nil {
 		t.Fatal(err)
 	}
 	want := "Statement ksn-1\\x1b (built-in)\nsha256 ab\n\nWe collect\tdigests.\nNothing\\r else\\x1b[8m hidden.\n"
@@ -151,18 +151,22 @@ func TestOptedInAndOut(t *testing.T) {
 		write       func(ios *term.IOStreams)
 		out, errOut string
 	}{
-		{"declined", func(ios *term.IOStreams) { OptedIn(ios, network.Outcome{Decision: &declined}, "", "90d") },
+		{"declined", func(ios *term.IOStreams) { OptedIn(ios, network.Outcome{Decision: &declined}, "", "90d", false) },
 			"Declined at 2026-03-01 12:00:00 UTC. Nothing is sent; ksn keeps working with local verdicts.\n", ""},
 		{"accepted and sent", func(ios *term.IOStreams) {
-			OptedIn(ios, network.Outcome{Decision: &accepted, Dropped: 1, Sent: 2, Now: network.Status{Participating: true}}, "https://ksn.example", "90d")
+			OptedIn(ios, network.Outcome{Decision: &accepted, Dropped: 1, Sent: 2, Now: network.Status{Participating: true}}, "https://ksn.example", "90d", false)
 		}, "Participating at the extended level since 2026-03-01 12:00:00 UTC (statement ksn-1).\n1 record older than 90d dropped, not sent.\nSent 2 collected records to https://ksn.example.\nNothing is waiting to be sent.\n", ""},
 		{"accepted, paused", func(ios *term.IOStreams) {
-			OptedIn(ios, network.Outcome{Decision: &accepted, Outbox: 3, SendError: "offline", Now: network.Status{Reason: "do-not-track"}}, "https://ksn.example", "90d")
+			OptedIn(ios, network.Outcome{Decision: &accepted, Outbox: 3, SendError: "offline", Now: network.Status{Reason: "do-not-track"}}, "https://ksn.example", "90d", false)
 		}, "Participating at the extended level since 2026-03-01 12:00:00 UTC (statement ksn-1).\n3 records in the outbox will be sent to https://ksn.example.\n",
 			"ksn: warning: the collected records could not be sent yet (offline); they stay in the outbox and go with the next check\nksn: warning: paused: DO_NOT_TRACK is set: nothing is sent while it is set\n"},
-		{"opted out", func(ios *term.IOStreams) { OptedOut(ios.Out, network.Outcome{Decision: &declined, Outbox: 1}, false) },
+		{"opted out", func(ios *term.IOStreams) {
+			OptedOut(ios.Out, network.Outcome{Decision: &declined, Outbox: 1}, false, false)
+		},
 			"Not participating since 2026-03-01 12:00:00 UTC: nothing is sent.\n1 record stay in the local outbox ('ksn queue' shows them, 'ksn optout --purge' or 'ksn queue clear' deletes them).\n", ""},
-		{"opted out, purged", func(ios *term.IOStreams) { OptedOut(ios.Out, network.Outcome{Decision: &declined, Purged: 4}, true) },
+		{"opted out, purged", func(ios *term.IOStreams) {
+			OptedOut(ios.Out, network.Outcome{Decision: &declined, Purged: 4}, true, false)
+		},
 			"Not participating since 2026-03-01 12:00:00 UTC: nothing is sent.\nDeleted 4 records from the local outbox.\n", ""},
 	}
 	for _, c := range cases {
@@ -203,5 +207,22 @@ func TestSourceEnabled(t *testing.T) {
 		"You do not participate now: it is not asked until you accept the statement (ksn optin).\n"
 	if w.String() != want {
 		t.Errorf("got\n%q\nwant\n%q", w.String(), want)
+	}
+}
+
+func TestLicense(t *testing.T) {
+	for _, c := range []struct {
+		l    network.LicenseInfo
+		json bool
+		want string
+	}{
+		{network.LicenseInfo{}, false, "No license key: activate one with 'ksn license activate <key>'.\n"},
+		{network.LicenseInfo{Activated: true, Key: "ksn_0123…cdef", Source: "env KSN_LICENSE_KEY"}, false, "License key ksn_0123…cdef (from env KSN_LICENSE_KEY)\n"},
+		{network.LicenseInfo{Activated: true, Key: "k", Source: "/s/license.key"}, true, `{"activated":true,"key":"k","source":"/s/license.key"}` + "\n"},
+	} {
+		var w strings.Builder
+		if err := License(&w, c.l, c.json); err != nil || w.String() != c.want {
+			t.Errorf("%+v: %q (%v), want %q", c.l, w.String(), err, c.want)
+		}
 	}
 }

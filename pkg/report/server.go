@@ -38,7 +38,10 @@ func Listening(w io.Writer, l server.Listening) {
 
 // LicenseCreated prints a new license's key alone on standard output, and
 // on standard error what was made and what the user does with it.
-func LicenseCreated(ios *term.IOStreams, l server.LicenseStatus) {
+func LicenseCreated(ios *term.IOStreams, l server.LicenseStatus, asJSON bool) error {
+	if asJSON {
+		return JSONLine(ios.Out, l)
+	}
 	fmt.Fprintln(ios.Out, l.Key)
 	more := ""
 	if l.Seats > 1 {
@@ -46,10 +49,14 @@ func LicenseCreated(ios *term.IOStreams, l server.LicenseStatus) {
 	}
 	fmt.Fprintf(ios.ErrOut, "ksn: license %d created (expires %s%s); the key above is shown only now\n", l.ID, server.ExpiryText(l.ExpiresAt), more)
 	ios.Hint("on the client: ksn license activate <key>")
+	return nil
 }
 
 // Licenses is the table of `ksn admin license list`; never a key.
-func Licenses(w io.Writer, ls []server.LicenseStatus) error {
+func Licenses(w io.Writer, ls []server.LicenseStatus, asJSON bool) error {
+	if asJSON {
+		return JSONLine(w, ls)
+	}
 	tw := table(w)
 	fmt.Fprintln(tw, "ID\tSTATE\tSEATS\tCREATED\tEXPIRES\tLABEL")
 	for _, l := range ls {
@@ -61,7 +68,10 @@ func Licenses(w io.Writer, ls []server.LicenseStatus) error {
 
 // Purge says what `ksn admin purge` destroyed and kept; per-object counts
 // went below minPrevalence participants.
-func Purge(w io.Writer, res server.PurgeReport, minPrevalence int) {
+func Purge(w io.Writer, res server.PurgeReport, minPrevalence int, asJSON bool) error {
+	if asJSON {
+		return JSONLine(w, res)
+	}
 	for _, p := range res.Purged {
 		rare := ""
 		if p.ObjectRows > 0 {
@@ -75,6 +85,7 @@ func Purge(w io.Writer, res server.PurgeReport, minPrevalence int) {
 	for _, k := range res.Kept {
 		fmt.Fprintf(w, "%s: %d sealed records kept until %s\n", k.HalfYear, k.Records, k.PurgeAfter.Format(time.RFC3339))
 	}
+	return nil
 }
 
 // Verify is the table of `ksn admin verify`: per half-year, the sealed
@@ -90,7 +101,10 @@ func Verify(w io.Writer, rep server.VerifyReport) error {
 
 // Stats is `ksn admin stats`: the counts, the restriction, then the
 // aggregates' tables.
-func Stats(w io.Writer, st server.StatsReport) error {
+func Stats(w io.Writer, st server.StatsReport, asJSON bool) error {
+	if asJSON {
+		return JSONLine(w, st)
+	}
 	fmt.Fprintf(w, "database     %s\n", st.DB)
 	fmt.Fprintf(w, "licenses     %d\n", st.Licenses)
 	fmt.Fprintf(w, "submissions  %d\n", st.Submissions)
@@ -156,7 +170,13 @@ func aggregates(w io.Writer, st server.StatsReport) error {
 
 // SpamStats is `ksn admin stats spam`: a table of message bodies and one
 // of sender networks, most participants first.
-func SpamStats(w io.Writer, bodies, nets []server.SpamStat) error {
+func SpamStats(w io.Writer, bodies, nets []server.SpamStat, asJSON bool) error {
+	if asJSON {
+		return JSONLine(w, struct {
+			Bodies []server.SpamStat `json:"bodies"`
+			Nets   []server.SpamStat `json:"nets"`
+		}{bodies, nets})
+	}
 	tw := table(w)
 	for _, part := range []struct {
 		label, none string

@@ -33,18 +33,18 @@ func TestServerTables(t *testing.T) {
 		{"licenses", func(w *bytes.Buffer) error {
 			return Licenses(w, []server.LicenseStatus{
 				{ID: 1, Label: "farm\x1b]0;x\a", State: server.LicenseValid, Seats: 12, CreatedAt: day, ExpiresAt: &exp},
-				{ID: 2, State: server.LicenseDenylisted, Seats: 1, CreatedAt: day}})
+				{ID: 2, State: server.LicenseDenylisted, Seats: 1, CreatedAt: day}}, false)
 		}, []string{"ID  STATE       SEATS  CREATED               EXPIRES               LABEL\n",
 			"1   valid       12     2026-03-01T12:00:00Z  2026-05-30T12:00:00Z  farm\\x1b]0;x\\a\n",
 			"2   denylisted  1      2026-03-01T12:00:00Z  never                 \n"}},
-		{"purge", func(w *bytes.Buffer) error { Purge(w, purge, 3); return nil }, []string{
+		{"purge", func(w *bytes.Buffer) error { return Purge(w, purge, 3, false) }, []string{
 			"2025H2: data key destroyed, 7 sealed records deleted, 2 per-object counts of fewer than 3 participants deleted\n",
 			"2026H1: 4 sealed records kept until 2026-03-01T12:00:00Z\n"}},
-		{"nothing to purge", func(w *bytes.Buffer) error { Purge(w, server.PurgeReport{}, 3); return nil }, []string{"nothing to purge\n"}},
+		{"nothing to purge", func(w *bytes.Buffer) error { return Purge(w, server.PurgeReport{}, 3, false) }, []string{"nothing to purge\n"}},
 		{"verify", func(w *bytes.Buffer) error {
 			return Verify(w, server.VerifyReport{HalfYears: []store.SealedHalfYear{{HalfYear: "2026H1", Records: 5, Opened: 4}}})
 		}, []string{"HALF-YEAR  RECORDS  OPEN\n2026H1     5        4\n"}},
-		{"stats", func(w *bytes.Buffer) error { return Stats(w, stats) }, []string{
+		{"stats", func(w *bytes.Buffer) error { return Stats(w, stats, false) }, []string{
 			"database     /srv/server.db\nlicenses     2\nsubmissions  9\n",
 			"sealed       2026H1: 9 records (the half-year ends 2026-05-30)\n",
 			"indicators   1 (feed\\x1b[31m)\nindicators   3 (urlhaus)\n",
@@ -52,7 +52,7 @@ func TestServerTables(t *testing.T) {
 			"records received  file 5, url 1, system 0 (distinct: 2 files, 0 links)\n",
 			"PARTICIPANTS  REPORTS  FIRST SEEN  LAST SEEN   KIND  OBJECT\n3             4        2026-03-01  2026-03-01  file  abcd\n"}},
 		{"spam", func(w *bytes.Buffer) error {
-			return SpamStats(w, []server.SpamStat{{Object: "ab12", Participants: 2, Reports: 3, Spam: 1, FirstSeen: day, LastSeen: day}}, nil)
+			return SpamStats(w, []server.SpamStat{{Object: "ab12", Participants: 2, Reports: 3, Spam: 1, FirstSeen: day, LastSeen: day}}, nil, false)
 		}, []string{"PARTICIPANTS  REPORTS  SPAM  HAM  FIRST SEEN  LAST SEEN   BODY SHA-256\n2             3        1     0    2026-03-01  2026-03-01  ab12\n",
 			"no sender networks reported\n"}},
 		{"listening", func(w *bytes.Buffer) error {
@@ -84,7 +84,7 @@ func TestServerTables(t *testing.T) {
 // rest on standard error.
 func TestLicenseCreated(t *testing.T) {
 	ios, _, out, errOut := term.Test()
-	LicenseCreated(ios, server.LicenseStatus{ID: 4, Key: "ksn_k", Seats: 3})
+	_ = LicenseCreated(ios, server.LicenseStatus{ID: 4, Key: "ksn_k", Seats: 3}, false)
 	if out.String() != "ksn_k\n" {
 		t.Errorf("out %q", out)
 	}

@@ -35,7 +35,10 @@ func Settings(ios *term.IOStreams, values []config.Value, asJSON bool) error {
 
 // Version is `ksn version`: the version line, and the revision when the
 // build knows it.
-func Version(w io.Writer, v buildinfo.Info) {
+func Version(w io.Writer, v buildinfo.Info, asJSON bool) error {
+	if asJSON {
+		return JSONLine(w, v)
+	}
 	fmt.Fprintf(w, "ksn %s\n", v)
 	if v.Revision != "" {
 		mod := ""
@@ -44,4 +47,5 @@ func Version(w io.Writer, v buildinfo.Info) {
 		}
 		fmt.Fprintf(w, "revision %s%s\n", v.Revision, mod)
 	}
+	return nil
 }

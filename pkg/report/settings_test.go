@@ -36,13 +36,13 @@ func TestSettings(t *testing.T) {
 func TestVersion(t *testing.T) {
 	var w bytes.Buffer
 	v := buildinfo.Info{Version: "1.2.3", Go: "go1.24", Platform: "linux/amd64", Revision: "abc", Modified: true}
-	Version(&w, v)
+	_ = Version(&w, v, false)
 	if !strings.HasPrefix(w.String(), "ksn 1.2.3") || !strings.HasSuffix(w.String(), "\nrevision abc (with local changes)\n") {
 		t.Errorf("got %q", w.String())
 	}
 	w.Reset()
 	v.Revision = ""
-	Version(&w, v)
+	_ = Version(&w, v, false)
 	if strings.Contains(w.String(), "revision") || strings.Count(w.String(), "\n") != 1 {
 		t.Errorf("got %q", w.String())
 	}
