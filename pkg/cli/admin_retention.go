@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 
-	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/server"
 	"github.com/spf13/cobra"
@@ -80,10 +79,7 @@ running server tries every minute.`,
 			if err != nil {
 				return err
 			}
-			if !res.Checkpointed {
-				opts.IO.Warnf("a reader keeps destroyed rows in the database's files (SQLite: the WAL checkpoint; PostgreSQL: the VACUUM after the purge) until a later purge completes it (a running server tries every minute)")
-			}
-			return report.Purge(opts.IO.Out, res, minPrevalence, asJSON)
+			return report.Purge(opts.IO, res, minPrevalence, asJSON)
 		},
 	}
 	cmd.Flags().StringVar(&grace, "grace", "7d", "keep a half-year this `DURATION` after it ends")
@@ -113,21 +109,7 @@ record does not open.`,
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				err = report.JSONLine(opts.IO.Out, rep)
-			} else {
-				err = report.Verify(opts.IO.Out, rep)
-			}
-			if err != nil {
-				return err
-			}
-			if !rep.OK {
-				return exitcode.New(exitcode.ServiceError, "some sealed records do not open with %s: they are damaged", rep.KEKFile)
-			}
-			if !asJSON {
-				fmt.Fprintf(opts.IO.ErrOut, "ksn: every sealed submission opens with %s\n", rep.KEKFile)
-			}
-			return nil
+			return report.Verify(opts.IO, rep, asJSON)
 		},
 	}
 	cmd.Flags().StringVar(&kekFile, "kek-file", "", "key-encryption key `FILE` (default: $KSN_KEK_FILE, else the database's in the state directory)")

@@ -20,6 +20,8 @@ func TestJSONForms(t *testing.T) {
 	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	d := network.Decision{At: at, Accepted: true, Level: network.Extended, StatementID: "ksn-1"}
 	lic := server.LicenseStatus{ID: 1, Key: "ksn_k", Label: "farm\x1b[2J", State: server.LicenseValid, CreatedAt: at, Seats: 2}
+	checkpointed := server.PurgeReport{}
+	checkpointed.Checkpointed = true
 	spam := []server.SpamStat{{Object: "ab", Participants: 1, FirstSeen: at, LastSeen: at}}
 	cases := []struct {
 		name  string
@@ -28,7 +30,8 @@ func TestJSONForms(t *testing.T) {
 	}{
 		{"license created", func(ios *term.IOStreams) error { return LicenseCreated(ios, lic, true) }, lic},
 		{"licenses", func(ios *term.IOStreams) error { return Licenses(ios.Out, []server.LicenseStatus{lic}, true) }, []server.LicenseStatus{lic}},
-		{"purge", func(ios *term.IOStreams) error { return Purge(ios.Out, server.PurgeReport{}, 3, true) }, server.PurgeReport{}},
+		{"purge", func(ios *term.IOStreams) error { return Purge(ios, checkpointed, 3, true) }, checkpointed},
+		{"verify", func(ios *term.IOStreams) error { return Verify(ios, server.VerifyReport{OK: true}, true) }, server.VerifyReport{OK: true}},
 		{"stats", func(ios *term.IOStreams) error { return Stats(ios.Out, server.StatsReport{Licenses: 2}, true) }, server.StatsReport{Licenses: 2}},
 		{"spam", func(ios *term.IOStreams) error { return SpamStats(ios.Out, spam, nil, true) },
 			map[string]any{"bodies": spam, "nets": nil}},

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/server"
 	"github.com/ksnproject/ksn/pkg/term"
 )
@@ -66,12 +67,17 @@ func Licenses(w io.Writer, ls []server.LicenseStatus, asJSON bool) error {
 	return tw.Flush()
 }
 
-// Purge says what `ksn admin purge` destroyed and kept; per-object counts
-// went below minPrevalence participants.
-func Purge(w io.Writer, res server.PurgeReport, minPrevalence int, asJSON bool) error {
-	if asJSON {
-		return JSONLine(w, res)
+// Purge says what `ksn admin purge` destroyed and kept (per-object counts
+// went below minPrevalence participants), and warns when a reader kept
+// what was destroyed in the database's files.
+func Purge(ios *term.IOStreams, res server.PurgeReport, minPrevalence int, asJSON bool) error {
+	if !res.Checkpointed {
+		ios.Warnf("a reader keeps destroyed rows in the database's files (SQLite: the WAL checkpoint; PostgreSQL: the VACUUM after the purge) until a later purge completes it (a running server tries every minute)")
 	}
+	if asJSON {
+		return JSONLine(ios.Out, res)
+	}
+	w := ios.Out
 	for _, p := range res.Purged {
 		rare := ""
 		if p.ObjectRows > 0 {
@@ -88,15 +94,30 @@ func Purge(w io.Writer, res server.PurgeReport, minPrevalence int, asJSON bool) 
 	return nil
 }
 
-// Verify is the table of `ksn admin verify`: per half-year, the sealed
-// records and how many opened.
-func Verify(w io.Writer, rep server.VerifyReport) error {
-	tw := table(w)
-	fmt.Fprintln(tw, "HALF-YEAR\tRECORDS\tOPEN")
-	for _, h := range rep.HalfYears {
-		fmt.Fprintf(tw, "%s\t%d\t%d\n", h.HalfYear, h.Records, h.Opened)
+// Verify is `ksn admin verify`: per half-year, the sealed records and
+// how many opened; and its exit, 7 when a record did not open.
+func Verify(ios *term.IOStreams, rep server.VerifyReport, asJSON bool) error {
+	if asJSON {
+		if err := JSONLine(ios.Out, rep); err != nil {
+			return err
+		}
+	} else {
+		tw := table(ios.Out)
+		fmt.Fprintln(tw, "HALF-YEAR\tRECORDS\tOPEN")
+		for _, h := range rep.HalfYears {
+			fmt.Fprintf(tw, "%s\t%d\t%d\n", h.HalfYear, h.Records, h.Opened)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
-	return tw.Flush()
+	if !rep.OK {
+		return exitcode.New(exitcode.ServiceError, "some sealed records do not open with %s: they are damaged", rep.KEKFile)
+	}
+	if !asJSON {
+		fmt.Fprintf(ios.ErrOut, "ksn: every sealed submission opens with %s\n", rep.KEKFile)
+	}
+	return nil
 }
 
 // Stats is `ksn admin stats`: the counts, the restriction, then the

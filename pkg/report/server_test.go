@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/server"
 	"github.com/ksnproject/ksn/pkg/store"
 	"github.com/ksnproject/ksn/pkg/term"
@@ -18,7 +19,7 @@ func TestServerTables(t *testing.T) {
 	day := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	exp := day.Add(90 * 24 * time.Hour)
 	purge := server.PurgeReport{Kept: []server.KeptHalfYear{{HalfYear: "2026H1", Records: 4, PurgeAfter: day}}}
-	purge.Purged = []store.PurgedHalfYear{{HalfYear: "2025H2", Records: 7, ObjectRows: 2}}
+	purge.Purged, purge.Checkpointed = []store.PurgedHalfYear{{HalfYear: "2025H2", Records: 7, ObjectRows: 2}}, true
 	stats := server.StatsReport{DB: "/srv/server.db", Licenses: 2, Submissions: 9,
 		Sealed:     []server.HeldHalfYear{{HalfYear: "2026H1", Records: 9, Ends: exp}},
 		Indicators: map[string]int{"urlhaus": 3, "feed\x1b[31m": 1}, Links: map[string]int{}, Restricted: &exp}
@@ -37,13 +38,21 @@ func TestServerTables(t *testing.T) {
 		}, []string{"ID  STATE       SEATS  CREATED               EXPIRES               LABEL\n",
 			"1   valid       12     2026-03-01T12:00:00Z  2026-05-30T12:00:00Z  farm\\x1b]0;x\\a\n",
 			"2   denylisted  1      2026-03-01T12:00:00Z  never                 \n"}},
-		{"purge", func(w *bytes.Buffer) error { return Purge(w, purge, 3, false) }, []string{
+		{"purge", func(w *bytes.Buffer) error { return Purge(streams(w), purge, 3, false) }, []string{
 			"2025H2: data key destroyed, 7 sealed records deleted, 2 per-object counts of fewer than 3 participants deleted\n",
 			"2026H1: 4 sealed records kept until 2026-03-01T12:00:00Z\n"}},
-		{"nothing to purge", func(w *bytes.Buffer) error { return Purge(w, server.PurgeReport{}, 3, false) }, []string{"nothing to purge\n"}},
+		{"nothing to purge, not checkpointed", func(w *bytes.Buffer) error { return Purge(streams(w), server.PurgeReport{}, 3, false) }, []string{
+			"ksn: warning: a reader keeps destroyed rows in the database's files", "nothing to purge\n"}},
 		{"verify", func(w *bytes.Buffer) error {
-			return Verify(w, server.VerifyReport{HalfYears: []store.SealedHalfYear{{HalfYear: "2026H1", Records: 5, Opened: 4}}})
+			err := Verify(streams(w), server.VerifyReport{HalfYears: []store.SealedHalfYear{{HalfYear: "2026H1", Records: 5, Opened: 4}}, KEKFile: "/k"}, false)
+			if exitcode.Of(err) != exitcode.ServiceError {
+				t.Errorf("a record that does not open: %v", err)
+			}
+			return nil
 		}, []string{"HALF-YEAR  RECORDS  OPEN\n2026H1     5        4\n"}},
+		{"verified", func(w *bytes.Buffer) error {
+			return Verify(streams(w), server.VerifyReport{OK: true, KEKFile: "/k"}, false)
+		}, []string{"HALF-YEAR  RECORDS  OPEN\n", "ksn: every sealed submission opens with /k\n"}},
 		{"stats", func(w *bytes.Buffer) error { return Stats(w, stats, false) }, []string{
 			"database     /srv/server.db\nlicenses     2\nsubmissions  9\n",
 			"sealed       2026H1: 9 records (the half-year ends 2026-05-30)\n",
@@ -91,4 +100,11 @@ func TestLicenseCreated(t *testing.T) {
 	if want := "ksn: license 4 created (expires never, 3 seats); the key above is shown only now\nksn: hint: on the client: ksn license activate <key>\n"; errOut.String() != want {
 		t.Errorf("errOut %q, want %q", errOut, want)
 	}
+}
+
+// streams writes both output streams to w, in order.
+func streams(w *bytes.Buffer) *term.IOStreams {
+	ios, _, _, _ := term.Test()
+	ios.Out, ios.ErrOut = w, w
+	return ios
 }
