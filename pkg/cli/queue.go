@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 
@@ -43,12 +42,7 @@ func newCmdQueueShow(f *Factory) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withOutbox(cmd.Context(), f, func(ctx context.Context, c *network.Consent) error {
-				out := bufio.NewWriter(f.IO.Out)
-				err := c.Records(ctx, func(r network.Record) error { return report.Record(out, r, asJSON) })
-				if err != nil {
-					return err
-				}
-				return out.Flush()
+				return report.Records(ctx, f.IO.Out, asJSON, c.Records)
 			})
 		},
 	}

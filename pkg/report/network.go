@@ -1,7 +1,9 @@
 package report
 
 import (
+	"bufio"
 	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -157,6 +159,16 @@ func Outbox(w io.Writer, q network.OutboxSummary, st network.Status, asJSON bool
 	fmt.Fprintf(w, "dropped: %d when full, %d too old\n", q.DroppedFull, q.DroppedAge)
 	fmt.Fprintf(w, "%s: %s\n", network.DescribeState(st), q.File)
 	return nil
+}
+
+// Records is `ksn queue show`: each record read hands it (the outbox's,
+// oldest first), written as Record writes it.
+func Records(ctx context.Context, w io.Writer, asJSON bool, read func(context.Context, func(network.Record) error) error) error {
+	out := bufio.NewWriter(w)
+	if err := read(ctx, func(r network.Record) error { return Record(out, r, asJSON) }); err != nil {
+		return err
+	}
+	return out.Flush()
 }
 
 // Record is one record of the outbox, as JSON exactly as it would be sent

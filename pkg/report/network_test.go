@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"regexp"
@@ -224,5 +225,29 @@ func TestLicense(t *testing.T) {
 		if err := License(&w, c.l, c.json); err != nil || w.String() != c.want {
 			t.Errorf("%+v: %q (%v), want %q", c.l, w.String(), err, c.want)
 		}
+	}
+}
+
+func TestRecords(t *testing.T) {
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	recs := []network.Record{{ID: "01", Kind: "file", CreatedAt: at, Body: json.RawMessage(`{}`)}, {ID: "02", Kind: "url", CreatedAt: at, Body: json.RawMessage(`{}`)}}
+	read := func(_ context.Context, fn func(network.Record) error) error {
+		for _, r := range recs {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var w strings.Builder
+	if err := Records(context.Background(), &w, false, read); err != nil {
+		t.Fatal(err)
+	}
+	if want := "01  file    2026-03-01T12:00:00Z  {}\n02  url     2026-03-01T12:00:00Z  {}\n"; w.String() != want {
+		t.Errorf("got %q, want %q", w.String(), want)
+	}
+	fail := func(context.Context, func(network.Record) error) error { return errors.New("outbox gone") }
+	if err := Records(context.Background(), &w, true, fail); err == nil || err.Error() != "outbox gone" {
+		t.Errorf("a failed read: %v", err)
 	}
 }
