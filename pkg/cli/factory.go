@@ -82,34 +82,26 @@ func (f *Factory) OpenLocal(ctx context.Context) (Local, error) {
 	return l, nil
 }
 
-// FeedUpdater is an updater of the local database's feeds, and the feeds
-// the settings list.
-type FeedUpdater struct {
-	*feeds.Updater
-	Feeds []feeds.Feed
-	Close func() error
-}
-
 // OpenFeedUpdater opens the local database for `ksn feed update`, with
 // downloads through the proxy setting.
-func (f *Factory) OpenFeedUpdater(ctx context.Context) (FeedUpdater, error) {
+func (f *Factory) OpenFeedUpdater(ctx context.Context) (*feeds.Updater, error) {
 	paths, settings, err := f.settings()
 	if err != nil {
-		return FeedUpdater{}, err
+		return nil, err
 	}
 	u := feeds.NewUpdater(paths, settings, "ksn/"+f.Version)
 	db, err := f.OpenLocalStore(ctx)
 	if err != nil {
-		return FeedUpdater{}, err
+		return nil, err
 	}
 	t, err := client.NewTransport(settings.String("proxy"), nil)
 	if err != nil {
 		db.Close()
-		return FeedUpdater{}, usageError("ksn config set proxy URL", "proxy: %v", err)
+		return nil, usageError("ksn config set proxy URL", "proxy: %v", err)
 	}
 	t.ResponseHeaderTimeout = settings.Duration("timeout")
 	u.DB, u.HTTP = db, &http.Client{Transport: t}
-	return FeedUpdater{Updater: u, Feeds: feeds.Configured(settings), Close: db.Close}, nil
+	return u, nil
 }
 
 // LoadFeedListing reads the feeds' settings and state.

@@ -17,7 +17,7 @@ import (
 // FeedUpdateOptions are `ksn feed update`'s arguments and dependencies.
 type FeedUpdateOptions struct {
 	IO    *term.IOStreams
-	Open  func(ctx context.Context) (FeedUpdater, error)
+	Open  func(ctx context.Context) (*feeds.Updater, error)
 	Names []string
 	Force bool
 	JSON  bool

@@ -75,7 +75,7 @@ func (l *Listing) Forget(name string) error {
 }
 
 // NewUpdater is an updater of the reputation database in p's data
-// directory, as the settings want it: a redirect to plain http:// allowed
+// directory, of the feeds the settings list, as they want it: a redirect to plain http:// allowed
 // only with insecure_transport, and a stalled download given the timeout
 // setting, at least 30 seconds. The caller sets HTTP (with the proxy) and
 // DB once it has opened the database.
@@ -88,6 +88,6 @@ func NewUpdater(p config.Paths, s *config.Settings, userAgent string) *Updater {
 	if _, err := os.Stat(p.DatabaseFile()); errors.Is(err, fs.ErrNotExist) {
 		_ = os.Remove(statePath)
 	}
-	return &Updater{StatePath: statePath, UserAgent: userAgent,
+	return &Updater{StatePath: statePath, UserAgent: userAgent, Feeds: Configured(s),
 		AllowPlainHTTP: s.Bool("insecure_transport"), Stall: max(s.Duration("timeout"), 30*time.Second)}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,7 +22,8 @@ import (
 // anything is imported, and one import per feed, all or nothing. It sends
 // the feed's URL and its validators, nothing about the user's files.
 type Updater struct {
-	DB        Database
+	DB        Database // closed by Close when it is an io.Closer
+	Feeds     []Feed   // the configured feeds (NewUpdater), which Select picks from
 	HTTP      *http.Client // with the proxy and the TLS settings; nil: a default one
 	StatePath string       // the feeds' state (StateFile beside the database)
 	TempDir   string       // where downloads wait for their import; "" the system's
@@ -61,6 +63,14 @@ type UpdateResult struct {
 	Err         *UpdateError
 	Elapsed     time.Duration
 	dl          download // the validators to keep
+}
+
+// Close closes the database.
+func (u *Updater) Close() error {
+	if c, ok := u.DB.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
 
 func (u *Updater) client() *http.Client {

@@ -396,3 +396,17 @@ func TestFailure(t *testing.T) {
 		t.Errorf("got %v (exit %v)", err, exitcode.Of(err))
 	}
 }
+
+func TestUpdaterClose(t *testing.T) {
+	db := openTestDB(t)
+	u := &Updater{DB: db}
+	if err := u.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Algorithms(context.Background()); err == nil {
+		t.Error("the database is still open")
+	}
+	if err := (&Updater{}).Close(); err != nil {
+		t.Errorf("no database: %v", err)
+	}
+}
