@@ -1,10 +1,10 @@
 package cli
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/exitcode"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/server"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
@@ -88,11 +88,7 @@ than a new, empty database; 'ksn serve' creates its database by itself.`,
 			if err != nil {
 				return err
 			}
-			if created {
-				fmt.Fprintf(opts.IO.Out, "created the server database %s\n", where)
-			} else {
-				fmt.Fprintf(opts.IO.Out, "the server database %s is up to date\n", where)
-			}
+			report.DatabaseReady(opts.IO.Out, where, created)
 			return nil
 		},
 	}

@@ -64,10 +64,7 @@ Participation is not a setting: only 'ksn optin' can start it.`,
 				return err
 			}
 			v, _ := s.Get(args[0])
-			fmt.Fprintf(f.IO.Out, "%s = %s\n", v.Key.Name, v.Value)
-			if v.Source != "file" {
-				f.IO.Warnf("%s is overridden by %s", v.Key.Name, v.Source)
-			}
+			report.SettingSet(f.IO, v)
 			return nil
 		},
 	}

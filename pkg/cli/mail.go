@@ -2,9 +2,7 @@ package cli
 
 import (
 	"context"
-	"fmt"
 
-	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/mail"
 	"github.com/ksnproject/ksn/pkg/network"
 	"github.com/ksnproject/ksn/pkg/report"
@@ -48,11 +46,7 @@ level.`,
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(f.IO.Out, "%s judged %s; %s kept in the outbox.\n", report.Plural(n, "message"), j, report.Plural(kept, "record"))
-				if failed > 0 {
-					return exitcode.New(exitcode.Usage, "%s could not be read", report.Plural(failed, "message"))
-				}
-				return nil
+				return report.MailJudged(f.IO.Out, n, kept, failed, j)
 			})
 		},
 	}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/network"
@@ -82,11 +81,7 @@ func newCmdSourceDisable(f *Factory) *cobra.Command {
 			if err != nil {
 				return usageError("known: "+network.PublicNames(), "%v", err)
 			}
-			if !was {
-				fmt.Fprintf(f.IO.Out, "%s was not enabled\n", args[0])
-				return nil
-			}
-			fmt.Fprintf(f.IO.Out, "disabled %s; its key is deleted and it is sent nothing more\n", args[0])
+			report.SourceDisabled(f.IO.Out, args[0], was)
 			return nil
 		},
 	}

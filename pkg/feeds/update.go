@@ -22,8 +22,8 @@ import (
 // anything is imported, and one import per feed, all or nothing. It sends
 // the feed's URL and its validators, nothing about the user's files.
 type Updater struct {
-	DB        Database // closed by Close when it is an io.Closer
-	Feeds     []Feed   // the configured feeds (NewUpdater), which Select picks from
+	DB        Database     // closed by Close when it is an io.Closer
+	Feeds     []Feed       // the configured feeds (NewUpdater), which Select picks from
 	HTTP      *http.Client // with the proxy and the TLS settings; nil: a default one
 	StatePath string       // the feeds' state (StateFile beside the database)
 	TempDir   string       // where downloads wait for their import; "" the system's

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/feeds"
+	"github.com/ksnproject/ksn/pkg/mail"
 	"github.com/ksnproject/ksn/pkg/network"
 	"github.com/ksnproject/ksn/pkg/term"
 )
@@ -144,6 +145,26 @@ func SourceEnabled(w io.Writer, cfg network.SourceConfig, participating bool) {
 	if !participating {
 		fmt.Fprintln(w, "You do not participate now: it is not asked until you accept the statement (ksn optin).")
 	}
+}
+
+// SourceDisabled says what `ksn source disable` did to the source name
+// (was: it was enabled).
+func SourceDisabled(w io.Writer, name string, was bool) {
+	if !was {
+		fmt.Fprintf(w, "%s was not enabled\n", name)
+		return
+	}
+	fmt.Fprintf(w, "disabled %s; its key is deleted and it is sent nothing more\n", name)
+}
+
+// MailJudged says what `ksn mail report` kept of the messages judged j,
+// and exits 2 when some could not be read (failed).
+func MailJudged(w io.Writer, messages, kept, failed int, j mail.Judgement) error {
+	fmt.Fprintf(w, "%s judged %s; %s kept in the outbox.\n", Plural(messages, "message"), j, Plural(kept, "record"))
+	if failed > 0 {
+		return exitcode.New(exitcode.Usage, "%s could not be read", Plural(failed, "message"))
+	}
+	return nil
 }
 
 // Outbox is `ksn queue`: the outbox's size, bounds and losses, and the

@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/exitcode"
+	"github.com/ksnproject/ksn/pkg/mail"
 	"github.com/ksnproject/ksn/pkg/network"
 	"github.com/ksnproject/ksn/pkg/term"
 )
@@ -249,5 +251,40 @@ func TestRecords(t *testing.T) {
 	fail := func(context.Context, func(network.Record) error) error { return errors.New("outbox gone") }
 	if err := Records(context.Background(), &w, true, fail); err == nil || err.Error() != "outbox gone" {
 		t.Errorf("a failed read: %v", err)
+	}
+}
+
+func TestOneLiners(t *testing.T) {
+	cases := []struct {
+		name        string
+		write       func(ios *term.IOStreams) error
+		out, errOut string
+		code        exitcode.Code
+	}{
+		{"source disabled", func(ios *term.IOStreams) error { SourceDisabled(ios.Out, "opentip", true); return nil },
+			"disabled opentip; its key is deleted and it is sent nothing more\n", "", exitcode.OK},
+		{"source not enabled", func(ios *term.IOStreams) error { SourceDisabled(ios.Out, "opentip", false); return nil },
+			"opentip was not enabled\n", "", exitcode.OK},
+		{"mail judged", func(ios *term.IOStreams) error { return MailJudged(ios.Out, 2, 1, 0, mail.JudgementSpam) },
+			"2 messages judged spam; 1 record kept in the outbox.\n", "", exitcode.OK},
+		{"mail unreadable", func(ios *term.IOStreams) error { return MailJudged(ios.Out, 0, 0, 1, mail.JudgementHam) },
+			"0 messages judged ham; 0 records kept in the outbox.\n", "", exitcode.Usage},
+		{"database created", func(ios *term.IOStreams) error { DatabaseReady(ios.Out, "/srv/s.db", true); return nil },
+			"created the server database /srv/s.db\n", "", exitcode.OK},
+		{"database up to date", func(ios *term.IOStreams) error { DatabaseReady(ios.Out, "/srv/s.db", false); return nil },
+			"the server database /srv/s.db is up to date\n", "", exitcode.OK},
+		{"setting overridden", func(ios *term.IOStreams) error {
+			SettingSet(ios, config.Value{Key: config.Key{Name: "timeout"}, Value: "5s", Source: "env KSN_TIMEOUT"})
+			return nil
+		}, "timeout = 5s\n", "ksn: warning: timeout is overridden by env KSN_TIMEOUT\n", exitcode.OK},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ios, _, out, errOut := term.Test()
+			err := c.write(ios)
+			if out.String() != c.out || errOut.String() != c.errOut || exitcode.Of(err) != c.code {
+				t.Errorf("got %q, %q, %v", out, errOut, err)
+			}
+		})
 	}
 }

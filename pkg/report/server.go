@@ -37,6 +37,16 @@ func Listening(w io.Writer, l server.Listening) {
 	fmt.Fprintf(w, "ksn serve: data keys in %s (never back it up: a purge deletes keys there)\n", l.KeyDir)
 }
 
+// DatabaseReady says what `ksn admin init` did to the server database
+// where: created it, or found it up to date.
+func DatabaseReady(w io.Writer, where string, created bool) {
+	if created {
+		fmt.Fprintf(w, "created the server database %s\n", where)
+	} else {
+		fmt.Fprintf(w, "the server database %s is up to date\n", where)
+	}
+}
+
 // LicenseCreated prints a new license's key alone on standard output, and
 // on standard error what was made and what the user does with it.
 func LicenseCreated(ios *term.IOStreams, l server.LicenseStatus, asJSON bool) error {

@@ -33,6 +33,15 @@ func Settings(ios *term.IOStreams, values []config.Value, asJSON bool) error {
 	return nil
 }
 
+// SettingSet says what `ksn config set` set, and warns when the
+// environment overrides it.
+func SettingSet(ios *term.IOStreams, v config.Value) {
+	fmt.Fprintf(ios.Out, "%s = %s\n", v.Key.Name, v.Value)
+	if v.Source != "file" {
+		ios.Warnf("%s is overridden by %s", v.Key.Name, v.Source)
+	}
+}
+
 // Version is `ksn version`: the version line, and the revision when the
 // build knows it.
 func Version(w io.Writer, v buildinfo.Info, asJSON bool) error {
