@@ -100,41 +100,22 @@ and reported with its line number; the rest of the file still imports.`,
 				return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the reputation database: %w", err)}
 			}
 			defer db.Close()
-			var failed int
+			out := report.NewImports(f.IO, opts.JSON)
 			defer func() {
-				if failed == len(opts.Files) { // a new database with nothing imported
+				if out.Failed == len(opts.Files) { // a new database with nothing imported
 					db.Close()
 					_ = fresh.Discard()
 				}
 			}()
-			reports := []feeds.ImportReport{}
 			for _, path := range opts.Files {
 				res, err := importOne(ctx, f.IO, opts, db, path)
 				var ec *exitcode.Error
-				switch {
-				case errors.As(err, &ec) && ec.Silent:
-					return err
-				case err != nil:
-					failed++
-					reports = append(reports, feeds.FailedImport(path, err))
-					if !opts.JSON {
-						f.IO.Errorf("%s", term.SafeText(err.Error()))
-					}
-				case opts.JSON:
-					reports = append(reports, res.Report(path))
-				default:
-					report.Imported(f.IO, path, res)
-				}
-			}
-			if opts.JSON {
-				if err := report.JSONLine(f.IO.Out, reports); err != nil {
+				if errors.As(err, &ec) && ec.Silent {
 					return err
 				}
+				out.Add(path, res, err)
 			}
-			if failed > 0 {
-				return exitcode.Silent(exitcode.Usage)
-			}
-			return nil
+			return out.Finish()
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "auto", "feed format: "+strings.Join(names, ", "))

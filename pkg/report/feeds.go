@@ -5,9 +5,55 @@ import (
 	"fmt"
 	"text/tabwriter"
 
+	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/feeds"
 	"github.com/ksnproject/ksn/pkg/term"
 )
+
+// Imports writes what `ksn feed import` did, file by file: a line each
+// (a failure on standard error), or, with asJSON, one array of every
+// file's report when the imports are over (Finish).
+type Imports struct {
+	ios     *term.IOStreams
+	asJSON  bool
+	reports []feeds.ImportReport
+	Failed  int // files that could not be imported
+}
+
+// NewImports returns the report of an import to ios.
+func NewImports(ios *term.IOStreams, asJSON bool) *Imports {
+	return &Imports{ios: ios, asJSON: asJSON, reports: []feeds.ImportReport{}}
+}
+
+// Add reports the import of path: res, or err, which kept all of it out.
+func (r *Imports) Add(path string, res feeds.Imported, err error) {
+	switch {
+	case err != nil:
+		r.Failed++
+		r.reports = append(r.reports, feeds.FailedImport(path, err))
+		if !r.asJSON {
+			r.ios.Errorf("%s", term.SafeText(err.Error()))
+		}
+	case r.asJSON:
+		r.reports = append(r.reports, res.Report(path))
+	default:
+		Imported(r.ios, path, res)
+	}
+}
+
+// Finish writes the JSON array, and returns the exit: 2, silent (each
+// failure was said), when a file could not be imported.
+func (r *Imports) Finish() error {
+	if r.asJSON {
+		if err := JSONLine(r.ios.Out, r.reports); err != nil {
+			return err
+		}
+	}
+	if r.Failed > 0 {
+		return exitcode.Silent(exitcode.Usage)
+	}
+	return nil
+}
 
 // Imported says what importing one file (path) did, and warns of the
 // lines it skipped.

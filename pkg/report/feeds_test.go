@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/feeds"
 	"github.com/ksnproject/ksn/pkg/term"
 )
@@ -110,5 +111,36 @@ func TestUpdatesJSON(t *testing.T) {
 	}
 	if !strings.HasPrefix(out.String(), `[{"feed":"mb","outcome":"unchanged","not_modified":true,`) || strings.Count(out.String(), "\n") != 1 {
 		t.Errorf("got %q", out)
+	}
+}
+
+// TestImports: a failure is said on standard error and fails the run
+// silently; in JSON every file is in one array, the failures too.
+func TestImports(t *testing.T) {
+	res := feeds.Imported{Format: feeds.URLList}
+	res.Summary.Indicators = 2
+	for _, asJSON := range []bool{false, true} {
+		ios, _, out, errOut := term.Test()
+		r := NewImports(ios, asJSON)
+		r.Add("good.txt", res, nil)
+		r.Add("bad\x1b.txt", feeds.Imported{}, errors.New("bad\x1b.txt: no such file"))
+		err := r.Finish()
+		if r.Failed != 1 || exitcode.Of(err) != exitcode.Usage {
+			t.Errorf("json %v: failed %d, %v", asJSON, r.Failed, err)
+		}
+		if asJSON {
+			if !strings.HasPrefix(out.String(), `[{"file":"good.txt","format":"url-list","indicators":2,`) ||
+				!strings.Contains(out.String(), `{"file":"bad\u001b.txt","indicators":0,`) || errOut.Len() > 0 {
+				t.Errorf("json: %q, %q", out, errOut)
+			}
+			continue
+		}
+		if !strings.HasPrefix(out.String(), "good.txt (url-list): 2 indicators: ") || errOut.String() != "ksn: bad\\x1b.txt: no such file\n" {
+			t.Errorf("text: %q, %q", out, errOut)
+		}
+	}
+	ios, _, out, _ := term.Test()
+	if err := NewImports(ios, true).Finish(); err != nil || out.String() != "[]\n" {
+		t.Errorf("nothing: %q, %v", out, err)
 	}
 }
