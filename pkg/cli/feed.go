@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/feeds"
@@ -127,10 +125,7 @@ and reported with its line number; the rest of the file still imports.`,
 }
 
 func importOne(ctx context.Context, ios *term.IOStreams, opts *FeedImportOptions, db feeds.Database, path string) (feeds.Imported, error) {
-	var count atomic.Int64
-	progress := ios.StartProgress(term.ProgressDelay, func() string {
-		return fmt.Sprintf("importing %s: %d indicators", term.SafeText(filepath.Base(path)), count.Load())
-	})
+	count, progress := report.StartImportProgress(ios, path)
 	defer progress.Stop()
-	return feeds.ImportPath(ctx, db, path, ios.In, feeds.ImportOptions{Format: opts.Format, Count: &count, AllowUnsigned: opts.AllowUnsigned})
+	return feeds.ImportPath(ctx, db, path, ios.In, feeds.ImportOptions{Format: opts.Format, Count: count, AllowUnsigned: opts.AllowUnsigned})
 }

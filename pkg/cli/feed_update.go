@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync/atomic"
 
 	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/exitcode"
@@ -74,9 +73,8 @@ func runFeedUpdate(ctx context.Context, opts *FeedUpdateOptions) error {
 		return nil
 	}
 	u.Force = opts.Force
-	var got atomic.Int64
-	u.Bytes = &got
-	progress := opts.IO.StartProgress(term.ProgressDelay, func() string { return "downloading feeds: " + term.Bytes(got.Load()) })
+	var progress *term.Progress
+	u.Bytes, progress = report.StartDownloadProgress(opts.IO)
 	results, err := u.Update(ctx, todo)
 	progress.Stop()
 	if err := report.Updates(opts.IO, results, opts.JSON); err != nil {

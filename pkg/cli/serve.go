@@ -18,16 +18,12 @@ import (
 const DefaultListen = "127.0.0.1:7415"
 
 // ServeOptions are `ksn serve`'s flags and dependencies: the server's
-// own options (DB resolved by the command when empty; KEKFile from
+// own options (DB resolved by the command when empty; Keys.KEK from
 // --kek-file, else KSN_KEK_FILE), and how it logs.
 type ServeOptions struct {
 	IO *term.IOStreams
 	server.RunOptions
-	KEKFile  string
-	KeyDir   string
-	StateDir string
-	KEKFrom  string // "--kek-file" or "KSN_KEK_FILE"; "" for the default
-	LogJSON  bool
+	LogJSON bool
 }
 
 // NewCmdServe builds `ksn serve`.
@@ -112,9 +108,7 @@ after a purge where SQLite checkpoints its WAL.`,
 			if err := opts.CheckFlags(grace); err != nil {
 				return err
 			}
-			opts.StateDir = paths.State
-			kek := server.ChooseKEK(opts.KEKFile, f.Env)
-			opts.KEKFile, opts.KEKFrom = kek.Path, kek.From
+			opts.Keys.StateDir, opts.Keys.KEK = paths.State, server.ChooseKEK(opts.Keys.KEK.Path, f.Env)
 			if runF != nil {
 				return runF(opts)
 			}
@@ -135,8 +129,8 @@ after a purge where SQLite checkpoints its WAL.`,
 	fl.StringVar(&opts.StatementFile, "statement", "", "serve the participation statement in `FILE` (and keep it)")
 	fl.BoolVar(&opts.LogJSON, "log-json", false, "log as JSON lines instead of text")
 	fl.StringVar(&opts.AddrFile, "addr-file", "", "once listening, write the server's URL and a newline to `FILE` (for scripts using --listen host:0)")
-	fl.StringVar(&opts.KEKFile, "kek-file", "", "key-encryption key `FILE` (default: $KSN_KEK_FILE, else one in the state directory, created on first start)")
-	fl.StringVar(&opts.KeyDir, "key-dir", "", "keep the half-years' data keys in `DIR`, one per database (default: in the state directory)")
+	fl.StringVar(&opts.Keys.KEK.Path, "kek-file", "", "key-encryption key `FILE` (default: $KSN_KEK_FILE, else one in the state directory, created on first start)")
+	fl.StringVar(&opts.Keys.KeyDir, "key-dir", "", "keep the half-years' data keys in `DIR`, one per database (default: in the state directory)")
 	fl.StringVar(&grace, "purge-grace", "7d", "purge a half-year's sealed records this `DURATION` after it ends")
 	fl.IntVar(&opts.MaxConnections, "max-connections", server.DefaultMaxConnections, "hold at most `N` connections open; more wait until one closes")
 	fl.IntVar(&opts.MinPrevalence, "min-prevalence", 3, "report how many participants reported a file only from `N` up (below, that anyone did is not told)")
@@ -150,7 +144,6 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	defer stop()
 
 	o := opts.RunOptions
-	o.Keys = server.KeyPlaces{KeyDir: opts.KeyDir, StateDir: opts.StateDir, KEK: server.KEKSource{Path: opts.KEKFile, From: opts.KEKFrom}}
 	o.Warn = func(msg string) { opts.IO.Warnf("%s", msg) }
 	o.Listening = func(l server.Listening) { report.Listening(opts.IO.ErrOut, l) }
 	if o.Logger == nil {

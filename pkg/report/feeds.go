@@ -3,6 +3,8 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"path/filepath"
+	"sync/atomic"
 	"text/tabwriter"
 
 	"github.com/ksnproject/ksn/pkg/exitcode"
@@ -53,6 +55,22 @@ func (r *Imports) Finish() error {
 		return exitcode.Silent(exitcode.Usage)
 	}
 	return nil
+}
+
+// StartImportProgress shows on ios the progress of the import of path
+// (after term.ProgressDelay): the indicators counted in what it returns.
+func StartImportProgress(ios *term.IOStreams, path string) (*atomic.Int64, *term.Progress) {
+	count := new(atomic.Int64)
+	return count, ios.StartProgress(term.ProgressDelay, func() string {
+		return fmt.Sprintf("importing %s: %d indicators", term.SafeText(filepath.Base(path)), count.Load())
+	})
+}
+
+// StartDownloadProgress shows on ios the progress of feed downloads: the
+// bytes counted in what it returns.
+func StartDownloadProgress(ios *term.IOStreams) (*atomic.Int64, *term.Progress) {
+	got := new(atomic.Int64)
+	return got, ios.StartProgress(term.ProgressDelay, func() string { return "downloading feeds: " + term.Bytes(got.Load()) })
 }
 
 // Imported says what importing one file (path) did, and warns of the
