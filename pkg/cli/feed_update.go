@@ -102,9 +102,6 @@ settings, feed.NAME.url and feed.NAME.format.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, url := args[0], args[1]
-			if err := feeds.CheckName(name); err != nil {
-				return err
-			}
 			l, err := f.LoadFeedListing()
 			if err != nil {
 				return err
@@ -152,11 +149,8 @@ What the feed already imported stays in the database.`,
 			if err != nil {
 				return err
 			}
-			if err := l.Remove(name); err != nil {
+			if err := l.Remove(name, func(err error) { f.IO.Warnf("%v", err) }); err != nil {
 				return err
-			}
-			if err := l.Forget(name); err != nil {
-				f.IO.Warnf("%v", err)
 			}
 			fmt.Fprintf(f.IO.Out, "removed feed %s; what it imported stays in the database\n", name)
 			return nil

@@ -30,6 +30,9 @@ func CheckName(name string) error {
 // Add adds a feed of the user's own, named as CheckName allows, for
 // `ksn feed update` to fetch: nothing is downloaded now.
 func (l *Listing) Add(name, url, format string) error {
+	if err := CheckName(name); err != nil {
+		return err
+	}
 	if slices.ContainsFunc(l.Feeds, func(f Feed) bool { return f.Name == name }) {
 		return usage("remove it first: ksn feed remove "+name, "a feed named %s exists", name)
 	}
@@ -51,9 +54,10 @@ func Disable(p config.Paths, name string) error {
 	return nil
 }
 
-// Remove removes a feed of the user's own: its settings go, and what it
-// imported stays in the database. Forget then drops its state.
-func (l *Listing) Remove(name string) error {
+// Remove removes a feed of the user's own: its settings go, then what the
+// state file remembers of it; what it imported stays in the database. A
+// failure to forget is told to warn: the feed is removed all the same.
+func (l *Listing) Remove(name string, warn func(error)) error {
 	if !slices.ContainsFunc(l.Feeds, func(f Feed) bool { return f.Name == name }) {
 		return unknownFeed(l.Feeds, name)
 	}
@@ -62,11 +66,14 @@ func (l *Listing) Remove(name string) error {
 			return usage("", "%v", err)
 		}
 	}
+	if err := l.forget(name); err != nil {
+		warn(err)
+	}
 	return nil
 }
 
-// Forget drops what the state file remembers of a feed that was removed.
-func (l *Listing) Forget(name string) error {
+// forget drops what the state file remembers of a feed that was removed.
+func (l *Listing) forget(name string) error {
 	if _, ok := l.State.Feeds[name]; !ok {
 		return nil
 	}
