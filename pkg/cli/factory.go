@@ -1,8 +1,8 @@
-// Package cli holds ksn's commands. Each command parses its flags into an
-// Options struct and hands it to a run function that calls the
-// applications under pkg/ (check, linkcheck, network, server, feeds) and
-// renders what they return; nothing here knows how to hash, look up, send
-// or store. This file is the one place that wires the databases and
+// Package cli holds ksn's commands. Each command parses its flags into
+// options, calls the applications under pkg/ (check, linkcheck, network,
+// server, feeds) and hands what they return to pkg/report, which writes
+// it; nothing here knows how to hash, look up, send or store, nor how a
+// result looks. This file is the one place that wires the databases and
 // clients those applications use.
 package cli
 
