@@ -41,15 +41,11 @@ func OpenServerDatabase(ctx context.Context, location string) (ServerDatabase, e
 // indicator tables an import writes.
 func OpenImportDB(ctx context.Context, location string) (Store, error) {
 	if IsPostgresURL(location) {
-		db, err := OpenPostgresServer(ctx, location)
-		if err != nil {
-			return nil, err // not a typed nil inside the interface
-		}
-		return db, nil
+		return OpenServerDatabase(ctx, location)
 	}
 	db, err := OpenLocal(ctx, location)
 	if err != nil {
-		return nil, err
+		return nil, err // not a typed nil inside the interface
 	}
 	return db, nil
 }

@@ -12,17 +12,25 @@ import (
 	"github.com/ksnproject/ksn/pkg/reputation"
 )
 
-// TestOpenLocalReadOnly: an existing database is read as it is, and
-// nothing is written to it or beside it; a missing one is an error.
-func TestOpenLocalReadOnly(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	path := filepath.Join(dir, DefaultFileName)
-	l, err := OpenLocal(ctx, path)
+// closedLocal makes a local database in a directory of its own, and
+// closes it.
+func closedLocal(t *testing.T) (dir, path string) {
+	t.Helper()
+	dir = t.TempDir()
+	path = filepath.Join(dir, DefaultFileName)
+	l, err := OpenLocal(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	l.Close()
+	return dir, path
+}
+
+// TestOpenLocalReadOnly: an existing database is read as it is, and
+// nothing is written to it or beside it; a missing one is an error.
+func TestOpenLocalReadOnly(t *testing.T) {
+	ctx := context.Background()
+	dir, path := closedLocal(t)
 	before, _ := os.ReadDir(dir)
 	ro, err := OpenLocalReadOnly(ctx, path)
 	if err != nil {
@@ -64,13 +72,7 @@ func TestOpenLocalReadOnly(t *testing.T) {
 // stays an error.
 func TestOpenLocalDegraded(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	path := filepath.Join(dir, DefaultFileName)
-	l, err := OpenLocal(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.Close()
+	dir, path := closedLocal(t)
 	cause := errors.New("permission denied")
 	for _, c := range []struct {
 		path, why string
