@@ -87,25 +87,26 @@ func iterPaths(p Paths) Paths {
 }
 
 // Inputs returns the paths of a check: args, then the entries of the
-// list file filesFrom ("-": stdin; "": no list), NUL-separated when null.
+// list file filesFrom ("-": stdin; "": no list), NUL-separated when null;
+// and what an input "-" reads: stdin, unless stdin holds the list (nil).
 // The returned close releases the list file. Standard input cannot be
 // both the list and an input.
-func Inputs(args []string, filesFrom string, null bool, stdin io.Reader) (Paths, func(), error) {
+func Inputs(args []string, filesFrom string, null bool, stdin io.Reader) (Paths, io.Reader, func(), error) {
 	switch filesFrom {
 	case "":
-		return Args(args), func() {}, nil
+		return Args(args), stdin, func() {}, nil
 	case "-":
 		for _, p := range args {
 			if p == "-" {
-				return nil, nil, &exitcode.Error{Code: exitcode.Usage, Hint: "read the file list from a file, or pass the data as a file",
+				return nil, nil, nil, &exitcode.Error{Code: exitcode.Usage, Hint: "read the file list from a file, or pass the data as a file",
 					Err: errors.New("standard input cannot be both the --files-from list and an input")}
 			}
 		}
-		return List(args, stdin, null), func() {}, nil
+		return List(args, stdin, null), nil, func() {}, nil
 	}
 	f, err := os.Open(filesFrom)
 	if err != nil {
-		return nil, nil, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("--files-from: %w", err)}
+		return nil, nil, nil, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("--files-from: %w", err)}
 	}
-	return List(args, f, null), func() { f.Close() }, nil
+	return List(args, f, null), stdin, func() { f.Close() }, nil
 }

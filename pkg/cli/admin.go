@@ -1,11 +1,10 @@
 package cli
 
 import (
-	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/exitcode"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/server"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
@@ -63,9 +62,14 @@ server, 'verify' checks that a key opens what is sealed.`,
 	}
 	cmd.PersistentFlags().StringVar(&opts.DB, "db", "", "server database: SQLite `PATH` or postgres:// URL (default: $KSN_DATABASE_URL, else server.db in the data directory)")
 	cmd.PersistentFlags().StringVar(&opts.KeyDir, "key-dir", "", "the database's data key `DIR`, as given to ksn serve (default: in the state directory)")
-	cmd.AddCommand(newCmdAdminInit(opts), newCmdAdminLicense(opts), newCmdAdminVerdict(opts), newCmdAdminRestrict(opts), newCmdAdminStats(opts),
-		newCmdAdminKeygen(opts), newCmdAdminPurge(opts), newCmdAdminVerify(opts))
+	cmd.AddCommand(adminCommands(opts)...)
 	return cmd
+}
+
+// adminCommands are the subcommands of `ksn admin`, on opts.
+func adminCommands(opts *AdminOptions) []*cobra.Command {
+	return []*cobra.Command{newCmdAdminInit(opts), newCmdAdminLicense(opts), newCmdAdminVerdict(opts), newCmdAdminRestrict(opts),
+		newCmdAdminStats(opts), newCmdAdminKeygen(opts), newCmdAdminPurge(opts), newCmdAdminVerify(opts)}
 }
 
 func newCmdAdminInit(opts *AdminOptions) *cobra.Command {
@@ -80,26 +84,12 @@ than a new, empty database; 'ksn serve' creates its database by itself.`,
 		Example: "  ksn admin init --db /srv/ksn/server.db",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			where, created, err := opts.admin().Init(orBackground(cmd.Context()))
+			where, created, err := opts.admin().Init(cmd.Context())
 			if err != nil {
 				return err
 			}
-			if created {
-				fmt.Fprintf(opts.IO.Out, "created the server database %s\n", where)
-			} else {
-				fmt.Fprintf(opts.IO.Out, "the server database %s is up to date\n", where)
-			}
+			report.DatabaseReady(opts.IO.Out, where, created)
 			return nil
 		},
 	}
-}
-
-// writeJSONLine prints v as one line of JSON.
-func writeJSONLine(ios *term.IOStreams, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(ios.Out, "%s\n", b)
-	return err
 }

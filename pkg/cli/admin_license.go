@@ -1,14 +1,11 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"strconv"
-	"text/tabwriter"
-	"time"
 
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/server"
-	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
 )
 
@@ -34,7 +31,18 @@ make a file look widespread by sending under made-up codes.`,
 		Example: `  ksn admin license create --label "build farm" --expires 90d --seats 12`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runLicenseCreate(orBackground(cmd.Context()), opts, label, expires, seats, createJSON)
+			exp, err := server.ParseExpiry(expires)
+			if err != nil {
+				return err
+			}
+			if seats < 1 {
+				return usageError("e.g. --seats 5", "--seats: %d is not a number of 1 or more", seats)
+			}
+			l, err := opts.admin().CreateLicense(cmd.Context(), label, exp, seats)
+			if err != nil {
+				return err
+			}
+			return report.LicenseCreated(opts.IO, l, createJSON)
 		},
 	}
 	create.Flags().StringVar(&label, "label", "", "a name for the license (who or what uses it)")
@@ -48,7 +56,11 @@ make a file look widespread by sending under made-up codes.`,
 		Short: "List licenses (never their keys)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runLicenseList(orBackground(cmd.Context()), opts, listJSON)
+			ls, err := opts.admin().ListLicenses(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return report.Licenses(opts.IO.Out, ls, listJSON)
 		},
 	}
 	list.Flags().BoolVar(&listJSON, "json", false, "print a JSON array")
@@ -58,7 +70,12 @@ make a file look widespread by sending under made-up codes.`,
 		Short: "Denylist a license: the server refuses its key from now on (final)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runLicenseRevoke(orBackground(cmd.Context()), opts, args[0])
+			l, err := opts.admin().RevokeLicense(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(opts.IO.Out, "license %d denylisted\n", l.ID)
+			return nil
 		},
 	}
 
@@ -69,7 +86,22 @@ make a file look widespread by sending under made-up codes.`,
 		Example: "  ksn admin license extend 3 --expires 30d\n  ksn admin license extend 3 --expires never",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runLicenseExtend(orBackground(cmd.Context()), opts, args[0], extendTo)
+			if extendTo == "" {
+				return usageError("e.g. --expires 30d, or never", "--expires is required")
+			}
+			exp, err := server.ParseExpiry(extendTo)
+			if err != nil {
+				return err
+			}
+			l, err := opts.admin().ExtendLicense(cmd.Context(), args[0], exp)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(opts.IO.Out, "license %d expires %s\n", l.ID, server.ExpiryText(l.ExpiresAt))
+			if l.State == server.LicenseDenylisted {
+				opts.IO.Warnf("license %d is denylisted; a new expiry does not lift that", l.ID)
+			}
+			return nil
 		},
 	}
 	extend.Flags().StringVar(&extendTo, "expires", "", "`DURATION` from now (e.g. 30d), or never")
@@ -85,7 +117,7 @@ make a file look widespread by sending under made-up codes.`,
 			if err != nil || n < 1 {
 				return usageError("e.g. ksn admin license seats 3 12", "seats: %q is not a number of 1 or more", args[1])
 			}
-			l, err := opts.admin().SetSeats(orBackground(cmd.Context()), args[0], n)
+			l, err := opts.admin().SetSeats(cmd.Context(), args[0], n)
 			if err != nil {
 				return err
 			}
@@ -96,74 +128,4 @@ make a file look widespread by sending under made-up codes.`,
 
 	cmd.AddCommand(create, list, revoke, extend, seatsCmd)
 	return cmd
-}
-
-func runLicenseCreate(ctx context.Context, opts *AdminOptions, label, expires string, seats int, asJSON bool) error {
-	exp, err := server.ParseExpiry(expires)
-	if err != nil {
-		return err
-	}
-	if seats < 1 {
-		return usageError("e.g. --seats 5", "--seats: %d is not a number of 1 or more", seats)
-	}
-	l, err := opts.admin().CreateLicense(ctx, label, exp, seats)
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		return writeJSONLine(opts.IO, l)
-	}
-	fmt.Fprintln(opts.IO.Out, l.Key)
-	more := ""
-	if l.Seats > 1 {
-		more = fmt.Sprintf(", %d seats", l.Seats)
-	}
-	fmt.Fprintf(opts.IO.ErrOut, "ksn: license %d created (expires %s%s); the key above is shown only now\n", l.ID, server.ExpiryText(l.ExpiresAt), more)
-	opts.IO.Hint("on the client: ksn license activate <key>")
-	return nil
-}
-
-func runLicenseList(ctx context.Context, opts *AdminOptions, asJSON bool) error {
-	ls, err := opts.admin().ListLicenses(ctx)
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		return writeJSONLine(opts.IO, ls)
-	}
-	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATE\tSEATS\tCREATED\tEXPIRES\tLABEL")
-	for _, l := range ls {
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\n", l.ID, l.State, l.Seats, l.CreatedAt.UTC().Format(time.RFC3339),
-			server.ExpiryText(l.ExpiresAt), term.SafeText(l.Label))
-	}
-	return tw.Flush()
-}
-
-func runLicenseRevoke(ctx context.Context, opts *AdminOptions, keyOrID string) error {
-	l, err := opts.admin().RevokeLicense(ctx, keyOrID)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(opts.IO.Out, "license %d denylisted\n", l.ID)
-	return nil
-}
-
-func runLicenseExtend(ctx context.Context, opts *AdminOptions, keyOrID, expires string) error {
-	if expires == "" {
-		return usageError("e.g. --expires 30d, or never", "--expires is required")
-	}
-	exp, err := server.ParseExpiry(expires)
-	if err != nil {
-		return err
-	}
-	l, err := opts.admin().ExtendLicense(ctx, keyOrID, exp)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(opts.IO.Out, "license %d expires %s\n", l.ID, server.ExpiryText(l.ExpiresAt))
-	if l.State == server.LicenseDenylisted {
-		opts.IO.Warnf("license %d is denylisted; a new expiry does not lift that", l.ID)
-	}
-	return nil
 }

@@ -1,13 +1,9 @@
 package cli
 
 import (
-	"context"
 	"fmt"
-	"text/tabwriter"
-	"time"
 
-	"github.com/ksnproject/ksn/pkg/config"
-	"github.com/ksnproject/ksn/pkg/exitcode"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/server"
 	"github.com/spf13/cobra"
 )
@@ -31,24 +27,20 @@ The file is text: comment lines starting with '#', and one line
   ksn serve --kek-file /etc/ksn/server.kek`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runAdminKeygen(opts, out)
+			if out == "" {
+				return usageError("e.g. ksn admin keygen --out server.kek", "--out is required")
+			}
+			if err := server.Keygen(out); err != nil {
+				return err
+			}
+			fmt.Fprintf(opts.IO.ErrOut, "ksn: wrote a new key-encryption key to %s (mode 0600)\n", out)
+			opts.IO.Hint("ksn serve --kek-file " + out + "   (a database keeps the key it was first started with)")
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "write the key to `FILE` (required; never overwritten)")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd
-}
-
-func runAdminKeygen(opts *AdminOptions, out string) error {
-	if out == "" {
-		return usageError("e.g. ksn admin keygen --out server.kek", "--out is required")
-	}
-	if err := server.Keygen(out); err != nil {
-		return err
-	}
-	fmt.Fprintf(opts.IO.ErrOut, "ksn: wrote a new key-encryption key to %s (mode 0600)\n", out)
-	opts.IO.Hint("ksn serve --kek-file " + out + "   (a database keeps the key it was first started with)")
-	return nil
 }
 
 func newCmdAdminPurge(opts *AdminOptions) *cobra.Command {
@@ -76,47 +68,24 @@ running server tries every minute.`,
 		Example: `  ksn admin purge --db /srv/ksn/server.db`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			d, err := config.ParseDuration(grace)
-			if err != nil || d < 0 {
-				return usageError("e.g. --grace 7d", "--grace: not a duration of 0 or more: %q", grace)
+			d, err := server.ParseGrace("--grace", grace)
+			if err != nil {
+				return err
 			}
-			if minPrevalence < 0 {
-				return usageError("e.g. --min-prevalence 3", "--min-prevalence: %d is not a count", minPrevalence)
+			if err := server.CheckMinPrevalence(minPrevalence); err != nil {
+				return err
 			}
-			return runAdminPurge(orBackground(cmd.Context()), opts, d, minPrevalence, asJSON)
+			res, err := opts.admin().Purge(cmd.Context(), d, minPrevalence)
+			if err != nil {
+				return err
+			}
+			return report.Purge(opts.IO, res, minPrevalence, asJSON)
 		},
 	}
 	cmd.Flags().StringVar(&grace, "grace", "7d", "keep a half-year this `DURATION` after it ends")
 	cmd.Flags().IntVar(&minPrevalence, "min-prevalence", 3, "delete per-object counts of fewer than `N` participants with their half-year")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	return cmd
-}
-
-func runAdminPurge(ctx context.Context, opts *AdminOptions, grace time.Duration, minPrevalence int, asJSON bool) error {
-	res, err := opts.admin().Purge(ctx, grace, minPrevalence)
-	if err != nil {
-		return err
-	}
-	if !res.Checkpointed {
-		opts.IO.Warnf("a reader keeps destroyed rows in the database's files (SQLite: the WAL checkpoint; PostgreSQL: the VACUUM after the purge) until a later purge completes it (a running server tries every minute)")
-	}
-	if asJSON {
-		return writeJSONLine(opts.IO, res)
-	}
-	for _, p := range res.Purged {
-		rare := ""
-		if p.ObjectRows > 0 {
-			rare = fmt.Sprintf(", %d per-object counts of fewer than %d participants deleted", p.ObjectRows, minPrevalence)
-		}
-		fmt.Fprintf(opts.IO.Out, "%s: data key destroyed, %d sealed records deleted%s\n", p.HalfYear, p.Records, rare)
-	}
-	if len(res.Purged) == 0 {
-		fmt.Fprintln(opts.IO.Out, "nothing to purge")
-	}
-	for _, k := range res.Kept {
-		fmt.Fprintf(opts.IO.Out, "%s: %d sealed records kept until %s\n", k.HalfYear, k.Records, k.PurgeAfter.Format(time.RFC3339))
-	}
-	return nil
 }
 
 func newCmdAdminVerify(opts *AdminOptions) *cobra.Command {
@@ -136,38 +105,14 @@ default there. It exits 2 when the key is not the database's, 7 when a
 record does not open.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runAdminVerify(orBackground(cmd.Context()), opts, kekFile, asJSON)
+			rep, err := opts.admin().Verify(cmd.Context(), server.ChooseKEK(kekFile, opts.Env))
+			if err != nil {
+				return err
+			}
+			return report.Verify(opts.IO, rep, asJSON)
 		},
 	}
 	cmd.Flags().StringVar(&kekFile, "kek-file", "", "key-encryption key `FILE` (default: $KSN_KEK_FILE, else the database's in the state directory)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	return cmd
-}
-
-func runAdminVerify(ctx context.Context, opts *AdminOptions, kekFile string, asJSON bool) error {
-	rep, err := opts.admin().Verify(ctx, server.ChooseKEK(kekFile, opts.Env))
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		if err := writeJSONLine(opts.IO, rep); err != nil {
-			return err
-		}
-	} else {
-		tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "HALF-YEAR\tRECORDS\tOPEN")
-		for _, h := range rep.HalfYears {
-			fmt.Fprintf(tw, "%s\t%d\t%d\n", h.HalfYear, h.Records, h.Opened)
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-	}
-	if !rep.OK {
-		return exitcode.New(exitcode.ServiceError, "some sealed records do not open with %s: they are damaged", rep.KEKFile)
-	}
-	if !asJSON {
-		fmt.Fprintf(opts.IO.ErrOut, "ksn: every sealed submission opens with %s\n", rep.KEKFile)
-	}
-	return nil
 }

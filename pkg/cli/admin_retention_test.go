@@ -42,7 +42,7 @@ const (
 func TestAdminKeygen(t *testing.T) {
 	opts, _, take := adminFixture(t)
 	path := filepath.Join(t.TempDir(), "k.kek")
-	if err := runAdminKeygen(opts, path); err != nil {
+	if err := admin(t, opts, "keygen", "--out", path); err != nil {
 		t.Fatal(err)
 	}
 	if _, e := take(); !strings.Contains(e, "wrote a new key-encryption key to "+path) || !strings.Contains(e, "ksn serve --kek-file "+path) {
@@ -52,7 +52,7 @@ func TestAdminKeygen(t *testing.T) {
 	if err != nil || insecure || k == (seal.Key{}) {
 		t.Fatalf("key file: %v, insecure %v", err, insecure)
 	}
-	if err := runAdminKeygen(opts, path); exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), "exists") {
+	if err := admin(t, opts, "keygen", "--out", path); exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), "exists") {
 		t.Errorf("second keygen: %v", err)
 	}
 	if again, _, _ := seal.ReadKEKFile(path); again != k {
@@ -75,7 +75,7 @@ func TestAdminPurgeAndStats(t *testing.T) {
 
 	stats := func() server.StatsReport {
 		t.Helper()
-		if err := runAdminStats(ctx, opts, true, statsOptions{Days: 0, Top: 5}); err != nil {
+		if err := admin(t, opts, "stats", "--json", "--days", "0", "--top", "5"); err != nil {
 			t.Fatal(err)
 		}
 		out, _ := take()
@@ -98,14 +98,14 @@ func TestAdminPurgeAndStats(t *testing.T) {
 	}
 
 	opts.Now = func() time.Time { return time.Date(2026, 7, 7, 0, 0, 0, 0, time.UTC) }
-	if err := runAdminPurge(ctx, opts, 7*24*time.Hour, 0, false); err != nil {
+	if err := admin(t, opts, "purge", "--min-prevalence", "0"); err != nil {
 		t.Fatal(err)
 	}
 	if out, _ := take(); !strings.Contains(out, "nothing to purge\n") || !strings.Contains(out, "2026H1: 3 sealed records kept until 2026-07-08T00:00:00Z\n") {
 		t.Errorf("purge within the grace:\n%s", out)
 	}
 	opts.Now = func() time.Time { return time.Date(2026, 7, 8, 0, 0, 0, 0, time.UTC) }
-	if err := runAdminPurge(ctx, opts, 7*24*time.Hour, 0, true); err != nil {
+	if err := admin(t, opts, "purge", "--min-prevalence", "0", "--json"); err != nil {
 		t.Fatal(err)
 	}
 	out, _ := take()
@@ -128,7 +128,7 @@ func TestAdminPurgeAndStats(t *testing.T) {
 		t.Errorf("the purge changed the aggregates:\n%s\n%s", b1, b2)
 	}
 
-	if err := runAdminStats(ctx, opts, false, statsOptions{Days: 14, Top: 10}); err != nil {
+	if err := admin(t, opts, "stats"); err != nil {
 		t.Fatal(err)
 	}
 	text, _ := take()
@@ -164,14 +164,14 @@ func TestAdminVerify(t *testing.T) {
 	}
 	storeFiles(t, db, cliPartA, time.Now(), 1, 1, 2, 3)
 
-	if err := runAdminVerify(ctx, opts, k1, false); err != nil {
+	if err := admin(t, opts, "verify", "--kek-file", k1); err != nil {
 		t.Fatal(err)
 	}
 	out, errOut := take()
 	if !strings.Contains(out, " 3 ") || !strings.Contains(errOut, "every sealed submission opens with "+k1) {
 		t.Errorf("verify:\n%s%s", out, errOut)
 	}
-	err = runAdminVerify(ctx, opts, k2, false)
+	err = admin(t, opts, "verify", "--kek-file", k2)
 	if exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), "key-encryption key in "+k2+" is not the one") {
 		t.Errorf("verify with another key: %v", err)
 	}
@@ -182,14 +182,14 @@ func TestAdminVerify(t *testing.T) {
 		}
 		return ""
 	}
-	if err := runAdminVerify(ctx, opts, "", true); err != nil {
+	if err := admin(t, opts, "verify", "--json"); err != nil {
 		t.Fatal(err)
 	}
 	if out, _ := take(); !strings.Contains(out, `"records":3,"opened":3`) || !strings.Contains(out, `"ok":true`) {
 		t.Errorf("verify --json: %s", out)
 	}
 	opts.Env = nil
-	err = runAdminVerify(ctx, opts, "", false)
+	err = admin(t, opts, "verify")
 	if exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), opts.DB+".kek does not exist") {
 		t.Errorf("verify without a key: %v", err)
 	}
@@ -200,7 +200,7 @@ func TestAdminVerify(t *testing.T) {
 	if _, err := db.DB().Exec(`UPDATE sealed_submissions SET sealed = zeroblob(length(sealed)) WHERE id = (SELECT min(id) FROM sealed_submissions)`); err != nil {
 		t.Fatal(err)
 	}
-	if err := runAdminVerify(ctx, opts, k1, false); exitcode.Of(err) != exitcode.ServiceError {
+	if err := admin(t, opts, "verify", "--kek-file", k1); exitcode.Of(err) != exitcode.ServiceError {
 		t.Errorf("verify of a damaged record: %v", err)
 	}
 }

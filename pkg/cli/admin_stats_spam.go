@@ -1,12 +1,7 @@
 package cli
 
 import (
-	"context"
-	"fmt"
-	"text/tabwriter"
-	"time"
-
-	"github.com/ksnproject/ksn/pkg/server"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/spf13/cobra"
 )
 
@@ -31,38 +26,15 @@ Like every per-object count, a body or network fewer than the server's
 "last_seen"}.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runAdminStatsSpam(orBackground(cmd.Context()), opts, asJSON, top, minPrevalence)
+			st, err := opts.admin().SpamStats(cmd.Context(), top, minPrevalence)
+			if err != nil {
+				return err
+			}
+			return report.SpamStats(opts.IO.Out, st.Bodies, st.Nets, asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	cmd.Flags().IntVar(&top, "top", 10, "show the `N` bodies and the N networks most participants reported")
 	cmd.Flags().IntVar(&minPrevalence, "min-prevalence", 0, "show only what at least `N` participants reported")
 	return cmd
-}
-
-func runAdminStatsSpam(ctx context.Context, opts *AdminOptions, asJSON bool, top, minPrevalence int) error {
-	st, err := opts.admin().SpamStats(ctx, top, minPrevalence)
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		return writeJSONLine(opts.IO, st)
-	}
-	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
-	for _, part := range []struct {
-		label, none string
-		rows        []server.SpamStat
-	}{{"BODY SHA-256", "message bodies", st.Bodies}, {"SENDER NETWORK", "sender networks", st.Nets}} {
-		if len(part.rows) == 0 {
-			fmt.Fprintf(tw, "no %s reported\n\n", part.none)
-			continue
-		}
-		fmt.Fprintf(tw, "PARTICIPANTS\tREPORTS\tSPAM\tHAM\tFIRST SEEN\tLAST SEEN\t%s\n", part.label)
-		for _, r := range part.rows {
-			fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%s\t%s\t%s\n", r.Participants, r.Reports, r.Spam, r.Ham,
-				r.FirstSeen.Format(time.DateOnly), r.LastSeen.Format(time.DateOnly), r.Object)
-		}
-		fmt.Fprintln(tw)
-	}
-	return tw.Flush()
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -10,16 +9,15 @@ import (
 )
 
 func TestAdminStats(t *testing.T) {
-	ctx := context.Background()
 	opts, _, take := adminFixture(t)
-	if err := runLicenseCreate(ctx, opts, "", "", 1, false); err != nil {
+	if err := admin(t, opts, "license", "create"); err != nil {
 		t.Fatal(err)
 	}
-	if err := runRestrictFiles(ctx, opts, "1h"); err != nil {
+	if err := admin(t, opts, "restrict", "files", "--for", "1h"); err != nil {
 		t.Fatal(err)
 	}
 	take()
-	if err := runAdminStats(ctx, opts, false, statsOptions{Days: 14, Top: 10}); err != nil {
+	if err := admin(t, opts, "stats"); err != nil {
 		t.Fatal(err)
 	}
 	out, _ := take()
@@ -28,7 +26,7 @@ func TestAdminStats(t *testing.T) {
 			t.Errorf("stats lack %q:\n%s", want, out)
 		}
 	}
-	if err := runAdminStats(ctx, opts, true, statsOptions{Days: 14, Top: 10}); err != nil {
+	if err := admin(t, opts, "stats", "--json"); err != nil {
 		t.Fatal(err)
 	}
 	out, _ = take()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/ksnproject/ksn/pkg/server"
 	"github.com/ksnproject/ksn/pkg/store"
 	"github.com/ksnproject/ksn/pkg/term"
+	"github.com/spf13/cobra"
 )
 
 func adminFixture(t *testing.T) (*AdminOptions, *term.IOStreams, func() (string, string)) {
@@ -34,6 +36,17 @@ func adminFixture(t *testing.T) (*AdminOptions, *term.IOStreams, func() (string,
 	return opts, ios, take
 }
 
+// admin runs `ksn admin ARGS` with opts, as the command tree does.
+func admin(t *testing.T, opts *AdminOptions, args ...string) error {
+	t.Helper()
+	cmd := &cobra.Command{Use: "admin", SilenceErrors: true, SilenceUsage: true}
+	cmd.AddCommand(adminCommands(opts)...)
+	cmd.SetArgs(args)
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	return cmd.Execute()
+}
+
 func openAdminDB(t *testing.T, opts *AdminOptions) *store.Server {
 	t.Helper()
 	db, err := store.OpenServer(context.Background(), opts.DB)
@@ -48,7 +61,7 @@ func TestAdminLicense(t *testing.T) {
 	ctx := context.Background()
 	opts, _, take := adminFixture(t)
 
-	if err := runLicenseCreate(ctx, opts, "build farm", "90d", 1, false); err != nil {
+	if err := admin(t, opts, "license", "create", "--label", "build farm", "--expires", "90d"); err != nil {
 		t.Fatal(err)
 	}
 	out, errOut := take()
@@ -65,7 +78,7 @@ func TestAdminLicense(t *testing.T) {
 		t.Fatalf("the printed key does not open its license: %+v, %v", l, err)
 	}
 
-	if err := runLicenseCreate(ctx, opts, "", "", 3, true); err != nil {
+	if err := admin(t, opts, "license", "create", "--seats", "3", "--json"); err != nil {
 		t.Fatal(err)
 	}
 	out, _ = take()
@@ -74,19 +87,19 @@ func TestAdminLicense(t *testing.T) {
 		t.Fatalf("create --json: %q (%v)", out, err)
 	}
 
-	if err := runLicenseCreate(ctx, opts, "", "soon", 1, false); exitcode.Of(err) != exitcode.Usage {
+	if err := admin(t, opts, "license", "create", "--expires", "soon"); exitcode.Of(err) != exitcode.Usage {
 		t.Errorf("--expires soon: err %v, want a usage error", err)
 	}
 
 	// list never shows keys.
-	if err := runLicenseList(ctx, opts, false); err != nil {
+	if err := admin(t, opts, "license", "list"); err != nil {
 		t.Fatal(err)
 	}
 	out, _ = take()
 	if strings.Contains(out, key) || strings.Contains(out, created.Key) || !strings.Contains(out, "build farm") || !strings.Contains(out, "never") {
 		t.Errorf("list:\n%s", out)
 	}
-	if err := runLicenseList(ctx, opts, true); err != nil {
+	if err := admin(t, opts, "license", "list", "--json"); err != nil {
 		t.Fatal(err)
 	}
 	out, _ = take()
@@ -96,13 +109,13 @@ func TestAdminLicense(t *testing.T) {
 	}
 
 	// extend, by id and by key.
-	if err := runLicenseExtend(ctx, opts, "1", "30d"); err != nil {
+	if err := admin(t, opts, "license", "extend", "1", "--expires", "30d"); err != nil {
 		t.Fatal(err)
 	}
 	if out, _ = take(); out != "license 1 expires 2026-12-23T12:00:00Z\n" {
 		t.Errorf("extend printed %q", out)
 	}
-	if err := runLicenseExtend(ctx, opts, key, "never"); err != nil {
+	if err := admin(t, opts, "license", "extend", key, "--expires", "never"); err != nil {
 		t.Fatal(err)
 	}
 	if l, _ := db.LicenseByKey(ctx, key); l.ExpiresAt != nil {
@@ -111,7 +124,7 @@ func TestAdminLicense(t *testing.T) {
 	take()
 
 	// revoke.
-	if err := runLicenseRevoke(ctx, opts, key); err != nil {
+	if err := admin(t, opts, "license", "revoke", key); err != nil {
 		t.Fatal(err)
 	}
 	if out, _ = take(); out != "license 1 denylisted\n" {
@@ -121,7 +134,7 @@ func TestAdminLicense(t *testing.T) {
 		t.Errorf("state after revoke: %s", l.State(time.Now()))
 	}
 	for _, bad := range []string{"42", "ksn_nope", "bogus"} {
-		err := runLicenseRevoke(ctx, opts, bad)
+		err := admin(t, opts, "license", "revoke", bad)
 		if exitcode.Of(err) != exitcode.Usage {
 			t.Errorf("revoke %s: err %v, want a usage error", bad, err)
 		}
@@ -129,7 +142,7 @@ func TestAdminLicense(t *testing.T) {
 			t.Errorf("the error shows the key: %v", err)
 		}
 	}
-	if err := runLicenseExtend(ctx, opts, "1", "1d"); err != nil {
+	if err := admin(t, opts, "license", "extend", "1", "--expires", "1d"); err != nil {
 		t.Fatal(err)
 	}
 	if _, errOut = take(); !strings.Contains(errOut, "denylisted") {
@@ -143,7 +156,7 @@ func TestAdminVerdict(t *testing.T) {
 	ctx := context.Background()
 	opts, _, take := adminFixture(t)
 
-	if err := runVerdictSet(ctx, opts, eicarSHA256Hex, "clean", "", "", ""); err != nil {
+	if err := admin(t, opts, "verdict", "set", eicarSHA256Hex, "clean"); err != nil {
 		t.Fatal(err)
 	}
 	if out, _ := take(); out != "sha256 "+eicarSHA256Hex+": clean (override)\n" {
@@ -156,7 +169,7 @@ func TestAdminVerdict(t *testing.T) {
 	}
 
 	// The same hex as BLAKE3 is another digest.
-	if err := runVerdictSet(ctx, opts, eicarSHA256Hex, "malicious", "blake3", "X", "test"); err != nil {
+	if err := admin(t, opts, "verdict", "set", eicarSHA256Hex, "malicious", "--algorithm", "blake3", "--name", "X", "--category", "test"); err != nil {
 		t.Fatal(err)
 	}
 	res, _ = db.LookupFiles(ctx, []store.FileDigests{{"blake3": mustHexCLI(t, eicarSHA256Hex)}})
@@ -164,14 +177,14 @@ func TestAdminVerdict(t *testing.T) {
 		t.Errorf("blake3 override: %+v", res[0])
 	}
 
-	if err := runVerdictUnset(ctx, opts, eicarSHA256Hex, ""); err != nil {
+	if err := admin(t, opts, "verdict", "unset", eicarSHA256Hex); err != nil {
 		t.Fatal(err)
 	}
 	res, _ = db.LookupFiles(ctx, []store.FileDigests{{"sha256": mustHexCLI(t, eicarSHA256Hex)}})
 	if res[0].Verdict != reputation.Malicious {
 		t.Errorf("EICAR after unset: %+v", res[0])
 	}
-	if err := runVerdictUnset(ctx, opts, eicarSHA256Hex, ""); exitcode.Of(err) != exitcode.Usage {
+	if err := admin(t, opts, "verdict", "unset", eicarSHA256Hex); exitcode.Of(err) != exitcode.Usage {
 		t.Errorf("second unset: err %v, want a usage error", err)
 	}
 
@@ -182,15 +195,15 @@ func TestAdminVerdict(t *testing.T) {
 		{eicarSHA256Hex, "clean", "md5"},
 		{eicarSHA256Hex, "clean", "sha3"},
 	} {
-		if err := runVerdictSet(ctx, opts, c.digest, c.verdict, c.alg, "", ""); exitcode.Of(err) != exitcode.Usage {
+		if err := admin(t, opts, "verdict", "set", c.digest, c.verdict, "--algorithm", c.alg); exitcode.Of(err) != exitcode.Usage {
 			t.Errorf("set %+v: err %v, want a usage error", c, err)
 		}
 	}
 	// SHA-1 and MD5 by length.
-	if err := runVerdictSet(ctx, opts, strings.Repeat("ab", 20), "suspicious", "", "", ""); err != nil {
+	if err := admin(t, opts, "verdict", "set", strings.Repeat("ab", 20), "suspicious"); err != nil {
 		t.Error(err)
 	}
-	if err := runVerdictSet(ctx, opts, strings.Repeat("ab", 16), "suspicious", "", "", ""); err != nil {
+	if err := admin(t, opts, "verdict", "set", strings.Repeat("ab", 16), "suspicious"); err != nil {
 		t.Error(err)
 	}
 	if out, _ := take(); !strings.Contains(out, "sha1 ") || !strings.Contains(out, "md5 ") {
@@ -210,7 +223,7 @@ func mustHexCLI(t *testing.T, s string) []byte {
 func TestAdminRestrict(t *testing.T) {
 	ctx := context.Background()
 	opts, _, take := adminFixture(t)
-	if err := runRestrictFiles(ctx, opts, "10m"); err != nil {
+	if err := admin(t, opts, "restrict", "files", "--for", "10m"); err != nil {
 		t.Fatal(err)
 	}
 	if out, _ := take(); out != "file reputation restricted until 2026-11-23T12:10:00Z\n" {
@@ -222,11 +235,11 @@ func TestAdminRestrict(t *testing.T) {
 		t.Errorf("Restriction = %v, %v", until, err)
 	}
 	for _, bad := range []string{"", "0", "ten minutes", "-5m"} {
-		if err := runRestrictFiles(ctx, opts, bad); exitcode.Of(err) != exitcode.Usage {
+		if err := admin(t, opts, "restrict", "files", "--for", bad); exitcode.Of(err) != exitcode.Usage {
 			t.Errorf("--for %q: err %v, want a usage error", bad, err)
 		}
 	}
-	if err := runRestrictOff(ctx, opts); err != nil {
+	if err := admin(t, opts, "restrict", "off"); err != nil {
 		t.Fatal(err)
 	}
 	if until, err := db.Restriction(ctx); err != nil || !until.IsZero() {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"time"
 
@@ -34,7 +33,12 @@ in a local reputation database (--db), over every source.`,
   ksn admin verdict set https://intranet.example/tools/ clean`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runVerdictSet(orBackground(cmd.Context()), opts, args[0], args[1], alg, name, category)
+			p, err := opts.admin().SetOverride(cmd.Context(), server.Override{Digest: args[0], Algorithm: alg, Verdict: args[1], ThreatName: name, Category: category})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(opts.IO.Out, "%s: %s (override)\n", term.SafeText(p.Subject()), p.Verdict)
+			return nil
 		},
 	}
 	set.Flags().StringVar(&name, "name", "", "threat name to report")
@@ -47,30 +51,17 @@ in a local reputation database (--db), over every source.`,
 		Short: "Remove the override of a digest or link; the feeds' verdicts apply again",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runVerdictUnset(orBackground(cmd.Context()), opts, args[0], unsetAlg)
+			p, err := opts.admin().UnsetOverride(cmd.Context(), args[0], unsetAlg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(opts.IO.Out, "%s: override removed\n", term.SafeText(p.Subject()))
+			return nil
 		},
 	}
 	unset.Flags().StringVar(&unsetAlg, "algorithm", "", "digest algorithm (blake3, sha256, sha1, md5); default by length")
 	cmd.AddCommand(set, unset)
 	return cmd
-}
-
-func runVerdictSet(ctx context.Context, opts *AdminOptions, subject, verdict, algFlag, name, category string) error {
-	p, err := opts.admin().SetOverride(ctx, server.Override{Digest: subject, Algorithm: algFlag, Verdict: verdict, ThreatName: name, Category: category})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(opts.IO.Out, "%s: %s (override)\n", term.SafeText(p.Subject()), p.Verdict)
-	return nil
-}
-
-func runVerdictUnset(ctx context.Context, opts *AdminOptions, subject, algFlag string) error {
-	p, err := opts.admin().UnsetOverride(ctx, subject, algFlag)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(opts.IO.Out, "%s: override removed\n", term.SafeText(p.Subject()))
-	return nil
 }
 
 func newCmdAdminRestrict(opts *AdminOptions) *cobra.Command {
@@ -89,7 +80,16 @@ Running servers notice within a second.`,
 		Example: "  ksn admin restrict files --for 10m",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runRestrictFiles(orBackground(cmd.Context()), opts, dur)
+			d, err := config.ParseDuration(dur)
+			if err != nil {
+				return usageError("e.g. --for 10m", "--for: %v", err)
+			}
+			until, err := opts.admin().Restrict(cmd.Context(), d)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(opts.IO.Out, "file reputation restricted until %s\n", until.UTC().Truncate(time.Second).Format(time.RFC3339))
+			return nil
 		},
 	}
 	files.Flags().StringVar(&dur, "for", "", "how long (e.g. 10m, 2h, 1d)")
@@ -99,30 +99,13 @@ Running servers notice within a second.`,
 		Short: "Lift the restriction",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runRestrictOff(orBackground(cmd.Context()), opts)
+			if err := opts.admin().LiftRestriction(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintln(opts.IO.Out, "file reputation available")
+			return nil
 		},
 	}
 	cmd.AddCommand(files, off)
 	return cmd
-}
-
-func runRestrictFiles(ctx context.Context, opts *AdminOptions, dur string) error {
-	d, err := config.ParseDuration(dur)
-	if err != nil {
-		return usageError("e.g. --for 10m", "--for: %v", err)
-	}
-	until, err := opts.admin().Restrict(ctx, d)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(opts.IO.Out, "file reputation restricted until %s\n", until.UTC().Truncate(time.Second).Format(time.RFC3339))
-	return nil
-}
-
-func runRestrictOff(ctx context.Context, opts *AdminOptions) error {
-	if err := opts.admin().LiftRestriction(ctx); err != nil {
-		return err
-	}
-	fmt.Fprintln(opts.IO.Out, "file reputation available")
-	return nil
 }

@@ -2,16 +2,14 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
-	"time"
 
 	"github.com/ksnproject/ksn/pkg/check"
 	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/network"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/reputation"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
@@ -25,20 +23,15 @@ type CheckOptions struct {
 	// go to the outbox and whether the network is asked; nil: neither.
 	Consent func(ctx context.Context) (*network.Consent, error)
 
-	Inputs     []string
-	Recursive  bool
-	Follow     bool
-	FilesFrom  string
-	Null       bool
-	Algorithms []check.Algorithm
-	JSON       bool
-	Format     string // "", "sha256sum" or "b3sum"
-	FailOn     reputation.Verdict
-	Workers    int
-	NoCache    bool // --no-cache or KSN_NO_CACHE: ask the network every time
-	Rehash     bool // --rehash: hash every file whatever the stat cache says
-	Mail       *check.MailOptions
-	Quiet      bool // --quiet: print only what is at or above --fail-on
+	check.Flags // --format, --hash, --json, --quiet, -0, --files-from, --workers
+	Inputs      []string
+	Recursive   bool
+	Follow      bool
+	Algorithms  []check.Algorithm
+	FailOn      reputation.Verdict
+	NoCache     bool // --no-cache or KSN_NO_CACHE: ask the network every time
+	Rehash      bool // --rehash: hash every file whatever the stat cache says
+	Mail        *check.MailOptions
 	// StatCache is the stat cache file in the cache directory ("" when
 	// ksn's directories cannot be found: then every file is hashed).
 	StatCache string
@@ -48,7 +41,7 @@ type CheckOptions struct {
 // that only want to see the parsed options.
 func NewCmdCheck(f *Factory, runF func(*CheckOptions) error) *cobra.Command {
 	opts := &CheckOptions{IO: f.IO}
-	var hashList, failOn string
+	var failOn string
 	cmd := &cobra.Command{
 		Use:   "check [flags] <path>...",
 		Short: "Hash files and look up their reputation",
@@ -88,37 +81,19 @@ it costs. --rehash reads every file whatever the cache says.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Inputs = args
-			if _, ok := check.SumFormats[opts.Format]; opts.Format != "" && !ok {
-				return usageError("use --format sha256sum or --format b3sum", "--format: unknown format %q", opts.Format)
+			var err error
+			if opts.Algorithms, err = opts.Flags.Algorithms(); err != nil {
+				return err
 			}
-			if opts.Format != "" && opts.JSON {
-				return usageError("", "--json and --format cannot be used together")
+			if opts.FailOn, err = parseFailOn(failOn); err != nil {
+				return err
 			}
-			algs, err := check.ParseAlgorithms(hashList, opts.Format)
-			if err != nil {
-				return usageError("see 'ksn check --help'", "--hash: %v", err)
-			}
-			opts.Algorithms = algs
-			v, err := reputation.ParseVerdict(failOn)
-			if err != nil || (v != reputation.Suspicious && v != reputation.Malicious) {
-				return usageError("use --fail-on malicious (the default) or --fail-on suspicious", "--fail-on: %q is not a threat level", failOn)
-			}
-			opts.FailOn = v
 			if len(args) == 0 && opts.FilesFrom == "" {
 				if f.IO.IsStdinTTY() {
 					return usageError("name files or directories (with -r), '-' for standard input, or use --files-from", "nothing to check")
 				}
 				// As sha256sum does: data piped in is the input.
 				opts.Inputs = []string{"-"}
-			}
-			if opts.Workers < 0 || opts.Workers > maxWorkers {
-				return usageError(fmt.Sprintf("--workers from 1 to %d (0: the number of CPUs)", maxWorkers), "--workers: %d is out of range", opts.Workers)
-			}
-			if opts.Quiet && opts.Format != "" {
-				return usageError("", "--quiet and --format cannot be used together: a checksum list needs every file")
-			}
-			if opts.Null && opts.FilesFrom == "" {
-				return usageError("use -0 together with --files-from", "-0 only applies to --files-from")
 			}
 			opts.OpenLocal = f.OpenLocal
 			opts.Consent = f.LoadConsent
@@ -147,7 +122,7 @@ it costs. --rehash reads every file whatever the cache says.`,
 	fl.BoolVar(&opts.Follow, "follow", false, "follow symlinks found under directories (loops are detected)")
 	fl.StringVar(&opts.FilesFrom, "files-from", "", "read the paths to check from `FILE` (- for standard input)")
 	fl.BoolVarP(&opts.Null, "null", "0", false, "paths in --files-from are separated by NUL, not newline")
-	fl.StringVar(&hashList, "hash", "blake3,sha256", "digests to compute: blake3, sha256, sha1, md5 (comma-separated)")
+	fl.StringVar(&opts.Hash, "hash", "blake3,sha256", "digests to compute: blake3, sha256, sha1, md5 (comma-separated)")
 	fl.BoolVar(&opts.JSON, "json", false, "print one JSON object per input (NDJSON), in input order")
 	fl.StringVar(&opts.Format, "format", "", "print checksum lines for `sha256sum|b3sum` -c instead of verdicts")
 	fl.StringVar(&failOn, "fail-on", "malicious", "exit 1 when an object is at least this bad: malicious or suspicious")
@@ -161,47 +136,25 @@ it costs. --rehash reads every file whatever the cache says.`,
 	return cmd
 }
 
-// maxWorkers bounds --workers: each worker holds a 256 KiB buffer, and far
-// more workers than cores only add memory and contention.
-const maxWorkers = 256
-
 func runCheck(ctx context.Context, opts *CheckOptions) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	early := network.LoadEarly(ctx, opts.Consent)
 	defer early.Release()
-	var cache *check.StatCache
-	if opts.StatCache != "" {
-		cache = check.NewStatCache(opts.StatCache)
-		if opts.Recursive && !opts.Rehash {
-			// A walk is coming: read the cache while the databases open.
-			go cache.Load()
-		}
-	}
-	local, err := opts.OpenLocal(ctx)
+	cache := check.OpenStatCache(opts.StatCache, opts.Recursive && !opts.Rehash)
+	local, err := openLocal(ctx, opts.OpenLocal)
 	if err != nil {
-		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the reputation database: %w", err),
-			Hint: "check that ksn's data directory is writable, or set KSN_HOME to another directory"}
+		return err
 	}
 	var use network.Use
 	defer func() { network.CloseTogether(func() { local.Close() }, use.Collector.Close) }()
 
-	inputs, closeInputs, err := check.Inputs(opts.Inputs, opts.FilesFrom, opts.Null, opts.IO.In)
+	inputs, stdin, closeInputs, err := check.Inputs(opts.Inputs, opts.FilesFrom, opts.Null, opts.IO.In)
 	if err != nil {
 		return err
 	}
 	defer closeInputs()
-
-	var stdin io.Reader = opts.IO.In
-	if opts.FilesFrom == "-" {
-		stdin = nil // it holds the list of paths
-	}
-	counts := &check.Progress{}
-	start := time.Now()
-	progress := opts.IO.StartProgress(term.ProgressDelay, func() string { return progressLine(counts, time.Since(start)) })
+	counts, progress := report.StartCheckProgress(opts.IO)
 	defer progress.Stop()
-	rep := newReporter(opts, progress)
+	rep := report.NewChecks(opts.IO, report.CheckOptions{JSON: opts.JSON, Format: opts.Format, Quiet: opts.Quiet, FailOn: opts.FailOn}, progress)
 
 	sum, runErr := check.Run(ctx, check.Options{
 		Inputs: inputs, Recursive: opts.Recursive, Follow: opts.Follow, Stdin: stdin,
@@ -220,51 +173,28 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	})
 	progress.Stop()
 	if runErr != nil {
-		// What was found is still reported, and a threat still decides
-		// the exit code (1 before 2).
-		if err := rep.finish(sum); exitcode.Of(err) == exitcode.Threat {
-			opts.IO.Errorf("%v", runErr)
-			return err
-		}
-		var ec *exitcode.Error
-		if errors.As(runErr, &ec) {
-			return ec
-		}
-		return &exitcode.Error{Code: exitcode.Usage, Err: runErr}
+		return rep.Stopped(sum, runErr)
 	}
 	use.Finish(ctx)
-	err = rep.finish(sum)
-	netErr := use.Session.Failure()
-	if err != nil && netErr != nil {
-		// A threat decides the exit code, but the files that got no
-		// network verdict are not to go unmentioned.
-		opts.IO.Warnf("%v; %s had no network verdict (--json marks them \"unanswered\")", netErr, plural(sum.Unanswered, "file"))
-	}
-	if err != nil || netErr == nil {
-		return err
-	}
-	return netErr
+	return rep.Finish(sum, use.Session.Failure())
 }
 
-// progressLine is the progress of a check elapsed into it: it moves as
-// bytes are read, and gives an ETA once the total is known.
-func progressLine(p *check.Progress, elapsed time.Duration) string {
-	b := p.Bytes.Load()
-	line := fmt.Sprintf("checking: %d files, %s, %s", p.Files.Load(), term.Bytes(b), term.Rate(b, elapsed))
-	if u := p.Unchanged.Load(); u > 0 {
-		line += fmt.Sprintf(", %d unchanged", u)
+// openLocal opens the local reputation database for a check or a link
+// run.
+func openLocal(ctx context.Context, open func(context.Context) (Local, error)) (Local, error) {
+	local, err := open(ctx)
+	if err != nil {
+		return local, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the reputation database: %w", err),
+			Hint: "check that ksn's data directory is writable, or set KSN_HOME to another directory"}
 	}
-	if eta, ok := p.ETA(elapsed); ok {
-		line += ", about " + etaText(eta) + " left"
-	}
-	return line
+	return local, nil
 }
 
-// etaText is a time left in whole seconds: an estimate, not a measure.
-func etaText(d time.Duration) string {
-	d = max(d.Round(time.Second), time.Second)
-	if d < time.Minute {
-		return fmt.Sprintf("%ds", int(d.Seconds()))
+// parseFailOn parses --fail-on, which takes a threat level.
+func parseFailOn(s string) (reputation.Verdict, error) {
+	v, err := reputation.ParseVerdict(s)
+	if err != nil || (v != reputation.Suspicious && v != reputation.Malicious) {
+		return v, usageError("use --fail-on malicious (the default) or --fail-on suspicious", "--fail-on: %q is not a threat level", s)
 	}
-	return term.Duration(d)
+	return v, nil
 }

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ksnproject/ksn/pkg/check"
 	"github.com/ksnproject/ksn/pkg/exitcode"
@@ -187,7 +186,7 @@ func TestRunCheckBatchesLookups(t *testing.T) {
 	}
 	db := &fakeSource{}
 	ios, _, out, _ := term.Test()
-	opts := &CheckOptions{IO: ios, Inputs: inputs, Algorithms: defaultAlgorithms, FailOn: reputation.Malicious, JSON: true, OpenLocal: local(db)}
+	opts := &CheckOptions{IO: ios, Inputs: inputs, Algorithms: defaultAlgorithms, FailOn: reputation.Malicious, Flags: check.Flags{JSON: true}, OpenLocal: local(db)}
 	if err := runCheck(context.Background(), opts); err != nil {
 		t.Fatal(err)
 	}
@@ -209,48 +208,3 @@ func TestRunCheckDatabaseUnavailable(t *testing.T) {
 		t.Fatalf("err = %#v", err)
 	}
 }
-
-func TestProgressLine(t *testing.T) {
-	cases := []struct {
-		name                   string
-		files, read, unchanged int64
-		elapsed                time.Duration
-		want                   string
-	}{
-		{"one large file, half read", 0, 512 << 20, 0, 2 * time.Second, "checking: 0 files, 512.0 MiB, 256.0 MiB/s"},
-		{"with unchanged files", 30, 1 << 20, 20, time.Second, "checking: 30 files, 1.0 MiB, 1.0 MiB/s, 20 unchanged"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			p := &check.Progress{}
-			p.Files.Store(tc.files)
-			p.Bytes.Store(tc.read)
-			p.Unchanged.Store(tc.unchanged)
-			if got := progressLine(p, tc.elapsed); got != tc.want {
-				t.Errorf("got %q, want %q", got, tc.want)
-			}
-		})
-	}
-}
-
-// TestProgressLineETA: with named files the total is known, and the line
-// says how long is left.
-func TestProgressLineETA(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "f")
-	if err := os.WriteFile(p, make([]byte, 4096), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	counts := &check.Progress{}
-	_, err := check.Run(context.Background(), check.Options{Inputs: check.Args([]string{p}), Progress: counts},
-		check.Config{Sources: []reputation.Source{&fakeSource{}}, Sink: discard{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := progressLine(counts, time.Second); !strings.HasSuffix(got, ", about 1s left") {
-		t.Errorf("got %q, want an ETA", got)
-	}
-}
-
-type discard struct{}
-
-func (discard) Batch([]check.Item) error { return nil }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/ksnproject/ksn/pkg/config"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/spf13/cobra"
 )
 
@@ -63,10 +64,7 @@ Participation is not a setting: only 'ksn optin' can start it.`,
 				return err
 			}
 			v, _ := s.Get(args[0])
-			fmt.Fprintf(f.IO.Out, "%s = %s\n", v.Key.Name, v.Value)
-			if v.Source != "file" {
-				f.IO.Warnf("%s is overridden by %s", v.Key.Name, v.Source)
-			}
+			report.SettingSet(f.IO, v)
 			return nil
 		},
 	}
@@ -96,23 +94,7 @@ Participation is not a setting: only 'ksn optin' can start it.`,
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				type item struct {
-					Key     string `json:"key"`
-					Value   string `json:"value"`
-					Source  string `json:"source"`
-					Default string `json:"default"`
-				}
-				var items []item
-				for _, v := range s.List() {
-					items = append(items, item{v.Key.Name, v.Value, v.Source, v.Key.Default})
-				}
-				return writeJSONLine(f.IO, items)
-			}
-			for _, v := range s.List() {
-				fmt.Fprintf(f.IO.Out, "%-20s %-28s %s\n", v.Key.Name, fmt.Sprintf("%q", v.Value), f.IO.Styles().Dim.Render(v.Source))
-			}
-			return nil
+			return report.Settings(f.IO, s.List(), asJSON)
 		},
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print the settings as a JSON array")

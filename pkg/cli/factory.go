@@ -1,14 +1,13 @@
-// Package cli holds ksn's commands. Each command parses its flags into an
-// Options struct and hands it to a run function that calls the
-// applications under pkg/ (check, linkcheck, network, server, feeds) and
-// renders what they return; nothing here knows how to hash, look up, send
-// or store. This file is the one place that wires the databases and
+// Package cli holds ksn's commands. Each command parses its flags into
+// options, calls the applications under pkg/ (check, linkcheck, network,
+// server, feeds) and hands what they return to pkg/report, which writes
+// it; nothing here knows how to hash, look up, send or store, nor how a
+// result looks. This file is the one place that wires the databases and
 // clients those applications use.
 package cli
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/feeds"
 	"github.com/ksnproject/ksn/pkg/network"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/reputation"
 	"github.com/ksnproject/ksn/pkg/sources"
 	"github.com/ksnproject/ksn/pkg/store"
@@ -51,19 +51,29 @@ type Local struct {
 	Close  func() error
 }
 
-// OpenLocal opens the local reputation database as a source. Closing it
-// says, after the run's summary, when the feeds are getting old (see
-// feedNotice): the check and link commands close it last.
+// OpenLocal opens the local reputation database as a source, degraded
+// (store.OpenLocalDegraded) when it cannot be written. Closing it says,
+// after the run's summary, when the feeds are getting old
+// (feeds.Listing.AfterRun; nothing without settings or state): the check
+// and link commands close it last.
 func (f *Factory) OpenLocal(ctx context.Context) (Local, error) {
 	db, err := f.OpenLocalStore(ctx)
 	if err != nil {
-		if db, err = f.openLocalDegraded(ctx, err); err != nil {
+		path := ""
+		if paths, err := f.Paths(); err == nil {
+			path = paths.DatabaseFile()
+		}
+		cause, why := err, ""
+		if db, why, err = store.OpenLocalDegraded(ctx, path, cause); err != nil {
 			return Local{}, err
 		}
+		f.IO.Warnf("%v: %s", cause, why)
 	}
 	l := Local{Source: sources.NewLocal(db), Close: func() error {
 		err := db.Close()
-		f.sayFeedNotice()
+		if listing, err := f.LoadFeedListing(); err == nil {
+			report.FeedNotice(f.IO, listing.AfterRun(time.Now()))
+		}
 		return err
 	}}
 	if c, ok := db.(sources.VerdictCache); ok {
@@ -72,34 +82,26 @@ func (f *Factory) OpenLocal(ctx context.Context) (Local, error) {
 	return l, nil
 }
 
-// FeedUpdater is an updater of the local database's feeds, and the feeds
-// the settings list.
-type FeedUpdater struct {
-	*feeds.Updater
-	Feeds []feeds.Feed
-	Close func() error
-}
-
 // OpenFeedUpdater opens the local database for `ksn feed update`, with
 // downloads through the proxy setting.
-func (f *Factory) OpenFeedUpdater(ctx context.Context) (FeedUpdater, error) {
+func (f *Factory) OpenFeedUpdater(ctx context.Context) (*feeds.Updater, error) {
 	paths, settings, err := f.settings()
 	if err != nil {
-		return FeedUpdater{}, err
+		return nil, err
 	}
 	u := feeds.NewUpdater(paths, settings, "ksn/"+f.Version)
 	db, err := f.OpenLocalStore(ctx)
 	if err != nil {
-		return FeedUpdater{}, err
+		return nil, err
 	}
 	t, err := client.NewTransport(settings.String("proxy"), nil)
 	if err != nil {
 		db.Close()
-		return FeedUpdater{}, usageError("ksn config set proxy URL", "proxy: %v", err)
+		return nil, usageError("ksn config set proxy URL", "proxy: %v", err)
 	}
 	t.ResponseHeaderTimeout = settings.Duration("timeout")
 	u.DB, u.HTTP = db, &http.Client{Transport: t}
-	return FeedUpdater{Updater: u, Feeds: feeds.Configured(settings), Close: db.Close}, nil
+	return u, nil
 }
 
 // LoadFeedListing reads the feeds' settings and state.
@@ -125,94 +127,32 @@ func (f *Factory) settings() (config.Paths, *config.Settings, error) {
 	return paths, s, nil
 }
 
-// sayFeedNotice tells a check or link run about the feeds' age
-// (feeds.Listing.AfterRun). It never fails the run: without settings or
-// state it says nothing.
-func (f *Factory) sayFeedNotice() {
-	l, err := f.LoadFeedListing()
-	if err != nil {
-		return
-	}
-	switch n := l.AfterRun(time.Now()); n.Kind {
-	case feeds.Warning:
-		f.IO.Warnf("%s", n.Text)
-	case feeds.Hint:
-		f.IO.Hint(n.Text + " (shown once)")
-	}
-}
-
-// openLocalDegraded gives local verdicts when the local database cannot be
-// opened for writing (another user's, a read-only directory, no home):
-// the database read as it is, else the built-in baseline alone, with a
-// warning that nothing can be recorded. A file that is not a reputation
-// database stays an error: it must not be hidden.
-func (f *Factory) openLocalDegraded(ctx context.Context, cause error) (store.Store, error) {
-	if errors.Is(cause, store.ErrNotReputationDB) {
-		return nil, cause
-	}
-	if paths, err := f.Paths(); err == nil {
-		if db, err := store.OpenLocalReadOnly(ctx, paths.DatabaseFile()); err == nil {
-			f.IO.Warnf("%v: reading it as it is; nothing can be recorded in it (no network answer cached, no feed imported)", cause)
-			return db, nil
-		}
-	}
-	db, err := store.OpenLocalTemporary(ctx)
-	if err != nil {
-		return nil, cause
-	}
-	f.IO.Warnf("%v: using the built-in baseline alone; imported feeds are not available and nothing can be recorded", cause)
-	return db, nil
-}
-
 // FeedDB is a reputation database feeds are imported into.
 type FeedDB interface {
 	feeds.Database
 	Close() error
 }
 
-// OpenFeedDB opens the database at path for imports; "" is the local one,
-// and a postgres:// URL a server database on PostgreSQL.
+// OpenFeedDB opens the database at path for imports; "" is the local one
+// (store.OpenImportDB says what a path or a URL opens).
 func (f *Factory) OpenFeedDB(ctx context.Context, path string) (FeedDB, error) {
-	var db store.Store
-	var err error
-	switch {
-	case path == "":
-		db, err = f.OpenLocalStore(ctx)
-	case store.IsPostgresURL(path):
-		var pg *store.PostgresServer
-		if pg, err = store.OpenPostgresServer(ctx, path); err == nil {
-			db = pg
-		}
-	default:
-		db, err = f.OpenStore(ctx, path)
+	if path == "" {
+		return f.OpenLocalStore(ctx)
 	}
-	if err != nil {
-		return nil, err
-	}
-	return db, nil
-}
-
-// networkEnv is what the network side needs of the factory.
-func (f *Factory) networkEnv() (network.Env, error) {
-	paths, err := f.Paths()
-	if err != nil {
-		return network.Env{}, err
-	}
-	return network.Env{Paths: paths, Getenv: f.Env, Version: f.Version}, nil
+	return store.OpenImportDB(ctx, path)
 }
 
 // LoadConsent reads the settings and the participation state.
 func (f *Factory) LoadConsent(ctx context.Context) (*network.Consent, error) {
-	env, err := f.networkEnv()
+	paths, err := f.Paths()
 	if err != nil {
 		return nil, err
 	}
-	return network.LoadConsent(ctx, env)
+	return network.LoadConsent(ctx, network.Env{Paths: paths, Getenv: f.Env, Version: f.Version})
 }
 
 // withConsent runs fn with the participation state, which it closes after.
 func (f *Factory) withConsent(ctx context.Context, fn func(context.Context, *network.Consent) error) error {
-	ctx = orBackground(ctx)
 	c, err := f.LoadConsent(ctx)
 	if err != nil {
 		return err
@@ -222,8 +162,7 @@ func (f *Factory) withConsent(ctx context.Context, fn func(context.Context, *net
 }
 
 // DefaultOpenStore opens (creating on first use) a local reputation
-// database. `ksn feed import --db` opens a server's database with it too:
-// both kinds share the indicator tables that a feed import writes.
+// database.
 func DefaultOpenStore(ctx context.Context, path string) (store.Store, error) {
 	db, err := store.OpenLocal(ctx, path)
 	if err != nil {

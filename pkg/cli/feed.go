@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
+	"slices"
 	"strings"
-	"sync/atomic"
 
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/feeds"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
 )
@@ -25,14 +25,12 @@ export, URLhaus's recent dump and its host file); 'ksn feed import' loads
 files you have. Neither sends anything about your files, so both work
 whether or not you participate; no other command ever starts a download.`,
 	}
-	cmd.AddCommand(NewCmdFeedImport(f, nil), NewCmdFeedUpdate(f, nil), NewCmdFeedList(f), NewCmdFeedAdd(f), NewCmdFeedRemove(f))
+	cmd.AddCommand(NewCmdFeedImport(f), NewCmdFeedUpdate(f), NewCmdFeedList(f), NewCmdFeedAdd(f), NewCmdFeedRemove(f))
 	return cmd
 }
 
-// FeedImportOptions are `ksn feed import`'s flags and dependencies.
+// FeedImportOptions are `ksn feed import`'s flags.
 type FeedImportOptions struct {
-	IO            *term.IOStreams
-	OpenDB        func(ctx context.Context) (FeedDB, error)
 	Files         []string
 	Format        feeds.Format
 	DB            string
@@ -41,8 +39,8 @@ type FeedImportOptions struct {
 }
 
 // NewCmdFeedImport builds `ksn feed import`.
-func NewCmdFeedImport(f *Factory, runF func(*FeedImportOptions) error) *cobra.Command {
-	opts := &FeedImportOptions{IO: f.IO}
+func NewCmdFeedImport(f *Factory) *cobra.Command {
+	opts := &FeedImportOptions{}
 	var format string
 	names := []string{string(feeds.Auto)}
 	for _, ff := range feeds.Formats {
@@ -88,17 +86,34 @@ and reported with its line number; the rest of the file still imports.`,
 			if err != nil {
 				return usageError("formats: "+strings.Join(names, ", "), "--format: %v", err)
 			}
-			for _, a := range args {
-				if a == "-" && ff == feeds.Auto {
-					return usageError("name the format: ksn feed import --format url-list -", "standard input needs --format")
-				}
+			if slices.Contains(args, "-") && ff == feeds.Auto {
+				return usageError("name the format: ksn feed import --format url-list -", "standard input needs --format")
 			}
 			opts.Files, opts.Format = args, ff
-			opts.OpenDB = func(ctx context.Context) (FeedDB, error) { return f.OpenFeedDB(ctx, opts.DB) }
-			if runF != nil {
-				return runF(opts)
+			ctx := cmd.Context()
+			fresh := feeds.NoteFresh(opts.DB)
+			db, err := f.OpenFeedDB(ctx, opts.DB)
+			if err != nil {
+				_ = fresh.Discard()
+				return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the reputation database: %w", err)}
 			}
-			return runFeedImport(cmd.Context(), opts)
+			defer db.Close()
+			out := report.NewImports(f.IO, opts.JSON)
+			defer func() {
+				if out.Failed == len(opts.Files) { // a new database with nothing imported
+					db.Close()
+					_ = fresh.Discard()
+				}
+			}()
+			for _, path := range opts.Files {
+				res, err := importOne(ctx, f.IO, opts, db, path)
+				var ec *exitcode.Error
+				if errors.As(err, &ec) && ec.Silent {
+					return err
+				}
+				out.Add(path, res, err)
+			}
+			return out.Finish()
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "auto", "feed format: "+strings.Join(names, ", "))
@@ -109,112 +124,8 @@ and reported with its line number; the rest of the file still imports.`,
 	return cmd
 }
 
-func runFeedImport(ctx context.Context, opts *FeedImportOptions) error {
-	ctx = orBackground(ctx)
-	fresh := feeds.NoteFresh(opts.DB)
-	db, err := opts.OpenDB(ctx)
-	if err != nil {
-		_ = fresh.Discard()
-		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the reputation database: %w", err)}
-	}
-	defer db.Close()
-	var failed int
-	defer func() {
-		if failed == len(opts.Files) { // a new database with nothing imported
-			db.Close()
-			_ = fresh.Discard()
-		}
-	}()
-	reports := []feeds.ImportReport{}
-	for _, path := range opts.Files {
-		res, err := importOne(ctx, opts, db, path)
-		var ec *exitcode.Error
-		switch {
-		case errors.As(err, &ec) && ec.Silent:
-			return err
-		case err != nil:
-			failed++
-			reports = append(reports, feeds.FailedImport(path, err))
-			if !opts.JSON {
-				opts.IO.Errorf("%s", term.SafeText(err.Error()))
-			}
-		case opts.JSON:
-			reports = append(reports, res.Report(path))
-		default:
-			printImport(opts.IO, path, res)
-		}
-	}
-	if opts.JSON {
-		if err := writeJSONLine(opts.IO, reports); err != nil {
-			return err
-		}
-	}
-	if failed > 0 {
-		return exitcode.Silent(exitcode.Usage)
-	}
-	return nil
-}
-
-func importOne(ctx context.Context, opts *FeedImportOptions, db feeds.Database, path string) (feeds.Imported, error) {
-	var count atomic.Int64
-	progress := opts.IO.StartProgress(term.ProgressDelay, func() string {
-		return fmt.Sprintf("importing %s: %d indicators", term.SafeText(filepath.Base(path)), count.Load())
-	})
+func importOne(ctx context.Context, ios *term.IOStreams, opts *FeedImportOptions, db feeds.Database, path string) (feeds.Imported, error) {
+	count, progress := report.StartImportProgress(ios, path)
 	defer progress.Stop()
-	o := feeds.ImportOptions{Format: opts.Format, Count: &count, AllowUnsigned: opts.AllowUnsigned}
-	if path == "-" {
-		return feeds.ImportReader(ctx, db, opts.IO.In, "-", o)
-	}
-	return feeds.ImportFile(ctx, db, path, o)
-}
-
-// printImport says what importing one file did.
-func printImport(io *term.IOStreams, path string, res feeds.Imported) {
-	sum, stats := res.Summary, res.Stats
-	fmt.Fprintf(io.Out, "%s (%s): %s: %d added, %d updated, %d unchanged in %s\n",
-		term.SafeText(path), res.Format, plural(sum.Indicators, "indicator"), stats.Added, stats.Updated, stats.Unchanged,
-		term.Duration(res.Elapsed))
-	if res.CVD != nil {
-		printCVD(io, path, res.CVD)
-	}
-	reportMalformed(io, path, sum)
-}
-
-// printCVD says what was checked of a ClamAV container and what of it
-// was read and skipped.
-func printCVD(io *term.IOStreams, path string, c *feeds.CVDInfo) {
-	h := c.Header
-	checks := "MD5 and signature not checked (a .cld: ClamAV rewrites it and checks neither)"
-	switch {
-	case c.SignatureVerified && c.MD5Verified:
-		checks = "signature verified with ClamAV's key, MD5 matches"
-	case c.MD5Verified:
-		checks = "MD5 matches; NOT signed with ClamAV's key (imported because of --allow-unsigned)"
-	}
-	fmt.Fprintf(io.Out, "  ClamAV database version %d, built %s by %s, %d signatures, functionality level %d: %s\n",
-		h.Version, h.Built, h.Builder, h.Signatures, h.Level, checks)
-	for _, m := range c.Members {
-		fmt.Fprintf(io.Out, "  read %s: %d entries\n", m.Name, m.Summary.Indicators)
-	}
-	if len(c.Skipped) > 0 {
-		fmt.Fprintf(io.Out, "  skipped: %s (not whole-file hashes)\n", c.SkippedList())
-	}
-}
-
-// reportMalformed warns about the lines an import skipped.
-func reportMalformed(io *term.IOStreams, path string, sum feeds.Summary) {
-	if sum.Malformed == 0 {
-		return
-	}
-	noun := "lines"
-	if sum.Malformed == 1 {
-		noun = "line"
-	}
-	io.Warnf("%s: %d malformed %s skipped", term.SafeText(path), sum.Malformed, noun)
-	for _, le := range sum.Errors {
-		fmt.Fprintf(io.ErrOut, "  %s\n", term.SafeText(le.Error()))
-	}
-	if extra := sum.Malformed - len(sum.Errors); extra > 0 {
-		fmt.Fprintf(io.ErrOut, "  ... and %d more\n", extra)
-	}
+	return feeds.ImportPath(ctx, db, path, ios.In, feeds.ImportOptions{Format: opts.Format, Count: count, AllowUnsigned: opts.AllowUnsigned})
 }

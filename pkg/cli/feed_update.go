@@ -1,15 +1,14 @@
 package cli
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"strings"
-	"sync/atomic"
 
 	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/feeds"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
 )
@@ -17,14 +16,14 @@ import (
 // FeedUpdateOptions are `ksn feed update`'s arguments and dependencies.
 type FeedUpdateOptions struct {
 	IO    *term.IOStreams
-	Open  func(ctx context.Context) (FeedUpdater, error)
+	Open  func(ctx context.Context) (*feeds.Updater, error)
 	Names []string
 	Force bool
 	JSON  bool
 }
 
 // NewCmdFeedUpdate builds `ksn feed update`.
-func NewCmdFeedUpdate(f *Factory, runF func(*FeedUpdateOptions) error) *cobra.Command {
+func NewCmdFeedUpdate(f *Factory) *cobra.Command {
 	opts := &FeedUpdateOptions{IO: f.IO, Open: f.OpenFeedUpdater}
 	cmd := &cobra.Command{
 		Use:   "update [NAME...]",
@@ -51,10 +50,7 @@ rate-limited, 7 any other failure, 2 a configuration problem).`,
   ksn config set feed.malwarebazaar-recent.url https://mirror.example.org/mb/recent.csv`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Names = args
-			if runF != nil {
-				return runF(opts)
-			}
-			return runFeedUpdate(orBackground(cmd.Context()), opts)
+			return runFeedUpdate(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "download every feed again, ignoring what the last update remembers")
@@ -77,57 +73,17 @@ func runFeedUpdate(ctx context.Context, opts *FeedUpdateOptions) error {
 		return nil
 	}
 	u.Force = opts.Force
-	var got atomic.Int64
-	u.Bytes = &got
-	progress := opts.IO.StartProgress(term.ProgressDelay, func() string { return "downloading feeds: " + term.Bytes(got.Load()) })
+	var progress *term.Progress
+	u.Bytes, progress = report.StartDownloadProgress(opts.IO)
 	results, err := u.Update(ctx, todo)
 	progress.Stop()
-	var first *feeds.UpdateError
-	failed := 0
-	if opts.JSON {
-		if err := writeJSONLine(opts.IO, feeds.UpdateReports(results)); err != nil {
-			return err
-		}
-	}
-	for _, r := range results {
-		if !opts.JSON {
-			printUpdate(opts.IO, r)
-		}
-		if r.Outcome == feeds.Failed {
-			failed++
-			first = cmp.Or(first, r.Err)
-		}
+	if err := report.Updates(opts.IO, results, opts.JSON); err != nil {
+		return err
 	}
 	if err != nil {
 		return &exitcode.Error{Code: exitcode.ServiceError, Err: err}
 	}
-	if first == nil {
-		return nil
-	}
-	return exitcode.New(first.ExitCode(), "%d of %d feeds failed; the database keeps what they held", failed, len(results))
-}
-
-// printUpdate is one feed's line.
-func printUpdate(io *term.IOStreams, r feeds.UpdateResult) {
-	name := r.Feed.Name
-	switch r.Outcome {
-	case feeds.Failed:
-		fmt.Fprintf(io.Out, "%s: failed: %s\n", name, term.SafeText(r.Err.Error()))
-	case feeds.Unchanged:
-		why := "the server sent the file already imported"
-		if r.NotModified {
-			why = "not modified since the last update"
-		}
-		fmt.Fprintf(io.Out, "%s: unchanged: %s (%s)\n", name, why, plural(r.Imported.Summary.Indicators, "indicator"))
-	default:
-		res := r.Imported
-		fmt.Fprintf(io.Out, "%s: %s: %s (%d new, %d changed, %d unchanged) from %s in %s\n", name, r.Outcome,
-			plural(res.Summary.Indicators, "indicator"), res.Stats.Added, res.Stats.Updated, res.Stats.Unchanged, term.Bytes(r.Bytes), term.Duration(r.Elapsed))
-		if res.CVD != nil {
-			printCVD(io, name, res.CVD)
-		}
-		reportMalformed(io, name, res.Summary)
-	}
+	return feeds.Failure(results)
 }
 
 // NewCmdFeedAdd builds `ksn feed add`.
@@ -146,9 +102,6 @@ settings, feed.NAME.url and feed.NAME.format.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, url := args[0], args[1]
-			if err := feeds.CheckName(name); err != nil {
-				return err
-			}
 			l, err := f.LoadFeedListing()
 			if err != nil {
 				return err
@@ -196,11 +149,8 @@ What the feed already imported stays in the database.`,
 			if err != nil {
 				return err
 			}
-			if err := l.Remove(name); err != nil {
+			if err := l.Remove(name, func(err error) { f.IO.Warnf("%v", err) }); err != nil {
 				return err
-			}
-			if err := l.Forget(name); err != nil {
-				f.IO.Warnf("%v", err)
 			}
 			fmt.Fprintf(f.IO.Out, "removed feed %s; what it imported stays in the database\n", name)
 			return nil

@@ -10,19 +10,15 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/ksnproject/ksn/pkg/term"
-	"github.com/spf13/cobra"
 )
 
 // The rules of the code layout (README, "Code layout"), held by a test so
 // that the command layer stays thin and no file grows without bound.
 const (
-	// linesPerCommand is pkg/cli's budget per command of the tree: flags,
-	// help, options and rendering fit in it, logic does not. (Issue 13
-	// set 2,500 lines for the 41 commands of its day, about 61 each; the
-	// tree has grown since, so the budget follows it.)
-	linesPerCommand = 72
+	// maxCLILines bounds pkg/cli's non-test code (issue 13: fewer than
+	// 2,500 lines): flags, help, options and the calls that render fit in
+	// it; logic and rendering belong to the packages it calls.
+	maxCLILines     = 2500
 	maxCLIFileLines = 300
 	maxFileLines    = 600 // any non-test Go file in the tree
 	module          = "github.com/ksnproject/ksn/"
@@ -105,23 +101,8 @@ func TestLayout(t *testing.T) {
 			}
 		}
 	}
-	commands := countCommands(NewRootCmd(&Factory{IO: mustTestIO(), Env: func(string) string { return "" }}))
-	if max := linesPerCommand * commands; cliLines > max {
-		t.Errorf("pkg/cli holds %d lines of non-test code for %d commands (at most %d): move logic to the packages it calls", cliLines, commands, max)
+	if cliLines >= maxCLILines {
+		t.Errorf("pkg/cli holds %d lines of non-test code (fewer than %d allowed): move logic to the packages it calls", cliLines, maxCLILines)
 	}
-	t.Logf("pkg/cli: %d lines for %d commands (%.0f a command)", cliLines, commands, float64(cliLines)/float64(commands))
-}
-
-// countCommands counts the commands of a tree, groups included.
-func countCommands(c *cobra.Command) int {
-	n := 1
-	for _, sub := range c.Commands() {
-		n += countCommands(sub)
-	}
-	return n
-}
-
-func mustTestIO() *term.IOStreams {
-	ios, _, _, _ := term.Test()
-	return ios
+	t.Logf("pkg/cli: %d lines of non-test code", cliLines)
 }

@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"bufio"
 	"fmt"
-	"io"
-	"strings"
 
 	"github.com/ksnproject/ksn/pkg/network"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/spf13/cobra"
 )
 
@@ -25,17 +23,10 @@ where it comes from. KSN_LICENSE_KEY overrides the stored key.`,
 				return err
 			}
 			l, err := network.License(paths, f.Env)
-			switch {
-			case err != nil:
+			if err != nil {
 				return err
-			case asJSON:
-				return writeJSONLine(f.IO, l)
-			case !l.Activated:
-				fmt.Fprintln(f.IO.Out, "No license key: activate one with 'ksn license activate <key>'.")
-			default:
-				fmt.Fprintf(f.IO.Out, "License key %s (from %s)\n", l.Key, l.Source)
 			}
-			return nil
+			return report.License(f.IO.Out, l, asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print activated, the masked key and its source as JSON")
@@ -52,24 +43,13 @@ it out of the shell's history and of the process list:
   pass show ksn/license | ksn license activate -`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			key := args[0]
-			if key == "-" {
-				line, err := bufio.NewReader(io.LimitReader(f.IO.In, 4096)).ReadString('\n')
-				if err != nil && err != io.EOF {
-					return usageError("", "reading the license key from standard input: %v", err)
-				}
-				key = line
-			}
-			key = strings.TrimSpace(key)
-			if !network.ValidLicenseKey(key) {
-				return usageError("paste the key exactly as the operator gave it", "that does not look like a license key")
-			}
 			paths, err := f.Paths()
 			if err != nil {
 				return err
 			}
-			if err := network.StoreLicenseKey(paths, key); err != nil {
-				return fmt.Errorf("storing the license key: %w", err)
+			key, err := network.ActivateLicense(paths, f.IO.In, args[0])
+			if err != nil {
+				return err
 			}
 			fmt.Fprintf(f.IO.Out, "License key %s stored.\n", network.MaskKey(key))
 			if env := f.Env("KSN_LICENSE_KEY"); env != "" {

@@ -2,11 +2,10 @@ package cli
 
 import (
 	"context"
-	"fmt"
 
-	"github.com/ksnproject/ksn/pkg/check"
-	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/mail"
+	"github.com/ksnproject/ksn/pkg/network"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
 )
@@ -38,42 +37,21 @@ level.`,
 			if spam {
 				j = mail.JudgementSpam
 			}
-			return runMailReport(orBackground(cmd.Context()), f, args, j)
+			return f.withConsent(cmd.Context(), func(ctx context.Context, c *network.Consent) error {
+				failed := 0
+				n, kept, err := c.ReportMail(ctx, args, j, func(path string, err error) {
+					f.IO.Errorf("%s: %v", term.SafeText(path), err)
+					failed++
+				})
+				if err != nil {
+					return err
+				}
+				return report.MailJudged(f.IO.Out, n, kept, failed, j)
+			})
 		},
 	}
 	report.Flags().BoolVar(&spam, "spam", false, "the messages are spam")
 	report.Flags().BoolVar(&ham, "ham", false, "the messages are not spam")
 	cmd.AddCommand(report)
 	return cmd
-}
-
-func runMailReport(ctx context.Context, f *Factory, files []string, j mail.Judgement) error {
-	c, err := f.LoadConsent(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	relays, err := check.ParseRelays(c.Settings().String("mail.own_relays"))
-	if err != nil {
-		return usageError("", "mail.own_relays: %v", err)
-	}
-	var all []mail.Spam
-	failed := 0
-	for _, file := range files {
-		spams, bad := check.ObserveMail(file, check.MailOptions{Relays: relays})
-		for _, it := range bad {
-			f.IO.Errorf("%s: %v", term.SafeText(it.Path), it.Err)
-			failed++
-		}
-		all = append(all, spams...)
-	}
-	kept, err := c.ReportSpam(ctx, all, j)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(f.IO.Out, "%s judged %s; %s kept in the outbox.\n", plural(len(all), "message"), j, plural(kept, "record"))
-	if failed > 0 {
-		return exitcode.New(exitcode.Usage, "%s could not be read", plural(failed, "message"))
-	}
-	return nil
 }

@@ -5,15 +5,12 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/network"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/spf13/cobra"
 )
-
-// acceptWithoutPin is the value --accept takes when given without "=sha256".
-const acceptWithoutPin = "statement-in-force"
 
 // acceptShown is what --help shows as --accept's optional value,
 // "--accept[=SHA256]"; given as such, it means no pin.
@@ -27,7 +24,7 @@ func (a acceptFlag) String() string { return *a.v }
 func (a acceptFlag) Type() string   { return "sha256" }
 func (a acceptFlag) Set(s string) error {
 	if s == acceptShown {
-		s = acceptWithoutPin
+		s = network.AcceptInForce
 	}
 	*a.v = s
 	return nil
@@ -36,7 +33,7 @@ func (a acceptFlag) Set(s string) error {
 // OptinOptions are `ksn optin`'s flags.
 type OptinOptions struct {
 	JSON   bool
-	Accept string // "", acceptWithoutPin, or a SHA-256 the statement must have
+	Accept string // "", network.AcceptInForce, or a SHA-256 the statement must have
 	Level  network.Level
 }
 
@@ -72,7 +69,33 @@ At the basic level only lookups are made and nothing collected is sent.`,
 			if opts.JSON && opts.Accept == "" {
 				return usageError("ksn optin --accept --json", "--json needs --accept: the statement cannot be shown and asked about in JSON")
 			}
-			return runOptin(cmd.Context(), f, opts)
+			return f.withConsent(cmd.Context(), func(ctx context.Context, c *network.Consent) error {
+				if err := stateUsable(c, "cannot record your decision", "make ksn's state directory writable, or set KSN_HOME to a directory you own"); err != nil {
+					return err
+				}
+				// Decide how consent can be given before fetching anything: a run
+				// that cannot ask and has no --accept stops here, having contacted
+				// nobody.
+				if opts.Accept == "" && !(f.IO.IsStdinTTY() && f.IO.IsStdoutTTY()) {
+					return usageError("read it with 'ksn statement', then run 'ksn optin --accept' (or --accept=<sha256> to pin the text)",
+						"ksn optin needs a terminal to show the statement and ask; without one, pass --accept")
+				}
+				a, err := c.Optin(ctx, f.IO, network.OptinRequest{Level: opts.Level, Accept: opts.Accept,
+					Ask: func(st network.Statement, backlog string) (bool, error) {
+						if err := report.Statement(f.IO, st, false); err != nil {
+							return false, err
+						}
+						fmt.Fprintf(f.IO.Out, "\n%s\n", backlog)
+						fmt.Fprintf(f.IO.Out, "Participate at the %s level under statement %s? Type \"yes\" to accept: ", opts.Level, st.ID)
+						answer, _ := bufio.NewReader(f.IO.In).ReadString('\n')
+						return strings.ToLower(strings.TrimSpace(answer)) == "yes", nil
+					}})
+				if err != nil {
+					return err
+				}
+				_, maxAge, _ := c.OutboxLimits()
+				return report.OptedIn(f.IO, a, c.Endpoint(), maxAge, opts.JSON)
+			})
 		},
 	}
 	cmd.Flags().Var(acceptFlag{&opts.Accept}, "accept", "accept without being asked; with ``=SHA256, only that exact statement")
@@ -81,77 +104,6 @@ At the basic level only lookups are made and nothing collected is sent.`,
 	cmd.Flags().StringVar(&level, "level", string(network.Extended), "basic (lookups only) or extended (lookups and statistics)")
 	_ = cmd.RegisterFlagCompletionFunc("level", cobra.FixedCompletions([]string{"basic", "extended"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
-}
-
-func runOptin(ctx context.Context, f *Factory, opts *OptinOptions) error {
-	return f.withConsent(ctx, func(ctx context.Context, c *network.Consent) error {
-		if err := stateUsable(c, "cannot record your decision", "make ksn's state directory writable, or set KSN_HOME to a directory you own"); err != nil {
-			return err
-		}
-		// Decide how consent can be given before fetching anything: a run
-		// that cannot ask and has no --accept stops here, having contacted
-		// nobody.
-		if opts.Accept == "" && !(f.IO.IsStdinTTY() && f.IO.IsStdoutTTY()) {
-			return usageError("read it with 'ksn statement', then run 'ksn optin --accept' (or --accept=<sha256> to pin the text)",
-				"ksn optin needs a terminal to show the statement and ask; without one, pass --accept")
-		}
-		st := c.StatementInForce(ctx, f.IO)
-		stats, err := c.OutboxStats(ctx)
-		if err != nil {
-			return err
-		}
-		endpoint := c.Endpoint()
-		_, maxAgeText, maxAge := c.OutboxLimits()
-
-		terminal := false
-		switch {
-		case opts.Accept == acceptWithoutPin:
-		case opts.Accept != "":
-			if !strings.EqualFold(strings.TrimSpace(opts.Accept), st.SHA256) {
-				return usageError("read the statement with 'ksn statement' and pin its SHA-256",
-					"the statement in force (%s) has SHA-256 %s, not %s: nothing was accepted", st.ID, st.SHA256, opts.Accept)
-			}
-		default: // a terminal, checked above
-			terminal = true
-			if err := printStatement(f.IO, st, false); err != nil {
-				return err
-			}
-			fmt.Fprintf(f.IO.Out, "\n%s\n", network.BacklogSentence(stats, opts.Level, maxAge, endpoint, time.Now()))
-			fmt.Fprintf(f.IO.Out, "Participate at the %s level under statement %s? Type \"yes\" to accept: ", opts.Level, st.ID)
-			answer, _ := bufio.NewReader(f.IO.In).ReadString('\n')
-			if a := strings.ToLower(strings.TrimSpace(answer)); a != "yes" {
-				d, err := c.Decline(ctx, st)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(f.IO.Out, "Declined at %s. Nothing is sent; ksn keeps working with local verdicts.\n", formatTime(d.At))
-				return nil
-			}
-		}
-
-		a, err := c.Accept(ctx, st, opts.Level, terminal)
-		if err != nil {
-			return err
-		}
-		if opts.JSON {
-			return writeJSONLine(f.IO, a)
-		}
-		fmt.Fprintf(f.IO.Out, "Participating at the %s level since %s (statement %s).\n", a.Decision.Level, formatTime(a.Decision.At), st.ID)
-		if a.Dropped > 0 {
-			fmt.Fprintf(f.IO.Out, "%s older than %s dropped, not sent.\n", plural(a.Dropped, "record"), maxAgeText)
-		}
-		if a.Sent > 0 {
-			fmt.Fprintf(f.IO.Out, "Sent %s to %s.\n", plural(a.Sent, "collected record"), endpoint)
-		}
-		if a.SendError != "" {
-			f.IO.Warnf("the collected records could not be sent yet (%s); they stay in the outbox and go with the next check", a.SendError)
-		}
-		fmt.Fprintln(f.IO.Out, network.AfterOptinSentence(a.Outbox, opts.Level, endpoint))
-		if !a.Now.Participating {
-			f.IO.Warnf("%s: nothing is sent while it is set", network.DescribeState(a.Now))
-		}
-		return nil
-	})
 }
 
 // NewCmdOptout builds `ksn optout`.
@@ -165,37 +117,23 @@ network and writes nothing but the decision. With --purge the records
 collected locally are deleted too.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runOptout(cmd.Context(), f, purge, asJSON)
+			return f.withConsent(cmd.Context(), func(ctx context.Context, c *network.Consent) error {
+				// Nothing can be recorded, and nothing can be sent either: an
+				// unusable state directory already means not participating.
+				if err := stateUsable(c, "cannot record your decision", "nothing is sent while the state directory is unusable; fix it and run 'ksn optout' again"); err != nil {
+					return err
+				}
+				o, err := c.Optout(ctx, purge)
+				if err != nil {
+					return err
+				}
+				return report.OptedOut(f.IO.Out, o, purge, asJSON)
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&purge, "purge", false, "also delete the local outbox")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the decision recorded as JSON")
 	return cmd
-}
-
-func runOptout(ctx context.Context, f *Factory, purge, asJSON bool) error {
-	return f.withConsent(ctx, func(ctx context.Context, c *network.Consent) error {
-		// Nothing can be recorded, and nothing can be sent either: an
-		// unusable state directory already means not participating.
-		if err := stateUsable(c, "cannot record your decision", "nothing is sent while the state directory is unusable; fix it and run 'ksn optout' again"); err != nil {
-			return err
-		}
-		o, err := c.Optout(ctx, purge)
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			return writeJSONLine(f.IO, o)
-		}
-		fmt.Fprintf(f.IO.Out, "Not participating since %s: nothing is sent.\n", formatTime(o.Decision.At))
-		switch {
-		case purge:
-			fmt.Fprintf(f.IO.Out, "Deleted %s from the local outbox.\n", plural(o.Purged, "record"))
-		case o.Outbox > 0:
-			fmt.Fprintf(f.IO.Out, "%s stay in the local outbox ('ksn queue' shows them, 'ksn optout --purge' or 'ksn queue clear' deletes them).\n", plural(o.Outbox, "record"))
-		}
-		return nil
-	})
 }
 
 // stateUsable says, as a usage error, why the participation state cannot
@@ -205,30 +143,4 @@ func stateUsable(c *network.Consent, what, hint string) error {
 		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("%s: %v", what, err), Hint: hint}
 	}
 	return nil
-}
-
-func orBackground(ctx context.Context) context.Context {
-	if ctx == nil {
-		return context.Background()
-	}
-	return ctx
-}
-
-func formatTime(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.UTC().Format("2006-01-02 15:04:05 UTC")
-}
-
-// plural writes a count with its noun: "1 record", "3 records",
-// "2 directories".
-func plural(n int, noun string) string {
-	switch {
-	case n == 1:
-		return fmt.Sprintf("%d %s", n, noun)
-	case strings.HasSuffix(noun, "y") && !strings.ContainsAny(noun[max(len(noun)-2, 0):len(noun)-1], "aeiou"):
-		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -1,14 +1,11 @@
 package cli
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/ksnproject/ksn/pkg/network"
-	"github.com/ksnproject/ksn/pkg/term"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/spf13/cobra"
 )
 
@@ -28,16 +25,7 @@ exactly as they would be sent; 'ksn queue clear' deletes them.`,
 				if err != nil {
 					return err
 				}
-				if asJSON {
-					return writeJSONLine(f.IO, q)
-				}
-				fmt.Fprintf(f.IO.Out, "%s, %s (at most %d, kept up to %s)\n", plural(q.Records, "record"), term.Bytes(q.Bytes), q.MaxRecords, q.MaxAge)
-				if q.Records > 0 {
-					fmt.Fprintf(f.IO.Out, "oldest %s, newest %s\n", formatTime(*q.Oldest), formatTime(*q.Newest))
-				}
-				fmt.Fprintf(f.IO.Out, "dropped: %d when full, %d too old\n", q.DroppedFull, q.DroppedAge)
-				fmt.Fprintf(f.IO.Out, "%s: %s\n", network.DescribeState(c.Status()), q.File)
-				return nil
+				return report.Outbox(f.IO.Out, q, c.Status(), asJSON)
 			})
 		},
 	}
@@ -54,19 +42,7 @@ func newCmdQueueShow(f *Factory) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withOutbox(cmd.Context(), f, func(ctx context.Context, c *network.Consent) error {
-				out := bufio.NewWriter(f.IO.Out)
-				err := c.Records(ctx, func(r network.Record) error {
-					if asJSON {
-						// One line per record: an Encoder ends each with a newline.
-						return json.NewEncoder(out).Encode(r)
-					}
-					_, err := fmt.Fprintf(out, "%s  %-6s  %s  %s\n", r.ID, r.Kind, r.CreatedAt.Format(time.RFC3339), term.SafeText(string(r.Body)))
-					return err
-				})
-				if err != nil {
-					return err
-				}
-				return out.Flush()
+				return report.Records(ctx, f.IO.Out, asJSON, c.Records)
 			})
 		},
 	}
@@ -85,7 +61,7 @@ func newCmdQueueClear(f *Factory) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(f.IO.Out, "Deleted %s from the local outbox.\n", plural(n, "record"))
+				fmt.Fprintf(f.IO.Out, "Deleted %s from the local outbox.\n", report.Plural(n, "record"))
 				return nil
 			})
 		},

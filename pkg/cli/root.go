@@ -32,7 +32,7 @@ from the start, and (when you choose to participate) a ksn reputation server.
 	})
 	root.AddCommand(
 		NewCmdCheck(f, nil),
-		NewCmdURL(f, nil),
+		NewCmdURL(f),
 		NewCmdFeed(f),
 		NewCmdSource(f),
 		NewCmdStatus(f),

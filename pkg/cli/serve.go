@@ -2,12 +2,11 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"os/signal"
 	"syscall"
 
-	"github.com/ksnproject/ksn/pkg/config"
 	"github.com/ksnproject/ksn/pkg/exitcode"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/server"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
@@ -19,16 +18,12 @@ import (
 const DefaultListen = "127.0.0.1:7415"
 
 // ServeOptions are `ksn serve`'s flags and dependencies: the server's
-// own options (DB resolved by the command when empty; KEKFile from
+// own options (DB resolved by the command when empty; Keys.KEK from
 // --kek-file, else KSN_KEK_FILE), and how it logs.
 type ServeOptions struct {
 	IO *term.IOStreams
 	server.RunOptions
-	KEKFile  string
-	KeyDir   string
-	StateDir string
-	KEKFrom  string // "--kek-file" or "KSN_KEK_FILE"; "" for the default
-	LogJSON  bool
+	LogJSON bool
 }
 
 // NewCmdServe builds `ksn serve`.
@@ -103,12 +98,6 @@ after a purge where SQLite checkpoints its WAL.`,
   ksn serve --listen 127.0.0.1:0 --db /tmp/test.db   # any free port; the line says which`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if (opts.TLSCert == "") != (opts.TLSKey == "") {
-				return usageError("give both --tls-cert and --tls-key, or neither", "--tls-cert and --tls-key go together")
-			}
-			if opts.Rate < 0 || opts.Burst < 0 || opts.SubmitRate < 0 || opts.SubmitBurst < 0 || opts.Replicas < 0 {
-				return usageError("", "--rate, --burst, --submit-rate, --submit-burst and --replicas must be positive")
-			}
 			paths, err := f.Paths()
 			if err != nil {
 				return &exitcode.Error{Code: exitcode.Usage, Err: err}
@@ -116,24 +105,14 @@ after a purge where SQLite checkpoints its WAL.`,
 			if opts.DB == "" {
 				opts.DB, opts.DefaultDB = server.DefaultDBPath(paths.Data, f.Env), true
 			}
-			d, err := config.ParseDuration(grace)
-			if err != nil || d < 0 {
-				return usageError("e.g. --purge-grace 7d", "--purge-grace: not a duration of 0 or more: %q", grace)
+			if err := opts.CheckFlags(grace); err != nil {
+				return err
 			}
-			opts.PurgeGrace = d
-			if opts.MaxConnections < 1 {
-				return usageError("e.g. --max-connections 1024", "--max-connections: %d is not a count", opts.MaxConnections)
-			}
-			if opts.MinPrevalence < 0 {
-				return usageError("e.g. --min-prevalence 3", "--min-prevalence: %d is not a count", opts.MinPrevalence)
-			}
-			opts.StateDir = paths.State
-			kek := server.ChooseKEK(opts.KEKFile, f.Env)
-			opts.KEKFile, opts.KEKFrom = kek.Path, kek.From
+			opts.Keys.StateDir, opts.Keys.KEK = paths.State, server.ChooseKEK(opts.Keys.KEK.Path, f.Env)
 			if runF != nil {
 				return runF(opts)
 			}
-			return runServe(orBackground(cmd.Context()), opts)
+			return runServe(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -150,8 +129,8 @@ after a purge where SQLite checkpoints its WAL.`,
 	fl.StringVar(&opts.StatementFile, "statement", "", "serve the participation statement in `FILE` (and keep it)")
 	fl.BoolVar(&opts.LogJSON, "log-json", false, "log as JSON lines instead of text")
 	fl.StringVar(&opts.AddrFile, "addr-file", "", "once listening, write the server's URL and a newline to `FILE` (for scripts using --listen host:0)")
-	fl.StringVar(&opts.KEKFile, "kek-file", "", "key-encryption key `FILE` (default: $KSN_KEK_FILE, else one in the state directory, created on first start)")
-	fl.StringVar(&opts.KeyDir, "key-dir", "", "keep the half-years' data keys in `DIR`, one per database (default: in the state directory)")
+	fl.StringVar(&opts.Keys.KEK.Path, "kek-file", "", "key-encryption key `FILE` (default: $KSN_KEK_FILE, else one in the state directory, created on first start)")
+	fl.StringVar(&opts.Keys.KeyDir, "key-dir", "", "keep the half-years' data keys in `DIR`, one per database (default: in the state directory)")
 	fl.StringVar(&grace, "purge-grace", "7d", "purge a half-year's sealed records this `DURATION` after it ends")
 	fl.IntVar(&opts.MaxConnections, "max-connections", server.DefaultMaxConnections, "hold at most `N` connections open; more wait until one closes")
 	fl.IntVar(&opts.MinPrevalence, "min-prevalence", 3, "report how many participants reported a file only from `N` up (below, that anyone did is not told)")
@@ -165,35 +144,10 @@ func runServe(ctx context.Context, opts *ServeOptions) error {
 	defer stop()
 
 	o := opts.RunOptions
-	o.Keys = server.KeyPlaces{KeyDir: opts.KeyDir, StateDir: opts.StateDir, KEK: server.KEKSource{Path: opts.KEKFile, From: opts.KEKFrom}}
 	o.Warn = func(msg string) { opts.IO.Warnf("%s", msg) }
-	o.Listening = func(l server.Listening) { printListening(opts.IO, l) }
+	o.Listening = func(l server.Listening) { report.Listening(opts.IO.ErrOut, l) }
 	if o.Logger == nil {
 		o.Logger = server.NewLogger(opts.IO.ErrOut, opts.LogJSON)
 	}
 	return server.Run(ctx, o)
-}
-
-// printListening tells the operator where the server listens and where
-// its keys are.
-func printListening(ios *term.IOStreams, l server.Listening) {
-	fmt.Fprintf(ios.ErrOut, "ksn serve: listening on %s (database %s)\n", l.URL, l.DB)
-	if l.DBCreated {
-		fmt.Fprintf(ios.ErrOut, "ksn serve: created the server database %s, which was not there\n", l.DB)
-	}
-	if l.MetricsURL != "" {
-		fmt.Fprintf(ios.ErrOut, "ksn serve: metrics on %s\n", l.MetricsURL)
-	}
-	if l.KEKMovedFrom != "" {
-		fmt.Fprintf(ios.ErrOut, "ksn serve: moved the key-encryption key from %s to %s, out of the database's directory\n", l.KEKMovedFrom, l.KEKFile)
-	}
-	if l.KEKCreated {
-		fmt.Fprintf(ios.ErrOut, "ksn serve: created the key-encryption key %s: keep it safe and out of the database's backups; without it the sealed submissions cannot be read\n", l.KEKFile)
-	} else {
-		fmt.Fprintf(ios.ErrOut, "ksn serve: submissions sealed with the key-encryption key %s\n", l.KEKFile)
-	}
-	if l.KeysMoved > 0 {
-		fmt.Fprintf(ios.ErrOut, "ksn serve: moved %d data keys out of the database into %s\n", l.KeysMoved, l.KeyDir)
-	}
-	fmt.Fprintf(ios.ErrOut, "ksn serve: data keys in %s (never back it up: a purge deletes keys there)\n", l.KeyDir)
 }

@@ -30,7 +30,7 @@ func TestServeKEK(t *testing.T) {
 		t.Fatal(err)
 	}
 	ios, _, _, _ := term.Test()
-	err = runServe(context.Background(), &ServeOptions{IO: ios, KEKFile: other, RunOptions: server.RunOptions{Listen: "127.0.0.1:0", DB: dbPath}})
+	err = runServe(context.Background(), &ServeOptions{IO: ios, RunOptions: server.RunOptions{Listen: "127.0.0.1:0", DB: dbPath, Keys: kekAt(other)}})
 	if exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), "not the one the submissions of "+dbPath+" are sealed with") {
 		t.Errorf("another key: %v", err)
 	}
@@ -60,7 +60,7 @@ func TestServePurgesAtStart(t *testing.T) {
 	}
 	storeFiles(t, db, cliPartA, time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), 1, 1, 2)
 	now := func() time.Time { return time.Date(2026, 7, 2, 0, 0, 0, 0, time.UTC) }
-	startServe(t, &ServeOptions{KEKFile: kekPath, RunOptions: server.RunOptions{Listen: "127.0.0.1:0", DB: dbPath, PurgeGrace: 24 * time.Hour, Now: now}})
+	startServe(t, &ServeOptions{RunOptions: server.RunOptions{Listen: "127.0.0.1:0", DB: dbPath, PurgeGrace: 24 * time.Hour, Now: now, Keys: kekAt(kekPath)}})
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		p, err := db.PurgedHalfYears(ctx)
@@ -94,25 +94,30 @@ func TestServeRetentionFlags(t *testing.T) {
 	if err := run(); err != nil {
 		t.Fatal(err)
 	}
-	if got.PurgeGrace != 7*24*time.Hour || got.KEKFile != "" {
-		t.Errorf("defaults: grace %v, kek %q", got.PurgeGrace, got.KEKFile)
+	if got.PurgeGrace != 7*24*time.Hour || got.Keys.KEK.Path != "" {
+		t.Errorf("defaults: grace %v, kek %q", got.PurgeGrace, got.Keys.KEK.Path)
 	}
 	env[server.KEKEnv] = "/etc/ksn/env.kek"
 	if err := run("--purge-grace", "36h"); err != nil {
 		t.Fatal(err)
 	}
-	if got.PurgeGrace != 36*time.Hour || got.KEKFile != "/etc/ksn/env.kek" || got.KEKFrom != server.KEKEnv {
-		t.Errorf("env: grace %v, kek %q from %q", got.PurgeGrace, got.KEKFile, got.KEKFrom)
+	if got.PurgeGrace != 36*time.Hour || got.Keys.KEK != (server.KEKSource{Path: "/etc/ksn/env.kek", From: server.KEKEnv}) {
+		t.Errorf("env: grace %v, kek %q from %q", got.PurgeGrace, got.Keys.KEK.Path, got.Keys.KEK.From)
 	}
 	if err := run("--kek-file", "flag.kek"); err != nil {
 		t.Fatal(err)
 	}
-	if got.KEKFile != "flag.kek" || got.KEKFrom != "--kek-file" {
-		t.Errorf("the flag does not win: %q from %q", got.KEKFile, got.KEKFrom)
+	if got.Keys.KEK != (server.KEKSource{Path: "flag.kek", From: "--kek-file"}) {
+		t.Errorf("the flag does not win: %+v", got.Keys.KEK)
 	}
 	for _, bad := range []string{"-1h", "soon"} {
 		if err := run("--purge-grace", bad); exitcode.Of(err) != exitcode.Usage {
 			t.Errorf("--purge-grace %s: %v", bad, err)
 		}
 	}
+}
+
+// kekAt places a server's keys with the key-encryption key in file.
+func kekAt(file string) server.KeyPlaces {
+	return server.KeyPlaces{KEK: server.KEKSource{Path: file, From: "--kek-file"}}
 }

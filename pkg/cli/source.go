@@ -2,12 +2,10 @@ package cli
 
 import (
 	"context"
-	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/network"
-	"github.com/ksnproject/ksn/pkg/term"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/spf13/cobra"
 )
 
@@ -46,35 +44,20 @@ key, a wait).`,
   ksn source enable malwarebazaar-api --key-file - < auth-key.txt`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name := args[0]
-			def, ok := network.LookupPublic(name)
-			if !ok {
-				return usageError("known: "+network.PublicNames(), "no public source is named %q", name)
-			}
-			key := ""
-			if keyFile != "" {
-				var err error
-				if key, err = network.ReadKeyFile(f.IO.In, keyFile); err != nil {
-					return usageError("", "--key-file: %v", err)
-				}
-			}
 			paths, err := f.Paths()
 			if err != nil {
 				return err
 			}
-			cfg, err := network.EnableSource(paths, name, key, baseURL, quota)
+			cfg, err := network.EnableFromFile(paths, f.IO.In, args[0], keyFile, baseURL, quota)
 			if err != nil {
-				return usageError("see 'ksn source enable --help'", "%v", err)
+				return err
 			}
-			fmt.Fprintf(f.IO.Out, "enabled %s: %s at %s\n", name, def.Title, term.SafeText(cfg.BaseURL))
-			fmt.Fprintf(f.IO.Out, "While you participate, ksn sends it the SHA-256 of each file you check (never names, paths, contents or links)%s; the statement names it ('ksn statement').\n",
-				map[bool]string{true: ", with your key", false: ""}[key != ""])
-			if c, err := f.LoadConsent(orBackground(cmd.Context())); err == nil {
-				defer c.Close()
-				if !c.Status().Participating {
-					fmt.Fprintln(f.IO.Out, "You do not participate now: it is not asked until you accept the statement (ksn optin).")
-				}
+			participating := true // unless the state says otherwise
+			if c, err := f.LoadConsent(cmd.Context()); err == nil {
+				participating = c.Status().Participating
+				c.Close()
 			}
+			report.SourceEnabled(f.IO.Out, cfg, participating)
 			return nil
 		},
 	}
@@ -98,11 +81,7 @@ func newCmdSourceDisable(f *Factory) *cobra.Command {
 			if err != nil {
 				return usageError("known: "+network.PublicNames(), "%v", err)
 			}
-			if !was {
-				fmt.Fprintf(f.IO.Out, "%s was not enabled\n", args[0])
-				return nil
-			}
-			fmt.Fprintf(f.IO.Out, "disabled %s; its key is deleted and it is sent nothing more\n", args[0])
+			report.SourceDisabled(f.IO.Out, args[0], was)
 			return nil
 		},
 	}
@@ -128,16 +107,7 @@ asks none of them.`,
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return writeJSONLine(f.IO, sts)
-			}
-			w := tabwriter.NewWriter(f.IO.Out, 0, 2, 2, ' ', 0)
-			fmt.Fprintln(w, "NAME\tENABLED\tKEY\tURL\tSTATE")
-			for _, s := range sts {
-				key := map[bool]string{true: "stored", false: "-"}[s.KeyStored]
-				fmt.Fprintf(w, "%s\t%v\t%s\t%s\t%s\n", s.Name, s.Enabled, key, term.SafeText(s.BaseURL), term.SafeText(s.Describe()))
-			}
-			return w.Flush()
+			return report.Sources(f.IO.Out, sts, asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the sources as a JSON array (schema in the README)")

@@ -2,11 +2,9 @@ package cli
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/ksnproject/ksn/pkg/network"
-	"github.com/ksnproject/ksn/pkg/term"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/spf13/cobra"
 )
 
@@ -31,38 +29,11 @@ reached, it is the built-in one.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return f.withConsent(cmd.Context(), func(ctx context.Context, c *network.Consent) error {
-				stmt := network.BuiltinStatement()
-				// The endpoint is asked only by a user who asks, or who
-				// already took part (also one paused because its statement
-				// changed).
-				if st := c.Status(); fromEndpoint || st.Participating || st.Reason == "statement-changed" || st.Reason == "endpoint-changed" {
-					stmt = c.StatementInForce(ctx, f.IO)
-				}
-				return printStatement(f.IO, stmt, asJSON)
+				return report.Statement(f.IO, c.StatementToShow(ctx, f.IO, fromEndpoint), asJSON)
 			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print id, sha256, source and text as JSON")
 	cmd.Flags().BoolVar(&fromEndpoint, "from-endpoint", false, "ask the endpoint for its statement even while not participating")
 	return cmd
-}
-
-func printStatement(ios *term.IOStreams, st network.Statement, asJSON bool) error {
-	if asJSON {
-		return writeJSONLine(ios, st)
-	}
-	s := ios.Styles()
-	header := fmt.Sprintf("%s\n%s\n\n", s.Heading.Render("Statement "+term.SafeText(st.ID)+" ("+term.SafeText(st.Source)+")"), s.Dim.Render("sha256 "+st.SHA256))
-	// A server's text could hide a clause with escape sequences or carriage
-	// returns; what is accepted must be what was shown, so every control
-	// character but the line breaks and tabs is shown escaped.
-	lines := strings.Split(st.Text, "\n")
-	for i, l := range lines {
-		parts := strings.Split(l, "\t")
-		for j, p := range parts {
-			parts[j] = term.SafeText(p)
-		}
-		lines[i] = strings.Join(parts, "\t")
-	}
-	return ios.Page(header + strings.Join(lines, "\n"))
 }

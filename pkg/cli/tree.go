@@ -2,23 +2,20 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
-
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 
-	"github.com/ksnproject/ksn/pkg/untrusted"
-
 	"github.com/ksnproject/ksn/pkg/exitcode"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/spf13/cobra"
 )
 
 // Main runs ksn with the factory's streams and returns the exit code. A
 // failure is printed on standard error as "ksn: what: why" and a hint
 // line, or, when the command was asked for --json, as one JSON object
-// with a machine-readable code (errorJSON). Ctrl-C exits 130.
+// with a machine-readable code (report.Failure). Ctrl-C exits 130.
 func Main(ctx context.Context, f *Factory) int {
 	cmd, err := Execute(ctx, NewRootCmd(f))
 	if err == nil {
@@ -29,40 +26,7 @@ func Main(ctx context.Context, f *Factory) int {
 		f.IO.Errorf("interrupted")
 		return 130
 	}
-	var e *exitcode.Error
-	errors.As(err, &e)
-	code := exitcode.Of(err)
-	switch {
-	case e != nil && e.Silent:
-	case wantsJSON(cmd):
-		b, _ := json.Marshal(errorJSON{Error: errorBody{Code: exitcode.Name(code), ExitCode: int(code),
-			Message: untrusted.Text(err.Error(), 0), Hint: hintOf(e)}})
-		fmt.Fprintf(f.IO.ErrOut, "%s\n", b)
-	default:
-		f.IO.Errorf("%v", err)
-		f.IO.Hint(hintOf(e))
-	}
-	return int(code)
-}
-
-// errorJSON is what a command run with --json prints on standard error
-// when it fails (README, "Errors in JSON").
-type errorJSON struct {
-	Error errorBody `json:"error"`
-}
-
-type errorBody struct {
-	Code     string `json:"code"` // e.g. "usage", "offline", "rate-limited"
-	ExitCode int    `json:"exit_code"`
-	Message  string `json:"message"`
-	Hint     string `json:"hint,omitempty"`
-}
-
-func hintOf(e *exitcode.Error) string {
-	if e == nil {
-		return ""
-	}
-	return e.Hint
+	return report.Failure(f.IO, err, wantsJSON(cmd))
 }
 
 // wantsJSON reports whether the command that ran was given --json.

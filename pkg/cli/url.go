@@ -1,36 +1,22 @@
 package cli
 
 import (
-	"bufio"
-	"context"
-	"fmt"
-
-	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/linkcheck"
 	"github.com/ksnproject/ksn/pkg/network"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/ksnproject/ksn/pkg/reputation"
-	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/spf13/cobra"
 )
 
-// URLOptions are `ksn url`'s flags and dependencies.
+// URLOptions are `ksn url`'s flags.
 type URLOptions struct {
-	IO        *term.IOStreams
-	OpenLocal func(ctx context.Context) (Local, error)
-	// Consent is the participation state; nil: nothing is collected and
-	// the network is not asked.
-	Consent func(ctx context.Context) (*network.Consent, error)
-
-	Links   []string // as given; "-" reads links from standard input
-	JSON    bool
-	Explain bool
-	FailOn  reputation.Verdict
-	Quiet   bool // print only links at or above FailOn
+	report.LinkOptions          // --json, --explain, --quiet, --fail-on
+	Links              []string // as given; "-" reads links from standard input
 }
 
 // NewCmdURL builds `ksn url`.
-func NewCmdURL(f *Factory, runF func(*URLOptions) error) *cobra.Command {
-	opts := &URLOptions{IO: f.IO}
+func NewCmdURL(f *Factory) *cobra.Command {
+	opts := &URLOptions{}
 	var failOn string
 	cmd := &cobra.Command{
 		Use:   "url [flags] <link>...",
@@ -61,11 +47,10 @@ submission would carry, and sends nothing: its verdicts are local.`,
   grep -o 'https\?://[^ ]*' mail.txt | ksn url --json`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := reputation.ParseVerdict(failOn)
-			if err != nil || (v != reputation.Suspicious && v != reputation.Malicious) {
-				return usageError("use --fail-on malicious (the default) or --fail-on suspicious", "--fail-on: %q is not a threat level", failOn)
+			var err error
+			if opts.FailOn, err = parseFailOn(failOn); err != nil {
+				return err
 			}
-			opts.FailOn = v
 			opts.Links = args
 			if len(args) == 0 {
 				if f.IO.IsStdinTTY() {
@@ -73,21 +58,38 @@ submission would carry, and sends nothing: its verdicts are local.`,
 				}
 				opts.Links = []string{"-"}
 			}
-			stdins := 0
-			for _, a := range opts.Links {
-				if a == "-" {
-					stdins++
+			if err := linkcheck.CheckInputs(opts.Links); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			local, err := openLocal(ctx, f.OpenLocal)
+			if err != nil {
+				return err
+			}
+			defer local.Close()
+
+			cfg := linkcheck.Config{Sources: []reputation.Source{local.Source}}
+			// --explain is a dry run: no request, no record.
+			var use network.Use
+			if !opts.Explain {
+				use = network.Open(ctx, f.IO, f.LoadConsent, network.SessionOptions{Msg: f.IO})
+				defer use.Collector.Close()
+				cfg.Sources = append(cfg.Sources, use.Session.Sources()...)
+				if use.Collector != nil {
+					cfg.Collector = use.Collector
 				}
 			}
-			if stdins > 1 {
-				return usageError("", "'-' (standard input) may be given once")
+			out := report.NewLinks(f.IO, opts.LinkOptions)
+			cfg.Sink = out
+			sum, err := linkcheck.Run(ctx, linkcheck.Options{Links: opts.Links, Stdin: f.IO.In, FailOn: opts.FailOn}, cfg)
+			if err != nil {
+				return err
 			}
-			opts.OpenLocal = f.OpenLocal
-			opts.Consent = f.LoadConsent
-			if runF != nil {
-				return runF(opts)
+			use.Finish(ctx)
+			if err := out.Finish(sum); err != nil {
+				return err
 			}
-			return runURL(cmd.Context(), opts)
+			return use.Session.Failure()
 		},
 	}
 	fl := cmd.Flags()
@@ -97,43 +99,4 @@ submission would carry, and sends nothing: its verdicts are local.`,
 	fl.StringVar(&failOn, "fail-on", "malicious", "exit 1 when a link is at least this bad: malicious or suspicious")
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"malicious", "suspicious"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
-}
-
-func runURL(ctx context.Context, opts *URLOptions) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	local, err := opts.OpenLocal(ctx)
-	if err != nil {
-		return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("cannot open the reputation database: %w", err),
-			Hint: "check that ksn's data directory is writable, or set KSN_HOME to another directory"}
-	}
-	defer local.Close()
-
-	cfg := linkcheck.Config{Sources: []reputation.Source{local.Source}}
-	// --explain is a dry run: no request, no record.
-	var use network.Use
-	if !opts.Explain {
-		use = network.Open(ctx, opts.IO, opts.Consent, network.SessionOptions{Msg: opts.IO})
-		defer use.Collector.Close()
-		cfg.Sources = append(cfg.Sources, use.Session.Sources()...)
-		if use.Collector != nil {
-			cfg.Collector = use.Collector
-		}
-	}
-	out := &linkPrinter{out: bufio.NewWriter(opts.IO.Out), styles: opts.IO.Styles(), json: opts.JSON, explain: opts.Explain,
-		quiet: opts.Quiet, failOn: opts.FailOn}
-	cfg.Sink = out
-	sum, err := linkcheck.Run(ctx, linkcheck.Options{Links: opts.Links, Stdin: opts.IO.In, FailOn: opts.FailOn}, cfg)
-	if err != nil {
-		return err
-	}
-	use.Finish(ctx)
-	switch {
-	case sum.Threats > 0:
-		return exitcode.Silent(exitcode.Threat)
-	case sum.Failed > 0:
-		return exitcode.New(exitcode.Usage, "%s could not be checked", plural(sum.Failed, "link"))
-	}
-	return use.Session.Failure()
 }

@@ -1,9 +1,8 @@
 package cli
 
 import (
-	"fmt"
-
 	"github.com/ksnproject/ksn/pkg/buildinfo"
+	"github.com/ksnproject/ksn/pkg/report"
 	"github.com/spf13/cobra"
 )
 
@@ -15,19 +14,7 @@ func NewCmdVersion(f *Factory) *cobra.Command {
 		Short: "Print ksn's version, the Go version that built it and the platform",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			v := buildinfo.Read(f.Version)
-			if asJSON {
-				return writeJSONLine(f.IO, v)
-			}
-			fmt.Fprintf(f.IO.Out, "ksn %s\n", v)
-			if v.Revision != "" {
-				mod := ""
-				if v.Modified {
-					mod = " (with local changes)"
-				}
-				fmt.Fprintf(f.IO.Out, "revision %s%s\n", v.Revision, mod)
-			}
-			return nil
+			return report.Version(f.IO.Out, buildinfo.Read(f.Version), asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print version, go, platform and revision as JSON")

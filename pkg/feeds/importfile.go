@@ -73,6 +73,15 @@ func ImportFile(ctx context.Context, db Database, path string, o ImportOptions) 
 	return importStream(ctx, db, rc, path, o)
 }
 
+// ImportPath imports the feed file at path into db, or, when path is "-",
+// the feed read from stdin (ImportReader).
+func ImportPath(ctx context.Context, db Database, path string, stdin io.Reader, o ImportOptions) (Imported, error) {
+	if path == "-" {
+		return ImportReader(ctx, db, stdin, "-", o)
+	}
+	return ImportFile(ctx, db, path, o)
+}
+
 // ImportReader imports a feed read from r (standard input), which must be
 // of a concrete format; gzip-compressed input is recognised by its first
 // bytes. name is how errors and results call it ("-").

@@ -87,6 +87,9 @@ func TestAddRemoveSelect(t *testing.T) {
 		}
 	}
 	l := load()
+	if err := l.Add("Bad", "https://lists.example/l.txt", "url-list"); exitcode.Of(err) != exitcode.Usage {
+		t.Errorf("added a bad name: %v", err)
+	}
 	if err := l.Add("mine", "https://lists.example/l.txt", "url-list"); err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +106,7 @@ func TestAddRemoveSelect(t *testing.T) {
 	if err := Disable(paths, "urlhaus-recent"); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Remove("mine"); err != nil {
+	if err := l.Remove("mine", func(err error) { t.Errorf("warned: %v", err) }); err != nil {
 		t.Fatal(err)
 	}
 	var names []string

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"io"
 	"io/fs"
@@ -168,5 +169,23 @@ func TestOpenEncryptedZipMember(t *testing.T) {
 	_, _, err := Open(p, Auto)
 	if err == nil || !strings.Contains(err.Error(), "encrypted") {
 		t.Fatalf("Open = %v, want an encrypted-member error", err)
+	}
+}
+
+// TestImportPath: "-" reads the stream given, anything else is a file.
+func TestImportPath(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	res, err := ImportPath(ctx, db, "-", strings.NewReader("http://evil.example/x\n"), ImportOptions{Format: URLList})
+	if err != nil || res.Name != "-" || res.Summary.Indicators != 1 {
+		t.Errorf("stdin: %+v (%v)", res, err)
+	}
+	file := filepath.Join(t.TempDir(), "list.txt")
+	if err := os.WriteFile(file, []byte("http://a.example/\nhttp://b.example/\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err = ImportPath(ctx, db, file, nil, ImportOptions{Format: URLList})
+	if err != nil || res.Name != file || res.Summary.Indicators != 2 {
+		t.Errorf("file: %+v (%v)", res, err)
 	}
 }

@@ -30,6 +30,9 @@ func CheckName(name string) error {
 // Add adds a feed of the user's own, named as CheckName allows, for
 // `ksn feed update` to fetch: nothing is downloaded now.
 func (l *Listing) Add(name, url, format string) error {
+	if err := CheckName(name); err != nil {
+		return err
+	}
 	if slices.ContainsFunc(l.Feeds, func(f Feed) bool { return f.Name == name }) {
 		return usage("remove it first: ksn feed remove "+name, "a feed named %s exists", name)
 	}
@@ -51,9 +54,10 @@ func Disable(p config.Paths, name string) error {
 	return nil
 }
 
-// Remove removes a feed of the user's own: its settings go, and what it
-// imported stays in the database. Forget then drops its state.
-func (l *Listing) Remove(name string) error {
+// Remove removes a feed of the user's own: its settings go, then what the
+// state file remembers of it; what it imported stays in the database. A
+// failure to forget is told to warn: the feed is removed all the same.
+func (l *Listing) Remove(name string, warn func(error)) error {
 	if !slices.ContainsFunc(l.Feeds, func(f Feed) bool { return f.Name == name }) {
 		return unknownFeed(l.Feeds, name)
 	}
@@ -62,11 +66,14 @@ func (l *Listing) Remove(name string) error {
 			return usage("", "%v", err)
 		}
 	}
+	if err := l.forget(name); err != nil {
+		warn(err)
+	}
 	return nil
 }
 
-// Forget drops what the state file remembers of a feed that was removed.
-func (l *Listing) Forget(name string) error {
+// forget drops what the state file remembers of a feed that was removed.
+func (l *Listing) forget(name string) error {
 	if _, ok := l.State.Feeds[name]; !ok {
 		return nil
 	}
@@ -75,7 +82,7 @@ func (l *Listing) Forget(name string) error {
 }
 
 // NewUpdater is an updater of the reputation database in p's data
-// directory, as the settings want it: a redirect to plain http:// allowed
+// directory, of the feeds the settings list, as they want it: a redirect to plain http:// allowed
 // only with insecure_transport, and a stalled download given the timeout
 // setting, at least 30 seconds. The caller sets HTTP (with the proxy) and
 // DB once it has opened the database.
@@ -88,6 +95,6 @@ func NewUpdater(p config.Paths, s *config.Settings, userAgent string) *Updater {
 	if _, err := os.Stat(p.DatabaseFile()); errors.Is(err, fs.ErrNotExist) {
 		_ = os.Remove(statePath)
 	}
-	return &Updater{StatePath: statePath, UserAgent: userAgent,
+	return &Updater{StatePath: statePath, UserAgent: userAgent, Feeds: Configured(s),
 		AllowPlainHTTP: s.Bool("insecure_transport"), Stall: max(s.Duration("timeout"), 30*time.Second)}
 }

@@ -1,8 +1,10 @@
 package feeds
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/config"
+	"github.com/ksnproject/ksn/pkg/exitcode"
 )
 
 // Updater fetches feeds and imports them, as freshclam does for ClamAV:
@@ -19,7 +22,8 @@ import (
 // anything is imported, and one import per feed, all or nothing. It sends
 // the feed's URL and its validators, nothing about the user's files.
 type Updater struct {
-	DB        Database
+	DB        Database     // closed by Close when it is an io.Closer
+	Feeds     []Feed       // the configured feeds (NewUpdater), which Select picks from
 	HTTP      *http.Client // with the proxy and the TLS settings; nil: a default one
 	StatePath string       // the feeds' state (StateFile beside the database)
 	TempDir   string       // where downloads wait for their import; "" the system's
@@ -59,6 +63,14 @@ type UpdateResult struct {
 	Err         *UpdateError
 	Elapsed     time.Duration
 	dl          download // the validators to keep
+}
+
+// Close closes the database.
+func (u *Updater) Close() error {
+	if c, ok := u.DB.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
 
 func (u *Updater) client() *http.Client {
@@ -218,4 +230,22 @@ func (u *Updater) record(prev FeedState, r UpdateResult) FeedState {
 	st.Indicators = r.Imported.Summary.Indicators
 	st.Held += r.Imported.Stats.Added
 	return st
+}
+
+// Failure is how a run of updates ends: nil when every feed updated or
+// was unchanged, else an error that counts the failures and carries the
+// exit code of the first.
+func Failure(results []UpdateResult) error {
+	var first *UpdateError
+	failed := 0
+	for _, r := range results {
+		if r.Outcome == Failed {
+			failed++
+			first = cmp.Or(first, r.Err)
+		}
+	}
+	if first == nil {
+		return nil
+	}
+	return exitcode.New(first.ExitCode(), "%d of %d feeds failed; the database keeps what they held", failed, len(results))
 }

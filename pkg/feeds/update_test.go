@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/config"
+	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/reputation"
 	"github.com/ksnproject/ksn/pkg/store"
 )
@@ -378,5 +379,34 @@ func TestRetryAfterText(t *testing.T) {
 		if got := retryAfterText(in); got != want {
 			t.Errorf("retryAfterText(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestFailure: a run fails with the exit code of its first failure, and
+// says how many failed.
+func TestFailure(t *testing.T) {
+	ok := UpdateResult{Outcome: Unchanged}
+	offline := UpdateResult{Outcome: Failed, Err: failure(ReasonOffline, "no route")}
+	denied := UpdateResult{Outcome: Failed, Err: failure(ReasonDenied, "403")}
+	if err := Failure([]UpdateResult{ok, {Outcome: Added}}); err != nil {
+		t.Errorf("no failure: %v", err)
+	}
+	err := Failure([]UpdateResult{ok, denied, offline})
+	if exitcode.Of(err) != exitcode.LicenseBlocked || err.Error() != "2 of 3 feeds failed; the database keeps what they held" {
+		t.Errorf("got %v (exit %v)", err, exitcode.Of(err))
+	}
+}
+
+func TestUpdaterClose(t *testing.T) {
+	db := openTestDB(t)
+	u := &Updater{DB: db}
+	if err := u.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Algorithms(context.Background()); err == nil {
+		t.Error("the database is still open")
+	}
+	if err := (&Updater{}).Close(); err != nil {
+		t.Errorf("no database: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/ksnproject/ksn/pkg/exitcode"
@@ -14,6 +15,15 @@ import (
 // MaxLinkLength bounds one link read from a stream: real links are far
 // shorter, and a stream without newlines must not be buffered whole.
 const MaxLinkLength = 64 << 10
+
+// CheckInputs refuses inputs that name standard input ("-") more than
+// once: it can be read only once.
+func CheckInputs(inputs []string) error {
+	if i := slices.Index(inputs, "-"); i >= 0 && slices.Contains(inputs[i+1:], "-") {
+		return &exitcode.Error{Code: exitcode.Usage, Err: errors.New("'-' (standard input) may be given once")}
+	}
+	return nil
+}
 
 // Read canonicalises every input and hands it to emit, reading "-" from
 // stdin one link a line (blank lines and lines starting with '#' are

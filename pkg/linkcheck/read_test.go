@@ -3,6 +3,8 @@ package linkcheck
 import (
 	"strings"
 	"testing"
+
+	"github.com/ksnproject/ksn/pkg/exitcode"
 )
 
 func collectLinks(inputs []string, stdin string) ([]Link, error) {
@@ -50,5 +52,20 @@ func TestReadLinksLongLine(t *testing.T) {
 	}
 	if links[1].Input != "(line 2)" || links[1].Err == nil || !strings.Contains(links[1].Err.Error(), "longer than 64 KiB") {
 		t.Fatalf("long line: %+v", links[1])
+	}
+}
+
+func TestCheckInputs(t *testing.T) {
+	for _, c := range []struct {
+		inputs []string
+		ok     bool
+	}{
+		{nil, true}, {[]string{"-"}, true}, {[]string{"a", "-", "b"}, true},
+		{[]string{"-", "a", "-"}, false}, {[]string{"-", "-"}, false},
+	} {
+		err := CheckInputs(c.inputs)
+		if (err == nil) != c.ok || !c.ok && (exitcode.Of(err) != exitcode.Usage || err.Error() != "'-' (standard input) may be given once") {
+			t.Errorf("%q: %v", c.inputs, err)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/check"
+	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/mail"
 	"github.com/ksnproject/ksn/pkg/participation"
 )
@@ -203,4 +204,25 @@ func (c *Consent) ReportSpam(ctx context.Context, spams []mail.Spam, j mail.Judg
 		return 0, err
 	}
 	return len(recs), nil
+}
+
+// ReportMail reads the messages of the mail files (messages or mboxes),
+// with the relays mail.own_relays names as the user's own, and keeps the
+// participant's judgement of each (ReportSpam). unreadable hears of each
+// message that could not be read; messages counts those judged.
+func (c *Consent) ReportMail(ctx context.Context, files []string, j mail.Judgement, unreadable func(path string, err error)) (messages, kept int, err error) {
+	relays, err := check.ParseRelays(c.Settings().String("mail.own_relays"))
+	if err != nil {
+		return 0, 0, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("mail.own_relays: %v", err)}
+	}
+	var all []mail.Spam
+	for _, file := range files {
+		spams, bad := check.ObserveMail(file, check.MailOptions{Relays: relays})
+		for _, it := range bad {
+			unreadable(it.Path, it.Err)
+		}
+		all = append(all, spams...)
+	}
+	kept, err = c.ReportSpam(ctx, all, j)
+	return len(all), kept, err
 }

@@ -54,6 +54,3 @@ const (
 
 // ParseLevel parses "basic" or "extended".
 func ParseLevel(s string) (Level, error) { return participation.ParseLevel(s) }
-
-// BuiltinStatement is the statement built into ksn.
-func BuiltinStatement() Statement { return participation.Builtin() }

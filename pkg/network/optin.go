@@ -3,10 +3,12 @@ package network
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ksnproject/ksn/pkg/api"
 	"github.com/ksnproject/ksn/pkg/client"
+	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/participation"
 )
 
@@ -37,6 +39,18 @@ func (c *Consent) StatementInForce(ctx context.Context, msg Messages) Statement 
 		}
 	}
 	msg.Warnf("the statement of %s could not be fetched (%v); this is the statement built into ksn", endpoint, err)
+	return participation.Builtin()
+}
+
+// StatementToShow is the statement `ksn statement` prints: the one in
+// force (StatementInForce) for a user who asks for the endpoint's
+// (fromEndpoint) or who already took part (also one paused because the
+// statement or the endpoint changed); else the built-in one, and nobody is
+// asked.
+func (c *Consent) StatementToShow(ctx context.Context, msg Messages, fromEndpoint bool) Statement {
+	if st := c.Status(); fromEndpoint || st.Participating || st.Reason == "statement-changed" || st.Reason == "endpoint-changed" {
+		return c.StatementInForce(ctx, msg)
+	}
 	return participation.Builtin()
 }
 
@@ -150,6 +164,55 @@ func (c *Consent) Accept(ctx context.Context, st Statement, level Level, termina
 	}
 	o.Outbox = stats.Records
 	return o, nil
+}
+
+// AcceptInForce is the OptinRequest.Accept that accepts the statement in
+// force, whatever its SHA-256.
+const AcceptInForce = "statement-in-force"
+
+// OptinRequest is how a user opts in.
+type OptinRequest struct {
+	Level Level
+	// Accept is "" to ask the user (Ask), AcceptInForce, or the SHA-256
+	// the statement in force must have to be accepted.
+	Accept string
+	// Ask shows the user the statement and what becomes of the backlog
+	// (a sentence), and says whether they accept it.
+	Ask func(st Statement, backlog string) (bool, error)
+}
+
+// Optin is `ksn optin`: the statement in force is fetched, then accepted
+// (at the user's answer, or by the request), and the backlog handled as
+// Accept does; or the refusal at the prompt is recorded, and the outcome's
+// decision says it was declined. A statement that is not the one pinned
+// is a usage error, and nothing is recorded.
+func (c *Consent) Optin(ctx context.Context, msg Messages, req OptinRequest) (Outcome, error) {
+	st := c.StatementInForce(ctx, msg)
+	stats, err := c.OutboxStats(ctx)
+	if err != nil {
+		return Outcome{}, err
+	}
+	terminal := false
+	switch {
+	case req.Accept == AcceptInForce:
+	case req.Accept != "":
+		if !strings.EqualFold(strings.TrimSpace(req.Accept), st.SHA256) {
+			return Outcome{}, &exitcode.Error{Code: exitcode.Usage, Hint: "read the statement with 'ksn statement' and pin its SHA-256",
+				Err: fmt.Errorf("the statement in force (%s) has SHA-256 %s, not %s: nothing was accepted", st.ID, st.SHA256, req.Accept)}
+		}
+	default:
+		_, _, maxAge := c.OutboxLimits()
+		yes, err := req.Ask(st, BacklogSentence(stats, req.Level, maxAge, c.Endpoint(), time.Now()))
+		if err != nil {
+			return Outcome{}, err
+		}
+		if !yes {
+			d, err := c.Decline(ctx, st)
+			return Outcome{Decision: &d}, err
+		}
+		terminal = true
+	}
+	return c.Accept(ctx, st, req.Level, terminal)
 }
 
 // sendBacklog delivers the outbox right after an acceptance d.

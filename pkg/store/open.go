@@ -33,3 +33,19 @@ func OpenServerDatabase(ctx context.Context, location string) (ServerDatabase, e
 	}
 	return db, nil
 }
+
+// OpenImportDB opens the database a feed import's --db names: a
+// postgres:// or postgresql:// URL is a server database on PostgreSQL,
+// anything else a SQLite file, opened (and made when missing) as a local
+// database: a server's SQLite file too, since both kinds share the
+// indicator tables an import writes.
+func OpenImportDB(ctx context.Context, location string) (Store, error) {
+	if IsPostgresURL(location) {
+		return OpenServerDatabase(ctx, location)
+	}
+	db, err := OpenLocal(ctx, location)
+	if err != nil {
+		return nil, err // not a typed nil inside the interface
+	}
+	return db, nil
+}

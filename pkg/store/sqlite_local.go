@@ -98,6 +98,29 @@ func OpenLocalTemporary(ctx context.Context) (*TemporaryLocal, error) {
 	return &TemporaryLocal{Local: l, dir: dir}, nil
 }
 
+// OpenLocalDegraded gives local verdicts when the local database at path
+// could not be opened for writing (cause: another user's, a read-only
+// directory, no home; path "" when it is not even known): the database
+// read as it is, else the built-in baseline alone in a temporary
+// database. why says which, to warn the user that nothing can be
+// recorded. A file that is not a reputation database stays an error
+// (cause): it must not be hidden; so does a failure of both.
+func OpenLocalDegraded(ctx context.Context, path string, cause error) (db Store, why string, err error) {
+	if errors.Is(cause, ErrNotReputationDB) {
+		return nil, "", cause
+	}
+	if path != "" {
+		if l, err := OpenLocalReadOnly(ctx, path); err == nil {
+			return l, "reading it as it is; nothing can be recorded in it (no network answer cached, no feed imported)", nil
+		}
+	}
+	t, err := OpenLocalTemporary(ctx)
+	if err != nil {
+		return nil, "", cause
+	}
+	return t, "using the built-in baseline alone; imported feeds are not available and nothing can be recorded", nil
+}
+
 // TemporaryLocal is a Local that removes itself when closed.
 type TemporaryLocal struct {
 	*Local

@@ -1,4 +1,4 @@
-package cli
+package report
 
 import (
 	"bufio"
@@ -8,59 +8,79 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ksnproject/ksn/pkg/exitcode"
 	"github.com/ksnproject/ksn/pkg/linkcheck"
 	"github.com/ksnproject/ksn/pkg/reputation"
 	"github.com/ksnproject/ksn/pkg/term"
 	"github.com/ksnproject/ksn/pkg/urlcanon"
 )
 
-// linkPrinter prints the links of `ksn url` as they are checked (it is
-// the link check's sink).
-type linkPrinter struct {
-	out           *bufio.Writer
-	styles        *term.Styles
-	json, explain bool
-	quiet         bool // only links at or above failOn
-	failOn        reputation.Verdict
+// LinkOptions are what the link printer needs of `ksn url`'s flags.
+type LinkOptions struct {
+	JSON    bool // one JSON object per link (NDJSON)
+	Explain bool // what a lookup and a submission would send, under each link
+	Quiet   bool // only links at or above FailOn
+	FailOn  reputation.Verdict
 }
 
-func (p *linkPrinter) Batch(links []linkcheck.Link) error {
+// Links prints the links of `ksn url` as they are checked (it is the link
+// check's sink).
+type Links struct {
+	o      LinkOptions
+	out    *bufio.Writer
+	styles *term.Styles
+}
+
+// NewLinks returns the link printer that writes to ios.
+func NewLinks(ios *term.IOStreams, o LinkOptions) *Links {
+	return &Links{o: o, out: bufio.NewWriter(ios.Out), styles: ios.Styles()}
+}
+
+// Batch prints a batch of checked links and flushes.
+func (p *Links) Batch(links []linkcheck.Link) error {
 	for _, l := range links {
-		if p.quiet && (l.Err != nil || l.Result.Verdict.Severity() < p.failOn.Severity()) {
+		if p.o.Quiet && (l.Err != nil || l.Result.Verdict.Severity() < p.o.FailOn.Severity()) {
 			continue
 		}
-		if p.json {
+		if p.o.JSON {
 			// One line per link: an Encoder ends each with a newline.
-			if err := json.NewEncoder(p.out).Encode(l.Record(p.explain)); err != nil {
+			if err := json.NewEncoder(p.out).Encode(l.Record(p.o.Explain)); err != nil {
 				return err
 			}
 		} else {
-			writeLinkHuman(p.out, p.styles, l, p.explain)
+			writeLink(p.out, p.styles, l, p.o.Explain)
 		}
 	}
 	return p.out.Flush()
 }
 
-func writeLinkHuman(w io.Writer, s *term.Styles, l linkcheck.Link, explain bool) {
+// Finish returns the run's exit: a threat first (1, silent), then links
+// that could not be checked (2).
+func (p *Links) Finish(sum linkcheck.Summary) error {
+	switch {
+	case sum.Threats > 0:
+		return exitcode.Silent(exitcode.Threat)
+	case sum.Failed > 0:
+		return exitcode.New(exitcode.Usage, "%s could not be checked", Plural(sum.Failed, "link"))
+	}
+	return nil
+}
+
+func writeLink(w io.Writer, s *term.Styles, l linkcheck.Link, explain bool) {
 	if l.Err != nil {
 		fmt.Fprintf(w, "%s%s  %s\n", s.Badge("error"), term.SafeText(l.Input), s.Dim.Render(term.SafeText(l.Err.Error())))
 		return
 	}
-	line := s.Badge(string(l.Result.Verdict)) + term.SafeText(l.Canonical.URL)
-	if l.Result.ThreatName != "" {
-		line += "  " + s.Bold.Render(term.SafeText(l.Result.ThreatName))
-	}
-	if len(l.Result.Sources) > 0 {
-		line += "  " + s.Dim.Render("("+strings.Join(l.Result.Sources, ", ")+")")
-	}
-	if n := l.Result.Prevalence; n > 0 {
-		line += "  " + s.Dim.Render(seenBy(n))
-	}
-	fmt.Fprintln(w, line)
+	fmt.Fprintln(w, s.Badge(string(l.Result.Verdict))+term.SafeText(l.Canonical.URL)+resultDetails(s, l.Result))
 	writeDisagreements(w, s, l.Result.Disagreements)
-	if !explain {
-		return
+	if explain {
+		writeExplanation(w, l)
 	}
+}
+
+// writeExplanation says what a lookup of l sends and what a submission
+// would carry (--explain).
+func writeExplanation(w io.Writer, l linkcheck.Link) {
 	c := l.Canonical
 	fmt.Fprintf(w, "  canonical   %s\n", term.SafeText(c.URL))
 	if removed := removedParts(c); removed != "" {
