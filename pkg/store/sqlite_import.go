@@ -393,7 +393,7 @@ func (im *sqliteImporter) Commit() (ImportStats, error) {
 		return ImportStats{}, fmt.Errorf("import from %s: %w", im.source, explainWrite(err))
 	}
 	if im.stats.Added > 0 {
-		if err := bumpKeyGeneration(im.ctx, im.tx); err != nil {
+		if _, err := bumpKeyGeneration(im.ctx, im.tx); err != nil {
 			im.Rollback()
 			return ImportStats{}, fmt.Errorf("import from %s: %w", im.source, explainWrite(err))
 		}

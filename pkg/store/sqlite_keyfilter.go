@@ -96,9 +96,9 @@ func (f *serverFilter) probe(ctx context.Context, s *Server, fn func(has func(ui
 // adding raises the generation in tx, which adds the keys fps, and puts
 // them in pending. It returns the generation tx took, for added.
 func (f *serverFilter) adding(ctx context.Context, tx *sql.Tx, fps []uint64) (int64, error) {
-	var gen int64
-	if err := tx.QueryRowContext(ctx, `UPDATE key_generation SET n = n + 1 WHERE id = 1 RETURNING n`).Scan(&gen); err != nil {
-		return 0, fmt.Errorf("key generation: %w", err)
+	gen, err := bumpKeyGeneration(ctx, tx)
+	if err != nil {
+		return 0, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -116,18 +116,12 @@ func (f *serverFilter) added(s *Server, gen int64) {
 	if f.base != nil && f.covers == gen-1 {
 		f.covers = gen
 	}
-	compact := len(f.pending) > max(minCompact, len(f.base.keysOrNil())/4)
+	// Only a built filter has pending keys.
+	compact := f.base != nil && len(f.pending) > max(minCompact, len(f.base.keys)/4)
 	f.mu.Unlock()
 	if compact {
 		f.startRebuild(s)
 	}
-}
-
-func (f *keyFilter) keysOrNil() []uint64 {
-	if f == nil {
-		return nil
-	}
-	return f.keys
 }
 
 func (f *serverFilter) startRebuild(s *Server) {
@@ -245,13 +239,13 @@ func (f *serverFilter) close() error {
 }
 
 // bumpKeyGeneration raises the generation in a transaction that adds
-// indicators, so that every server's filter stops answering until it has
-// read them.
-func bumpKeyGeneration(ctx context.Context, tx *sql.Tx) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE key_generation SET n = n + 1 WHERE id = 1`); err != nil {
-		return fmt.Errorf("key generation: %w", err)
+// keys, so that every server's filter stops answering until it has read
+// them, and returns the generation the transaction took.
+func bumpKeyGeneration(ctx context.Context, tx *sql.Tx) (gen int64, err error) {
+	if err := tx.QueryRowContext(ctx, `UPDATE key_generation SET n = n + 1 WHERE id = 1 RETURNING n`).Scan(&gen); err != nil {
+		return 0, fmt.Errorf("key generation: %w", err)
 	}
-	return nil
+	return gen, nil
 }
 
 // LookupFiles is Store.LookupFiles, asking SQLite only about the files

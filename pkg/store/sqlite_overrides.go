@@ -41,7 +41,7 @@ ON CONFLICT (algorithm, digest, source) DO UPDATE SET
 		string(ind.Algorithm), ind.Digest, reputation.OverrideSource, size, string(ind.Verdict),
 		ind.ThreatName, ind.Category, firstSeen, now, now)
 	if err == nil {
-		err = bumpKeyGeneration(ctx, tx)
+		_, err = bumpKeyGeneration(ctx, tx)
 	}
 	if err == nil {
 		err = tx.Commit()
