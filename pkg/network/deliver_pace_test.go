@@ -2,16 +2,11 @@ package network
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/ksnproject/ksn/pkg/client"
-	"github.com/ksnproject/ksn/pkg/participation"
 	"github.com/ksnproject/ksn/pkg/server"
 )
 
@@ -33,28 +28,9 @@ func TestDeliveryPacedByLimits(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	ps, err := participation.Open(ctx, filepath.Join(dir, "state"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ps.Close()
 	const n = 3500
-	var recs []participation.Record
-	for i := range n {
-		r, err := participation.NewFileRecord(participation.FileObservation{
-			Digests: map[string]string{"sha256": fmt.Sprintf("%064x", i)}, Size: int64(i), Verdict: "unknown"}, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, r)
-	}
-	if _, err := ps.Append(ctx, recs, participation.Limits{}); err != nil {
-		t.Fatal(err)
-	}
-	cl, err := client.New(client.Options{Endpoint: srv.URL, LicenseKey: key})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ps := outboxWith(t, dir, fileRecords(t, n))
+	cl := clientOf(t, srv.URL, key)
 	if _, err := cl.Status(ctx); err != nil {
 		t.Fatal(err)
 	}

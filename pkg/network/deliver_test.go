@@ -70,28 +70,9 @@ func TestDeliveryAtLeastOnceNeverTwice(t *testing.T) {
 	srv := httptest.NewServer(server.New(server.Config{Store: db}))
 	defer srv.Close()
 
-	ps, err := participation.Open(ctx, filepath.Join(dir, "state"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ps.Close()
 	const n = 2500 // three batches
-	var recs []participation.Record
-	for i := range n {
-		r, err := participation.NewFileRecord(participation.FileObservation{
-			Digests: map[string]string{"sha256": fmt.Sprintf("%064x", i)}, Size: int64(i), Verdict: "unknown"}, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, r)
-	}
-	if _, err := ps.Append(ctx, recs, participation.Limits{}); err != nil {
-		t.Fatal(err)
-	}
-	cl, err := client.New(client.Options{Endpoint: srv.URL, LicenseKey: key})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ps := outboxWith(t, dir, fileRecords(t, n))
+	cl := clientOf(t, srv.URL, key)
 
 	box := &crashingOutbox{Store: ps, crashes: 1}
 	sent, err := deliverOutbox(ctx, cl, box, nil)
@@ -214,11 +195,6 @@ func TestDeliveryDropsRecordsNowForbidden(t *testing.T) {
 	db, key := openServerDB(t, dir)
 	srv := httptest.NewServer(server.New(server.Config{Store: db}))
 	defer srv.Close()
-	ps, err := participation.Open(ctx, filepath.Join(dir, "state"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ps.Close()
 	var recs []participation.Record
 	for _, u := range []string{"http://100.101.102.103/admin", "https://example.com/u/jane.doe@corp/x", "https://example.com/ok"} {
 		r, err := participation.NewRecord(participation.KindURL, map[string]any{"url": u, "verdict": "unknown", "check_ms": 1}, time.Now())
@@ -227,13 +203,8 @@ func TestDeliveryDropsRecordsNowForbidden(t *testing.T) {
 		}
 		recs = append(recs, r)
 	}
-	if _, err := ps.Append(ctx, recs, participation.Limits{}); err != nil {
-		t.Fatal(err)
-	}
-	cl, err := client.New(client.Options{Endpoint: srv.URL, LicenseKey: key})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ps := outboxWith(t, dir, recs)
+	cl := clientOf(t, srv.URL, key)
 	if sent, err := deliverOutbox(ctx, cl, ps, nil); err != nil || sent != 1 {
 		t.Fatalf("sent %d, %v; want the one link still allowed", sent, err)
 	}
@@ -243,4 +214,45 @@ func TestDeliveryDropsRecordsNowForbidden(t *testing.T) {
 	if stats, _ := db.Stats(ctx); stats.Submissions != 1 {
 		t.Errorf("server holds %d records, want 1", stats.Submissions)
 	}
+}
+
+// outboxWith opens the participation store under dir with recs in its
+// outbox; the test closes it.
+func outboxWith(t *testing.T, dir string, recs []participation.Record) *participation.Store {
+	t.Helper()
+	ctx := context.Background()
+	ps, err := participation.Open(ctx, filepath.Join(dir, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ps.Close() })
+	if _, err := ps.Append(ctx, recs, participation.Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	return ps
+}
+
+// fileRecords makes n file records of distinct digests.
+func fileRecords(t *testing.T, n int) []participation.Record {
+	t.Helper()
+	var recs []participation.Record
+	for i := range n {
+		r, err := participation.NewFileRecord(participation.FileObservation{
+			Digests: map[string]string{"sha256": fmt.Sprintf("%064x", i)}, Size: int64(i), Verdict: "unknown"}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+// clientOf is a client of the server at url with a license key.
+func clientOf(t *testing.T, url, key string) *client.Client {
+	t.Helper()
+	cl, err := client.New(client.Options{Endpoint: url, LicenseKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
 }
